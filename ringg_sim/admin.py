@@ -1,0 +1,155 @@
+"""/_sim admin routes (no API key): health, reset, config, credits, faults, stats, ground truth, files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+
+from ringg_sim.config import MUTABLE_FIELDS, FaultRule, SimConfig
+from ringg_sim.lifecycle import STATUS_NAMES
+from ringg_sim.state import SimError, num
+from ringg_sim.views import iso, sim
+
+router = APIRouter(prefix="/_sim")
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post("/reset")
+async def reset(request: Request) -> dict[str, str]:
+    sim(request).reset()
+    return {"status": "reset"}
+
+
+def _public_config(config: SimConfig) -> dict[str, Any]:
+    return config.model_dump(exclude={"faults"})
+
+
+@router.get("/config")
+async def get_config(request: Request) -> dict[str, Any]:
+    return _public_config(sim(request).config)
+
+
+@router.post("/config")
+async def set_config(request: Request, changes: dict[str, Any]) -> Any:
+    state = sim(request)
+    bad = sorted(set(changes) - MUTABLE_FIELDS)
+    if bad:
+        return JSONResponse({"detail": f"not changeable at runtime: {', '.join(bad)}"}, status_code=400)
+    try:
+        updated = SimConfig.model_validate({**state.config.model_dump(), **changes})
+    except ValidationError as exc:
+        return JSONResponse({"detail": exc.errors(include_url=False, include_context=False)}, status_code=422)
+    state.config = updated
+    if "credits" in changes:
+        state.credits = float(updated.credits)
+    return _public_config(updated)
+
+
+class CreditsBody(BaseModel):
+    credits: float = Field(ge=0)
+
+
+@router.post("/credits")
+async def set_credits(request: Request, body: CreditsBody) -> dict[str, Any]:
+    state = sim(request)
+    state.credits = body.credits
+    return {"credits": num(state.credits)}
+
+
+@router.post("/faults")
+async def add_fault(request: Request, rule: FaultRule) -> dict[str, Any]:
+    return sim(request).faults.add(rule)
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> list[dict[str, Any]]:
+    return sim(request).faults.list()
+
+
+@router.delete("/faults")
+async def clear_faults(request: Request) -> dict[str, str]:
+    sim(request).faults.clear()
+    return {"status": "cleared"}
+
+
+@router.get("/stats")
+async def stats(request: Request) -> dict[str, Any]:
+    state = sim(request)
+    now = state.now()
+    launches: dict[str, int] = {}
+    for ln in state.launches:
+        launches[ln.list_id] = launches.get(ln.list_id, 0) + 1
+    return {
+        "requests": dict(state.requests),
+        "uploads": [
+            {
+                "list_id": c.id,
+                "campaign_name": c.name,
+                "flow": c.flow,
+                "rows": c.contacts.total_rows,
+                "valid_rows": c.contacts.valid_rows,
+                "created_at": iso(c.created_at),
+            }
+            for c in state.campaigns.values()
+        ],
+        "launches": launches,
+        "terminations": list(state.terminations),
+        "campaigns": {c.id: state.status(c, now) for c in state.campaigns.values()},
+        "credits": num(state.credits),
+    }
+
+
+@router.get("/campaigns/{list_id}/calls")
+async def campaign_calls(
+    request: Request,
+    list_id: str,
+    limit: Annotated[int | None, Query(ge=0)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Ground truth for every call of every launch of the list, in history order."""
+    state = sim(request)
+    c = state.get(list_id)
+    now = state.now()
+    out: list[dict[str, Any]] = []
+    position = 0
+    for launch_no, ln in enumerate(c.launches, start=1):
+        el = ln.el(now)
+        lo = max(0, offset - position)
+        hi = ln.n if limit is None else min(ln.n, lo + limit - len(out))
+        for i in range(lo, hi):
+            v = ln.view(i, el)
+            out.append(
+                {
+                    "call_id": ln.call_id(i),
+                    "to_number": c.contacts.number(i),
+                    "name": c.contacts.name(i),
+                    "status": STATUS_NAMES[v.status],
+                    "sub_status": v.sub_status,
+                    "attempts": v.attempts,
+                    "duration": v.duration,
+                    "cost": num(v.cost),
+                    "launch": launch_no,
+                    "row_index": i,
+                }
+            )
+        position += ln.n
+    return out
+
+
+@router.get("/files/{list_id}/invalid_rows.csv")
+async def invalid_rows(request: Request, list_id: str) -> Response:
+    c = sim(request).campaigns.get(list_id)
+    if c is None or c.contacts.invalid_csv is None:
+        raise SimError(404, "File not found")
+    return Response(
+        c.contacts.invalid_csv,
+        media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="invalid_rows_{list_id}.csv"'},
+    )

@@ -1,0 +1,186 @@
+"""Fault injection and the API "gateway" middleware (endpoint naming, request counting, auth, faults)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ringg_sim.config import EndpointName, FaultRule
+
+if TYPE_CHECKING:
+    from ringg_sim.state import SimState
+
+API_PREFIX = "/ca/api/v0"
+_ROUTES: list[tuple[str, re.Pattern[str], EndpointName]] = [
+    ("POST", re.compile(r"/campaign/save"), "save"),
+    ("POST", re.compile(r"/campaign/start"), "start"),
+    ("POST", re.compile(r"/campaign/v2/start"), "v2_start"),
+    ("POST", re.compile(r"/campaign/upload-csv"), "upload_csv"),
+    ("GET", re.compile(r"/campaign/upload-status/[^/]+"), "upload_status"),
+    ("POST", re.compile(r"/campaign/check-balance/[^/]+"), "check_balance"),
+    ("POST", re.compile(r"/campaign/make-call-async"), "make_call_async"),
+    ("GET", re.compile(r"/campaign/all"), "campaign_all"),
+    ("GET", re.compile(r"/calling/history"), "history"),
+    ("PATCH", re.compile(r"/campaign/terminate(?:/campaign-numbers)?"), "terminate"),
+    ("GET", re.compile(r"/workspace/numbers"), "workspace_numbers"),
+    ("GET", re.compile(r"/workspace"), "workspace"),
+]
+
+
+def resolve_endpoint(method: str, path: str) -> EndpointName | None:
+    if not path.startswith(API_PREFIX):
+        return None
+    sub = path[len(API_PREFIX) :].rstrip("/")
+    for m, pattern, name in _ROUTES:
+        if m == method and pattern.fullmatch(sub):
+            return name
+    return None
+
+
+class SimulatedDisconnect(Exception):
+    """Raised after a commit_then_drop response was started; makes the server close the connection."""
+
+
+class _DropFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info
+        return not (exc and isinstance(exc[1], SimulatedDisconnect))
+
+
+def install_log_filter() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _DropFilter) for f in logger.filters):
+        logger.addFilter(_DropFilter())
+
+
+def parse_fault_spec(spec: str) -> FaultRule:
+    """`endpoint:kind[:times[:param]]`; param is retry_after / status / delay_s depending on kind."""
+    parts = spec.split(":")
+    if not 2 <= len(parts) <= 4:
+        raise ValueError(f"bad fault spec {spec!r}: expected endpoint:kind[:times[:param]]")
+    data: dict[str, Any] = {"endpoint": parts[0], "kind": parts[1]}
+    if len(parts) >= 3 and parts[2]:
+        data["times"] = int(parts[2])
+    if len(parts) == 4 and parts[3]:
+        param = {"rate_limit": "retry_after", "http_error": "status", "delay": "delay_s"}.get(parts[1])
+        if param is None:
+            raise ValueError(f"fault kind {parts[1]!r} takes no parameter")
+        data[param] = int(parts[3]) if param == "status" else float(parts[3])
+    return FaultRule.model_validate(data)
+
+
+class FaultBook:
+    """Active fault rules; each applies to the next `times` matching requests (-1 = forever)."""
+
+    def __init__(self, initial: list[FaultRule] | None = None) -> None:
+        self._ids = itertools.count(1)
+        self._rules: list[dict[str, Any]] = []
+        for rule in initial or []:
+            self.add(rule)
+
+    def add(self, rule: FaultRule) -> dict[str, Any]:
+        entry = {"id": next(self._ids), "rule": rule, "remaining": rule.times, "applied": 0}
+        self._rules.append(entry)
+        return self._describe(entry)
+
+    def clear(self) -> None:
+        self._rules.clear()
+
+    def list(self) -> list[dict[str, Any]]:
+        return [self._describe(e) for e in self._rules]
+
+    def take(self, endpoint: str) -> FaultRule | None:
+        for entry in self._rules:
+            rule = cast(FaultRule, entry["rule"])
+            if rule.endpoint != endpoint or entry["remaining"] == 0:
+                continue
+            entry["applied"] += 1
+            if entry["remaining"] > 0:
+                entry["remaining"] -= 1
+                if entry["remaining"] == 0:
+                    self._rules.remove(entry)
+            return rule
+        return None
+
+    @staticmethod
+    def _describe(entry: dict[str, Any]) -> dict[str, Any]:
+        rule = cast(FaultRule, entry["rule"])
+        return {
+            "id": entry["id"],
+            **rule.model_dump(),
+            "remaining": entry["remaining"],
+            "applied": entry["applied"],
+        }
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
+    raw = json.dumps(body).encode()
+    hdrs = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": hdrs})
+    await send({"type": "http.response.body", "body": raw})
+
+
+def _retry_after_value(seconds: float) -> bytes:
+    return (str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}").encode()
+
+
+class GatewayMiddleware:
+    """Counts API requests per endpoint, applies fault rules, then enforces X-API-KEY."""
+
+    def __init__(self, app: ASGIApp, state: SimState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope["path"]).startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        endpoint = resolve_endpoint(scope["method"], scope["path"])
+        rule: FaultRule | None = None
+        if endpoint is not None:
+            self.state.requests[endpoint] += 1
+            rule = self.state.faults.take(endpoint)
+        if rule is not None and rule.kind == "rate_limit":
+            extra = [] if rule.retry_after is None else [(b"retry-after", _retry_after_value(rule.retry_after))]
+            await _send_json(send, 429, {"detail": "Rate limit exceeded. Please retry later."}, extra)
+            return
+        if rule is not None and rule.kind == "http_error":
+            await _send_json(send, rule.status, {"detail": "simulated server error"}, [])
+            return
+        if rule is not None and rule.kind == "delay":
+            await asyncio.sleep(rule.delay_s)
+        if rule is not None and rule.kind == "commit_then_drop":
+            await self._commit_then_drop(scope, receive, send)
+            return
+        await self._authorized(scope, receive, send)
+
+    async def _authorized(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = dict(scope["headers"]).get(b"x-api-key", b"").decode("latin-1")
+        if key != self.state.config.api_key:
+            await _send_json(send, 401, {"detail": "Invalid or missing API key"}, [])
+            return
+        await self.app(scope, receive, send)
+
+    async def _commit_then_drop(self, scope: Scope, receive: Receive, send: Send) -> None:
+        captured: dict[str, Any] = {"status": 200, "headers": [], "body": bytearray()}
+
+        async def swallow(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+
+        await self._authorized(scope, receive, swallow)
+        length = max(1, len(captured["body"]))
+        keep: Callable[[tuple[bytes, bytes]], bool] = lambda h: h[0].lower() != b"content-length"  # noqa: E731
+        headers = [h for h in captured["headers"] if keep(h)] + [(b"content-length", str(length).encode())]
+        await send({"type": "http.response.start", "status": captured["status"], "headers": headers})
+        raise SimulatedDisconnect("commit_then_drop: response deliberately cut off")
