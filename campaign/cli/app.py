@@ -1,0 +1,220 @@
+"""`starter.py`: start, watch, inspect and cancel campaigns from a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from campaign.cli.render import progress_table, result_table
+from campaign.cli.request_input import RequestInputError, build_request, load_request_file, parse_mapping
+from campaign.idempotency import workflow_id_for
+from campaign.launcher import start_campaign
+from campaign.models import TASK_QUEUE, CampaignProgress, CampaignResult
+from campaign.temporal_client import connect
+from campaign.validation import request_problems
+from workflows.campaign import CampaignWorkflow
+
+app = typer.Typer(help="Start, watch, inspect and cancel Ringg campaigns running on Temporal.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+AddressOpt = Annotated[str | None, typer.Option("--address", envvar="TEMPORAL_ADDRESS", help="Temporal host:port")]
+NamespaceOpt = Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+async def _client(address: str | None, namespace: str | None) -> Client:
+    try:
+        return await connect(address, namespace)
+    except RuntimeError as err:
+        raise _fail(
+            f"cannot reach Temporal at {address or 'localhost:7233'} ({err}). Is the server running? "
+            "Set TEMPORAL_ADDRESS or pass --address."
+        ) from None
+
+
+async def resolve_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
+    """Accepts a workflow ID, an idempotency key or a Ringg list id."""
+    for candidate in (ref, workflow_id_for(ref)):
+        handle = client.get_workflow_handle_for(CampaignWorkflow.run, candidate)
+        try:
+            await handle.describe()
+            return handle
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+    query = f'BulkListId = "{ref}" OR IdempotencyKey = "{ref}"'
+    async for execution in client.list_workflows(query, limit=1):
+        return client.get_workflow_handle_for(CampaignWorkflow.run, execution.id)
+    raise _fail(f"no campaign found for {ref!r} (tried workflow ID, idempotency key and list id)")
+
+
+async def _progress(handle: WorkflowHandle[CampaignWorkflow, CampaignResult]) -> CampaignProgress | None:
+    try:
+        return await handle.query(CampaignWorkflow.progress, rpc_timeout=timedelta(seconds=5))
+    except RPCError:
+        return None
+
+
+async def watch(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> CampaignResult:
+    result_task = asyncio.ensure_future(handle.result())
+    with Live(console=console, refresh_per_second=4, transient=False) as live:
+        while not result_task.done():
+            progress = await _progress(handle)
+            if progress is not None:
+                live.update(progress_table(handle.id, progress))
+            await asyncio.wait({result_task}, timeout=every_s)
+        final = await _progress(handle)
+        if final is not None:
+            live.update(progress_table(handle.id, final))
+    return result_task.result()
+
+
+@app.command()
+def start(
+    request: Annotated[
+        Path | None, typer.Option("--request", "-r", help="CampaignRequest as a JSON or YAML file")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="campaign_name")] = None,
+    agent_id: Annotated[str | None, typer.Option("--agent-id")] = None,
+    csv: Annotated[str | None, typer.Option("--csv", help="csv_uri: path, file:// or http(s):// URL")] = None,
+    country_code: Annotated[str | None, typer.Option("--country-code")] = None,
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="VARIABLE=CSV Column (repeatable)")] = None,
+    from_number: Annotated[list[str] | None, typer.Option("--from-number", help="caller number or id")] = None,
+    number_pool_id: Annotated[str | None, typer.Option("--number-pool-id")] = None,
+    start_time: Annotated[str | None, typer.Option("--start-time", help='"DD/MM/YYYY, HH:MM"')] = None,
+    end_time: Annotated[str | None, typer.Option("--end-time", help='"DD/MM/YYYY, HH:MM"')] = None,
+    call_config: Annotated[str | None, typer.Option("--call-config", help="call_config as JSON")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", help="concurrency_percentage")] = None,
+    callback_url: Annotated[str | None, typer.Option("--callback-url")] = None,
+    remove_invalid_rows: Annotated[bool | None, typer.Option("--remove-invalid-rows/--keep-invalid-rows")] = None,
+    flow: Annotated[str | None, typer.Option("--flow", help="auto | standard | large")] = None,
+    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
+    max_balance_wait: Annotated[int | None, typer.Option("--max-balance-wait", help="seconds")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="show live progress until the campaign ends")] = False,
+    task_queue: Annotated[str, typer.Option("--task-queue", envvar="RINGG_TASK_QUEUE")] = TASK_QUEUE,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Start a campaign (idempotent: the same request returns the same campaign)."""
+    try:
+        base = load_request_file(request) if request else {}
+        overrides: dict[str, Any] = {
+            "campaign_name": name,
+            "agent_id": agent_id,
+            "csv_uri": csv,
+            "country_code": country_code,
+            "from_numbers": from_number,
+            "number_pool_id": number_pool_id,
+            "campaign_start_time": start_time,
+            "campaign_end_time": end_time,
+            "call_config": json.loads(call_config) if call_config else None,
+            "concurrency_percentage": concurrency,
+            "callback_url": callback_url,
+            "remove_invalid_rows": remove_invalid_rows,
+            "flow": flow,
+            "idempotency_key": idempotency_key,
+            "max_balance_wait_seconds": max_balance_wait,
+        }
+        if mapping:
+            overrides["variables_map"] = {**base.get("variables_map", {}), **parse_mapping(mapping)}
+        req = build_request(base, overrides)
+    except json.JSONDecodeError as err:
+        raise _fail(f"--call-config is not valid JSON: {err}") from None
+    except RequestInputError as err:
+        raise _fail(str(err)) from None
+    problems = request_problems(req)
+    if problems:
+        raise _fail("the campaign was not started:\n  - " + "\n  - ".join(problems))
+    asyncio.run(_start(req, wait, task_queue, address, namespace))
+
+
+async def _start(req: Any, wait: bool, task_queue: str, address: str | None, namespace: str | None) -> None:
+    client = await _client(address, namespace)
+    try:
+        outcome = await start_campaign(client, req, task_queue=task_queue)
+    except OSError as err:
+        raise _fail(f"cannot read the CSV {req.csv_uri!r} to compute its idempotency key: {err}") from None
+    verb = {"started": "Started", "running": "Already running", "completed": "Already completed"}[outcome.state]
+    console.print(f"{verb}: campaign [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")
+    if outcome.state == "completed" or wait:
+        await _report(outcome.handle, live=outcome.state != "completed")
+
+
+async def _report(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], *, live: bool) -> None:
+    try:
+        result = await watch(handle) if live else await handle.result()
+    except WorkflowFailureError as err:
+        cause = err.cause
+        raise _fail(f"campaign {handle.id} failed: {getattr(cause, 'message', None) or cause}") from None
+    console.print(result_table(handle.id, result))
+
+
+@app.command()
+def status(
+    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the progress as JSON")] = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Print one campaign's stage and call counts."""
+
+    async def run() -> None:
+        handle = await resolve_campaign(await _client(address, namespace), campaign)
+        description = await handle.describe()
+        progress = await _progress(handle)
+        if as_json:
+            console.print_json(progress.model_dump_json() if progress else "null")
+            return
+        state = description.status.name if description.status else "UNKNOWN"
+        console.print(f"workflow [cyan]{handle.id}[/] is {state}")
+        if progress is not None:
+            console.print(progress_table(handle.id, progress))
+        if description.status == WorkflowExecutionStatus.COMPLETED:
+            console.print(result_table(handle.id, await handle.result()))
+
+    asyncio.run(run())
+
+
+@app.command()
+def cancel(
+    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Cancel a campaign: queued and retry calls are terminated on Ringg; calls in progress finish."""
+
+    async def run() -> None:
+        handle = await resolve_campaign(await _client(address, namespace), campaign)
+        await handle.cancel()
+        console.print(f"Cancel requested for [cyan]{handle.id}[/]; it terminates the campaign on Ringg if launched.")
+
+    asyncio.run(run())
+
+
+@app.command("watch")
+def watch_command(
+    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Show a campaign's live progress until it ends, then its result."""
+
+    async def run() -> None:
+        handle = await resolve_campaign(await _client(address, namespace), campaign)
+        await _report(handle, live=True)
+
+    asyncio.run(run())

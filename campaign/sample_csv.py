@@ -1,0 +1,48 @@
+"""Generates contact CSVs for the demo, tests and benchmarks (never committed: data is made on demand)."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+FIRST = ("Asha", "Ravi", "Meera", "Arjun", "Priya", "Vikram", "Neha", "Rahul", "Kavya", "Sanjay")
+LAST = ("Sharma", "Iyer", "Patel", "Reddy", "Khan", "Das", "Nair", "Gupta", "Singh", "Joshi")
+HEADER = ("Mobile Number", "Name", "Policy ID", "Due Date")
+DEFAULT_MAP = {
+    "mobile_number": "Mobile Number",
+    "callee_name": "Name",
+    "policy_id": "Policy ID",
+    "due_date": "Due Date",
+}
+
+
+def phone_for(i: int) -> str:
+    """A unique, plausible Indian mobile number per row index."""
+    return f"+91{9000000000 + i * 7919 % 999999999:010d}"
+
+
+def write_sample_csv(path: Path, rows: int, *, invalid_every: int = 0, seed: int = 7) -> Path:
+    """Writes `rows` data rows; every `invalid_every`-th row gets an unusable phone number."""
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        for i in range(1, rows + 1):
+            phone = "12-AB" if invalid_every and i % invalid_every == 0 else phone_for(i)
+            name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            writer.writerow((phone, name, f"POL-{100000 + i}", f"{rng.randint(1, 28):02d}/12/2026"))
+    return path
+
+
+def sample_phones_and_names(path: Path) -> tuple[set[str], set[str]]:
+    """Every phone number (as written and digits-only) and name in a sample CSV, for PII scans."""
+    phones: set[str] = set()
+    names: set[str] = set()
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            phones.add(row["Mobile Number"])
+            phones.add(row["Mobile Number"].lstrip("+"))
+            names.add(row["Name"])
+    return phones, names

@@ -1,0 +1,54 @@
+"""Worker settings, read from the environment once, in the entry points (DESIGN.md public contract)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, SecretStr
+
+from campaign.models import TASK_QUEUE
+
+DEFAULT_RINGG_BASE_URL = "https://prod-api.ringg.ai/ca/api/v0"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it and says how to fix it."""
+
+
+class WorkerSettings(BaseModel):
+    ringg_api_key: SecretStr
+    ringg_base_url: str = DEFAULT_RINGG_BASE_URL
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    log_level: str = "INFO"
+    max_concurrent_activities: int = 50
+    metrics_bind: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
+        env = os.environ if env is None else env
+        key = env.get("RINGG_API_KEY", "").strip()
+        key_file = env.get("RINGG_API_KEY_FILE", "").strip()
+        if not key and key_file:
+            try:
+                key = Path(key_file).read_text().strip()
+            except OSError as err:
+                raise SettingsError(f"RINGG_API_KEY_FILE={key_file!r} cannot be read: {err.strerror}") from None
+        if not key:
+            raise SettingsError(
+                "RINGG_API_KEY is not set. Export your Ringg workspace API key (dashboard → API) as RINGG_API_KEY, "
+                "or point RINGG_API_KEY_FILE at a file holding it."
+            )
+        return cls(
+            ringg_api_key=SecretStr(key),
+            ringg_base_url=env.get("RINGG_BASE_URL", DEFAULT_RINGG_BASE_URL).strip() or DEFAULT_RINGG_BASE_URL,
+            temporal_address=env.get("TEMPORAL_ADDRESS", "localhost:7233"),
+            temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+            task_queue=env.get("RINGG_TASK_QUEUE", TASK_QUEUE),
+            log_level=env.get("LOG_LEVEL", "INFO"),
+            max_concurrent_activities=int(env.get("WORKER_MAX_CONCURRENT_ACTIVITIES", "50")),
+            metrics_bind=env.get("WORKER_METRICS_BIND") or None,
+        )

@@ -1,0 +1,127 @@
+"""Inputs and results of each activity: references, ids and counts only, never CSV rows or secrets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from campaign.models import ResolvedFlow
+
+
+class PreflightInput(BaseModel):
+    csv_uri: str
+    variables_map: dict[str, str]
+    campaign_name: str
+    agent_id: str
+    campaign_start_time: str | None = None
+    campaign_end_time: str | None = None
+    idempotency_key: str | None = None
+
+
+class PreflightResult(BaseModel):
+    data_rows: int
+    content_hash: str
+    idempotency_key: str
+    headers: list[str] = Field(default_factory=list)
+
+
+class ClaimOwnerInput(BaseModel):
+    claim_workflow_id: str
+
+
+class ClaimOwnerResult(BaseModel):
+    owner_workflow_id: str | None = None
+
+
+class UploadInput(BaseModel):
+    """Everything the upload (large: upload-csv, standard: save) sends, plus what it reconciles by."""
+
+    flow: ResolvedFlow
+    csv_uri: str
+    content_hash: str
+    ringg_campaign_name: str
+    idempotency_tag: str
+    agent_id: str
+    country_code: str
+    variables_map: dict[str, str]
+    campaign_start_time: str | None = None
+    campaign_end_time: str | None = None
+    call_config: dict[str, Any] = Field(default_factory=dict)
+    remove_invalid_rows: bool = False
+    transliterate_callee_name: bool = False
+
+
+class UploadResult(BaseModel):
+    list_id: str
+    reused_existing: bool = False
+    ringg_status: str | None = None
+    contacts: int | None = None
+    invalid_rows: int = 0
+    invalid_rows_url: str | None = None
+
+
+class ListRef(BaseModel):
+    list_id: str
+    idempotency_tag: str
+
+
+class UploadStatusResult(BaseModel):
+    status: str
+    contacts: int | None = None
+    invalid_rows: int = 0
+    invalid_rows_url: str | None = None
+
+
+class BalanceResult(BaseModel):
+    sufficient: bool | None
+    status: str | None = None
+    required_credits: float | None = None
+    available_credits: float | None = None
+    missing_credits: float | None = None
+    message: str = ""
+
+
+class LaunchInput(BaseModel):
+    flow: ResolvedFlow
+    list_id: str
+    idempotency_tag: str
+    agent_id: str
+    country_code: str
+    campaign_start_time: str | None = None
+    campaign_end_time: str | None = None
+    call_config: dict[str, Any] = Field(default_factory=dict)
+    from_numbers: list[str] | None = None
+    number_pool_id: str | None = None
+    concurrency_percentage: int = 0
+    callback_url: str | None = None
+    email_completion_user_ids: list[str] | None = None
+
+
+class LaunchResult(BaseModel):
+    ringg_status: str | None = None
+    already_launched: bool = False
+
+
+class SnapshotInput(BaseModel):
+    list_id: str
+    idempotency_tag: str
+    since: datetime
+    expected_calls: int | None = None
+
+
+class CampaignSnapshot(BaseModel):
+    ringg_status: str | None = None
+    calls_by_status: dict[str, int] = Field(default_factory=dict)
+    total_calls: int = 0
+    finished: bool = False
+    requests: int = 0
+
+
+class TerminateInput(BaseModel):
+    list_id: str
+
+
+class TerminateResult(BaseModel):
+    message: str = ""

@@ -1,0 +1,60 @@
+"""Checks on a CampaignRequest that need no I/O: run by the starter before starting and by the workflow
+first thing, so a raw start with a bad request fails at once with every problem listed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from campaign.idempotency import KEY_PATTERN
+from campaign.models import CampaignRequest
+
+WINDOW_FORMAT = "%d/%m/%Y, %H:%M"
+
+
+def parse_window_time(value: str) -> datetime:
+    return datetime.strptime(value.strip(), WINDOW_FORMAT)
+
+
+def request_problems(req: CampaignRequest) -> list[str]:
+    problems: list[str] = []
+    for name in ("campaign_name", "agent_id", "csv_uri"):
+        if not str(getattr(req, name)).strip():
+            problems.append(f"{name} is required and must not be empty")
+    if len(req.campaign_name) > 200:
+        problems.append("campaign_name is longer than 200 characters")
+    if not req.variables_map.get("mobile_number", "").strip():
+        problems.append(
+            'variables_map must map "mobile_number" to the CSV column holding phone numbers, '
+            'e.g. {"mobile_number": "Mobile Number"}'
+        )
+    if bool(req.from_numbers) == bool(req.number_pool_id):
+        problems.append("give exactly one of from_numbers (a non-empty list) or number_pool_id")
+    if not 0 <= req.concurrency_percentage <= 100:
+        problems.append(f"concurrency_percentage must be between 0 and 100, got {req.concurrency_percentage}")
+    if req.max_balance_wait_seconds < 0:
+        problems.append("max_balance_wait_seconds must be 0 or more")
+    if req.idempotency_key is not None and not KEY_PATTERN.match(req.idempotency_key):
+        problems.append(
+            "idempotency_key must be 1-128 characters of letters, digits, '.', '_', ':' or '-' "
+            "and start with a letter or digit"
+        )
+    problems.extend(_window_problems(req))
+    return problems
+
+
+def _window_problems(req: CampaignRequest) -> list[str]:
+    start_s, end_s = req.campaign_start_time, req.campaign_end_time
+    if start_s is None and end_s is None:
+        return []
+    if start_s is None or end_s is None:
+        return ["give both campaign_start_time and campaign_end_time, or neither"]
+    parsed: list[datetime] = []
+    problems: list[str] = []
+    for name, value in (("campaign_start_time", start_s), ("campaign_end_time", end_s)):
+        try:
+            parsed.append(parse_window_time(value))
+        except ValueError:
+            problems.append(f'{name} must look like "DD/MM/YYYY, HH:MM" (e.g. "18/10/2026, 09:00"), got {value!r}')
+    if len(parsed) == 2 and parsed[0] >= parsed[1]:
+        problems.append(f"campaign_start_time ({start_s}) must be before campaign_end_time ({end_s})")
+    return problems

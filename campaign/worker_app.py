@@ -1,0 +1,70 @@
+"""Builds the worker: the workflows and every activity, over one shared Ringg client."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.claims import ClaimActivities
+from activities.preflight import CsvActivities
+from activities.ringg_activities import RinggActivities
+from campaign.settings import WorkerSettings
+from campaign.temporal_client import connect
+from ringg import RinggClient, make_http_client
+from workflows.campaign import CampaignWorkflow
+from workflows.claim import CampaignKeyClaimWorkflow
+
+log = structlog.get_logger()
+
+
+def build_worker(client: Client, ringg: RinggClient, task_queue: str, *, max_concurrent_activities: int = 50) -> Worker:
+    ringg_acts = RinggActivities(ringg)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow],
+        activities=[
+            CsvActivities().preflight_csv,
+            ClaimActivities(client).find_claim_owner,
+            ringg_acts.upload_contacts,
+            ringg_acts.get_upload_status,
+            ringg_acts.check_balance,
+            ringg_acts.launch_campaign,
+            ringg_acts.snapshot_campaign,
+            ringg_acts.terminate_campaign,
+        ],
+        max_concurrent_activities=max_concurrent_activities,
+        graceful_shutdown_timeout=timedelta(seconds=20),
+    )
+
+
+async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None) -> None:
+    """Runs until SIGINT/SIGTERM (or `stop` is set), then drains in-flight activities gracefully."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    async with make_http_client(settings.ringg_base_url, settings.ringg_api_key) as http:
+        worker = build_worker(
+            client,
+            RinggClient(http),
+            settings.task_queue,
+            max_concurrent_activities=settings.max_concurrent_activities,
+        )
+        async with worker:
+            log.info(
+                "worker_started",
+                task_queue=settings.task_queue,
+                temporal=settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                ringg=settings.ringg_base_url,
+            )
+            await stop.wait()
+            log.info("worker_stopping", reason="signal")
+    log.info("worker_stopped")

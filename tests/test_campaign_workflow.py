@@ -1,0 +1,262 @@
+"""CampaignWorkflow on the time-skipping server with stub activities: stage order, polling, balance waits,
+cancellation and duplicate claims, without any real Ringg call."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.errors import INVALID_CSV, UPLOAD_PENDING
+from campaign.models import CampaignRequest, CampaignResult, PollingConfig
+from campaign.steps import (
+    BalanceResult,
+    CampaignSnapshot,
+    ClaimOwnerInput,
+    ClaimOwnerResult,
+    LaunchInput,
+    LaunchResult,
+    ListRef,
+    PreflightInput,
+    PreflightResult,
+    SnapshotInput,
+    TerminateInput,
+    TerminateResult,
+    UploadInput,
+    UploadResult,
+    UploadStatusResult,
+)
+from workflows.campaign import CampaignWorkflow
+from workflows.claim import CampaignKeyClaimWorkflow
+
+FAST = PollingConfig(
+    upload_initial_s=0.2,
+    upload_max_s=0.5,
+    monitor_initial_s=0.2,
+    monitor_max_s=1,
+    balance_initial_s=0.3,
+    balance_max_s=1,
+)
+
+
+@dataclass
+class FakeRingg:
+    """Stub activities that record what the workflow asked for."""
+
+    rows: int = 6000
+    key: str = "ik-test"
+    pending_polls: int = 2
+    sufficient_after: int = 0
+    finish_after: int = 2
+    preflight_error: ApplicationError | None = None
+    calls: Counter[str] = field(default_factory=Counter)
+    launches: list[LaunchInput] = field(default_factory=list)
+    uploads: list[UploadInput] = field(default_factory=list)
+    terminated: list[str] = field(default_factory=list)
+    launched: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def activities(self) -> list[Any]:
+        fake = self
+
+        @activity.defn(name="preflight_csv")
+        async def preflight_csv(inp: PreflightInput) -> PreflightResult:
+            fake.calls["preflight_csv"] += 1
+            if fake.preflight_error:
+                raise fake.preflight_error
+            return PreflightResult(
+                data_rows=fake.rows, content_hash="h", idempotency_key=inp.idempotency_key or fake.key
+            )
+
+        @activity.defn(name="find_claim_owner")
+        async def find_claim_owner(inp: ClaimOwnerInput) -> ClaimOwnerResult:
+            return ClaimOwnerResult(owner_workflow_id="the-owner")
+
+        @activity.defn(name="upload_contacts")
+        async def upload_contacts(inp: UploadInput) -> UploadResult:
+            fake.calls["upload_contacts"] += 1
+            fake.uploads.append(inp)
+            return UploadResult(list_id="list-1", ringg_status="verifying", contacts=None)
+
+        @activity.defn(name="get_upload_status")
+        async def get_upload_status(ref: ListRef) -> UploadStatusResult:
+            fake.calls["get_upload_status"] += 1
+            if fake.calls["get_upload_status"] <= fake.pending_polls:
+                raise ApplicationError("still processing", type=UPLOAD_PENDING)
+            return UploadStatusResult(status="completed", contacts=fake.rows - 10, invalid_rows=10)
+
+        @activity.defn(name="check_balance")
+        async def check_balance(ref: ListRef) -> BalanceResult:
+            fake.calls["check_balance"] += 1
+            ok = fake.calls["check_balance"] > fake.sufficient_after
+            return BalanceResult(
+                sufficient=ok,
+                required_credits=100,
+                available_credits=100 if ok else 40,
+                missing_credits=None if ok else 60,
+            )
+
+        @activity.defn(name="launch_campaign")
+        async def launch_campaign(inp: LaunchInput) -> LaunchResult:
+            fake.calls["launch_campaign"] += 1
+            fake.launches.append(inp)
+            fake.launched.set()
+            return LaunchResult(ringg_status="scheduled")
+
+        @activity.defn(name="snapshot_campaign")
+        async def snapshot_campaign(inp: SnapshotInput) -> CampaignSnapshot:
+            fake.calls["snapshot_campaign"] += 1
+            done = fake.calls["snapshot_campaign"] >= fake.finish_after
+            counts = {"completed": 5900, "failed": 90} if done else {"registered": 5000, "ongoing": 990}
+            return CampaignSnapshot(
+                ringg_status="completed" if done else "ongoing",
+                calls_by_status=counts,
+                total_calls=5990,
+                finished=done,
+            )
+
+        @activity.defn(name="terminate_campaign")
+        async def terminate_campaign(inp: TerminateInput) -> TerminateResult:
+            fake.terminated.append(inp.list_id)
+            return TerminateResult(message="ok")
+
+        return [
+            preflight_csv,
+            find_claim_owner,
+            upload_contacts,
+            get_upload_status,
+            check_balance,
+            launch_campaign,
+            snapshot_campaign,
+            terminate_campaign,
+        ]
+
+
+def request(**overrides: Any) -> CampaignRequest:
+    base: dict[str, Any] = {
+        "campaign_name": "Renewals",
+        "agent_id": "agent-1",
+        "csv_uri": "/tmp/contacts.csv",
+        "from_numbers": ["num-1"],
+        "campaign_start_time": "18/10/2030, 09:00",
+        "campaign_end_time": "18/10/2030, 18:00",
+        "polling": FAST,
+    }
+    return CampaignRequest.model_validate({**base, **overrides})
+
+
+async def start(
+    env: WorkflowEnvironment, worker: Worker, req: CampaignRequest
+) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
+    return await env.client.start_workflow(
+        CampaignWorkflow.run, req, id=f"wf-{uuid.uuid4()}", task_queue=worker.task_queue
+    )
+
+
+def make_worker(env: WorkflowEnvironment, fake: FakeRingg) -> Worker:
+    return Worker(
+        env.client,
+        task_queue=f"tq-{uuid.uuid4()}",
+        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow],
+        activities=fake.activities(),
+    )
+
+
+async def test_large_flow_runs_every_stage_once(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request())
+        result = await handle.result()
+        progress = await handle.query(CampaignWorkflow.progress)
+    assert result.list_id == "list-1" and result.flow == "large" and result.status == "completed"
+    assert result.calls_by_status == {"completed": 5900, "failed": 90}
+    assert result.invalid_rows == 10 and result.contacts == 5990
+    assert fake.calls["upload_contacts"] == 1 and fake.calls["launch_campaign"] == 1
+    assert fake.calls["get_upload_status"] == 3
+    assert fake.uploads[0].ringg_campaign_name.startswith("Renewals [rc-")
+    assert progress.stage == "completed" and progress.polls == 2
+
+
+async def test_small_csv_takes_the_standard_flow(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(rows=120, key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        result = await (await start(env, worker, request())).result()
+    assert result.flow == "standard"
+    assert fake.calls["get_upload_status"] == 0 and fake.calls["check_balance"] == 0
+    assert fake.launches[0].flow == "standard"
+
+
+async def test_bad_request_fails_before_any_activity(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg()
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request(number_pool_id="pool-1", concurrency_percentage=101))
+        with pytest.raises(WorkflowFailureError) as info:
+            await handle.result()
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidCampaignRequest"
+    assert "exactly one of from_numbers" in cause.message and "concurrency_percentage" in cause.message
+    assert sum(fake.calls.values()) == 0
+
+
+async def test_invalid_csv_fails_before_upload(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(
+        preflight_error=ApplicationError("no column 'Mobile Number'", type=INVALID_CSV, non_retryable=True)
+    )
+    async with make_worker(env, fake) as worker:
+        with pytest.raises(WorkflowFailureError) as info:
+            await (await start(env, worker, request())).result()
+    assert isinstance(info.value.cause, ApplicationError) and info.value.cause.type == INVALID_CSV
+    assert fake.calls["upload_contacts"] == 0 and fake.calls["launch_campaign"] == 0
+
+
+async def test_insufficient_balance_waits_then_fails_with_missing_credits(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(sufficient_after=10_000, key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request(max_balance_wait_seconds=2))
+        with pytest.raises(WorkflowFailureError) as info:
+            await handle.result()
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InsufficientBalance"
+    assert "lacks 60 credits" in cause.message
+    assert fake.calls["check_balance"] >= 3 and fake.calls["launch_campaign"] == 0
+
+
+async def test_balance_topped_up_launches_once(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(sufficient_after=2, key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        result = await (await start(env, worker, request())).result()
+    assert result.status == "completed" and fake.calls["launch_campaign"] == 1 and fake.calls["check_balance"] == 3
+
+
+async def test_cancel_after_launch_terminates_on_ringg(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(finish_after=10_000, key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request())
+        await asyncio.wait_for(fake.launched.wait(), timeout=30)
+        await asyncio.sleep(0.5)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as info:
+            await handle.result()
+        progress = await handle.query(CampaignWorkflow.progress)
+    assert isinstance(info.value.cause, CancelledError)
+    assert fake.terminated == ["list-1"]
+    assert progress.stage == "cancelled"
+
+
+async def test_second_campaign_with_same_key_is_a_duplicate(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(finish_after=10_000, key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        first = await start(env, worker, request())
+        await asyncio.wait_for(fake.launched.wait(), timeout=30)
+        second = await (await start(env, worker, request())).result()
+        await first.cancel()
+    assert second.status == "duplicate" and second.duplicate_of == "the-owner"
+    assert fake.calls["upload_contacts"] == 1 and fake.calls["launch_campaign"] == 1

@@ -1,0 +1,159 @@
+"""End to end on real parts: the Temporal dev server binary, the Ringg simulator over HTTP and a real worker.
+Asserts on the simulator's recorded uploads and launches, and scans history for secrets and PII."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from pydantic import SecretStr
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.worker import Worker
+
+from campaign.launcher import start_campaign
+from campaign.models import CampaignRequest, PollingConfig
+from campaign.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
+from campaign.worker_app import build_worker
+from ringg import RinggClient, make_http_client
+from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from workflows.campaign import CampaignWorkflow
+
+pytestmark = pytest.mark.integration
+
+SIM_KEY = "sim-integration-key-5b7c"
+NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
+FAST = PollingConfig(upload_initial_s=0.5, upload_max_s=2, monitor_initial_s=0.5, monitor_max_s=2)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with running_simulator(api_key=SIM_KEY, time_scale=0.005) as running:
+        yield running
+
+
+@pytest.fixture
+def admin(sim: RunningSimulator) -> Iterator[SimAdmin]:
+    with SimAdmin(sim) as client:
+        yield client
+
+
+@pytest_asyncio.fixture
+async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[Worker]:
+    async with make_http_client(sim.base_url, SecretStr(SIM_KEY)) as http:
+        running = build_worker(stack_client, RinggClient(http), f"it-{uuid.uuid4()}")
+        async with running:
+            yield running
+
+
+def make_request(csv_path: Path, **overrides: object) -> CampaignRequest:
+    data: dict[str, object] = {
+        "campaign_name": f"Renewals {uuid.uuid4().hex[:6]}",
+        "agent_id": "agent-renewals",
+        "csv_uri": str(csv_path),
+        "variables_map": DEFAULT_MAP,
+        "from_numbers": [NUMBER_ID],
+        "campaign_start_time": "18/10/2030, 09:00",
+        "campaign_end_time": "18/10/2030, 18:00",
+        "call_config": {
+            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
+        },
+        "polling": FAST,
+    }
+    return CampaignRequest.model_validate({**data, **overrides})
+
+
+def uploads_named(admin: SimAdmin, campaign_name: str) -> list[dict[str, object]]:
+    return [u for u in admin.stats()["uploads"] if str(u["campaign_name"]).startswith(campaign_name + " [rc-")]
+
+
+async def history_text(client: Client, workflow_id: str) -> str:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return history.to_json()
+
+
+async def test_large_campaign_completes_with_exactly_one_launch(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    csv_path = write_sample_csv(tmp_path / "contacts.csv", 6000, invalid_every=500)
+    req = make_request(csv_path)
+    outcome = await start_campaign(stack_client, req, task_queue=worker.task_queue)
+    result = await outcome.handle.result()
+
+    assert result.flow == "large" and result.status == "completed" and result.list_id
+    assert result.data_rows == 6000 and result.invalid_rows == 12
+    assert admin.stats()["launches"] == {**admin.stats()["launches"], result.list_id: 1}
+    assert len(uploads_named(admin, req.campaign_name)) == 1
+    truth = Counter(call["status"] for call in admin.campaign_calls(result.list_id))
+    assert result.calls_by_status == dict(truth) and result.total_calls == 5988
+
+    text = await history_text(stack_client, outcome.workflow_id)
+    phones, names = sample_phones_and_names(csv_path)
+    assert SIM_KEY not in text
+    assert not [p for p in phones if p in text], "a phone number of the CSV is in workflow history"
+    assert not [n for n in names if n in text], "a contact name of the CSV is in workflow history"
+
+
+async def test_same_request_again_returns_the_same_campaign(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    csv_path = write_sample_csv(tmp_path / "contacts.csv", 300)
+    req = make_request(csv_path)
+    first = await start_campaign(stack_client, req, task_queue=worker.task_queue)
+    again = await start_campaign(stack_client, req, task_queue=worker.task_queue)
+    assert again.workflow_id == first.workflow_id and again.state == "running"
+    result = await first.handle.result()
+    after = await start_campaign(stack_client, req, task_queue=worker.task_queue)
+    assert after.state == "completed" and (await after.handle.result()).list_id == result.list_id
+    assert result.flow == "standard" and admin.stats()["launches"][result.list_id] == 1
+    assert len(uploads_named(admin, req.campaign_name)) == 1
+
+
+async def test_cancel_after_launch_terminates_the_list_on_ringg(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    admin.configure(call_rate=0.5)
+    try:
+        csv_path = write_sample_csv(tmp_path / "contacts.csv", 400)
+        outcome = await start_campaign(stack_client, make_request(csv_path), task_queue=worker.task_queue)
+        for _ in range(200):
+            progress = await outcome.handle.query(CampaignWorkflow.progress)
+            if progress.stage == "monitoring":
+                break
+            await asyncio.sleep(0.1)
+        assert progress.stage == "monitoring" and progress.list_id
+        await outcome.handle.cancel()
+        with pytest.raises(WorkflowFailureError) as info:
+            await outcome.handle.result()
+    finally:
+        admin.configure(call_rate=2.0)
+    assert isinstance(info.value.cause, CancelledError)
+    terminations = [t for t in admin.stats()["terminations"] if t["campaign_id"] == progress.list_id]
+    assert len(terminations) == 1 and terminations[0]["cancelled"] > 0
+    statuses = Counter(call["status"] for call in admin.campaign_calls(progress.list_id))
+    assert statuses["cancelled"] == terminations[0]["cancelled"]
+
+
+async def test_csv_missing_mobile_column_fails_before_any_upload(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    csv_path = tmp_path / "contacts.csv"
+    csv_path.write_text("Phone,Name\n+919876543210,Asha\n", encoding="utf-8")
+    before = admin.stats()["requests"]
+    outcome = await start_campaign(stack_client, make_request(csv_path), task_queue=worker.task_queue)
+    with pytest.raises(WorkflowFailureError) as info:
+        await outcome.handle.result()
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidCsv" and cause.non_retryable
+    assert "'Mobile Number'" in cause.message and "'Phone'" in cause.message
+    after = admin.stats()["requests"]
+    assert {k: after.get(k, 0) - before.get(k, 0) for k in ("upload_csv", "save", "campaign_all")} == {
+        "upload_csv": 0,
+        "save": 0,
+        "campaign_all": 0,
+    }

@@ -1,0 +1,26 @@
+"""Runs a campaign worker: `python worker.py` (configured by RINGG_API_KEY, RINGG_BASE_URL, TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, RINGG_TASK_QUEUE)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from campaign.logs import configure_logging
+from campaign.settings import SettingsError, WorkerSettings
+from campaign.worker_app import run_worker
+
+
+def main() -> int:
+    try:
+        settings = WorkerSettings.from_env()
+    except SettingsError as err:
+        print(f"worker not started: {err}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

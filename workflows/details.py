@@ -1,0 +1,63 @@
+"""Markdown shown in the Temporal UI: the static details at start and the live progress table."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from campaign.models import CampaignProgress, CampaignRequest
+
+_STATUS_ORDER = (
+    "registered",
+    "ongoing",
+    "retry",
+    "completed",
+    "failed",
+    "error",
+    "cancelled",
+    "forwarded",
+    "other",
+)
+
+
+def static_summary(req: CampaignRequest) -> str:
+    return f"Ringg campaign {req.campaign_name!r}"[:190]
+
+
+def static_details(req: CampaignRequest) -> str:
+    numbers = (
+        f"pool `{req.number_pool_id}`" if req.number_pool_id else f"{len(req.from_numbers or [])} caller number(s)"
+    )
+    window = f"{req.campaign_start_time} → {req.campaign_end_time}" if req.campaign_start_time else "Ringg default"
+    return "\n".join(
+        [
+            f"**Campaign** {req.campaign_name}",
+            f"- agent `{req.agent_id}`, flow `{req.flow}`, {numbers}",
+            f"- window {window}, concurrency {req.concurrency_percentage}%",
+            f"- contacts from `{req.csv_uri}`",
+        ]
+    )
+
+
+def progress_markdown(p: CampaignProgress) -> str:
+    lines = [
+        f"**Stage:** `{p.stage}`" + (f" — {p.message}" if p.message else ""),
+        "",
+        "| field | value |",
+        "|---|---|",
+        f"| list id | `{p.list_id or '—'}` |",
+        f"| flow | {p.flow or '—'} |",
+        f"| Ringg status | {p.ringg_status or '—'} |",
+        f"| contacts | {p.contacts if p.contacts is not None else '—'} (invalid rows: {p.invalid_rows}) |",
+    ]
+    if p.missing_credits is not None or p.required_credits is not None:
+        lines.append(
+            f"| credits | required {p.required_credits}, available {p.available_credits}, missing {p.missing_credits} |"
+        )
+    if p.calls.total:
+        lines.append(f"| calls | {p.calls.total} |")
+        for status in _STATUS_ORDER:
+            if p.calls.by_status.get(status):
+                lines.append(f"| · {status} | {p.calls.by_status[status]} |")
+    lines.append(f"| polls | {p.polls} (updated {p.updated_at or '—'}) |")
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""Timeouts and retry policies per activity, in one place (documented in docs/operations.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import (
+        CSV_CHANGED,
+        INSUFFICIENT_BALANCE,
+        INVALID_CSV,
+        RINGG_AUTH,
+        RINGG_REJECTED,
+        UPLOAD_FAILED,
+    )
+    from campaign.models import PollingConfig
+
+PERMANENT = [INVALID_CSV, RINGG_AUTH, RINGG_REJECTED, INSUFFICIENT_BALANCE, UPLOAD_FAILED, CSV_CHANGED]
+
+# Reading and hashing the CSV: local I/O, a few quick retries (an http(s) source may blip).
+PREFLIGHT_TIMEOUT = timedelta(minutes=15)
+PREFLIGHT_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=PERMANENT)
+
+# Every Ringg call: quick backoff, capped at a minute; 429 Retry-After overrides the backoff per attempt.
+# The POSTs reconcile with Ringg before re-sending, so retrying them is safe.
+RINGG_CALL_TIMEOUT = timedelta(seconds=60)
+RINGG_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=30,
+    non_retryable_error_types=PERMANENT,
+)
+
+# The upload streams the whole file in one request: long timeout, heartbeats prove the worker is alive.
+UPLOAD_TIMEOUT = timedelta(minutes=30)
+UPLOAD_HEARTBEAT = timedelta(seconds=30)
+
+# Monitoring never gives up on a transient outage; each failed poll is retried with a backoff up to 5 min.
+SNAPSHOT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=0,
+    non_retryable_error_types=PERMANENT,
+)
+
+
+def upload_status_retry(polling: PollingConfig) -> RetryPolicy:
+    """The upload-status poll loop *is* this retry policy: each 'still processing' answer is a benign
+    retryable error, so polls cost no history events."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=polling.upload_initial_s),
+        backoff_coefficient=1.6,
+        maximum_interval=timedelta(seconds=max(polling.upload_max_s, polling.upload_initial_s)),
+        maximum_attempts=0,
+        non_retryable_error_types=PERMANENT,
+    )
