@@ -836,13 +836,18 @@ async def test_error_messages_are_truncated() -> None:
     ("headers", "expected"),
     [
         ({"Retry-After": "7"}, 7.0),
-        ({"Retry-After": format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)}, 120.0),
-        ({"Retry-After": format_datetime(datetime.now(UTC) - timedelta(seconds=60), usegmt=True)}, 0.0),
+        ({"Retry-After": "http-date:+120"}, 120.0),
+        ({"Retry-After": "http-date:-60"}, 0.0),
         ({"Retry-After": "soon"}, None),
         ({}, None),
     ],
 )
 async def test_rate_limited_retry_after(headers: dict[str, str], expected: float | None) -> None:
+    # HTTP dates are made when the test runs (parametrize values are built at collection time).
+    value = headers.get("Retry-After", "")
+    if value.startswith("http-date:"):
+        when = datetime.now(UTC) + timedelta(seconds=float(value.removeprefix("http-date:")))
+        headers = {"Retry-After": format_datetime(when, usegmt=True)}
     rec = Recorder(httpx.Response(429, json={"message": "Rate limit exceeded"}, headers=headers))
     async with ringg(rec) as client:
         with pytest.raises(RinggRateLimited) as info:

@@ -160,6 +160,7 @@ async def _report(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], *, l
     except WorkflowFailureError as err:
         cause = err.cause
         raise _fail(f"campaign {handle.id} failed: {getattr(cause, 'message', None) or cause}") from None
+    console.print()
     console.print(result_table(handle.id, result))
 
 
