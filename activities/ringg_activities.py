@@ -3,7 +3,13 @@ after "committed on the server, response lost" never repeats the side effect (DE
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import time
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TypeVar
 
 import structlog
 from temporalio import activity
@@ -33,6 +39,8 @@ from ringg import (
     RinggBadRequest,
     RinggClient,
     RinggError,
+    RinggServerError,
+    RinggTransportError,
     StartRequest,
     StartV2Request,
     TerminateRequest,
@@ -41,8 +49,33 @@ from ringg import (
 
 log = structlog.get_logger()
 
+
+def _reused(found: Campaign) -> UploadResult:
+    return UploadResult(
+        list_id=found.id,
+        reused_existing=True,
+        ringg_status=found.campaign_status,
+        contacts=found.total_contacts,
+        invalid_rows=found.invalidated_rows_count or 0,
+        invalid_rows_url=found.invalidated_rows_csv_url,
+    )
+
+
 # Campaign statuses that mean a launch request was accepted at some point.
 LAUNCHED_STATUSES = frozenset({"scheduled", "ongoing", "running", "completed", "terminated", "paused"})
+
+# After a POST whose outcome is unknown (no response, or a gateway timeout), Ringg may still be processing
+# it: watch Ringg's state this long before concluding it did not happen, so a retry cannot overtake it.
+CONFIRM_WITHIN_S = 45.0
+CONFIRM_EVERY_S = 3.0
+
+T = TypeVar("T")
+
+
+def outcome_unknown(err: RinggError) -> bool:
+    if isinstance(err, RinggTransportError):
+        return err.maybe_committed
+    return isinstance(err, RinggServerError) and err.status_code in (502, 504)
 
 
 def _bind(name: str) -> AbstractContextManager[None]:
@@ -53,8 +86,34 @@ def _bind(name: str) -> AbstractContextManager[None]:
 class RinggActivities:
     """Activities over one shared RinggClient (one httpx.AsyncClient for the whole worker)."""
 
-    def __init__(self, client: RinggClient) -> None:
+    def __init__(
+        self,
+        client: RinggClient,
+        *,
+        confirm_within_s: float = CONFIRM_WITHIN_S,
+        confirm_every_s: float = CONFIRM_EVERY_S,
+    ) -> None:
         self._ringg = client
+        self._confirm_within_s = confirm_within_s
+        self._confirm_every_s = confirm_every_s
+
+    async def _confirm(self, probe: Callable[[], Awaitable[T | None]]) -> T | None:
+        """Polls Ringg until `probe` finds the effect of an ambiguous POST, or the confirm window ends."""
+        deadline = time.monotonic() + self._confirm_within_s
+        while True:
+            found = await probe()
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            activity.heartbeat()
+            await asyncio.sleep(self._confirm_every_s)
+
+    async def _existing_upload(self, tag: str) -> Campaign | None:
+        existing = [c for c in await self._tagged(tag) if c.campaign_status != "failed"]
+        return existing[0] if existing else None
+
+    async def _launched(self, list_id: str, tag: str) -> Campaign | None:
+        current = await self._campaign(list_id, tag)
+        return current if current is not None and current.campaign_status in LAUNCHED_STATUSES else None
 
     async def _tagged(self, tag: str) -> list[Campaign]:
         found = await self._ringg.find_campaigns(tag)
@@ -69,29 +128,10 @@ class RinggActivities:
         created under the same idempotency tag instead of uploading again."""
         with _bind("upload_contacts"):
             try:
-                existing = [c for c in await self._tagged(inp.idempotency_tag) if c.campaign_status != "failed"]
-                if existing:
-                    found = existing[0]
+                found = await self._existing_upload(inp.idempotency_tag)
+                if found is not None:
                     log.info("upload_reused_existing_list", list_id=found.id, ringg_status=found.campaign_status)
-                    return UploadResult(
-                        list_id=found.id,
-                        reused_existing=True,
-                        ringg_status=found.campaign_status,
-                        contacts=found.total_contacts,
-                        invalid_rows=found.invalidated_rows_count or 0,
-                        invalid_rows_url=found.invalidated_rows_csv_url,
-                    )
-                form = CampaignForm(
-                    agent_id=inp.agent_id,
-                    campaign_name=inp.ringg_campaign_name,
-                    country_code=inp.country_code,
-                    variables_map=inp.variables_map,
-                    campaign_start_time=inp.campaign_start_time,
-                    campaign_end_time=inp.campaign_end_time,
-                    call_config=inp.call_config or None,
-                    remove_invalid_rows=inp.remove_invalid_rows,
-                    transliterate_callee_name=inp.transliterate_callee_name,
-                )
+                    return _reused(found)
                 async with open_csv(inp.csv_uri) as path, heartbeating():
                     if file_sha256(path) != inp.content_hash:
                         raise ApplicationError(
@@ -100,29 +140,51 @@ class RinggActivities:
                             type=CSV_CHANGED,
                             non_retryable=True,
                         )
-                    if inp.flow == "large":
-                        up = await self._ringg.upload_csv(form, path)
-                        result = UploadResult(
-                            list_id=up.bulk_list_id,
-                            ringg_status=up.status,
-                            contacts=up.total or None,
-                            invalid_rows=up.invalidated_rows_count or 0,
-                            invalid_rows_url=up.invalidated_rows_csv_url,
-                        )
-                    else:
-                        saved = await self._ringg.save_campaign(form, path)
-                        result = UploadResult(
-                            list_id=saved.list_id,
-                            ringg_status="draft",
-                            contacts=saved.successful_rows if saved.successful_rows is not None else saved.total_rows,
-                            invalid_rows=saved.failed_rows or 0,
-                        )
+                    try:
+                        result = await self._send_upload(inp, path)
+                    except RinggError as err:
+                        if not outcome_unknown(err):
+                            raise
+                        confirmed = await self._confirm(lambda: self._existing_upload(inp.idempotency_tag))
+                        if confirmed is None:
+                            raise
+                        log.info("upload_confirmed_after_lost_response", list_id=confirmed.id)
+                        return _reused(confirmed)
             except CsvUnreadable as err:
                 raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
             except RinggError as err:
                 raise map_ringg_error(err, doing="uploading the contact list") from None
             log.info("contacts_uploaded", list_id=result.list_id, flow=inp.flow)
             return result
+
+    async def _send_upload(self, inp: UploadInput, path: Path) -> UploadResult:
+        form = CampaignForm(
+            agent_id=inp.agent_id,
+            campaign_name=inp.ringg_campaign_name,
+            country_code=inp.country_code,
+            variables_map=inp.variables_map,
+            campaign_start_time=inp.campaign_start_time,
+            campaign_end_time=inp.campaign_end_time,
+            call_config=inp.call_config or None,
+            remove_invalid_rows=inp.remove_invalid_rows,
+            transliterate_callee_name=inp.transliterate_callee_name,
+        )
+        if inp.flow == "large":
+            up = await self._ringg.upload_csv(form, path)
+            return UploadResult(
+                list_id=up.bulk_list_id,
+                ringg_status=up.status,
+                contacts=up.total or None,
+                invalid_rows=up.invalidated_rows_count or 0,
+                invalid_rows_url=up.invalidated_rows_csv_url,
+            )
+        saved = await self._ringg.save_campaign(form, path)
+        return UploadResult(
+            list_id=saved.list_id,
+            ringg_status="draft",
+            contacts=saved.successful_rows if saved.successful_rows is not None else saved.total_rows,
+            invalid_rows=saved.failed_rows or 0,
+        )
 
     @activity.defn
     async def get_upload_status(self, ref: ListRef) -> UploadStatusResult:
@@ -177,24 +239,37 @@ class RinggActivities:
         """Large: make-call-async; standard: v2/start (pool) or start (numbers). Checks Ringg first and never
         sends a second launch for a list Ringg already shows as launched."""
         with _bind("launch_campaign"):
+            probe = functools.partial(self._launched, inp.list_id, inp.idempotency_tag)
+            async with heartbeating():
+                return await self._launch(inp, probe)
+
+    async def _launch(self, inp: LaunchInput, probe: Callable[[], Awaitable[Campaign | None]]) -> LaunchResult:
+        try:
+            current = await probe()
+            if current is not None:
+                log.info("launch_already_done", list_id=inp.list_id, ringg_status=current.campaign_status)
+                return LaunchResult(ringg_status=current.campaign_status, already_launched=True)
             try:
-                current = await self._campaign(inp.list_id, inp.idempotency_tag)
-                if current is not None and current.campaign_status in LAUNCHED_STATUSES:
-                    log.info("launch_already_done", list_id=inp.list_id, ringg_status=current.campaign_status)
-                    return LaunchResult(ringg_status=current.campaign_status, already_launched=True)
-                try:
-                    status = await self._send_launch(inp)
-                except RinggBadRequest as err:
-                    # "campaign already started" is a success once Ringg's state confirms it.
-                    after = await self._campaign(inp.list_id, inp.idempotency_tag)
-                    if after is not None and after.campaign_status in LAUNCHED_STATUSES:
-                        log.info("launch_confirmed_after_400", list_id=inp.list_id)
-                        return LaunchResult(ringg_status=after.campaign_status, already_launched=True)
-                    raise err
+                status = await self._send_launch(inp)
+            except RinggBadRequest:
+                # "campaign already started" is a success once Ringg's state confirms it.
+                after = await probe()
+                if after is None:
+                    raise
+                log.info("launch_confirmed_after_400", list_id=inp.list_id)
+                return LaunchResult(ringg_status=after.campaign_status, already_launched=True)
             except RinggError as err:
-                raise map_ringg_error(err, doing="launching the campaign") from None
-            log.info("campaign_launched", list_id=inp.list_id, flow=inp.flow)
-            return LaunchResult(ringg_status=status)
+                if not outcome_unknown(err):
+                    raise
+                confirmed = await self._confirm(probe)
+                if confirmed is None:
+                    raise
+                log.info("launch_confirmed_after_lost_response", list_id=inp.list_id)
+                return LaunchResult(ringg_status=confirmed.campaign_status, already_launched=True)
+        except RinggError as err:
+            raise map_ringg_error(err, doing="launching the campaign") from None
+        log.info("campaign_launched", list_id=inp.list_id, flow=inp.flow)
+        return LaunchResult(ringg_status=status)
 
     async def _send_launch(self, inp: LaunchInput) -> str | None:
         if inp.flow == "large":

@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.preflight import CsvActivities
-from activities.ringg_activities import RinggActivities
+from activities.ringg_activities import CONFIRM_WITHIN_S, RinggActivities
 from campaign.settings import WorkerSettings
 from campaign.temporal_client import connect
 from ringg import RinggClient, make_http_client

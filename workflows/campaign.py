@@ -286,7 +286,8 @@ class CampaignWorkflow:
                 launched = await workflow.execute_activity_method(
                     RinggActivities.launch_campaign,
                     self._launch_input(req),
-                    start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                    start_to_close_timeout=options.LAUNCH_TIMEOUT,
+                    heartbeat_timeout=options.LAUNCH_HEARTBEAT,
                     retry_policy=options.RINGG_RETRY,
                     summary="launch (reconciled with Ringg first)",
                 )

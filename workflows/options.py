@@ -35,9 +35,13 @@ RINGG_RETRY = RetryPolicy(
     non_retryable_error_types=PERMANENT,
 )
 
+# A launch may wait out Ringg's confirm window after an ambiguous failure (activities CONFIRM_WITHIN_S).
+LAUNCH_TIMEOUT = timedelta(minutes=3)
+LAUNCH_HEARTBEAT = timedelta(seconds=20)
+
 # The upload streams the whole file in one request: long timeout, heartbeats prove the worker is alive.
 UPLOAD_TIMEOUT = timedelta(minutes=30)
-UPLOAD_HEARTBEAT = timedelta(seconds=30)
+UPLOAD_HEARTBEAT = timedelta(seconds=20)
 
 # Monitoring never gives up on a transient outage; each failed poll is retried with a backoff up to 5 min.
 SNAPSHOT_RETRY = RetryPolicy(
