@@ -4,6 +4,7 @@ hashes the bytes, before anything is sent to Ringg."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import hashlib
 import io
@@ -62,6 +63,23 @@ def scan_csv(path: Path) -> CsvScan:
     return scan
 
 
+def first_invalid_utf8_offset(path: Path) -> int | None:
+    """Where decoding first fails, in bytes from the start of the file (only computed on failure)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    consumed = 0  # bytes fed to the decoder before this chunk
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(CHUNK)
+            pending = len(decoder.getstate()[0])  # undecoded tail of earlier chunks, re-read with this one
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as err:
+                return consumed - pending + err.start
+            if not chunk:
+                return None
+            consumed += len(chunk)
+
+
 def missing_columns(headers: list[str], variables_map: dict[str, str]) -> list[str]:
     present = set(headers)
     return [column for column in dict.fromkeys(variables_map.values()) if column.strip() not in present]
@@ -75,16 +93,18 @@ class CsvActivities:
         with structlog.contextvars.bound_contextvars(workflow_id=activity.info().workflow_id, activity="preflight_csv"):
             try:
                 async with open_csv(inp.csv_uri) as path:
-                    scan = await asyncio.to_thread(scan_csv, path)
+                    try:
+                        scan = await asyncio.to_thread(scan_csv, path)
+                    except UnicodeDecodeError:
+                        offset = await asyncio.to_thread(first_invalid_utf8_offset, path)
+                        raise ApplicationError(
+                            f"The CSV {inp.csv_uri!r} is not UTF-8 text (first bad byte at file offset {offset}). "
+                            "Re-export it as CSV UTF-8 and start again.",
+                            type=INVALID_CSV,
+                            non_retryable=True,
+                        ) from None
             except CsvUnreadable as err:
                 raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
-            except UnicodeDecodeError as err:
-                raise ApplicationError(
-                    f"The CSV {inp.csv_uri!r} is not UTF-8 text (bad byte at offset {err.start}). "
-                    "Re-export it as CSV UTF-8 and start again.",
-                    type=INVALID_CSV,
-                    non_retryable=True,
-                ) from None
             except (ValueError, csv.Error) as err:
                 raise ApplicationError(
                     f"The CSV {inp.csv_uri!r} cannot be used: {err}.", type=INVALID_CSV, non_retryable=True

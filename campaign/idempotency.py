@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _TAG_PATTERN = re.compile(r"\[(rc-[0-9a-f]{16})\]\s*$")
 
 

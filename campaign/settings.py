@@ -17,6 +17,15 @@ class SettingsError(Exception):
     """A setting is missing or wrong; the message names it and says how to fix it."""
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name}={raw!r} must be a whole number of 1 or more (default {default}).")
+    return int(raw)
+
+
 class WorkerSettings(BaseModel):
     ringg_api_key: SecretStr
     ringg_base_url: str = DEFAULT_RINGG_BASE_URL
@@ -49,6 +58,6 @@ class WorkerSettings(BaseModel):
             temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
             task_queue=env.get("RINGG_TASK_QUEUE", TASK_QUEUE),
             log_level=env.get("LOG_LEVEL", "INFO"),
-            max_concurrent_activities=int(env.get("WORKER_MAX_CONCURRENT_ACTIVITIES", "50")),
+            max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 50),
             metrics_bind=env.get("WORKER_METRICS_BIND") or None,
         )

@@ -27,13 +27,13 @@ def request_problems(req: CampaignRequest) -> list[str]:
             'variables_map must map "mobile_number" to the CSV column holding phone numbers, '
             'e.g. {"mobile_number": "Mobile Number"}'
         )
-    if bool(req.from_numbers) == bool(req.number_pool_id):
+    if bool(req.from_numbers) == bool((req.number_pool_id or "").strip()):
         problems.append("give exactly one of from_numbers (a non-empty list) or number_pool_id")
     if not 0 <= req.concurrency_percentage <= 100:
         problems.append(f"concurrency_percentage must be between 0 and 100, got {req.concurrency_percentage}")
     if req.max_balance_wait_seconds < 0:
         problems.append("max_balance_wait_seconds must be 0 or more")
-    if req.idempotency_key is not None and not KEY_PATTERN.match(req.idempotency_key):
+    if req.idempotency_key is not None and not KEY_PATTERN.fullmatch(req.idempotency_key):
         problems.append(
             "idempotency_key must be 1-128 characters of letters, digits, '.', '_', ':' or '-' "
             "and start with a letter or digit"

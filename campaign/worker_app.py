@@ -22,8 +22,15 @@ from workflows.claim import CampaignKeyClaimWorkflow
 log = structlog.get_logger()
 
 
-def build_worker(client: Client, ringg: RinggClient, task_queue: str, *, max_concurrent_activities: int = 50) -> Worker:
-    ringg_acts = RinggActivities(ringg)
+def build_worker(
+    client: Client,
+    ringg: RinggClient,
+    task_queue: str,
+    *,
+    max_concurrent_activities: int = 50,
+    confirm_within_s: float = CONFIRM_WITHIN_S,
+) -> Worker:
+    ringg_acts = RinggActivities(ringg, confirm_within_s=confirm_within_s)
     return Worker(
         client,
         task_queue=task_queue,

@@ -335,8 +335,9 @@ class CampaignWorkflow:
             campaign_start_time=req.campaign_start_time,
             campaign_end_time=req.campaign_end_time,
             call_config=req.call_config,
-            from_numbers=req.from_numbers,
-            number_pool_id=req.number_pool_id,
+            # Empty values count as absent: Ringg wants exactly one of the two (422 otherwise).
+            from_numbers=req.from_numbers or None,
+            number_pool_id=(req.number_pool_id or "").strip() or None,
             concurrency_percentage=req.concurrency_percentage,
             callback_url=req.callback_url,
             email_completion_user_ids=req.email_completion_user_ids,
