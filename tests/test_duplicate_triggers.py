@@ -1,0 +1,134 @@
+"""Duplicate triggers that bypass the starter's workflow-ID policy: raw starts with different workflow IDs,
+50 at once, and a re-run after the first run's history is gone. Each ends with one upload and one launch."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from pydantic import SecretStr
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from campaign.idempotency import claim_workflow_id_for
+from campaign.launcher import start_campaign
+from campaign.models import CampaignRequest, CampaignResult, PollingConfig
+from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from campaign.worker_app import build_worker
+from ringg import RinggClient, make_http_client
+from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from workflows.campaign import CampaignWorkflow
+
+pytestmark = pytest.mark.integration
+
+SIM_KEY = "sim-duplicates-key-3e8a"
+NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with running_simulator(api_key=SIM_KEY, time_scale=0.005) as running:
+        yield running
+
+
+@pytest.fixture
+def admin(sim: RunningSimulator) -> Iterator[SimAdmin]:
+    with SimAdmin(sim) as client:
+        yield client
+
+
+@pytest_asyncio.fixture
+async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[Worker]:
+    async with make_http_client(sim.base_url, SecretStr(SIM_KEY)) as http:
+        running = build_worker(stack_client, RinggClient(http), f"dup-{uuid.uuid4()}")
+        async with running:
+            yield running
+
+
+def make_request(tmp_path: Path, rows: int = 200) -> CampaignRequest:
+    csv_path = write_sample_csv(tmp_path / "contacts.csv", rows)
+    return CampaignRequest(
+        campaign_name=f"Duplicates {uuid.uuid4().hex[:8]}",
+        agent_id="agent-dup",
+        csv_uri=str(csv_path),
+        variables_map=DEFAULT_MAP,
+        from_numbers=[NUMBER_ID],
+        flow="large",
+        polling=PollingConfig(upload_initial_s=0.3, upload_max_s=1, monitor_initial_s=0.5, monitor_max_s=1),
+    )
+
+
+def uploads_and_launches(admin: SimAdmin, req: CampaignRequest) -> tuple[list[str], int]:
+    stats = admin.stats()
+    lists = [
+        str(u["list_id"]) for u in stats["uploads"] if str(u["campaign_name"]).startswith(req.campaign_name + " [")
+    ]
+    return lists, sum(int(stats["launches"].get(list_id, 0)) for list_id in lists)
+
+
+async def raw_start(client: Client, worker: Worker, req: CampaignRequest) -> CampaignResult:
+    """What any Temporal client can do: start by type with its own workflow ID, no idempotent policy."""
+    handle = await client.start_workflow(
+        CampaignWorkflow.run, req, id=f"raw-{uuid.uuid4()}", task_queue=worker.task_queue
+    )
+    return await handle.result()
+
+
+async def test_two_raw_starts_with_different_ids_upload_and_launch_once(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    req = make_request(tmp_path)
+    first, second = await asyncio.gather(raw_start(stack_client, worker, req), raw_start(stack_client, worker, req))
+    lists, launches = uploads_and_launches(admin, req)
+    assert len(lists) == 1 and launches == 1, f"uploads {lists}, launches {launches}"
+    statuses = sorted([first.status, second.status])
+    assert statuses == ["completed", "duplicate"], statuses
+    owner = first if first.status == "completed" else second
+    duplicate = second if owner is first else first
+    assert owner.list_id == lists[0] and duplicate.duplicate_of is not None
+
+
+async def test_fifty_concurrent_raw_starts_upload_and_launch_once(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    req = make_request(tmp_path)
+    results = await asyncio.gather(*(raw_start(stack_client, worker, req) for _ in range(50)))
+    lists, launches = uploads_and_launches(admin, req)
+    assert len(lists) == 1 and launches == 1, f"uploads {lists}, launches {launches}"
+    statuses = Counter(r.status for r in results)
+    assert statuses["completed"] >= 1 and statuses["completed"] + statuses["duplicate"] == 50, statuses
+    assert {r.list_id for r in results if r.status == "completed"} == {lists[0]}
+
+
+async def _delete(client: Client, workflow_id: str) -> None:
+    await client.workflow_service.delete_workflow_execution(
+        DeleteWorkflowExecutionRequest(
+            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
+
+
+async def test_rerun_after_history_is_gone_reconciles_with_ringg(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    req = make_request(tmp_path)
+    first = await start_campaign(stack_client, req, task_queue=worker.task_queue)
+    done = await first.handle.result()
+    # What retention does to a finished campaign: its history (and its key claim) disappear from Temporal.
+    await _delete(stack_client, first.workflow_id)
+    await _delete(stack_client, claim_workflow_id_for(first.idempotency_key))
+    for _ in range(100):
+        if (await start_campaign(stack_client, req, task_queue=worker.task_queue)).state == "started":
+            break
+        await asyncio.sleep(0.2)  # deletion is asynchronous on the server
+    again = await stack_client.get_workflow_handle_for(CampaignWorkflow.run, first.workflow_id).result()
+    lists, launches = uploads_and_launches(admin, req)
+    assert len(lists) == 1 and launches == 1, f"uploads {lists}, launches {launches}"
+    assert again.list_id == done.list_id and again.reused_existing_list and again.status == "completed"
