@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.csv_source import CsvUnreadable, file_sha256, open_csv
 from activities.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING, map_ringg_error, redact
-from activities.heartbeat import heartbeating
+from activities.heartbeat import PostGuard, heartbeating
 from activities.monitoring import count_calls, is_finished
 from campaign.steps import (
     BalanceResult,
@@ -104,7 +104,6 @@ class RinggActivities:
             found = await probe()
             if found is not None or time.monotonic() >= deadline:
                 return found
-            activity.heartbeat()
             await asyncio.sleep(self._confirm_every_s)
 
     async def _existing_upload(self, tag: str) -> Campaign | None:
@@ -127,35 +126,50 @@ class RinggActivities:
         """Large flow: POST campaign/upload-csv; standard flow: POST campaign/save. Reuses a list already
         created under the same idempotency tag instead of uploading again."""
         with _bind("upload_contacts"):
-            try:
-                found = await self._existing_upload(inp.idempotency_tag)
-                if found is not None:
-                    log.info("upload_reused_existing_list", list_id=found.id, ringg_status=found.campaign_status)
-                    return _reused(found)
-                async with open_csv(inp.csv_uri) as path, heartbeating():
-                    if file_sha256(path) != inp.content_hash:
-                        raise ApplicationError(
-                            f"The CSV at {inp.csv_uri!r} changed after it was validated; nothing was uploaded. "
-                            "Start the campaign again to validate the new file.",
-                            type=CSV_CHANGED,
-                            non_retryable=True,
-                        )
-                    try:
-                        result = await self._send_upload(inp, path)
-                    except RinggError as err:
-                        if not outcome_unknown(err):
-                            raise
-                        confirmed = await self._confirm(lambda: self._existing_upload(inp.idempotency_tag))
-                        if confirmed is None:
-                            raise
-                        log.info("upload_confirmed_after_lost_response", list_id=confirmed.id)
-                        return _reused(confirmed)
-            except CsvUnreadable as err:
-                raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
-            except RinggError as err:
-                raise map_ringg_error(err, doing="uploading the contact list") from None
-            log.info("contacts_uploaded", list_id=result.list_id, flow=inp.flow)
-            return result
+            guard = PostGuard.for_this_attempt()
+            async with heartbeating(guard.while_running):
+                try:
+                    return await self._upload(inp, guard)
+                except BaseException:
+                    guard.record_outcome()
+                    raise
+
+    async def _upload(self, inp: UploadInput, guard: PostGuard) -> UploadResult:
+        probe = functools.partial(self._existing_upload, inp.idempotency_tag)
+        try:
+            found = await probe()
+            if found is None and not guard.settled:
+                # The previous attempt died, maybe mid-upload: give that upload time to appear first.
+                found = await self._confirm(probe)
+                guard.settled = True
+            if found is not None:
+                log.info("upload_reused_existing_list", list_id=found.id, ringg_status=found.campaign_status)
+                return _reused(found)
+            async with open_csv(inp.csv_uri) as path:
+                if file_sha256(path) != inp.content_hash:
+                    raise ApplicationError(
+                        f"The CSV at {inp.csv_uri!r} changed after it was validated; nothing was uploaded. "
+                        "Start the campaign again to validate the new file.",
+                        type=CSV_CHANGED,
+                        non_retryable=True,
+                    )
+                guard.settled = False
+                try:
+                    result = await self._send_upload(inp, path)
+                except RinggError as err:
+                    if outcome_unknown(err):
+                        confirmed = await self._confirm(probe)
+                        if confirmed is not None:
+                            log.info("upload_confirmed_after_lost_response", list_id=confirmed.id)
+                            return _reused(confirmed)
+                    guard.settled = True
+                    raise
+        except CsvUnreadable as err:
+            raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
+        except RinggError as err:
+            raise map_ringg_error(err, doing="uploading the contact list") from None
+        log.info("contacts_uploaded", list_id=result.list_id, flow=inp.flow)
+        return result
 
     async def _send_upload(self, inp: UploadInput, path: Path) -> UploadResult:
         form = CampaignForm(
@@ -240,18 +254,31 @@ class RinggActivities:
         sends a second launch for a list Ringg already shows as launched."""
         with _bind("launch_campaign"):
             probe = functools.partial(self._launched, inp.list_id, inp.idempotency_tag)
-            async with heartbeating():
-                return await self._launch(inp, probe)
+            guard = PostGuard.for_this_attempt()
+            async with heartbeating(guard.while_running):
+                try:
+                    return await self._launch(inp, probe, guard)
+                except BaseException:
+                    guard.record_outcome()
+                    raise
 
-    async def _launch(self, inp: LaunchInput, probe: Callable[[], Awaitable[Campaign | None]]) -> LaunchResult:
+    async def _launch(
+        self, inp: LaunchInput, probe: Callable[[], Awaitable[Campaign | None]], guard: PostGuard
+    ) -> LaunchResult:
         try:
             current = await probe()
+            if current is None and not guard.settled:
+                # The previous attempt died, maybe with its launch POST still in flight: give it time to land.
+                current = await self._confirm(probe)
+                guard.settled = True
             if current is not None:
                 log.info("launch_already_done", list_id=inp.list_id, ringg_status=current.campaign_status)
                 return LaunchResult(ringg_status=current.campaign_status, already_launched=True)
+            guard.settled = False
             try:
                 status = await self._send_launch(inp)
             except RinggBadRequest:
+                guard.settled = True
                 # "campaign already started" is a success once Ringg's state confirms it.
                 after = await probe()
                 if after is None:
@@ -259,13 +286,13 @@ class RinggActivities:
                 log.info("launch_confirmed_after_400", list_id=inp.list_id)
                 return LaunchResult(ringg_status=after.campaign_status, already_launched=True)
             except RinggError as err:
-                if not outcome_unknown(err):
-                    raise
-                confirmed = await self._confirm(probe)
-                if confirmed is None:
-                    raise
-                log.info("launch_confirmed_after_lost_response", list_id=inp.list_id)
-                return LaunchResult(ringg_status=confirmed.campaign_status, already_launched=True)
+                if outcome_unknown(err):
+                    confirmed = await self._confirm(probe)
+                    if confirmed is not None:
+                        log.info("launch_confirmed_after_lost_response", list_id=inp.list_id)
+                        return LaunchResult(ringg_status=confirmed.campaign_status, already_launched=True)
+                guard.settled = True
+                raise
         except RinggError as err:
             raise map_ringg_error(err, doing="launching the campaign") from None
         log.info("campaign_launched", list_id=inp.list_id, flow=inp.flow)

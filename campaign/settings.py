@@ -35,6 +35,7 @@ class WorkerSettings(BaseModel):
     log_level: str = "INFO"
     max_concurrent_activities: int = 50
     metrics_bind: str | None = None
+    confirm_window_s: float = 45.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -60,4 +61,5 @@ class WorkerSettings(BaseModel):
             log_level=env.get("LOG_LEVEL", "INFO"),
             max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 50),
             metrics_bind=env.get("WORKER_METRICS_BIND") or None,
+            confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", 45)),
         )

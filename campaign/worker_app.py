@@ -63,6 +63,7 @@ async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None
             RinggClient(http),
             settings.task_queue,
             max_concurrent_activities=settings.max_concurrent_activities,
+            confirm_within_s=settings.confirm_window_s,
         )
         async with worker:
             log.info(

@@ -951,3 +951,82 @@ async def test_logs_carry_no_key_phone_number_or_contact_name(
     rendered = repr(logs)
     forbidden = [KEY, *PHONES, *(p.removeprefix("+91") for p in PHONES), *NAMES]
     assert [text for text in forbidden if text in rendered] == []
+
+
+# -- a retry after an attempt that died (worker killed mid-POST) -------------------------------------------
+
+
+def attempt_env(attempt: int, details: list[Any]) -> tuple[ActivityEnvironment, list[Any]]:
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(
+        env.info, attempt=attempt, heartbeat_details=details, heartbeat_timeout=timedelta(seconds=30)
+    )
+    beats: list[Any] = []
+    env.on_heartbeat = lambda *d: beats.append(d)
+    return env, beats
+
+
+@pytest_asyncio.fixture
+async def quick_acts(ringg: FakeRingg) -> AsyncIterator[RinggActivities]:
+    async with make_http_client(BASE, SecretStr(KEY), transport=httpx.MockTransport(ringg)) as http:
+        yield RinggActivities(RinggClient(http), confirm_within_s=0.5, confirm_every_s=0.05)
+
+
+async def test_retry_after_a_dead_attempt_waits_for_its_launch_instead_of_sending_again(
+    ringg: FakeRingg, quick_acts: RinggActivities
+) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "draft")
+    real_answer = ringg._answer
+    gets = 0
+
+    def answer(route: str, request: httpx.Request) -> httpx.Response:
+        nonlocal gets
+        if route == "GET campaign/all":
+            gets += 1
+            if gets == 2:  # the dead attempt's POST lands while this attempt watches
+                ringg.campaigns[0]["status"] = "scheduled"
+        return real_answer(route, request)
+
+    ringg._answer = answer  # type: ignore[method-assign]
+    env, _ = attempt_env(2, [{"attempt": 2, "settled": False}])
+    result = await run(quick_acts.launch_campaign, launch_input(from_numbers=["num-1"]), env)
+    assert result.already_launched and posts(ringg) == []
+
+
+async def test_retry_after_a_dead_attempt_launches_once_its_window_passed(
+    ringg: FakeRingg, quick_acts: RinggActivities
+) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "draft")
+    env, _ = attempt_env(3, [])  # the previous attempt never heartbeated: nothing is known of it
+    result = await run(quick_acts.launch_campaign, launch_input(from_numbers=["num-1"]), env)
+    assert not result.already_launched and posts(ringg) == ["POST campaign/make-call-async"]
+    assert len(ringg.sent("GET campaign/all")) > 2, "the confirm window was skipped"
+
+
+async def test_retry_after_a_definite_failure_sends_without_waiting(
+    ringg: FakeRingg, quick_acts: RinggActivities
+) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "draft")
+    env, _ = attempt_env(2, [{"attempt": 1, "settled": True}])
+    await run(quick_acts.launch_campaign, launch_input(from_numbers=["num-1"]), env)
+    assert ringg.routes() == ["GET campaign/all", "POST campaign/make-call-async"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "settled"),
+    [
+        (httpx.Response(429, json={"detail": "slow down"}), True),
+        (httpx.Response(500, json={"detail": "boom"}), True),
+        (httpx.ReadTimeout("timed out"), True),  # ambiguous: settled only after the confirm window found nothing
+    ],
+)
+async def test_a_failed_attempt_records_whether_its_post_may_still_be_in_flight(
+    ringg: FakeRingg, quick_acts: RinggActivities, reply: httpx.Response | Exception, settled: bool
+) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "draft")
+    ringg.fail("POST campaign/make-call-async", reply)
+    env, beats = attempt_env(1, [])
+    with pytest.raises(ApplicationError):
+        await run(quick_acts.launch_campaign, launch_input(from_numbers=["num-1"]), env)
+    assert beats[-1] == ({"attempt": 1, "settled": settled},)
+    assert all(beat == ({"attempt": 1, "settled": False},) for beat in beats[:-1])
