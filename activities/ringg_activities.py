@@ -343,8 +343,9 @@ class RinggActivities:
         """Campaign status from /campaign/all plus call counts by status from /calling/history totals."""
         with _bind("snapshot_campaign"):
             try:
-                campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
-                counts, requests = await count_calls(self._ringg, inp.list_id, inp.since)
+                async with heartbeating():
+                    campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
+                    counts, requests = await count_calls(self._ringg, inp.list_id, inp.since)
             except RinggError as err:
                 raise map_ringg_error(err, doing="reading campaign progress") from None
             status = campaign.campaign_status if campaign else None

@@ -356,7 +356,8 @@ class CampaignWorkflow:
             snap = await self._call(
                 RinggActivities.snapshot_campaign,
                 snapshot_input,
-                start_to_close_timeout=timedelta(minutes=2),
+                start_to_close_timeout=options.SNAPSHOT_TIMEOUT,
+                heartbeat_timeout=options.SNAPSHOT_HEARTBEAT,
                 retry_policy=options.SNAPSHOT_RETRY,
                 summary=f"poll #{self._p.polls + 1}",
             )

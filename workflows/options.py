@@ -26,7 +26,8 @@ PREFLIGHT_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=PERM
 
 # Every Ringg call: quick backoff, capped at a minute; 429 Retry-After overrides the backoff per attempt.
 # The POSTs reconcile with Ringg before re-sending, so retrying them is safe.
-RINGG_CALL_TIMEOUT = timedelta(seconds=60)
+# One request (the client's own timeout is 30 s) plus margin: a killed worker's call is retried after this.
+RINGG_CALL_TIMEOUT = timedelta(seconds=45)
 RINGG_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
@@ -42,6 +43,10 @@ LAUNCH_HEARTBEAT = timedelta(seconds=20)
 # The upload streams the whole file in one request: long timeout, heartbeats prove the worker is alive.
 UPLOAD_TIMEOUT = timedelta(minutes=30)
 UPLOAD_HEARTBEAT = timedelta(seconds=20)
+
+# A snapshot is ~10 requests; it heartbeats so a killed worker's poll is retried within 15 s.
+SNAPSHOT_TIMEOUT = timedelta(minutes=2)
+SNAPSHOT_HEARTBEAT = timedelta(seconds=15)
 
 # Monitoring never gives up on a transient outage; each failed poll is retried with a backoff up to 5 min.
 SNAPSHOT_RETRY = RetryPolicy(
