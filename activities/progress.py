@@ -1,0 +1,57 @@
+"""Activities for a launched campaign: progress snapshots and termination."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+
+from activities.errors import map_ringg_error
+from activities.heartbeat import heartbeating
+from activities.monitoring import count_calls, is_finished
+from activities.reconcile import RinggBase, _bind
+from campaign.steps import (
+    CampaignSnapshot,
+    SnapshotInput,
+    TerminateInput,
+    TerminateResult,
+)
+from ringg import (
+    RinggError,
+    TerminateRequest,
+)
+
+log = structlog.get_logger()
+
+
+class ProgressActivities(RinggBase):
+    """snapshot_campaign, terminate_campaign."""
+
+    @activity.defn
+    async def snapshot_campaign(self, inp: SnapshotInput) -> CampaignSnapshot:
+        """Campaign status from /campaign/all plus call counts by status from /calling/history totals."""
+        with _bind("snapshot_campaign"):
+            try:
+                async with heartbeating():
+                    campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
+                    counts, requests = await count_calls(self._ringg, inp.list_id, inp.since)
+            except RinggError as err:
+                raise map_ringg_error(err, doing="reading campaign progress") from None
+            status = campaign.campaign_status if campaign else None
+            total = sum(counts.values())
+            return CampaignSnapshot(
+                ringg_status=status,
+                calls_by_status=counts,
+                total_calls=total,
+                finished=is_finished(status, counts, inp.expected_calls),
+                requests=requests + 1,
+            )
+
+    @activity.defn
+    async def terminate_campaign(self, inp: TerminateInput) -> TerminateResult:
+        with _bind("terminate_campaign"):
+            try:
+                result = await self._ringg.terminate(TerminateRequest(campaign_id=inp.list_id))
+            except RinggError as err:
+                raise map_ringg_error(err, doing="terminating the campaign") from None
+            log.info("campaign_terminated", list_id=inp.list_id)
+            return TerminateResult(message=result.message or "")

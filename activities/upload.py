@@ -1,0 +1,144 @@
+"""Upload activities: the contact list (upload-csv / save), reused when Ringg already has it, and the
+upload-status poll."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+
+from activities.csv_source import CsvUnreadable, file_sha256, open_csv
+from activities.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING, map_ringg_error, redact
+from activities.heartbeat import PostGuard, heartbeating
+from activities.reconcile import RinggBase, _bind, _reused, outcome_unknown
+from campaign.steps import (
+    ListRef,
+    UploadInput,
+    UploadResult,
+    UploadStatusResult,
+)
+from ringg import (
+    CampaignForm,
+    RinggError,
+    UploadState,
+)
+
+log = structlog.get_logger()
+
+
+class UploadActivities(RinggBase):
+    """upload_contacts, get_upload_status."""
+
+    @activity.defn
+    async def upload_contacts(self, inp: UploadInput) -> UploadResult:
+        """Large flow: POST campaign/upload-csv; standard flow: POST campaign/save. Reuses a list already
+        created under the same idempotency tag instead of uploading again."""
+        with _bind("upload_contacts"):
+            guard = PostGuard.for_this_attempt()
+            async with heartbeating(guard.while_running):
+                try:
+                    return await self._upload(inp, guard)
+                except BaseException:
+                    guard.record_outcome()
+                    raise
+
+    async def _upload(self, inp: UploadInput, guard: PostGuard) -> UploadResult:
+        probe = functools.partial(self._existing_upload, inp.idempotency_tag)
+        try:
+            found = await probe()
+            if found is None and not guard.settled:
+                # The previous attempt died, maybe mid-upload: give that upload time to appear first.
+                found = await self._confirm(probe)
+                guard.settled = True
+            if found is not None:
+                log.info("upload_reused_existing_list", list_id=found.id, ringg_status=found.campaign_status)
+                return _reused(found)
+            async with open_csv(inp.csv_uri) as path:
+                if file_sha256(path) != inp.content_hash:
+                    raise ApplicationError(
+                        f"The CSV at {inp.csv_uri!r} changed after it was validated; nothing was uploaded. "
+                        "Start the campaign again to validate the new file.",
+                        type=CSV_CHANGED,
+                        non_retryable=True,
+                    )
+                guard.settled = False
+                try:
+                    result = await self._send_upload(inp, path)
+                except RinggError as err:
+                    if outcome_unknown(err):
+                        confirmed = await self._confirm(probe)
+                        if confirmed is not None:
+                            log.info("upload_confirmed_after_lost_response", list_id=confirmed.id)
+                            return _reused(confirmed)
+                    guard.settled = True
+                    raise
+        except CsvUnreadable as err:
+            raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
+        except RinggError as err:
+            raise map_ringg_error(err, doing="uploading the contact list") from None
+        log.info("contacts_uploaded", list_id=result.list_id, flow=inp.flow)
+        return result
+
+    async def _send_upload(self, inp: UploadInput, path: Path) -> UploadResult:
+        form = CampaignForm(
+            agent_id=inp.agent_id,
+            campaign_name=inp.ringg_campaign_name,
+            country_code=inp.country_code,
+            variables_map=inp.variables_map,
+            campaign_start_time=inp.campaign_start_time,
+            campaign_end_time=inp.campaign_end_time,
+            call_config=inp.call_config or None,
+            remove_invalid_rows=inp.remove_invalid_rows,
+            transliterate_callee_name=inp.transliterate_callee_name,
+        )
+        if inp.flow == "large":
+            up = await self._ringg.upload_csv(form, path)
+            return UploadResult(
+                list_id=up.bulk_list_id,
+                ringg_status=up.status,
+                contacts=up.total or None,
+                invalid_rows=up.invalidated_rows_count or 0,
+                invalid_rows_url=up.invalidated_rows_csv_url,
+            )
+        saved = await self._ringg.save_campaign(form, path)
+        return UploadResult(
+            list_id=saved.list_id,
+            ringg_status="draft",
+            contacts=saved.successful_rows if saved.successful_rows is not None else saved.total_rows,
+            invalid_rows=saved.failed_rows or 0,
+        )
+
+    @activity.defn
+    async def get_upload_status(self, ref: ListRef) -> UploadStatusResult:
+        """Raises a benign, retryable UploadPending while Ringg is still processing: the retry policy is the
+        poll loop (no history events per poll)."""
+        with _bind("get_upload_status"):
+            try:
+                status = await self._ringg.upload_status(ref.list_id)
+            except RinggError as err:
+                raise map_ringg_error(err, doing="polling the upload status") from None
+            if status.state is UploadState.FAILED:
+                raise ApplicationError(
+                    f"Ringg could not process the uploaded list {ref.list_id}: "
+                    f"{redact(status.message or 'no reason given')} (status {status.status!r}). "
+                    "Fix the CSV and start a new campaign.",
+                    type=UPLOAD_FAILED,
+                    non_retryable=True,
+                )
+            if status.state is not UploadState.READY:
+                if status.state is UploadState.UNKNOWN:
+                    log.warning("upload_status_unknown", list_id=ref.list_id, status=status.status)
+                raise ApplicationError(
+                    f"upload {ref.list_id} still {status.status!r}",
+                    type=UPLOAD_PENDING,
+                    category=ApplicationErrorCategory.BENIGN,
+                )
+            return UploadStatusResult(
+                status=status.status,
+                contacts=status.total,
+                invalid_rows=status.invalidated_rows_count or 0,
+                invalid_rows_url=status.invalidated_rows_csv_url,
+            )
