@@ -1,0 +1,137 @@
+"""Shared state and helpers of CampaignWorkflow's stages: stage reporting, activity calls with readable
+failures, the idempotency-key claim."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.claims import ClaimActivities
+    from campaign import search_attributes as sa
+    from campaign.idempotency import claim_workflow_id_for
+    from campaign.models import (
+        CampaignProgress,
+        CampaignRequest,
+        CampaignResult,
+    )
+    from campaign.steps import (
+        ClaimOwnerInput,
+    )
+
+from workflows import options
+from workflows.claim import CampaignKeyClaimWorkflow, ClaimInput, ClaimResult
+from workflows.details import progress_markdown
+
+InputT = TypeVar("InputT")
+ResultT = TypeVar("ResultT")
+
+
+class CampaignFailed(Exception):
+    """Internal: carries an operator-facing message and error type up to run()."""
+
+    def __init__(self, message: str, error_type: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_type = error_type
+
+
+class CampaignState:
+    """Everything a campaign run knows; the stage mixins and CampaignWorkflow share it."""
+
+    def __init__(self, req: CampaignRequest) -> None:
+        self._req = req
+        self._p = CampaignProgress(campaign_name=req.campaign_name)
+        self._launch_attempted = False
+        self._recheck_requested = False
+        self._stage_attr: str | None = None
+        self._tag = ""
+        self._since = ""
+        self._monitor_interval = req.polling.monitor_initial_s
+        self._reused = False
+        self._data_rows = 0
+        self._claim: workflow.ChildWorkflowHandle[CampaignKeyClaimWorkflow, ClaimResult] | None = None
+
+    async def _take_claim(self, key: str) -> str | None:
+        """Starts the key's claim workflow; returns the owner's workflow ID if another campaign holds it."""
+        claim_id = claim_workflow_id_for(key)
+        try:
+            self._claim = await workflow.start_child_workflow(
+                CampaignKeyClaimWorkflow.run,
+                ClaimInput(idempotency_key=key, owner_workflow_id=workflow.info().workflow_id),
+                id=claim_id,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                static_summary=f"idempotency claim held by {workflow.info().workflow_id}"[:190],
+            )
+            return None
+        except WorkflowAlreadyStartedError:
+            found = await self._call(
+                ClaimActivities.find_claim_owner,
+                ClaimOwnerInput(claim_workflow_id=claim_id),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=options.RINGG_RETRY,
+                summary="who holds this idempotency key",
+            )
+            return found.owner_workflow_id or claim_id
+
+    async def _release_claim(self) -> None:
+        if self._claim is not None:
+            claim, self._claim = self._claim, None
+            try:
+                await claim.signal(CampaignKeyClaimWorkflow.release)
+            except Exception:  # the parent close policy still terminates it
+                workflow.logger.warning("could not release the idempotency claim; it ends with this run")
+
+    async def _call(
+        self, method: Callable[[Any, InputT], Awaitable[ResultT]], arg: InputT, *, summary: str, **kwargs: Any
+    ) -> ResultT:
+        """Runs an activity; a failure becomes a CampaignFailed carrying the activity's readable message."""
+        try:
+            return await workflow.execute_activity_method(method, arg, summary=summary, **kwargs)
+        except ActivityError as err:
+            raise self._failure(err, summary) from err
+
+    def _failure(self, err: ActivityError, doing: str) -> CampaignFailed:
+        cause = err.cause
+        if isinstance(cause, CancelledError):
+            # The activity was cancelled because the campaign is being cancelled: unwind as a cancellation.
+            raise asyncio.CancelledError() from err
+        if isinstance(cause, ApplicationError):
+            return CampaignFailed(cause.message, cause.type)
+        return CampaignFailed(f"{doing} failed: {cause or err}", "ActivityFailed")
+
+    def _set_stage(self, stage: str, message: str) -> None:
+        self._p.stage = stage
+        self._p.message = message
+        if stage != self._stage_attr:
+            self._stage_attr = stage
+            workflow.upsert_search_attributes([sa.CAMPAIGN_STAGE.value_set(stage)])
+        self._touch()
+
+    def _touch(self) -> None:
+        self._p.updated_at = workflow.now().isoformat(timespec="seconds")
+        workflow.set_current_details(progress_markdown(self._p))
+
+    def _result(self, status: str) -> CampaignResult:
+        return CampaignResult(
+            campaign_name=self._req.campaign_name,
+            idempotency_key=self._p.idempotency_key or "",
+            list_id=self._p.list_id,
+            flow=self._p.flow,
+            status=status,
+            ringg_status=self._p.ringg_status,
+            calls_by_status=self._p.calls.by_status,
+            total_calls=self._p.calls.total,
+            data_rows=self._data_rows,
+            contacts=self._p.contacts,
+            invalid_rows=self._p.invalid_rows,
+            duplicate_of=self._p.duplicate_of,
+            reused_existing_list=self._reused,
+            message=self._p.message,
+        )

@@ -1,0 +1,176 @@
+"""CampaignWorkflow stages before monitoring: upload, upload-status, balance and the launch."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import INSUFFICIENT_BALANCE
+    from activities.ringg_activities import RinggActivities
+    from campaign import search_attributes as sa
+    from campaign.idempotency import tagged_campaign_name
+    from campaign.models import (
+        CampaignRequest,
+    )
+    from campaign.steps import (
+        LaunchInput,
+        ListRef,
+        UploadInput,
+        UploadResult,
+    )
+
+from workflows import options
+from workflows.campaign_state import CampaignFailed, CampaignState
+
+InputT = TypeVar("InputT")
+ResultT = TypeVar("ResultT")
+
+
+class LaunchStages(CampaignState):
+    """Upload, wait for Ringg's processing, wait for credits, launch once."""
+
+    async def _upload(self, req: CampaignRequest, content_hash: str, key: str) -> UploadResult:
+        assert self._p.flow is not None
+        upload = await self._call(
+            RinggActivities.upload_contacts,
+            UploadInput(
+                flow=self._p.flow,
+                csv_uri=req.csv_uri,
+                content_hash=content_hash,
+                ringg_campaign_name=tagged_campaign_name(req.campaign_name, key),
+                idempotency_tag=self._tag,
+                agent_id=req.agent_id,
+                country_code=req.country_code,
+                variables_map=req.variables_map,
+                campaign_start_time=req.campaign_start_time,
+                campaign_end_time=req.campaign_end_time,
+                call_config=req.call_config,
+                remove_invalid_rows=req.remove_invalid_rows,
+                transliterate_callee_name=req.transliterate_callee_name,
+            ),
+            start_to_close_timeout=options.UPLOAD_TIMEOUT,
+            heartbeat_timeout=options.UPLOAD_HEARTBEAT,
+            retry_policy=options.RINGG_RETRY,
+            summary=f"upload contacts ({self._p.flow} flow)",
+        )
+        self._reused = upload.reused_existing
+        self._p.list_id = upload.list_id
+        self._p.ringg_status = upload.ringg_status
+        self._p.contacts = upload.contacts
+        self._p.invalid_rows = upload.invalid_rows
+        workflow.upsert_search_attributes([sa.BULK_LIST_ID.value_set(upload.list_id)])
+        return upload
+
+    async def _wait_for_upload(self, req: CampaignRequest) -> None:
+        assert self._p.list_id is not None
+        self._set_stage("processing_upload", "Ringg is validating the uploaded rows")
+        try:
+            status = await workflow.execute_activity_method(
+                RinggActivities.get_upload_status,
+                ListRef(list_id=self._p.list_id, idempotency_tag=self._tag),
+                start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                schedule_to_close_timeout=timedelta(seconds=req.polling.upload_timeout_s),
+                retry_policy=options.upload_status_retry(req.polling),
+                summary="poll upload-status until processed",
+            )
+        except ActivityError as err:
+            if isinstance(err.cause, ApplicationError | CancelledError):
+                raise self._failure(err, "polling the upload status") from err
+            raise CampaignFailed(
+                f"Ringg did not finish processing list {self._p.list_id} within "
+                f"{req.polling.upload_timeout_s:.0f}s; nothing was launched. Check the list in Ringg's dashboard "
+                "and start the campaign again (the same request reuses the uploaded list).",
+                "UploadTimeout",
+            ) from err
+        self._p.contacts = status.contacts if status.contacts is not None else self._p.contacts
+        self._p.invalid_rows = status.invalid_rows
+        self._p.ringg_status = status.status
+
+    async def _launch_when_funded(self, req: CampaignRequest) -> None:
+        assert self._p.list_id is not None and self._p.flow is not None
+        deadline = workflow.now() + timedelta(seconds=req.max_balance_wait_seconds)
+        interval = req.polling.balance_initial_s
+        ref = ListRef(list_id=self._p.list_id, idempotency_tag=self._tag)
+        while True:
+            if self._p.flow == "large":
+                self._set_stage("checking_balance", "")
+                balance = await self._call(
+                    RinggActivities.check_balance,
+                    ref,
+                    start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                    retry_policy=options.RINGG_RETRY,
+                    summary="check-balance",
+                )
+                self._p.required_credits = balance.required_credits
+                self._p.available_credits = balance.available_credits
+                self._p.missing_credits = balance.missing_credits
+                if balance.sufficient is False:
+                    interval = await self._wait_for_credits(deadline, interval, req)
+                    continue
+            self._set_stage("launching", "")
+            self._launch_attempted = True
+            try:
+                launched = await workflow.execute_activity_method(
+                    RinggActivities.launch_campaign,
+                    self._launch_input(req),
+                    start_to_close_timeout=options.LAUNCH_TIMEOUT,
+                    heartbeat_timeout=options.LAUNCH_HEARTBEAT,
+                    retry_policy=options.RINGG_RETRY,
+                    summary="launch (reconciled with Ringg first)",
+                )
+            except ActivityError as err:
+                cause = err.cause
+                if isinstance(cause, ApplicationError) and cause.type == INSUFFICIENT_BALANCE:
+                    self._p.message = cause.message
+                    interval = await self._wait_for_credits(deadline, interval, req)
+                    continue
+                raise self._failure(err, "launching") from err
+            self._p.ringg_status = launched.ringg_status
+            self._set_stage("monitoring", "launched" if not launched.already_launched else "launch confirmed")
+            return
+
+    async def _wait_for_credits(self, deadline: datetime, interval: float, req: CampaignRequest) -> float:
+        now = workflow.now()
+        if now >= deadline:
+            missing = f"{self._p.missing_credits:g} credits" if self._p.missing_credits else "an unknown amount"
+            raise CampaignFailed(
+                f"Campaign {req.campaign_name!r} (list {self._p.list_id}) was not launched: the Ringg workspace "
+                f"lacks {missing} (required {self._p.required_credits}, available {self._p.available_credits}) "
+                f"and was not topped up within {req.max_balance_wait_seconds}s. Top up, then start the same "
+                "request again: it reuses the uploaded list.",
+                INSUFFICIENT_BALANCE,
+            )
+        self._set_stage("waiting_for_balance", "insufficient credits; re-checking (update recheck_balance to hurry)")
+        self._recheck_requested = False
+        wait = min(interval, (deadline - now).total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._recheck_requested,
+                timeout=timedelta(seconds=max(wait, 0.001)),
+                timeout_summary="re-check balance",
+            )
+        return min(interval * 2, req.polling.balance_max_s)
+
+    def _launch_input(self, req: CampaignRequest) -> LaunchInput:
+        assert self._p.list_id is not None and self._p.flow is not None
+        return LaunchInput(
+            flow=self._p.flow,
+            list_id=self._p.list_id,
+            idempotency_tag=self._tag,
+            agent_id=req.agent_id,
+            country_code=req.country_code,
+            campaign_start_time=req.campaign_start_time,
+            campaign_end_time=req.campaign_end_time,
+            call_config=req.call_config,
+            # Empty values count as absent: Ringg wants exactly one of the two (422 otherwise).
+            from_numbers=req.from_numbers or None,
+            number_pool_id=(req.number_pool_id or "").strip() or None,
+            concurrency_percentage=req.concurrency_percentage,
+            callback_url=req.callback_url,
+            email_completion_user_ids=req.email_completion_user_ids,
+        )

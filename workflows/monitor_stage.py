@@ -1,0 +1,127 @@
+"""CampaignWorkflow stages after the launch: monitoring (with continue-as-new) and cancellation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.ringg_activities import RinggActivities
+    from campaign.models import (
+        CallCounts,
+        CampaignProgress,
+        ContinuedState,
+    )
+    from campaign.steps import (
+        SnapshotInput,
+        TerminateInput,
+    )
+
+from workflows import options
+from workflows.campaign_state import CampaignState
+
+InputT = TypeVar("InputT")
+ResultT = TypeVar("ResultT")
+
+
+# Continue as new well before Temporal's suggestion so one run's history stays small (principle 1).
+HISTORY_EVENTS_BEFORE_CONTINUE = 1_500
+
+
+class MonitorStage(CampaignState):
+    """Poll until Ringg reports the campaign finished; carry state across continue-as-new; terminate on cancel."""
+
+    async def _monitor(self) -> None:
+        assert self._p.list_id is not None
+        polling = self._req.polling
+        snapshot_input = SnapshotInput(
+            list_id=self._p.list_id,
+            idempotency_tag=self._tag,
+            since=datetime.fromisoformat(self._since),
+            expected_calls=self._p.contacts,
+        )
+        while True:
+            snap = await self._call(
+                RinggActivities.snapshot_campaign,
+                snapshot_input,
+                start_to_close_timeout=options.SNAPSHOT_TIMEOUT,
+                heartbeat_timeout=options.SNAPSHOT_HEARTBEAT,
+                retry_policy=options.SNAPSHOT_RETRY,
+                summary=f"poll #{self._p.polls + 1}",
+            )
+            changed = snap.calls_by_status != self._p.calls.by_status or snap.ringg_status != self._p.ringg_status
+            self._p.polls += 1
+            self._p.ringg_status = snap.ringg_status or self._p.ringg_status
+            self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
+            self._touch()
+            if snap.finished:
+                return
+            if changed:
+                self._monitor_interval = polling.monitor_initial_s
+            else:
+                self._monitor_interval = min(self._monitor_interval * polling.monitor_backoff, polling.monitor_max_s)
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._release_claim()
+                workflow.continue_as_new(self._req.model_copy(update={"continued": self._continued_state()}))
+            await workflow.sleep(self._monitor_interval, summary=f"next poll in {self._monitor_interval:.0f}s")
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_EVENTS_BEFORE_CONTINUE
+
+    def _continued_state(self) -> ContinuedState:
+        assert self._p.list_id is not None and self._p.flow is not None and self._p.idempotency_key is not None
+        return ContinuedState(
+            idempotency_key=self._p.idempotency_key,
+            idempotency_tag=self._tag,
+            flow=self._p.flow,
+            list_id=self._p.list_id,
+            since=self._since,
+            data_rows=self._data_rows,
+            contacts=self._p.contacts,
+            invalid_rows=self._p.invalid_rows,
+            reused_existing_list=self._reused,
+            polls=self._p.polls,
+            monitor_interval_s=self._monitor_interval,
+            calls_by_status=self._p.calls.by_status,
+            ringg_status=self._p.ringg_status,
+        )
+
+    async def _resume(self, state: ContinuedState) -> None:
+        self._tag, self._since = state.idempotency_tag, state.since
+        self._data_rows, self._reused = state.data_rows, state.reused_existing_list
+        self._monitor_interval = state.monitor_interval_s or self._req.polling.monitor_initial_s
+        self._launch_attempted = True
+        self._p = CampaignProgress(
+            campaign_name=self._req.campaign_name,
+            idempotency_key=state.idempotency_key,
+            flow=state.flow,
+            list_id=state.list_id,
+            data_rows=state.data_rows,
+            contacts=state.contacts,
+            invalid_rows=state.invalid_rows,
+            ringg_status=state.ringg_status,
+            calls=CallCounts(by_status=state.calls_by_status, total=sum(state.calls_by_status.values())),
+            polls=state.polls,
+        )
+        # Hold the key again for this run; if a duplicate grabbed it in between, it reconciles with Ringg
+        # and finds this campaign already launched, so nothing is launched twice.
+        await self._take_claim(state.idempotency_key)
+        self._set_stage("monitoring", "continued as new")
+
+    async def _on_cancel(self) -> None:
+        if self._launch_attempted and self._p.list_id:
+            self._set_stage("terminating", "cancel requested; terminating queued calls on Ringg")
+            await workflow.execute_activity_method(
+                RinggActivities.terminate_campaign,
+                TerminateInput(list_id=self._p.list_id),
+                start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                retry_policy=options.RINGG_RETRY,
+                summary="terminate on Ringg (cancel)",
+            )
+            self._set_stage("cancelled", "terminated on Ringg; calls already in progress finish normally")
+        else:
+            self._set_stage("cancelled", "cancelled before launch; nothing was launched")
