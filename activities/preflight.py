@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.csv_source import CHUNK, CsvUnreadable, open_csv
 from activities.errors import INVALID_CSV
+from activities.heartbeat import heartbeating
 from campaign.idempotency import derive_key
 from campaign.steps import PreflightInput, PreflightResult
 
@@ -92,7 +93,7 @@ class CsvActivities:
     async def preflight_csv(self, inp: PreflightInput) -> PreflightResult:
         with structlog.contextvars.bound_contextvars(workflow_id=activity.info().workflow_id, activity="preflight_csv"):
             try:
-                async with open_csv(inp.csv_uri) as path:
+                async with heartbeating(), open_csv(inp.csv_uri) as path:
                     try:
                         scan = await asyncio.to_thread(scan_csv, path)
                     except UnicodeDecodeError:

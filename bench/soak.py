@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import signal
 import tempfile
 import time
 import uuid
@@ -67,9 +68,13 @@ def make_requests(args: argparse.Namespace, data: Path, rng: random.Random) -> l
     return requests
 
 
-async def inject_faults(admin: SimAdmin, args: argparse.Namespace, rng: random.Random, stop: asyncio.Event) -> int:
+async def inject_faults(
+    admin: SimAdmin, args: argparse.Namespace, rng: random.Random, stop: asyncio.Event, jobs: list[asyncio.Task[str]]
+) -> int:
+    """Injects a random fault every --fault-every seconds while at least a tenth of the campaigns still run
+    (faults count down per request: with only a few campaigns left they would hit those few over and over)."""
     injected = 0
-    while not stop.is_set():
+    while not stop.is_set() and sum(1 for job in jobs if not job.done()) > len(jobs) // 10:
         endpoint = rng.choice(POSTS + READS)
         kind = rng.choice(FAULTS)
         rule: dict[str, object] = {"times": rng.randint(1, 2)}
@@ -165,12 +170,12 @@ async def soak(args: argparse.Namespace) -> None:
     try:
         client = await connect_when_ready(server.extra["address"])
         requests = make_requests(args, data, rng)
-        faults = asyncio.create_task(inject_faults(admin, args, rng, stop))
-        kills = asyncio.create_task(kill_workers(workers, env, data, args.kill_every, stop))
         jobs = [
             asyncio.create_task(run_campaign(client, req, task_queue, rng.random() < args.duplicates))
             for req in requests
         ]
+        faults = asyncio.create_task(inject_faults(admin, args, rng, stop, jobs))
+        kills = asyncio.create_task(kill_workers(workers, env, data, args.kill_every, stop))
         reporter = asyncio.create_task(report_progress(jobs, started))
         done, pending = await asyncio.wait(jobs, timeout=args.timeout)
         reporter.cancel()
@@ -205,7 +210,12 @@ async def soak(args: argparse.Namespace) -> None:
         admin.close()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so `finally` stops every process this run started
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
     asyncio.run(soak(parse_args()))
 
 

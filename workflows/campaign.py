@@ -102,7 +102,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
                 idempotency_key=req.idempotency_key,
             ),
             start_to_close_timeout=options.PREFLIGHT_TIMEOUT,
-            heartbeat_timeout=None,
+            heartbeat_timeout=options.PREFLIGHT_HEARTBEAT,
             retry_policy=options.PREFLIGHT_RETRY,
             summary="pre-flight: count rows, check columns, hash",
         )

@@ -22,6 +22,7 @@ PERMANENT = [INVALID_CSV, RINGG_AUTH, RINGG_REJECTED, INSUFFICIENT_BALANCE, UPLO
 
 # Reading and hashing the CSV: local I/O, a few quick retries (an http(s) source may blip).
 PREFLIGHT_TIMEOUT = timedelta(minutes=15)
+PREFLIGHT_HEARTBEAT = timedelta(seconds=30)  # a killed worker's pre-flight is retried after this
 PREFLIGHT_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=PERMANENT)
 
 # Every Ringg call: quick backoff, capped at a minute; 429 Retry-After overrides the backoff per attempt.
