@@ -29,7 +29,12 @@ types: setup
 test: lint types
 	$(BIN)/pytest -q
 
-lock:
+# Fast loop while developing: unit and workflow tests, without the integration runs (simulator, workers).
+unit: setup
+	$(BIN)/pytest -q -m "not integration"
+
+lock: setup
+	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11 --quiet
 
 clean:
