@@ -15,9 +15,14 @@ when not picked up, and waits retry_delay (30 s) between attempts. A 6,000-row c
 
 Faults: endpoint names save, start, v2_start, upload_csv, upload_status, check_balance, make_call_async,
 campaign_all, history, terminate, workspace_numbers, workspace; kinds rate_limit (429, Retry-After only
-when retry_after is set), http_error (status, default 500), delay (delay_s then normal handling),
+when retry_after is set), http_error (status, default 500), delay (reads the whole request, waits delay_s,
+then handles it normally: a request whose client gave up meanwhile is still committed),
 commit_then_drop (side effect done, then the connection is cut after the response headers; over HTTP the
 client sees httpx.RemoteProtocolError, in-process via ASGITransport it sees faults.SimulatedDisconnect).
+
+Request log: every API request is recorded (endpoint name, method, status or None when the connection was
+dropped, t_received/t_done in the simulator's monotonic seconds, fault kind) in a bounded deque of the last
+10,000; GET /_sim/requests[?endpoint=NAME] returns it oldest first, /_sim/reset clears it.
 
 In tests use ringg_sim.testing (running_simulator, SimAdmin) or create_app(SimConfig(...), clock=...).
 """

@@ -1,4 +1,5 @@
-"""/_sim admin routes (no API key): health, reset, config, credits, faults, stats, ground truth, files."""
+"""/_sim admin routes (no API key): health, reset, config, credits, faults, stats, request log, ground truth,
+files."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from ringg_sim.config import MUTABLE_FIELDS, FaultRule, SimConfig
+from ringg_sim.config import MUTABLE_FIELDS, EndpointName, FaultRule, SimConfig
 from ringg_sim.lifecycle import STATUS_NAMES
-from ringg_sim.state import SimError, num
+from ringg_sim.state import RequestRecord, SimError, num
 from ringg_sim.views import iso, sim
 
 router = APIRouter(prefix="/_sim")
@@ -104,6 +105,16 @@ async def stats(request: Request) -> dict[str, Any]:
         "campaigns": {c.id: state.status(c, now) for c in state.campaigns.values()},
         "credits": num(state.credits),
     }
+
+
+@router.get("/requests")
+async def requests_log(request: Request, endpoint: EndpointName | None = None) -> list[dict[str, Any]]:
+    """The most recent API requests (at most REQUEST_LOG_MAX), oldest first by arrival; `?endpoint=NAME`
+    keeps one fault endpoint's. Times are the simulator's time.monotonic(); status is None for a dropped
+    connection."""
+    records: list[RequestRecord] = [r for r in sim(request).request_log if endpoint in (None, r["endpoint"])]
+    records.sort(key=lambda r: r["t_received"])
+    return [dict(r) for r in records]
 
 
 @router.get("/campaigns/{list_id}/calls")

@@ -7,6 +7,7 @@ import itertools
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ringg_sim.config import EndpointName, FaultRule
 
 if TYPE_CHECKING:
-    from ringg_sim.state import SimState
+    from ringg_sim.state import RequestRecord, SimState
 
 API_PREFIX = "/ca/api/v0"
 _ROUTES: list[tuple[str, re.Pattern[str], EndpointName]] = [
@@ -131,8 +132,25 @@ def _retry_after_value(seconds: float) -> bytes:
     return (str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}").encode()
 
 
+async def _buffered(receive: Receive) -> Receive:
+    """Reads the whole request body now and returns a receive that replays it: a delayed request is then
+    processed (and committed) even if the client gives up waiting, like a slow server that got the request."""
+    pending: list[Message] = []
+    while True:
+        message = await receive()
+        pending.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
 class GatewayMiddleware:
-    """Counts API requests per endpoint, applies fault rules, then enforces X-API-KEY."""
+    """Counts API requests per endpoint, applies fault rules, then enforces X-API-KEY; records every API
+    request in the state's bounded request log (GET /_sim/requests)."""
 
     def __init__(self, app: ASGIApp, state: SimState) -> None:
         self.app = app
@@ -142,11 +160,34 @@ class GatewayMiddleware:
         if scope["type"] != "http" or not str(scope["path"]).startswith(API_PREFIX):
             await self.app(scope, receive, send)
             return
+        t_received = time.monotonic()
         endpoint = resolve_endpoint(scope["method"], scope["path"])
         rule: FaultRule | None = None
         if endpoint is not None:
             self.state.requests[endpoint] += 1
             rule = self.state.faults.take(endpoint)
+        statuses: list[int] = []
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(int(message["status"]))
+            await send(message)
+
+        try:
+            await self._handle(rule, scope, receive, recording_send)
+        finally:
+            dropped = rule is not None and rule.kind == "commit_then_drop"
+            record: RequestRecord = {
+                "endpoint": endpoint,
+                "method": str(scope["method"]),
+                "status": statuses[-1] if statuses and not dropped else None,
+                "t_received": t_received,
+                "t_done": time.monotonic(),
+                "fault": rule.kind if rule is not None else None,
+            }
+            self.state.request_log.append(record)
+
+    async def _handle(self, rule: FaultRule | None, scope: Scope, receive: Receive, send: Send) -> None:
         if rule is not None and rule.kind == "rate_limit":
             extra = [] if rule.retry_after is None else [(b"retry-after", _retry_after_value(rule.retry_after))]
             await _send_json(send, 429, {"detail": "Rate limit exceeded. Please retry later."}, extra)
@@ -155,6 +196,7 @@ class GatewayMiddleware:
             await _send_json(send, rule.status, {"detail": "simulated server error"}, [])
             return
         if rule is not None and rule.kind == "delay":
+            receive = await _buffered(receive)
             await asyncio.sleep(rule.delay_s)
         if rule is not None and rule.kind == "commit_then_drop":
             await self._commit_then_drop(scope, receive, send)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from ringg_sim.config import SimConfig
 from ringg_sim.csvcheck import ContactList, parse_phone_list
@@ -23,6 +23,20 @@ from ringg_sim.lifecycle import (
 
 Clock = Callable[[], float]
 Flow = Literal["large", "standard"]
+
+# The request log keeps the most recent API requests only (admin route GET /_sim/requests).
+REQUEST_LOG_MAX = 10_000
+
+
+class RequestRecord(TypedDict):
+    """One API request as the gateway handled it (after fault handling was decided)."""
+
+    endpoint: str | None  # fault endpoint name (config.EndpointName); None for an unknown API path
+    method: str
+    status: int | None  # HTTP status sent; None when the connection was dropped without a response
+    t_received: float  # time.monotonic() of the simulator process
+    t_done: float
+    fault: str | None  # the fault kind applied to this request, if any
 
 
 class SimError(Exception):
@@ -101,6 +115,7 @@ class SimState:
         self.launches: list[Launch] = []
         self.credits = float(self.config.credits)
         self.requests: Counter[str] = Counter()
+        self.request_log: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_MAX)
         self.terminations: list[dict[str, Any]] = []
         self._by_seq: dict[int, Launch] = {}
         self._last_t0 = 0.0

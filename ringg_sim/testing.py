@@ -191,6 +191,12 @@ class SimAdmin:
     def stats(self) -> dict[str, Any]:
         return dict(self._call("GET", "/stats"))
 
+    def requests(self, endpoint: str | None = None) -> list[dict[str, Any]]:
+        """The request log, oldest first: {endpoint, method, status (None = dropped), t_received, t_done (the
+        simulator's monotonic seconds), fault (kind or None)}; `endpoint` filters by fault endpoint name."""
+        params = {} if endpoint is None else {"endpoint": endpoint}
+        return list(self._call("GET", "/requests", params=params))
+
     def campaign_calls(self, list_id: str) -> list[dict[str, Any]]:
         return list(self._call("GET", f"/campaigns/{list_id}/calls"))
 

@@ -554,6 +554,62 @@ async def test_commit_then_drop_in_process() -> None:
         assert len(await s.truth(bulk)) == 10
 
 
+async def test_request_log_records_every_api_request_after_fault_handling() -> None:
+    async with sim_env() as s:
+        bulk = await s.uploaded(3)
+        await s.admin.post("/faults", json={"endpoint": "workspace", "kind": "rate_limit", "retry_after": 2})
+        await s.admin.post("/faults", json={"endpoint": "history", "kind": "http_error", "status": 503})
+        await s.admin.post("/faults", json={"endpoint": "campaign_all", "kind": "delay", "delay_s": 0.05})
+        await s.admin.post("/faults", json={"endpoint": "make_call_async", "kind": "commit_then_drop"})
+        assert (await s.api.get("/workspace")).status_code == 429
+        assert (await s.api.get("/workspace")).status_code == 200
+        assert (await s.api.get("/calling/history")).status_code == 503
+        assert (await s.api.get("/campaign/all")).status_code == 200
+        with pytest.raises(SimulatedDisconnect):
+            await s.launch(bulk)
+        assert (await s.api.get("/workspace", headers={"X-API-KEY": "wrong"})).status_code == 401
+        assert (await s.api.get("/no/such/route")).status_code == 404
+        assert (await s.admin.get("/health")).status_code == 200  # admin routes are not API requests
+
+        log = (await s.admin.get("/requests")).json()
+        seen = [(r["endpoint"], r["method"], r["status"], r["fault"]) for r in log]
+        assert seen == [
+            ("upload_csv", "POST", 200, None),
+            ("workspace", "GET", 429, "rate_limit"),
+            ("workspace", "GET", 200, None),
+            ("history", "GET", 503, "http_error"),
+            ("campaign_all", "GET", 200, "delay"),
+            ("make_call_async", "POST", None, "commit_then_drop"),  # dropped connection: no status
+            ("workspace", "GET", 401, None),
+            (None, "GET", 404, None),
+        ], f"unexpected request log: {seen}"
+        assert all(set(r) == {"endpoint", "method", "status", "t_received", "t_done", "fault"} for r in log)
+        assert all(r["t_done"] >= r["t_received"] for r in log)
+        assert [r["t_received"] for r in log] == sorted(r["t_received"] for r in log), "not oldest first"
+        delayed = log[4]
+        assert delayed["t_done"] - delayed["t_received"] >= 0.05, "a delayed request must be logged when done"
+        assert abs(log[-1]["t_done"] - time.monotonic()) < 60, "times are monotonic seconds"
+
+        only = (await s.admin.get("/requests", params={"endpoint": "workspace"})).json()
+        assert [r["status"] for r in only] == [429, 200, 401]
+        assert (await s.admin.get("/requests", params={"endpoint": "terminate"})).json() == []
+        assert (await s.admin.get("/requests", params={"endpoint": "bogus"})).status_code == 422
+
+        await s.admin.post("/reset")
+        assert (await s.admin.get("/requests")).json() == []
+
+
+async def test_request_log_is_bounded() -> None:
+    async with sim_env() as s:
+        log = s.state.request_log
+        assert log.maxlen == 10_000
+        filler = {"endpoint": "workspace", "method": "GET", "status": 200, "t_received": 0.0, "t_done": 0.0}
+        log.extend([{**filler, "fault": None}] * 10_000)  # type: ignore[typeddict-item]
+        assert (await s.api.get("/calling/history")).status_code == 200
+        assert len(log) == 10_000 and log[-1]["endpoint"] == "history", "the oldest entry must be dropped"
+        assert len((await s.admin.get("/requests")).json()) == 10_000
+
+
 async def test_admin_config_and_reset() -> None:
     async with sim_env() as s:
         assert (await s.admin.post("/config", json={"api_key": "x"})).status_code == 400
@@ -620,6 +676,37 @@ def test_subprocess_faults_and_lifecycle(tmp_path: Path) -> None:
             assert admin.stats()["uploads"] == []
     assert sim.process.returncode == 0, sim.log_tail()
     assert "Traceback" not in sim.log_tail(200)
+
+
+def test_subprocess_request_log_and_delay_commits_after_client_gave_up() -> None:
+    """Over real HTTP: SimAdmin.requests(), and a delayed POST is still committed after its client timed out
+    (the delay fault reads the whole request first, like a slow server)."""
+    with (
+        running_simulator(time_scale=0.002) as sim,
+        SimAdmin(sim) as admin,
+        httpx.Client(base_url=sim.base_url, headers={"X-API-KEY": sim.api_key}, timeout=10) as client,
+    ):
+        data = {"agent_id": AGENT, "campaign_name": "Slow", "country_code": "+91", "variables_map": json.dumps(VARS)}
+        admin.add_fault("upload_csv", "delay", delay_s=0.6)
+        with pytest.raises(httpx.ReadTimeout):
+            client.post(
+                "/campaign/upload-csv",
+                data=data,
+                files={"file": ("a.csv", make_csv(4), "text/csv")},
+                timeout=httpx.Timeout(0.2),
+            )
+        deadline = time.monotonic() + 10
+        while not admin.requests("upload_csv") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [record] = admin.requests("upload_csv")
+        assert record["status"] == 200 and record["fault"] == "delay" and record["method"] == "POST"
+        assert record["t_done"] - record["t_received"] >= 0.6
+        assert [u["campaign_name"] for u in admin.stats()["uploads"]] == ["Slow"], "the delayed upload committed"
+        assert client.get("/campaign/all").status_code == 200
+        assert [r["endpoint"] for r in admin.requests()] == ["upload_csv", "campaign_all"]
+        admin.reset()
+        assert admin.requests() == []
+    assert sim.process.returncode == 0, sim.log_tail()
 
 
 def test_subprocess_sigint_exits_cleanly() -> None:
