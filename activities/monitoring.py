@@ -10,7 +10,7 @@ from ringg import HistoryQuery, RinggClient
 
 KNOWN_STATUSES = ("registered", "ongoing", "retry", "completed", "failed", "error", "cancelled", "forwarded")
 PENDING_STATUSES = frozenset({"registered", "ongoing", "retry"})
-FINAL_CAMPAIGN_STATUSES = frozenset({"completed", "failed"})
+FINAL_CAMPAIGN_STATUSES = frozenset({"completed", "failed", "terminated"})
 PARALLEL_REQUESTS = 3
 _FALLBACK_PAGE = 100
 _FALLBACK_MAX_PAGES = 1000
@@ -56,10 +56,10 @@ async def count_calls(client: RinggClient, list_id: str, since: datetime) -> tup
 
 
 def is_finished(ringg_status: str | None, counts: dict[str, int], expected_calls: int | None) -> bool:
-    pending = sum(counts.get(s, 0) for s in PENDING_STATUSES)
-    total = sum(counts.values())
+    """Done when no call is pending and Ringg says so, or every expected call has ended. (A final status with
+    calls still pending is re-polled; the workflow stops waiting after a few such polls.)"""
+    if sum(counts.get(s, 0) for s in PENDING_STATUSES):
+        return False
     if ringg_status in FINAL_CAMPAIGN_STATUSES:
         return True
-    if ringg_status == "terminated":
-        return pending == 0
-    return bool(expected_calls) and total >= (expected_calls or 0) and pending == 0
+    return expected_calls is not None and expected_calls > 0 and sum(counts.values()) >= expected_calls

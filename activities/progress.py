@@ -28,12 +28,13 @@ class ProgressActivities(RinggBase):
 
     @activity.defn
     async def snapshot_campaign(self, inp: SnapshotInput) -> CampaignSnapshot:
-        """Campaign status from /campaign/all plus call counts by status from /calling/history totals."""
+        """Call counts by status from /calling/history totals, then the campaign status from /campaign/all: read
+        in this order, a final status never comes with counts older than itself."""
         with _bind("snapshot_campaign"):
             try:
                 async with heartbeating():
-                    campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
                     counts, requests = await count_calls(self._ringg, inp.list_id, inp.since)
+                    campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
             except RinggError as err:
                 raise map_ringg_error(err, doing="reading campaign progress") from None
             status = campaign.campaign_status if campaign else None

@@ -39,7 +39,22 @@ def request_problems(req: CampaignRequest) -> list[str]:
             "and start with a letter or digit"
         )
     problems.extend(_window_problems(req))
+    if req.flow == "standard":
+        problems.extend(flow_problems(req, "standard"))
     return problems
+
+
+def flow_problems(req: CampaignRequest, flow: str) -> list[str]:
+    """What the chosen flow needs beyond request_problems: /campaign/save requires the window and call_config."""
+    if flow != "standard":
+        return []
+    missing = [name for name in ("campaign_start_time", "campaign_end_time", "call_config") if not getattr(req, name)]
+    if not missing:
+        return []
+    return [
+        f"the standard flow (/campaign/save) requires {', '.join(missing)}; give them, "
+        'e.g. "campaign_start_time": "18/10/2026, 09:00" and call_config.call_time with the timezone'
+    ]
 
 
 def _window_problems(req: CampaignRequest) -> list[str]:

@@ -148,6 +148,9 @@ def request(**overrides: Any) -> CampaignRequest:
         "from_numbers": ["num-1"],
         "campaign_start_time": "18/10/2030, 09:00",
         "campaign_end_time": "18/10/2030, 18:00",
+        "call_config": {
+            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
+        },
         "polling": FAST,
     }
     return CampaignRequest.model_validate({**base, **overrides})
@@ -204,6 +207,18 @@ async def test_bad_request_fails_before_any_activity(env: WorkflowEnvironment) -
     assert isinstance(cause, ApplicationError) and cause.type == "InvalidCampaignRequest"
     assert "exactly one of from_numbers" in cause.message and "concurrency_percentage" in cause.message
     assert sum(fake.calls.values()) == 0
+
+
+async def test_small_csv_without_a_window_fails_before_upload(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(rows=120, key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request(campaign_start_time=None, campaign_end_time=None))
+        with pytest.raises(WorkflowFailureError) as info:
+            await handle.result()
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidCampaignRequest"
+    assert "(120 rows)" in cause.message and "campaign_start_time, campaign_end_time" in cause.message
+    assert fake.calls["upload_contacts"] == 0
 
 
 async def test_invalid_csv_fails_before_upload(env: WorkflowEnvironment) -> None:

@@ -874,7 +874,8 @@ async def test_snapshot_pages_through_history_when_total_is_missing(ringg: FakeR
 @pytest.mark.parametrize(
     ("ringg_status", "counts", "expected_calls", "finished"),
     [
-        ("completed", {"completed": 3, "ongoing": 1}, None, True),
+        ("completed", {"completed": 3, "ongoing": 1}, None, False),  # counts lag: polled again
+        ("completed", {"completed": 3, "failed": 1}, None, True),
         ("terminated", {"completed": 2, "cancelled": 3}, None, True),
         ("terminated", {"completed": 2, "retry": 1}, None, False),
         ("ongoing", {"completed": 3, "failed": 1}, 4, True),

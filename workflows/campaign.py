@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign.steps import (
         PreflightInput,
     )
-    from campaign.validation import request_problems
+    from campaign.validation import flow_problems, request_problems
 
 from workflows import options
 from workflows.campaign_state import CampaignFailed
@@ -67,7 +67,9 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
                 await self._resume(req.continued)
             await self._monitor()
             self._set_stage("completed", f"Ringg reports the campaign {self._p.ringg_status or 'finished'}")
-            return self._result(self._p.ringg_status or "completed")
+            # Finished by the counts while Ringg still said "ongoing": every call has ended, so it completed.
+            final = self._p.ringg_status if self._p.ringg_status in ("terminated", "failed") else "completed"
+            return self._result(final)
         except asyncio.CancelledError:
             await self._on_cancel()
             raise
@@ -112,6 +114,13 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
         self._p.idempotency_key = key
         self._p.data_rows = pre.data_rows
         self._p.flow = self._resolve_flow(req, pre.data_rows)
+        # Patched: campaigns started before this check existed replay without it.
+        problems = flow_problems(req, self._p.flow) if workflow.patched("standard-flow-needs-window") else []
+        if problems:
+            raise CampaignFailed(
+                f"Campaign {req.campaign_name!r} ({pre.data_rows} rows) was not started: " + "; ".join(problems),
+                INVALID_REQUEST,
+            )
         workflow.upsert_search_attributes([sa.IDEMPOTENCY_KEY.value_set(key)])
 
         owner = await self._take_claim(key)

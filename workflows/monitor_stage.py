@@ -8,6 +8,7 @@ from typing import TypeVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.monitoring import FINAL_CAMPAIGN_STATUSES
     from activities.ringg_activities import RinggActivities
     from campaign.models import (
         CallCounts,
@@ -30,6 +31,9 @@ ResultT = TypeVar("ResultT")
 HISTORY_EVENTS_BEFORE_CONTINUE = 1_500
 
 
+FINAL_STATUS_POLLS = 3
+
+
 class MonitorStage(CampaignState):
     """Poll until Ringg reports the campaign finished; carry state across continue-as-new; terminate on cancel."""
 
@@ -42,6 +46,7 @@ class MonitorStage(CampaignState):
             since=datetime.fromisoformat(self._since),
             expected_calls=self._p.contacts,
         )
+        final_polls = 0
         while True:
             snap = await self._call(
                 RinggActivities.snapshot_campaign,
@@ -57,6 +62,10 @@ class MonitorStage(CampaignState):
             self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
             self._touch()
             if snap.finished:
+                return
+            # Ringg calls the campaign finished but some calls still read as pending: trust Ringg after a few polls.
+            final_polls = final_polls + 1 if snap.ringg_status in FINAL_CAMPAIGN_STATUSES else 0
+            if final_polls >= FINAL_STATUS_POLLS:
                 return
             if changed:
                 self._monitor_interval = polling.monitor_initial_s
