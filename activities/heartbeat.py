@@ -35,6 +35,18 @@ async def heartbeating(details: Callable[[], Any] | None = None) -> AsyncIterato
             await task
 
 
+@contextlib.asynccontextmanager
+async def guarded_attempt() -> AsyncIterator[PostGuard]:
+    """Heartbeats while the attempt runs and, if it fails, records whether its POST may still be in flight."""
+    guard = PostGuard.for_this_attempt()
+    async with heartbeating(guard.while_running):
+        try:
+            yield guard
+        except BaseException:
+            guard.record_outcome()
+            raise
+
+
 @dataclass
 class PostGuard:
     """Whether a POST sent by this activity might still be processed by Ringg.

@@ -9,7 +9,7 @@ import structlog
 from temporalio import activity
 
 from activities.errors import map_ringg_error, redact
-from activities.heartbeat import PostGuard, heartbeating
+from activities.heartbeat import PostGuard, guarded_attempt
 from activities.reconcile import RinggBase, _bind, outcome_unknown
 from campaign.steps import (
     BalanceResult,
@@ -54,13 +54,8 @@ class LaunchActivities(RinggBase):
         sends a second launch for a list Ringg already shows as launched."""
         with _bind("launch_campaign"):
             probe = functools.partial(self._launched, inp.list_id, inp.idempotency_tag)
-            guard = PostGuard.for_this_attempt()
-            async with heartbeating(guard.while_running):
-                try:
-                    return await self._launch(inp, probe, guard)
-                except BaseException:
-                    guard.record_outcome()
-                    raise
+            async with guarded_attempt() as guard:
+                return await self._launch(inp, probe, guard)
 
     async def _launch(
         self, inp: LaunchInput, probe: Callable[[], Awaitable[Campaign | None]], guard: PostGuard

@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.csv_source import CsvUnreadable, file_sha256, open_csv
 from activities.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING, map_ringg_error, redact
-from activities.heartbeat import PostGuard, heartbeating
+from activities.heartbeat import PostGuard, guarded_attempt
 from activities.reconcile import RinggBase, _bind, _reused, outcome_unknown
 from campaign.steps import (
     ListRef,
@@ -37,13 +37,8 @@ class UploadActivities(RinggBase):
         """Large flow: POST campaign/upload-csv; standard flow: POST campaign/save. Reuses a list already
         created under the same idempotency tag instead of uploading again."""
         with _bind("upload_contacts"):
-            guard = PostGuard.for_this_attempt()
-            async with heartbeating(guard.while_running):
-                try:
-                    return await self._upload(inp, guard)
-                except BaseException:
-                    guard.record_outcome()
-                    raise
+            async with guarded_attempt() as guard:
+                return await self._upload(inp, guard)
 
     async def _upload(self, inp: UploadInput, guard: PostGuard) -> UploadResult:
         probe = functools.partial(self._existing_upload, inp.idempotency_tag)

@@ -80,7 +80,11 @@ async def inject_faults(
     (faults count down per request: with only a few campaigns left they would hit those few over and over)."""
     injected = 0
     while not stop.is_set() and sum(1 for job in jobs if not job.done()) > len(jobs) // 10:
+        await asyncio.sleep(args.fault_every)
         endpoint = rng.choice(POSTS + READS)
+        pending = await asyncio.to_thread(admin.faults)
+        if any(rule["endpoint"] == endpoint for rule in pending):
+            continue  # one rule per endpoint at a time: rarely called endpoints must not pile up faults
         kind = rng.choice(FAULTS)
         rule: dict[str, object] = {"times": rng.randint(1, 2)}
         if kind == "rate_limit_after":
@@ -95,7 +99,6 @@ async def inject_faults(
             kind = "http_error"
         await asyncio.to_thread(admin.add_fault, endpoint, kind, **rule)  # type: ignore[arg-type]
         injected += 1
-        await asyncio.sleep(args.fault_every)
     return injected
 
 

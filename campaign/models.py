@@ -7,6 +7,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 TASK_QUEUE = "ringg-campaigns"
+# Ringg call statuses in the order a call moves through them; "other" counts statuses Ringg may add later.
+CALL_STATUS_ORDER = (
+    "registered",
+    "ongoing",
+    "retry",
+    "completed",
+    "failed",
+    "error",
+    "cancelled",
+    "forwarded",
+    "other",
+)
 LARGE_FLOW_MIN_ROWS = 5_000
 
 Flow = Literal["auto", "standard", "large"]

@@ -5,19 +5,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from campaign.models import CampaignProgress, CampaignRequest
-
-_STATUS_ORDER = (
-    "registered",
-    "ongoing",
-    "retry",
-    "completed",
-    "failed",
-    "error",
-    "cancelled",
-    "forwarded",
-    "other",
-)
+    from campaign.models import CALL_STATUS_ORDER, CampaignProgress, CampaignRequest
 
 
 def static_summary(req: CampaignRequest) -> str:
@@ -56,7 +44,7 @@ def progress_markdown(p: CampaignProgress) -> str:
         )
     if p.calls.total:
         lines.append(f"| calls | {p.calls.total} |")
-        for status in _STATUS_ORDER:
+        for status in CALL_STATUS_ORDER:
             if p.calls.by_status.get(status):
                 lines.append(f"| · {status} | {p.calls.by_status[status]} |")
     lines.append(f"| polls | {p.polls} (updated {p.updated_at or '—'}) |")

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from campaign.models import CampaignProgress, CampaignResult
-
-STATUS_ORDER = (
-    "registered",
-    "ongoing",
-    "retry",
-    "completed",
-    "failed",
-    "error",
-    "cancelled",
-    "forwarded",
-    "other",
-)
+from campaign.models import CALL_STATUS_ORDER, CampaignProgress, CampaignResult
 
 
 def _ordered(counts: dict[str, int]) -> list[tuple[str, int]]:
-    known = [(s, counts[s]) for s in STATUS_ORDER if s in counts]
-    return known + sorted((s, n) for s, n in counts.items() if s not in STATUS_ORDER)
+    known = [(s, counts[s]) for s in CALL_STATUS_ORDER if s in counts]
+    return known + sorted((s, n) for s, n in counts.items() if s not in CALL_STATUS_ORDER)
 
 
 def progress_table(workflow_id: str, p: CampaignProgress) -> Table:
