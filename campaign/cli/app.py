@@ -40,8 +40,9 @@ async def _client(address: str | None, namespace: str | None) -> Client:
     try:
         return await connect(address, namespace)
     except RuntimeError as err:
+        detail = "connection refused" if "refused" in str(err).lower() else str(err).splitlines()[0][:160]
         raise _fail(
-            f"cannot reach Temporal at {address or 'localhost:7233'} ({err}). Is the server running? "
+            f"cannot reach Temporal at {address or 'localhost:7233'} ({detail}). Is the server running? "
             "Set TEMPORAL_ADDRESS or pass --address."
         ) from None
 

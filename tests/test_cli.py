@@ -1,0 +1,135 @@
+"""`starter.py` as an operator runs it (a real subprocess): start from a YAML request with --wait, a repeat of
+the same request, status by list id, cancel by idempotency key, and readable errors for bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import yaml
+from pydantic import SecretStr
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.worker import Worker
+
+from campaign import devstack
+from campaign.idempotency import workflow_id_for
+from campaign.launcher import idempotency_key_for
+from campaign.models import CampaignRequest
+from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from campaign.search_attributes import CAMPAIGN_STAGE
+from campaign.worker_app import build_worker
+from ringg import RinggClient, make_http_client
+from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from workflows.campaign import CampaignWorkflow
+
+pytestmark = pytest.mark.integration
+
+SIM_KEY = "sim-cli-key-77aa"
+NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with running_simulator(api_key=SIM_KEY, time_scale=0.005) as running:
+        yield running
+
+
+@pytest_asyncio.fixture
+async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[Worker]:
+    async with make_http_client(sim.base_url, SecretStr(SIM_KEY)) as http:
+        running = build_worker(stack_client, RinggClient(http), f"cli-{uuid.uuid4()}")
+        async with running:
+            yield running
+
+
+async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "starter.py",
+        *args,
+        "--address",
+        dev_server.extra["address"],
+        cwd=devstack.ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
+    return proc.returncode or 0, out.decode()
+
+
+def request_file(tmp_path: Path, rows: int = 60, **extra: object) -> tuple[Path, CampaignRequest]:
+    data = {
+        "campaign_name": f"CLI {uuid.uuid4().hex[:6]}",
+        "agent_id": "agent-cli",
+        "csv_uri": str(write_sample_csv(tmp_path / "contacts.csv", rows)),
+        "variables_map": DEFAULT_MAP,
+        "from_numbers": [NUMBER_ID],
+        "campaign_start_time": "18/10/2030, 09:00",
+        "campaign_end_time": "18/10/2030, 18:00",
+        "call_config": {"call_time": {"call_start_time": "09:00", "call_end_time": "18:00"}},
+        "polling": {"upload_initial_s": 0.3, "monitor_initial_s": 0.5, "monitor_max_s": 1},
+        **extra,
+    }
+    path = tmp_path / "request.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path, CampaignRequest.model_validate(data)
+
+
+async def test_start_wait_repeat_and_status(
+    dev_server: devstack.Proc, stack_client: Client, worker: Worker, tmp_path: Path
+) -> None:
+    path, req = request_file(tmp_path)
+    code, out = await cli(dev_server, "start", "--request", str(path), "--wait", "--task-queue", worker.task_queue)
+    assert code == 0, out
+    assert "Started: campaign" in out and "Result" in out and "completed" in out
+    workflow_id = workflow_id_for(await idempotency_key_for(req))
+    result = await stack_client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id).result()
+    assert result.list_id and result.list_id in out
+
+    code, again = await cli(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
+    assert code == 0 and "Already completed" in again, again
+
+    code, status = await cli(dev_server, "status", result.list_id)
+    assert code == 0 and "COMPLETED" in status and workflow_id in status, status
+
+
+async def test_cancel_by_idempotency_key_terminates_on_ringg(
+    dev_server: devstack.Proc, stack_client: Client, worker: Worker, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    with SimAdmin(sim) as admin:
+        admin.configure(call_rate=0.5)
+        try:
+            path, req = request_file(tmp_path, rows=300)
+            code, out = await cli(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
+            assert code == 0, out
+            key = await idempotency_key_for(req)
+            handle = stack_client.get_workflow_handle(workflow_id_for(key))
+            for _ in range(300):
+                if (await handle.describe()).typed_search_attributes.get(CAMPAIGN_STAGE) == "monitoring":
+                    break
+                await asyncio.sleep(0.1)
+            code, out = await cli(dev_server, "cancel", key)
+            assert code == 0 and "Cancel requested" in out, out
+            for _ in range(300):
+                if (await handle.describe()).status == WorkflowExecutionStatus.CANCELED:
+                    break
+                await asyncio.sleep(0.1)
+            assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+            assert any(t["cancelled"] > 0 for t in admin.stats()["terminations"])
+        finally:
+            admin.configure(call_rate=2.0)
+
+
+async def test_bad_input_is_refused_with_what_to_fix(dev_server: devstack.Proc, tmp_path: Path) -> None:
+    path, _ = request_file(tmp_path, number_pool_id="pool-1", concurrency_percentage=150)
+    code, out = await cli(dev_server, "start", "--request", str(path))
+    assert code == 1
+    assert "exactly one of from_numbers" in out and "concurrency_percentage" in out
+    code, out = await cli(dev_server, "status", "no-such-campaign")
+    assert code == 1 and "no campaign found for 'no-such-campaign'" in out, out
