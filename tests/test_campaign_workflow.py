@@ -58,6 +58,7 @@ class FakeRingg:
     sufficient_after: int = 0
     finish_after: int = 2
     preflight_error: ApplicationError | None = None
+    terminate_error: ApplicationError | None = None
     calls: Counter[str] = field(default_factory=Counter)
     launches: list[LaunchInput] = field(default_factory=list)
     uploads: list[UploadInput] = field(default_factory=list)
@@ -126,6 +127,8 @@ class FakeRingg:
         @activity.defn(name="terminate_campaign")
         async def terminate_campaign(inp: TerminateInput) -> TerminateResult:
             fake.terminated.append(inp.list_id)
+            if fake.terminate_error:
+                raise fake.terminate_error
             return TerminateResult(message="ok")
 
         return [
@@ -264,6 +267,20 @@ async def test_cancel_after_launch_terminates_on_ringg(env: WorkflowEnvironment)
     assert isinstance(info.value.cause, CancelledError)
     assert fake.terminated == ["list-1"]
     assert progress.stage == "cancelled"
+
+
+async def test_cancel_still_ends_cancelled_when_ringg_refuses_the_terminate(env: WorkflowEnvironment) -> None:
+    refused = ApplicationError("campaign not found", type="RinggRejected", non_retryable=True)
+    fake = FakeRingg(finish_after=10_000, key=f"ik-{uuid.uuid4()}", terminate_error=refused)
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request())
+        await asyncio.wait_for(fake.launched.wait(), timeout=30)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as info:
+            await handle.result()
+        progress = await handle.query(CampaignWorkflow.progress)
+    assert isinstance(info.value.cause, CancelledError)
+    assert progress.stage == "cancelled" and "Ringg refused the terminate" in progress.message
 
 
 async def test_second_campaign_with_same_key_is_a_duplicate(env: WorkflowEnvironment) -> None:

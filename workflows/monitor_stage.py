@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.monitoring import FINAL_CAMPAIGN_STATUSES
@@ -124,13 +125,24 @@ class MonitorStage(CampaignState):
     async def _on_cancel(self) -> None:
         if self._launch_attempted and self._p.list_id:
             self._set_stage("terminating", "cancel requested; terminating queued calls on Ringg")
-            await workflow.execute_activity_method(
-                RinggActivities.terminate_campaign,
-                TerminateInput(list_id=self._p.list_id),
-                start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
-                retry_policy=options.RINGG_RETRY,
-                summary="terminate on Ringg (cancel)",
-            )
+            try:
+                await workflow.execute_activity_method(
+                    RinggActivities.terminate_campaign,
+                    TerminateInput(list_id=self._p.list_id),
+                    start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                    retry_policy=options.RINGG_RETRY,
+                    summary="terminate on Ringg (cancel)",
+                )
+            except ActivityError as err:
+                # Still a cancellation; say loudly that Ringg may keep calling.
+                reason = err.cause.message if isinstance(err.cause, ApplicationError) else str(err.cause or err)
+                workflow.logger.error("terminate on cancel failed for list %s: %s", self._p.list_id, reason)
+                self._set_stage(
+                    "cancelled",
+                    f"Ringg refused the terminate ({reason}); queued calls of list {self._p.list_id} may still be "
+                    "placed: terminate it from Ringg's dashboard",
+                )
+                return
             self._set_stage("cancelled", "terminated on Ringg; calls already in progress finish normally")
         else:
             self._set_stage("cancelled", "cancelled before launch; nothing was launched")
