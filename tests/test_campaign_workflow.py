@@ -4,20 +4,24 @@ cancellation and duplicate claims, without any real Ringg call."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio import activity
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.errors import INVALID_CSV, UPLOAD_PENDING
 from campaign.models import CampaignRequest, CampaignResult, PollingConfig
+from campaign.search_attributes import ALL_KEYS
 from campaign.steps import (
     BalanceResult,
     CampaignSnapshot,
@@ -292,3 +296,25 @@ async def test_second_campaign_with_same_key_is_a_duplicate(env: WorkflowEnviron
         await first.cancel()
     assert second.status == "duplicate" and second.duplicate_of == "the-owner"
     assert fake.calls["upload_contacts"] == 1 and fake.calls["launch_campaign"] == 1
+
+
+async def test_long_monitoring_continues_as_new_and_keeps_its_state() -> None:
+    """A server that suggests continue-as-new early: monitoring carries list id, counts and the key claim into
+    the next run, and the campaign still ends with one upload and one launch."""
+    async with await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        search_attributes=list(ALL_KEYS),
+        ui=False,
+        dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=60"],
+    ) as env:
+        fake = FakeRingg(finish_after=25, key=f"ik-{uuid.uuid4()}")
+        async with make_worker(env, fake) as worker:
+            handle = await start(env, worker, request())
+            result = await handle.result()
+            first_run = await env.client.get_workflow_handle(handle.id, run_id=handle.result_run_id).describe()
+    assert first_run.status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+    assert result.status == "completed" and result.list_id == "list-1" and result.data_rows == 6000
+    assert result.calls_by_status == {"completed": 5900, "failed": 90}
+    assert fake.calls["upload_contacts"] == 1 and fake.calls["launch_campaign"] == 1
+    assert fake.calls["snapshot_campaign"] == 25
