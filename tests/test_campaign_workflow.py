@@ -318,3 +318,20 @@ async def test_long_monitoring_continues_as_new_and_keeps_its_state() -> None:
     assert result.calls_by_status == {"completed": 5900, "failed": 90}
     assert fake.calls["upload_contacts"] == 1 and fake.calls["launch_campaign"] == 1
     assert fake.calls["snapshot_campaign"] == 25
+
+
+async def test_recheck_balance_update_checks_again_at_once(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(sufficient_after=1, key=f"ik-{uuid.uuid4()}")
+    slow_recheck = FAST.model_copy(update={"balance_initial_s": 3600, "balance_max_s": 3600})
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request(polling=slow_recheck))
+        for _ in range(200):
+            progress = await handle.query(CampaignWorkflow.progress)
+            if progress.stage == "waiting_for_balance":
+                break
+            await asyncio.sleep(0.05)
+        assert progress.stage == "waiting_for_balance" and progress.missing_credits == 60
+        seen = await handle.execute_update(CampaignWorkflow.recheck_balance)
+        assert seen.stage == "waiting_for_balance"
+        result = await asyncio.wait_for(handle.result(), timeout=30)  # not an hour: the update woke the wait
+    assert result.status == "completed" and fake.calls["check_balance"] == 2 and fake.calls["launch_campaign"] == 1
