@@ -161,22 +161,25 @@ async def soak(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     data = Path(tempfile.mkdtemp(prefix="soak-"))
     server = devstack.start_dev_server(data, ui=False)
-    sim = start_simulator(api_key=SIM_KEY, time_scale=0.003, log_path=data / "simulator.log")
-    task_queue = f"soak-{uuid.uuid4().hex[:8]}"
-    env = {
-        "RINGG_API_KEY": SIM_KEY,
-        "RINGG_BASE_URL": sim.base_url,
-        "TEMPORAL_ADDRESS": server.extra["address"],
-        "RINGG_TASK_QUEUE": task_queue,
-        "RINGG_CONFIRM_WINDOW_S": "5",
-        "LOG_LEVEL": "WARNING",
-    }
-    workers = [devstack.start_worker(data, env=env, name=f"worker-{i}") for i in range(args.workers)]
-    admin = SimAdmin(sim)
-    admin.configure(call_rate=40.0)
+    workers: list[devstack.Proc] = []
+    sim = None
+    admin = None
     stop = asyncio.Event()
     started = time.monotonic()
     try:
+        sim = start_simulator(api_key=SIM_KEY, time_scale=0.003, log_path=data / "simulator.log")
+        task_queue = f"soak-{uuid.uuid4().hex[:8]}"
+        env = {
+            "RINGG_API_KEY": SIM_KEY,
+            "RINGG_BASE_URL": sim.base_url,
+            "TEMPORAL_ADDRESS": server.extra["address"],
+            "RINGG_TASK_QUEUE": task_queue,
+            "RINGG_CONFIRM_WINDOW_S": "5",
+            "LOG_LEVEL": "WARNING",
+        }
+        workers += [devstack.start_worker(data, env=env, name=f"worker-{i}") for i in range(args.workers)]
+        admin = SimAdmin(sim)
+        admin.configure(call_rate=40.0)
         client = await connect_when_ready(server.extra["address"])
         requests = make_requests(args, data, rng)
         jobs = [
@@ -211,12 +214,15 @@ async def soak(args: argparse.Namespace) -> None:
             if outcome != "completed":
                 print(f"  not completed: {count} x {outcome}")
     finally:
+        # Everything this run started is stopped, whenever it is interrupted (SIGTERM/Ctrl-C included).
         stop.set()
         for proc in workers:
             devstack.stop(proc)
-        stop_simulator(sim)
+        if sim is not None:
+            stop_simulator(sim)
         devstack.stop(server)
-        admin.close()
+        if admin is not None:
+            admin.close()
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
@@ -19,6 +18,7 @@ from campaign.launcher import StartOutcome, start_campaign
 from campaign.models import CampaignRequest, CampaignResult, PollingConfig
 from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin
+from tests.stack_helpers import uploads_named
 from workflows.campaign import CampaignWorkflow
 
 NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
@@ -160,11 +160,6 @@ async def start_pinned_by_delay(
     await wait_for_stage(outcome.handle, stage, diag)
     diag.note(f"{req.campaign_name!r}: {endpoint} in flight (delayed {delay_s:g}s), stage {stage}")
     return Case(stage, req, outcome, delayed_until=sent_at + delay_s)
-
-
-def uploads_named(admin: SimAdmin, campaign_name: str) -> list[dict[str, Any]]:
-    """The simulator's uploads whose Ringg name is this campaign's (the name plus its ` [rc-…]` tag)."""
-    return [u for u in admin.stats()["uploads"] if str(u["campaign_name"]).startswith(campaign_name + " [rc-")]
 
 
 def check_exactly_once(admin: SimAdmin, req: CampaignRequest, result: CampaignResult) -> Sequence[str]:

@@ -13,17 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from pydantic import SecretStr
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from campaign.launcher import start_campaign
 from campaign.models import CampaignRequest, CampaignResult, PollingConfig
 from campaign.sample_csv import DEFAULT_MAP
-from campaign.worker_app import build_worker
-from ringg import RinggClient, make_http_client
 from ringg_sim.config import DEFAULT_POOL_ID
 from ringg_sim.testing import RunningSimulator, SimAdmin, start_simulator, stop_simulator
+from tests.stack_helpers import worker_for as stack_worker_for
 from workflows.campaign import CampaignWorkflow
 
 SIM_KEY = "sim-fault-matrix-key-3e1d"
@@ -93,11 +91,6 @@ def make_request(
     else:
         data["from_numbers"] = [NUMBER_ID]
     return CampaignRequest.model_validate({**data, **overrides})
-
-
-def uploads_named(admin: SimAdmin, campaign_name: str) -> list[dict[str, Any]]:
-    """The simulator's uploads (save or upload-csv) made for this request's campaign (its tagged name)."""
-    return [u for u in admin.stats()["uploads"] if str(u["campaign_name"]).startswith(campaign_name + " [rc-")]
 
 
 PENDING_CALL_STATUSES = ("registered", "ongoing", "retry")
@@ -193,20 +186,15 @@ async def worker_for(
     client: Client,
     sim: RunningSimulator,
     *,
-    api_key: str = SIM_KEY,
     prefix: str = "faults",
+    api_key: str | None = None,
     timeout: httpx.Timeout = CLIENT_TIMEOUT,
 ) -> AsyncIterator[Worker]:
     """A worker over `sim` with a 2 s client timeout and a 3 s confirm window (quick 'slow response' cases)."""
-    async with make_http_client(sim.base_url, SecretStr(api_key), timeout=timeout) as http:
-        worker = build_worker(
-            client,
-            RinggClient(http, upload_timeout=timeout),
-            f"{prefix}-{uuid.uuid4()}",
-            confirm_within_s=CONFIRM_WITHIN_S,
-        )
-        async with worker:
-            yield worker
+    async with stack_worker_for(
+        client, sim, prefix=prefix, api_key=api_key, timeout=timeout, confirm_within_s=CONFIRM_WITHIN_S
+    ) as worker:
+        yield worker
 
 
 @contextlib.asynccontextmanager

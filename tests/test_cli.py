@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import yaml
-from pydantic import SecretStr
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
@@ -22,9 +21,8 @@ from campaign.launcher import idempotency_key_for
 from campaign.models import CampaignRequest
 from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
 from campaign.search_attributes import CAMPAIGN_STAGE
-from campaign.worker_app import build_worker
-from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from tests.stack_helpers import worker_for
 from workflows.campaign import CampaignWorkflow
 
 pytestmark = pytest.mark.integration
@@ -41,10 +39,8 @@ def sim() -> Iterator[RunningSimulator]:
 
 @pytest_asyncio.fixture
 async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[Worker]:
-    async with make_http_client(sim.base_url, SecretStr(SIM_KEY)) as http:
-        running = build_worker(stack_client, RinggClient(http), f"cli-{uuid.uuid4()}")
-        async with running:
-            yield running
+    async with worker_for(stack_client, sim, prefix="cli") as running:
+        yield running
 
 
 async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:

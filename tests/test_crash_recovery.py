@@ -35,9 +35,9 @@ from tests.crash_helpers import (
     stage_of,
     start_pinned_by_delay,
     start_worker_process,
-    uploads_named,
     wait_for_stage,
 )
+from tests.stack_helpers import uploads_named
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from pydantic import SecretStr
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
@@ -19,9 +18,8 @@ from campaign.idempotency import claim_workflow_id_for
 from campaign.launcher import start_campaign
 from campaign.models import CampaignRequest, CampaignResult, PollingConfig
 from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
-from campaign.worker_app import build_worker
-from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from tests.stack_helpers import worker_for
 from workflows.campaign import CampaignWorkflow
 
 pytestmark = pytest.mark.integration
@@ -44,10 +42,8 @@ def admin(sim: RunningSimulator) -> Iterator[SimAdmin]:
 
 @pytest_asyncio.fixture
 async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[Worker]:
-    async with make_http_client(sim.base_url, SecretStr(SIM_KEY)) as http:
-        running = build_worker(stack_client, RinggClient(http), f"dup-{uuid.uuid4()}")
-        async with running:
-            yield running
+    async with worker_for(stack_client, sim, prefix="dup") as running:
+        yield running
 
 
 def make_request(tmp_path: Path, rows: int = 200) -> CampaignRequest:

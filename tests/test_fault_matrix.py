@@ -37,10 +37,10 @@ from tests.fault_helpers import (
     make_request,
     open_lane,
     stage_of,
-    uploads_named,
     wait_until,
     worker_for,
 )
+from tests.stack_helpers import uploads_named
 from workflows.campaign import CampaignWorkflow
 
 pytestmark = pytest.mark.integration

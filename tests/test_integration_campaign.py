@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from pydantic import SecretStr
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
@@ -19,9 +18,8 @@ from temporalio.worker import Worker
 from campaign.launcher import start_campaign
 from campaign.models import CampaignRequest, PollingConfig
 from campaign.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
-from campaign.worker_app import build_worker
-from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from tests.stack_helpers import uploads_named, worker_for
 from workflows.campaign import CampaignWorkflow
 
 pytestmark = pytest.mark.integration
@@ -45,10 +43,8 @@ def admin(sim: RunningSimulator) -> Iterator[SimAdmin]:
 
 @pytest_asyncio.fixture
 async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[Worker]:
-    async with make_http_client(sim.base_url, SecretStr(SIM_KEY)) as http:
-        running = build_worker(stack_client, RinggClient(http), f"it-{uuid.uuid4()}")
-        async with running:
-            yield running
+    async with worker_for(stack_client, sim, prefix="it") as running:
+        yield running
 
 
 def make_request(csv_path: Path, **overrides: object) -> CampaignRequest:
@@ -66,10 +62,6 @@ def make_request(csv_path: Path, **overrides: object) -> CampaignRequest:
         "polling": FAST,
     }
     return CampaignRequest.model_validate({**data, **overrides})
-
-
-def uploads_named(admin: SimAdmin, campaign_name: str) -> list[dict[str, object]]:
-    return [u for u in admin.stats()["uploads"] if str(u["campaign_name"]).startswith(campaign_name + " [rc-")]
 
 
 async def history_text(client: Client, workflow_id: str) -> str:

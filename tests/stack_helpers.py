@@ -1,0 +1,42 @@
+"""Helpers shared by the integration tests: an in-process worker over a simulator, and the simulator's view
+of one campaign's uploads."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.ringg_activities import CONFIRM_WITHIN_S
+from campaign.worker_app import build_worker
+from ringg import RinggClient, make_http_client
+from ringg_sim.testing import RunningSimulator, SimAdmin
+
+
+@contextlib.asynccontextmanager
+async def worker_for(
+    client: Client,
+    sim: RunningSimulator,
+    *,
+    prefix: str,
+    api_key: str | None = None,
+    timeout: httpx.Timeout | None = None,
+    confirm_within_s: float = CONFIRM_WITHIN_S,
+) -> AsyncIterator[Worker]:
+    """A real worker (the production wiring) on a fresh task queue, talking to `sim` over HTTP."""
+    async with make_http_client(sim.base_url, SecretStr(api_key or sim.api_key), timeout=timeout) as http:
+        ringg = RinggClient(http, upload_timeout=timeout) if timeout else RinggClient(http)
+        worker = build_worker(client, ringg, f"{prefix}-{uuid.uuid4()}", confirm_within_s=confirm_within_s)
+        async with worker:
+            yield worker
+
+
+def uploads_named(admin: SimAdmin, campaign_name: str) -> list[dict[str, Any]]:
+    """The simulator's uploads (save or upload-csv) for this campaign: its name plus the ` [rc-…]` key tag."""
+    return [u for u in admin.stats()["uploads"] if str(u["campaign_name"]).startswith(campaign_name + " [rc-")]
