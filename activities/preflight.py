@@ -59,7 +59,8 @@ def scan_csv(path: Path) -> CsvScan:
         if header is None:
             raise ValueError("the file is empty")
         scan.headers = [h.strip() for h in header]
-        scan.data_rows = sum(1 for row in reader if any(cell.strip() for cell in row))
+        # Blank rows (empty or whitespace-only cells) are not contacts; the cheap C-level test first.
+        scan.data_rows = sum(1 for row in reader if any(row) and (row[0].strip() or any(c.strip() for c in row)))
         scan.content_hash = hashing.digest.hexdigest()
     return scan
 

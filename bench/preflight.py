@@ -1,0 +1,79 @@
+"""Pre-flight speed and memory on a generated CSV (default 1,000,000 rows): rows/s, peak RSS, and the ratio to
+a bare `csv.reader` pass over the same file in the same run (timings are noisy here: compare ratios).
+
+    .venv/bin/python -m bench.preflight [--rows 1000000] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from activities.preflight import missing_columns, scan_csv
+from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+
+
+def bare_pass(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
+
+
+def measure(path: Path, what: str) -> None:
+    """Runs in a child process so peak RSS is this pass's alone."""
+    started = time.perf_counter()
+    if what == "bare":
+        rows = bare_pass(path)
+    else:
+        scan = scan_csv(path)
+        assert not missing_columns(scan.headers, DEFAULT_MAP)
+        rows = scan.data_rows
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{rows} {elapsed:.3f} {peak_mb:.1f}")
+
+
+def run_child(path: Path, what: str) -> tuple[int, float, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.preflight", "--measure", what, "--file", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return int(out[0]), float(out[1]), float(out[2])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the generated CSV")
+    parser.add_argument("--measure", choices=("bare", "preflight"), help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measure(args.file, args.measure)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-preflight-") as tmp:
+        path = write_sample_csv(Path(tmp) / "contacts.csv", args.rows, invalid_every=997)
+        size_mb = path.stat().st_size / 1e6
+        bare_rows, bare_s, bare_mb = run_child(path, "bare")
+        rows, pre_s, pre_mb = run_child(path, "preflight")
+        assert rows == bare_rows == args.rows, (rows, bare_rows)
+        print(f"file:                  {args.rows} rows, {size_mb:.1f} MB")
+        print(f"bare csv.reader:       {bare_s:.2f}s ({bare_rows / bare_s:,.0f} rows/s), peak RSS {bare_mb:.0f} MB")
+        print(f"pre-flight:            {pre_s:.2f}s ({rows / pre_s:,.0f} rows/s), peak RSS {pre_mb:.0f} MB")
+        print(f"ratio to bare reader:  {pre_s / bare_s:.2f}")
+        if args.keep:
+            kept = Path("bench/out/contacts.csv")
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(kept)
+            print(f"kept {kept}")
+
+
+if __name__ == "__main__":
+    main()
