@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from activities.errors import map_ringg_error
+from activities.csv_source import CsvUnreadable, open_csv
+from activities.errors import INVALID_CSV, map_ringg_error
 from activities.heartbeat import heartbeating
 from activities.monitoring import count_calls, is_finished
+from activities.number_list import batches, read_numbers
 from activities.reconcile import RinggBase, _bind
 from campaign.steps import (
     CampaignSnapshot,
     SnapshotInput,
+    StopNumbersResult,
     TerminateInput,
+    TerminateNumbersInput,
     TerminateResult,
 )
 from ringg import (
@@ -56,3 +61,31 @@ class ProgressActivities(RinggBase):
                 raise map_ringg_error(err, doing="terminating the campaign") from None
             log.info("campaign_terminated", list_id=inp.list_id)
             return TerminateResult(message=result.message or "")
+
+    @activity.defn
+    async def terminate_numbers(self, inp: TerminateNumbersInput) -> StopNumbersResult:
+        """Terminates queued/retry calls to the listed numbers inside this campaign, 100 numbers a request
+        (PATCH campaign/terminate with campaign_id + mobile_numbers; repeating a batch is harmless)."""
+        with _bind("terminate_numbers"):
+            try:
+                async with open_csv(inp.numbers_uri) as path:
+                    numbers = read_numbers(path, inp.country_code)
+            except (CsvUnreadable, UnicodeDecodeError, OSError) as err:
+                raise ApplicationError(
+                    f"The number list {inp.numbers_uri!r} cannot be read: {err}", type=INVALID_CSV, non_retryable=True
+                ) from None
+            if not numbers:
+                raise ApplicationError(
+                    f"The number list {inp.numbers_uri!r} holds no phone number (one per line, or a first column).",
+                    type=INVALID_CSV,
+                    non_retryable=True,
+                )
+            chunks = batches(numbers)
+            try:
+                for index, chunk in enumerate(chunks):
+                    await self._ringg.terminate(TerminateRequest(campaign_id=inp.list_id, mobile_numbers=chunk))
+                    activity.heartbeat(index)
+            except RinggError as err:
+                raise map_ringg_error(err, doing="terminating numbers in the campaign") from None
+            log.info("numbers_terminated", list_id=inp.list_id, numbers=len(numbers), batches=len(chunks))
+            return StopNumbersResult(numbers=len(numbers), batches=len(chunks))

@@ -125,3 +125,20 @@ class TerminateInput(BaseModel):
 
 class TerminateResult(BaseModel):
     message: str = ""
+
+
+class StopNumbersRequest(BaseModel):
+    """Update `stop_numbers`: the numbers travel as a file reference, never in workflow history (PII)."""
+
+    numbers_uri: str
+
+
+class StopNumbersResult(BaseModel):
+    numbers: int = 0
+    batches: int = 0
+
+
+class TerminateNumbersInput(BaseModel):
+    list_id: str
+    numbers_uri: str
+    country_code: str

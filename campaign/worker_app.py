@@ -44,6 +44,7 @@ def build_worker(
             ringg_acts.launch_campaign,
             ringg_acts.snapshot_campaign,
             ringg_acts.terminate_campaign,
+            ringg_acts.terminate_numbers,
         ],
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=20),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -11,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.errors import INVALID_REQUEST
     from activities.preflight import CsvActivities
-    from activities.ringg_activities import LAUNCHED_STATUSES
+    from activities.ringg_activities import LAUNCHED_STATUSES, RinggActivities
     from campaign import search_attributes as sa
     from campaign.idempotency import ringg_tag
     from campaign.models import (
@@ -21,9 +20,7 @@ with workflow.unsafe.imports_passed_through():
         CampaignResult,
         ResolvedFlow,
     )
-    from campaign.steps import (
-        PreflightInput,
-    )
+    from campaign.steps import PreflightInput, StopNumbersRequest, StopNumbersResult, TerminateNumbersInput
     from campaign.validation import flow_problems, request_problems
 
 from workflows import options
@@ -31,16 +28,14 @@ from workflows.campaign_state import CampaignFailed
 from workflows.launch_stages import LaunchStages
 from workflows.monitor_stage import MonitorStage
 
-InputT = TypeVar("InputT")
-ResultT = TypeVar("ResultT")
-
 
 @workflow.defn(name="CampaignWorkflow")
 class CampaignWorkflow(LaunchStages, MonitorStage):
     """One Ringg campaign: pre-flight, key claim, upload, upload-status polling, balance, one launch, monitoring.
 
     Query `progress` -> CampaignProgress. Update `recheck_balance` -> CampaignProgress (re-checks an insufficient
-    balance at once). Cancelling the workflow terminates the launched campaign on Ringg.
+    balance at once). Update `stop_numbers(StopNumbersRequest)` -> StopNumbersResult (terminates the numbers in a
+    file inside the launched campaign: opt-outs). Cancelling the workflow terminates the campaign on Ringg.
     """
 
     @workflow.init
@@ -56,6 +51,28 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
         self._recheck_requested = True
         return self._p
 
+    @workflow.update
+    async def stop_numbers(self, req: StopNumbersRequest) -> StopNumbersResult:
+        assert self._p.list_id is not None  # the validator refuses the update before the launch
+        return await workflow.execute_activity_method(
+            RinggActivities.terminate_numbers,
+            TerminateNumbersInput(
+                list_id=self._p.list_id, numbers_uri=req.numbers_uri, country_code=self._req.country_code
+            ),
+            start_to_close_timeout=options.TERMINATE_NUMBERS_TIMEOUT,
+            retry_policy=options.RINGG_RETRY,
+            summary="terminate numbers (opt-outs)",
+        )
+
+    @stop_numbers.validator
+    def _stop_numbers_allowed(self, req: StopNumbersRequest) -> None:
+        if not self._launch_attempted or not self._p.list_id:
+            raise ValueError(
+                f"campaign {self._req.campaign_name!r} has not been launched; there is nothing to stop yet"
+            )
+        if not req.numbers_uri.strip():
+            raise ValueError("numbers_uri is required: a file of phone numbers readable by the worker")
+
     @workflow.run
     async def run(self, req: CampaignRequest) -> CampaignResult:
         try:
@@ -69,6 +86,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
             self._set_stage("completed", f"Ringg reports the campaign {self._p.ringg_status or 'finished'}")
             # Finished by the counts while Ringg still said "ongoing": every call has ended, so it completed.
             final = self._p.ringg_status if self._p.ringg_status in ("terminated", "failed") else "completed"
+            await workflow.wait_condition(workflow.all_handlers_finished)
             return self._result(final)
         except asyncio.CancelledError:
             await self._on_cancel()

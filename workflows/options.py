@@ -41,6 +41,9 @@ RINGG_RETRY = RetryPolicy(
 LAUNCH_TIMEOUT = timedelta(minutes=3)
 LAUNCH_HEARTBEAT = timedelta(seconds=20)
 
+# Opt-out lists: one terminate request per 100 numbers.
+TERMINATE_NUMBERS_TIMEOUT = timedelta(minutes=10)
+
 # The upload streams the whole file in one request: long timeout, heartbeats prove the worker is alive.
 UPLOAD_TIMEOUT = timedelta(minutes=30)
 UPLOAD_HEARTBEAT = timedelta(seconds=20)

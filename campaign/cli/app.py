@@ -11,7 +11,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.live import Live
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from campaign.cli.render import progress_table, result_table
@@ -19,6 +25,7 @@ from campaign.cli.request_input import RequestInputError, build_request, load_re
 from campaign.idempotency import workflow_id_for
 from campaign.launcher import start_campaign
 from campaign.models import TASK_QUEUE, CampaignProgress, CampaignResult
+from campaign.steps import StopNumbersRequest
 from campaign.temporal_client import connect
 from campaign.validation import request_problems
 from workflows.campaign import CampaignWorkflow
@@ -203,6 +210,33 @@ def cancel(
         handle = await resolve_campaign(await _client(address, namespace), campaign)
         await handle.cancel()
         console.print(f"Cancel requested for [cyan]{handle.id}[/]; it terminates the campaign on Ringg if launched.")
+
+    asyncio.run(run())
+
+
+@app.command("stop-numbers")
+def stop_numbers(
+    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    numbers_file: Annotated[
+        str,
+        typer.Option("--file", help="phone numbers, one per line or first CSV column; a path or URL the worker reads"),
+    ],
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Terminate queued calls to these numbers inside a running campaign (opt-outs); the numbers stay out of
+    Temporal's history: only the file's location is sent."""
+
+    uri = numbers_file if "://" in numbers_file else str(Path(numbers_file).resolve())
+
+    async def run() -> None:
+        handle = await resolve_campaign(await _client(address, namespace), campaign)
+        try:
+            result = await handle.execute_update(CampaignWorkflow.stop_numbers, StopNumbersRequest(numbers_uri=uri))
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            raise _fail(f"campaign {handle.id}: {getattr(cause, 'message', None) or cause}") from None
+        console.print(f"Terminated {result.numbers} number(s) in {result.batches} request(s) for [cyan]{handle.id}[/].")
 
     asyncio.run(run())
 
