@@ -27,6 +27,7 @@ INSUFFICIENT_BALANCE = "InsufficientBalance"
 UPLOAD_FAILED = "UploadFailed"
 UPLOAD_PENDING = "UploadPending"
 CSV_CHANGED = "CsvChanged"
+UNKNOWN_CALLER_NUMBER = "UnknownCallerNumber"
 
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 

@@ -7,12 +7,15 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from activities.errors import map_ringg_error, redact
+from activities.errors import UNKNOWN_CALLER_NUMBER, map_ringg_error, redact
 from activities.heartbeat import PostGuard, guarded_attempt
 from activities.reconcile import RinggBase, _bind, outcome_unknown
 from campaign.steps import (
     BalanceResult,
+    CallerNumbersInput,
+    CallerNumbersResult,
     LaunchInput,
     LaunchResult,
     ListRef,
@@ -132,3 +135,34 @@ class LaunchActivities(RinggBase):
                 )
             )
         return "scheduled" if started else None
+
+    @activity.defn
+    async def check_caller_numbers(self, inp: CallerNumbersInput) -> CallerNumbersResult:
+        """from_numbers (ids or phone numbers) must be numbers of this workspace (GET workspace/numbers, all
+        pages); numbers Ringg flags as spam are reported, not refused."""
+        with _bind("check_caller_numbers"):
+            try:
+                numbers = await self._ringg.all_workspace_numbers()
+            except RinggError as err:
+                raise map_ringg_error(err, doing="checking the caller numbers") from None
+            by_key = {n.id: n for n in numbers} | {_digits(n.number): n for n in numbers if n.number}
+            unknown = [f for f in inp.from_numbers if f not in by_key and _digits(f) not in by_key]
+            if unknown:
+                known = ", ".join(f"{n.number} ({n.id})" for n in numbers[:20]) or "none"
+                raise ApplicationError(
+                    f"from_numbers {', '.join(unknown)} are not numbers of this Ringg workspace; nothing was uploaded. "
+                    f"Use a number id or phone number from GET /workspace/numbers: {known}",
+                    type=UNKNOWN_CALLER_NUMBER,
+                    non_retryable=True,
+                )
+            chosen = [by_key.get(f) or by_key[_digits(f)] for f in inp.from_numbers]
+            spam = [
+                f"{n.number} ({n.display_name or n.id}) is flagged as spam: {n.spam_message or 'no reason given'}"
+                for n in chosen
+                if n.is_spam
+            ]
+            return CallerNumbersResult(spam=spam)
+
+
+def _digits(value: str | None) -> str:
+    return "".join(ch for ch in value or "" if ch.isdigit())

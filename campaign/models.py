@@ -114,6 +114,7 @@ class CampaignProgress(BaseModel):
     missing_credits: float | None = None
     polls: int = 0
     duplicate_of: str | None = None
+    warnings: list[str] = Field(default_factory=list)
     message: str = ""
     updated_at: str | None = None
 
@@ -134,4 +135,5 @@ class CampaignResult(BaseModel):
     invalid_rows: int = 0
     duplicate_of: str | None = None
     reused_existing_list: bool = False
+    warnings: list[str] = Field(default_factory=list)
     message: str = ""

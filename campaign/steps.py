@@ -142,3 +142,13 @@ class TerminateNumbersInput(BaseModel):
     list_id: str
     numbers_uri: str
     country_code: str
+
+
+class CallerNumbersInput(BaseModel):
+    from_numbers: list[str]
+
+
+class CallerNumbersResult(BaseModel):
+    """Workspace caller numbers (not contacts): safe to name in history and messages."""
+
+    spam: list[str] = Field(default_factory=list)

@@ -41,6 +41,7 @@ def build_worker(
             ringg_acts.upload_contacts,
             ringg_acts.get_upload_status,
             ringg_acts.check_balance,
+            ringg_acts.check_caller_numbers,
             ringg_acts.launch_campaign,
             ringg_acts.snapshot_campaign,
             ringg_acts.terminate_campaign,

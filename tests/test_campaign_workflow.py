@@ -24,6 +24,8 @@ from campaign.models import CampaignRequest, CampaignResult, PollingConfig
 from campaign.search_attributes import ALL_KEYS
 from campaign.steps import (
     BalanceResult,
+    CallerNumbersInput,
+    CallerNumbersResult,
     CampaignSnapshot,
     ClaimOwnerInput,
     ClaimOwnerResult,
@@ -62,6 +64,7 @@ class FakeRingg:
     sufficient_after: int = 0
     finish_after: int = 2
     preflight_error: ApplicationError | None = None
+    spam_numbers: list[str] = field(default_factory=list)
     terminate_error: ApplicationError | None = None
     calls: Counter[str] = field(default_factory=Counter)
     launches: list[LaunchInput] = field(default_factory=list)
@@ -84,6 +87,13 @@ class FakeRingg:
         @activity.defn(name="find_claim_owner")
         async def find_claim_owner(inp: ClaimOwnerInput) -> ClaimOwnerResult:
             return ClaimOwnerResult(owner_workflow_id="the-owner")
+
+        @activity.defn(name="check_caller_numbers")
+        async def check_caller_numbers(inp: CallerNumbersInput) -> CallerNumbersResult:
+            fake.calls["check_caller_numbers"] += 1
+            return CallerNumbersResult(
+                spam=[f"{n} is flagged as spam" for n in inp.from_numbers if n in fake.spam_numbers]
+            )
 
         @activity.defn(name="upload_contacts")
         async def upload_contacts(inp: UploadInput) -> UploadResult:
@@ -138,6 +148,7 @@ class FakeRingg:
         return [
             preflight_csv,
             find_claim_owner,
+            check_caller_numbers,
             upload_contacts,
             get_upload_status,
             check_balance,
@@ -193,6 +204,14 @@ async def test_large_flow_runs_every_stage_once(env: WorkflowEnvironment) -> Non
     assert fake.calls["get_upload_status"] == 3
     assert fake.uploads[0].ringg_campaign_name.startswith("Renewals [rc-")
     assert progress.stage == "completed" and progress.polls == 2
+
+
+async def test_spam_caller_numbers_are_reported_not_refused(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(key=f"ik-{uuid.uuid4()}", spam_numbers=["num-1"])
+    async with make_worker(env, fake) as worker:
+        result = await (await start(env, worker, request())).result()
+    assert result.status == "completed" and result.warnings == ["num-1 is flagged as spam"]
+    assert fake.calls["check_caller_numbers"] == 1
 
 
 async def test_small_csv_takes_the_standard_flow(env: WorkflowEnvironment) -> None:

@@ -149,3 +149,30 @@ async def test_csv_missing_mobile_column_fails_before_any_upload(
         "save": 0,
         "campaign_all": 0,
     }
+
+
+async def test_unknown_caller_number_fails_before_upload_and_spam_is_reported(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    csv_path = write_sample_csv(tmp_path / "contacts.csv", 50)
+    before = admin.stats()["requests"]
+    bad = await start_campaign(
+        stack_client, make_request(csv_path, from_numbers=["no-such-number"]), task_queue=worker.task_queue
+    )
+    with pytest.raises(WorkflowFailureError) as info:
+        await bad.handle.result()
+    cause = info.value.cause
+    assert (
+        isinstance(cause, ApplicationError)
+        and cause.type == "UnknownCallerNumber"
+        and "no-such-number" in cause.message
+    )
+    after = admin.stats()["requests"]
+    assert after.get("save", 0) == before.get("save", 0) and after.get("upload_csv", 0) == before.get("upload_csv", 0)
+
+    spam_id = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e02"
+    ok = await start_campaign(
+        stack_client, make_request(csv_path, from_numbers=[NUMBER_ID, spam_id]), task_queue=worker.task_queue
+    )
+    result = await ok.handle.result()
+    assert result.status == "completed" and len(result.warnings) == 1 and "flagged as spam" in result.warnings[0]

@@ -27,7 +27,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.monitoring import KNOWN_STATUSES
 from activities.ringg_activities import RinggActivities
 from campaign.idempotency import ringg_tag, tagged_campaign_name
-from campaign.steps import LaunchInput, ListRef, SnapshotInput, TerminateInput, UploadInput
+from campaign.steps import CallerNumbersInput, LaunchInput, ListRef, SnapshotInput, TerminateInput, UploadInput
 from ringg import RinggClient, make_http_client
 
 BASE = "https://ringg.test/ca/api/v0"
@@ -1031,3 +1031,41 @@ async def test_a_failed_attempt_records_whether_its_post_may_still_be_in_flight(
         await run(quick_acts.launch_campaign, launch_input(from_numbers=["num-1"]), env)
     assert beats[-1] == ({"attempt": 1, "settled": settled},)
     assert all(beat == ({"attempt": 1, "settled": False},) for beat in beats[:-1])
+
+
+# -- caller numbers ----------------------------------------------------------------------------------------
+
+
+def numbers_transport() -> httpx.MockTransport:
+    numbers = [
+        {"id": "n-1", "number": "+912269976801", "is_spam": False, "display_name": "Main"},
+        {
+            "id": "n-2",
+            "number": "+912269976802",
+            "is_spam": True,
+            "spam_message": "carrier flag",
+            "display_name": "Old",
+        },
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset, limit = int(request.url.params.get("offset", "0")), int(request.url.params.get("limit", "20"))
+        return httpx.Response(200, json={"workspace_numbers": numbers[offset : offset + limit]})
+
+    return httpx.MockTransport(handler)
+
+
+async def test_caller_numbers_by_id_or_number_with_spam_reported() -> None:
+    async with make_http_client(BASE, SecretStr(KEY), transport=numbers_transport()) as http:
+        acts = RinggActivities(RinggClient(http))
+        result = await run(acts.check_caller_numbers, CallerNumbersInput(from_numbers=["n-1", "+91 22 6997 6802"]))
+    assert result.spam == ["+912269976802 (Old) is flagged as spam: carrier flag"]
+
+
+async def test_unknown_caller_number_fails_naming_it_and_the_known_ones() -> None:
+    async with make_http_client(BASE, SecretStr(KEY), transport=numbers_transport()) as http:
+        acts = RinggActivities(RinggClient(http))
+        with pytest.raises(ApplicationError) as info:
+            await run(acts.check_caller_numbers, CallerNumbersInput(from_numbers=["n-1", "n-404"]))
+    assert info.value.type == "UnknownCallerNumber" and info.value.non_retryable
+    assert "n-404" in info.value.message and "+912269976801 (n-1)" in info.value.message

@@ -20,7 +20,13 @@ with workflow.unsafe.imports_passed_through():
         CampaignResult,
         ResolvedFlow,
     )
-    from campaign.steps import PreflightInput, StopNumbersRequest, StopNumbersResult, TerminateNumbersInput
+    from campaign.steps import (
+        CallerNumbersInput,
+        PreflightInput,
+        StopNumbersRequest,
+        StopNumbersResult,
+        TerminateNumbersInput,
+    )
     from campaign.validation import flow_problems, request_problems
 
 from workflows import options
@@ -140,6 +146,17 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
                 INVALID_REQUEST,
             )
         workflow.upsert_search_attributes([sa.IDEMPOTENCY_KEY.value_set(key)])
+
+        # Patched: campaigns started before this check existed replay without it.
+        if req.from_numbers and workflow.patched("check-caller-numbers"):
+            checked = await self._call(
+                RinggActivities.check_caller_numbers,
+                CallerNumbersInput(from_numbers=req.from_numbers),
+                start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                retry_policy=options.RINGG_RETRY,
+                summary="check from_numbers against the workspace",
+            )
+            self._p.warnings.extend(checked.spam)
 
         owner = await self._take_claim(key)
         if owner is not None:

@@ -133,5 +133,6 @@ class CampaignState:
             invalid_rows=self._p.invalid_rows,
             duplicate_of=self._p.duplicate_of,
             reused_existing_list=self._reused,
+            warnings=self._p.warnings,
             message=self._p.message,
         )

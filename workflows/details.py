@@ -42,6 +42,8 @@ def progress_markdown(p: CampaignProgress) -> str:
         lines.append(
             f"| credits | required {p.required_credits}, available {p.available_credits}, missing {p.missing_credits} |"
         )
+    for warning in p.warnings:
+        lines.append(f"| warning | {warning} |")
     if p.calls.total:
         lines.append(f"| calls | {p.calls.total} |")
         for status in CALL_STATUS_ORDER:

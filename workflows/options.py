@@ -14,11 +14,20 @@ with workflow.unsafe.imports_passed_through():
         INVALID_CSV,
         RINGG_AUTH,
         RINGG_REJECTED,
+        UNKNOWN_CALLER_NUMBER,
         UPLOAD_FAILED,
     )
     from campaign.models import PollingConfig
 
-PERMANENT = [INVALID_CSV, RINGG_AUTH, RINGG_REJECTED, INSUFFICIENT_BALANCE, UPLOAD_FAILED, CSV_CHANGED]
+PERMANENT = [
+    INVALID_CSV,
+    RINGG_AUTH,
+    RINGG_REJECTED,
+    INSUFFICIENT_BALANCE,
+    UPLOAD_FAILED,
+    CSV_CHANGED,
+    UNKNOWN_CALLER_NUMBER,
+]
 
 # Reading and hashing the CSV: local I/O, a few quick retries (an http(s) source may blip).
 PREFLIGHT_TIMEOUT = timedelta(minutes=15)

@@ -23,6 +23,8 @@ def progress_table(workflow_id: str, p: CampaignProgress) -> Table:
     table.add_row("rows / contacts", f"{p.data_rows if p.data_rows is not None else '—'} / {p.contacts or '—'}")
     if p.invalid_rows:
         table.add_row("invalid rows", str(p.invalid_rows))
+    for warning in p.warnings:
+        table.add_row("warning", warning)
     if p.missing_credits is not None:
         table.add_row("credits missing", f"{p.missing_credits:g}")
     total = p.calls.total
@@ -46,6 +48,8 @@ def result_table(workflow_id: str, r: CampaignResult) -> Table:
         table.add_row("invalid rows", str(r.invalid_rows))
     if r.duplicate_of:
         table.add_row("duplicate of", r.duplicate_of)
+    for warning in r.warnings:
+        table.add_row("warning", warning)
     for status, n in _ordered(r.calls_by_status):
         table.add_row(f"  {status}", str(n))
     table.add_row("calls", str(r.total_calls))
