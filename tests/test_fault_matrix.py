@@ -307,7 +307,8 @@ async def test_wrong_api_key_fails_fast_before_any_upload(
     assert seconds < 10, f"a 401 took {seconds:.1f}s to fail (retried?)"
     assert admin.requests("upload_csv") == [] and admin.requests("save") == [], "an upload was sent with a bad key"
     statuses = [(r["endpoint"], r["status"]) for r in admin.requests()]
-    assert statuses == [("campaign_all", 401)], f"expected one 401 and nothing after it: {statuses}"
+    # The first Ringg call (the caller-number check) gets the 401, and nothing is sent after it.
+    assert statuses == [("workspace_numbers", 401)], f"expected one 401 and nothing after it: {statuses}"
 
 
 async def test_forbidden_upload_fails_at_once(lane: Lane, admin: SimAdmin, csv_path: Path) -> None:
