@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -16,10 +17,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.csv_source import CHUNK, CsvUnreadable, open_csv
-from activities.errors import INVALID_CSV
+from activities.errors import INVALID_CSV, INVALID_REQUEST
 from activities.heartbeat import heartbeating
 from campaign.idempotency import derive_key
 from campaign.steps import PreflightInput, PreflightResult
+from campaign.window import window_problems
 
 log = structlog.get_logger()
 
@@ -93,6 +95,14 @@ class CsvActivities:
     @activity.defn
     async def preflight_csv(self, inp: PreflightInput) -> PreflightResult:
         with structlog.contextvars.bound_contextvars(workflow_id=activity.info().workflow_id, activity="preflight_csv"):
+            # Checked here, with the real clock and the tz database, not in the deterministic workflow.
+            window = window_problems(inp.campaign_start_time, inp.campaign_end_time, inp.call_config, datetime.now(UTC))
+            if window:
+                raise ApplicationError(
+                    f"Campaign {inp.campaign_name!r} was not started: " + "; ".join(window),
+                    type=INVALID_REQUEST,
+                    non_retryable=True,
+                )
             try:
                 async with heartbeating(), open_csv(inp.csv_uri) as path:
                     try:

@@ -18,6 +18,7 @@ class PreflightInput(BaseModel):
     campaign_start_time: str | None = None
     campaign_end_time: str | None = None
     idempotency_key: str | None = None
+    call_config: dict[str, Any] = Field(default_factory=dict)
 
 
 class PreflightResult(BaseModel):

@@ -40,8 +40,8 @@ def preflight_input(csv_uri: str | Path, **changes: Any) -> PreflightInput:
         "variables_map": MAPPING,
         "campaign_name": "Diwali offers",
         "agent_id": "agent-7",
-        "campaign_start_time": "18/10/2026, 09:00",
-        "campaign_end_time": "18/10/2026, 18:00",
+        "campaign_start_time": "18/10/2030, 09:00",
+        "campaign_end_time": "18/10/2030, 18:00",
     }
     return PreflightInput.model_validate({**data, **changes})
 
@@ -264,7 +264,7 @@ async def test_idempotency_key_is_stable_for_the_same_inputs(tmp_path: Path) -> 
 
     assert len(keys) == 1
     (key,) = keys
-    assert key == derive_key(sha256_of(first), "agent-7", "Diwali offers", "18/10/2026, 09:00", "18/10/2026, 18:00")
+    assert key == derive_key(sha256_of(first), "agent-7", "Diwali offers", "18/10/2030, 09:00", "18/10/2030, 18:00")
 
 
 @pytest.mark.parametrize(
@@ -272,8 +272,8 @@ async def test_idempotency_key_is_stable_for_the_same_inputs(tmp_path: Path) -> 
     [
         {"agent_id": "agent-8"},
         {"campaign_name": "Diwali offers 2"},
-        {"campaign_start_time": "18/10/2026, 10:00"},
-        {"campaign_end_time": "19/10/2026, 18:00"},
+        {"campaign_start_time": "18/10/2030, 10:00"},
+        {"campaign_end_time": "19/10/2030, 18:00"},
         {"campaign_start_time": None, "campaign_end_time": None},
     ],
     ids=["agent", "name", "start", "end", "no-window"],

@@ -126,6 +126,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
                 campaign_start_time=req.campaign_start_time,
                 campaign_end_time=req.campaign_end_time,
                 idempotency_key=req.idempotency_key,
+                call_config=req.call_config,
             ),
             start_to_close_timeout=options.PREFLIGHT_TIMEOUT,
             heartbeat_timeout=options.PREFLIGHT_HEARTBEAT,

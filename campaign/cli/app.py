@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +28,7 @@ from campaign.models import TASK_QUEUE, CampaignProgress, CampaignResult
 from campaign.steps import StopNumbersRequest
 from campaign.temporal_client import connect
 from campaign.validation import request_problems
+from campaign.window import window_problems
 from workflows.campaign import CampaignWorkflow
 
 app = typer.Typer(help="Start, watch, inspect and cancel Ringg campaigns running on Temporal.", no_args_is_help=True)
@@ -144,7 +145,9 @@ def start(
         raise _fail(f"--call-config is not valid JSON: {err}") from None
     except RequestInputError as err:
         raise _fail(str(err)) from None
-    problems = request_problems(req)
+    problems = request_problems(req) + window_problems(
+        req.campaign_start_time, req.campaign_end_time, req.call_config, datetime.now(UTC)
+    )
     if problems:
         raise _fail("the campaign was not started:\n  - " + "\n  - ".join(problems))
     asyncio.run(_start(req, wait, task_queue, address, namespace))
