@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TypeVar
 
 import structlog
@@ -33,6 +34,8 @@ LAUNCHED_STATUSES = frozenset({"scheduled", "ongoing", "running", "completed", "
 # it: watch Ringg's state this long before concluding it did not happen, so a retry cannot overtake it.
 CONFIRM_WITHIN_S = 45.0
 CONFIRM_EVERY_S = 3.0
+# Where reports for the CSV's owner are written, one folder per idempotency key (worker-local disk).
+DEFAULT_REPORT_DIR = Path("data/reports")
 
 T = TypeVar("T")
 
@@ -68,8 +71,10 @@ class RinggBase:
         *,
         confirm_within_s: float = CONFIRM_WITHIN_S,
         confirm_every_s: float = CONFIRM_EVERY_S,
+        report_dir: Path = DEFAULT_REPORT_DIR,
     ) -> None:
         self._ringg = client
+        self._report_dir = report_dir
         self._confirm_within_s = confirm_within_s
         self._confirm_every_s = confirm_every_s
 

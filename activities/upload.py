@@ -3,6 +3,7 @@ upload-status poll."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from activities.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PE
 from activities.heartbeat import PostGuard, guarded_attempt
 from activities.reconcile import RinggBase, _bind, _reused, outcome_unknown
 from campaign.steps import (
+    InvalidRowsInput,
+    InvalidRowsResult,
     ListRef,
     UploadInput,
     UploadResult,
@@ -137,3 +140,17 @@ class UploadActivities(RinggBase):
                 invalid_rows=status.invalidated_rows_count or 0,
                 invalid_rows_url=status.invalidated_rows_csv_url,
             )
+
+    @activity.defn
+    async def download_invalid_rows(self, inp: InvalidRowsInput) -> InvalidRowsResult:
+        """Saves the rows Ringg invalidated (its invalid-rows CSV) next to the campaign's other reports, for the
+        person who owns the CSV; only the path goes into workflow history."""
+        with _bind("download_invalid_rows"):
+            dest = self._report_dir / inp.idempotency_key / f"ringg-invalid-rows-{inp.list_id}.csv"
+            await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
+            try:
+                size = await self._ringg.download(inp.url, dest)
+            except RinggError as err:
+                raise map_ringg_error(err, doing="downloading Ringg's invalid rows") from None
+            log.info("invalid_rows_downloaded", list_id=inp.list_id, bytes=size)
+            return InvalidRowsResult(path=str(dest.resolve()), bytes=size)

@@ -129,7 +129,8 @@ def start_simulator(data_dir: Path, *, port: int | None = None, api_key: str, ar
 
 
 def start_worker(data_dir: Path, *, env: dict[str, str], name: str = "worker") -> Proc:
-    return spawn(name, [sys.executable, "worker.py"], data_dir / f"{name}.log", env={"LOG_LEVEL": "INFO", **env})
+    defaults = {"LOG_LEVEL": "INFO", "CAMPAIGN_REPORT_DIR": str(data_dir / "reports")}
+    return spawn(name, [sys.executable, "worker.py"], data_dir / f"{name}.log", env={**defaults, **env})
 
 
 def stop(proc: Proc, *, timeout_s: float = 10.0, kill: bool = False) -> None:

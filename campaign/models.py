@@ -107,6 +107,7 @@ class CampaignProgress(BaseModel):
     data_rows: int | None = None
     contacts: int | None = None
     invalid_rows: int = 0
+    invalid_rows_report: str | None = None
     ringg_status: str | None = None
     calls: CallCounts = Field(default_factory=CallCounts)
     required_credits: float | None = None
@@ -133,6 +134,7 @@ class CampaignResult(BaseModel):
     data_rows: int = 0
     contacts: int | None = None
     invalid_rows: int = 0
+    invalid_rows_report: str | None = None
     duplicate_of: str | None = None
     reused_existing_list: bool = False
     warnings: list[str] = Field(default_factory=list)

@@ -36,6 +36,7 @@ class WorkerSettings(BaseModel):
     max_concurrent_activities: int = 50
     metrics_bind: str | None = None
     confirm_window_s: float = 45.0
+    report_dir: Path = Path("data/reports")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -62,4 +63,5 @@ class WorkerSettings(BaseModel):
             max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 50),
             metrics_bind=env.get("WORKER_METRICS_BIND") or None,
             confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", 45)),
+            report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or "data/reports"),
         )

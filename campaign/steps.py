@@ -153,3 +153,14 @@ class CallerNumbersResult(BaseModel):
     """Workspace caller numbers (not contacts): safe to name in history and messages."""
 
     spam: list[str] = Field(default_factory=list)
+
+
+class InvalidRowsInput(BaseModel):
+    list_id: str
+    idempotency_key: str
+    url: str
+
+
+class InvalidRowsResult(BaseModel):
+    path: str
+    bytes: int = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import timedelta
+from pathlib import Path
 
 import structlog
 from temporalio.client import Client
@@ -12,6 +13,7 @@ from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.preflight import CsvActivities
+from activities.reconcile import DEFAULT_REPORT_DIR
 from activities.ringg_activities import CONFIRM_WITHIN_S, RinggActivities
 from campaign.settings import WorkerSettings
 from campaign.temporal_client import connect
@@ -29,8 +31,9 @@ def build_worker(
     *,
     max_concurrent_activities: int = 50,
     confirm_within_s: float = CONFIRM_WITHIN_S,
+    report_dir: Path = DEFAULT_REPORT_DIR,
 ) -> Worker:
-    ringg_acts = RinggActivities(ringg, confirm_within_s=confirm_within_s)
+    ringg_acts = RinggActivities(ringg, confirm_within_s=confirm_within_s, report_dir=report_dir)
     return Worker(
         client,
         task_queue=task_queue,
@@ -40,6 +43,7 @@ def build_worker(
             ClaimActivities(client).find_claim_owner,
             ringg_acts.upload_contacts,
             ringg_acts.get_upload_status,
+            ringg_acts.download_invalid_rows,
             ringg_acts.check_balance,
             ringg_acts.check_caller_numbers,
             ringg_acts.launch_campaign,
@@ -66,6 +70,7 @@ async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None
             settings.task_queue,
             max_concurrent_activities=settings.max_concurrent_activities,
             confirm_within_s=settings.confirm_window_s,
+            report_dir=settings.report_dir,
         )
         async with worker:
             log.info(

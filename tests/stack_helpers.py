@@ -4,8 +4,10 @@ of one campaign's uploads."""
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +20,8 @@ from campaign.worker_app import build_worker
 from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin
 
+REPORT_DIR = Path(tempfile.gettempdir()) / "campaign-test-reports"
+
 
 @contextlib.asynccontextmanager
 async def worker_for(
@@ -28,11 +32,14 @@ async def worker_for(
     api_key: str | None = None,
     timeout: httpx.Timeout | None = None,
     confirm_within_s: float = CONFIRM_WITHIN_S,
+    report_dir: Path = REPORT_DIR,
 ) -> AsyncIterator[Worker]:
     """A real worker (the production wiring) on a fresh task queue, talking to `sim` over HTTP."""
     async with make_http_client(sim.base_url, SecretStr(api_key or sim.api_key), timeout=timeout) as http:
         ringg = RinggClient(http, upload_timeout=timeout) if timeout else RinggClient(http)
-        worker = build_worker(client, ringg, f"{prefix}-{uuid.uuid4()}", confirm_within_s=confirm_within_s)
+        worker = build_worker(
+            client, ringg, f"{prefix}-{uuid.uuid4()}", confirm_within_s=confirm_within_s, report_dir=report_dir
+        )
         async with worker:
             yield worker
 

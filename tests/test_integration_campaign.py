@@ -79,6 +79,9 @@ async def test_large_campaign_completes_with_exactly_one_launch(
 
     assert result.flow == "large" and result.status == "completed" and result.list_id
     assert result.data_rows == 6000 and result.invalid_rows == 12
+    assert result.invalid_rows_report is not None, "Ringg's invalid rows were not saved for the CSV's owner"
+    report_lines = Path(result.invalid_rows_report).read_text().splitlines()
+    assert len(report_lines) == 1 + 12 and result.idempotency_key in result.invalid_rows_report
     assert admin.stats()["launches"] == {**admin.stats()["launches"], result.list_id: 1}
     assert len(uploads_named(admin, req.campaign_name)) == 1
     truth = Counter(call["status"] for call in admin.campaign_calls(result.list_id))

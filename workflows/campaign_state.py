@@ -134,5 +134,6 @@ class CampaignState:
             duplicate_of=self._p.duplicate_of,
             reused_existing_list=self._reused,
             warnings=self._p.warnings,
+            invalid_rows_report=self._p.invalid_rows_report,
             message=self._p.message,
         )

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         CampaignRequest,
     )
     from campaign.steps import (
+        InvalidRowsInput,
         LaunchInput,
         ListRef,
         UploadInput,
@@ -90,6 +91,19 @@ class LaunchStages(CampaignState):
         self._p.contacts = status.contacts if status.contacts is not None else self._p.contacts
         self._p.invalid_rows = status.invalid_rows
         self._p.ringg_status = status.status
+        # Patched: campaigns started before this step existed replay without it.
+        if status.invalid_rows and status.invalid_rows_url and workflow.patched("download-invalid-rows"):
+            assert self._p.idempotency_key is not None
+            saved = await self._call(
+                RinggActivities.download_invalid_rows,
+                InvalidRowsInput(
+                    list_id=self._p.list_id, idempotency_key=self._p.idempotency_key, url=status.invalid_rows_url
+                ),
+                start_to_close_timeout=options.UPLOAD_TIMEOUT,
+                retry_policy=options.RINGG_RETRY,
+                summary="save Ringg's invalid rows for the CSV's owner",
+            )
+            self._p.invalid_rows_report = saved.path
 
     async def _launch_when_funded(self, req: CampaignRequest) -> None:
         assert self._p.list_id is not None and self._p.flow is not None

@@ -45,7 +45,10 @@ def result_table(workflow_id: str, r: CampaignResult) -> Table:
     table.add_row("flow", r.flow or "—")
     table.add_row("data rows", str(r.data_rows))
     if r.invalid_rows:
-        table.add_row("invalid rows", str(r.invalid_rows))
+        table.add_row(
+            "invalid rows",
+            str(r.invalid_rows) + (f" (report: {r.invalid_rows_report})" if r.invalid_rows_report else ""),
+        )
     if r.duplicate_of:
         table.add_row("duplicate of", r.duplicate_of)
     for warning in r.warnings:
