@@ -81,6 +81,8 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
 
     @workflow.run
     async def run(self, req: CampaignRequest) -> CampaignResult:
+        # The key claim is released on each way out, not in a `finally`: a workflow evicted from the worker's
+        # cache is closed at its current await, and a `finally` that awaits would run (and fail) then too.
         try:
             if req.continued is None:
                 duplicate_of = await self._prepare_and_launch(req)
@@ -93,15 +95,17 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
             # Finished by the counts while Ringg still said "ongoing": every call has ended, so it completed.
             final = self._p.ringg_status if self._p.ringg_status in ("terminated", "failed") else "completed"
             await workflow.wait_condition(workflow.all_handlers_finished)
-            return self._result(final)
+            result = self._result(final)
         except asyncio.CancelledError:
             await self._on_cancel()
+            await self._release_claim()
             raise
         except CampaignFailed as err:
             self._set_stage("failed", err.message)
-            raise ApplicationError(err.message, type=err.error_type, non_retryable=True) from None
-        finally:
             await self._release_claim()
+            raise ApplicationError(err.message, type=err.error_type, non_retryable=True) from None
+        await self._release_claim()
+        return result
 
     # -- stages -------------------------------------------------------------------------------------------
 
