@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.csv_source import CsvUnreadable, file_sha256, open_csv
 from activities.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING, map_ringg_error, redact
-from activities.heartbeat import PostGuard, guarded_attempt
+from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
 from activities.reconcile import RinggBase, _bind, _reused, outcome_unknown
 from campaign.steps import (
     InvalidRowsInput,
@@ -149,7 +149,8 @@ class UploadActivities(RinggBase):
             dest = self._report_dir / inp.idempotency_key / f"ringg-invalid-rows-{inp.list_id}.csv"
             await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
             try:
-                size = await self._ringg.download(inp.url, dest)
+                async with heartbeating():
+                    size = await self._ringg.download(inp.url, dest)
             except RinggError as err:
                 raise map_ringg_error(err, doing="downloading Ringg's invalid rows") from None
             log.info("invalid_rows_downloaded", list_id=inp.list_id, bytes=size)

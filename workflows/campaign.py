@@ -66,6 +66,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
                 list_id=self._p.list_id, numbers_uri=req.numbers_uri, country_code=self._req.country_code
             ),
             start_to_close_timeout=options.TERMINATE_NUMBERS_TIMEOUT,
+            heartbeat_timeout=options.TERMINATE_NUMBERS_HEARTBEAT,
             retry_policy=options.RINGG_RETRY,
             summary="terminate numbers (opt-outs)",
         )

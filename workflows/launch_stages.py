@@ -99,7 +99,8 @@ class LaunchStages(CampaignState):
                 InvalidRowsInput(
                     list_id=self._p.list_id, idempotency_key=self._p.idempotency_key, url=status.invalid_rows_url
                 ),
-                start_to_close_timeout=options.UPLOAD_TIMEOUT,
+                start_to_close_timeout=options.DOWNLOAD_TIMEOUT,
+                heartbeat_timeout=options.DOWNLOAD_HEARTBEAT,
                 retry_policy=options.RINGG_RETRY,
                 summary="save Ringg's invalid rows for the CSV's owner",
             )

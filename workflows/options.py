@@ -50,8 +50,13 @@ RINGG_RETRY = RetryPolicy(
 LAUNCH_TIMEOUT = timedelta(minutes=3)
 LAUNCH_HEARTBEAT = timedelta(seconds=20)
 
+# Ringg's invalid-rows CSV: heartbeats so a killed worker's download is retried in 20 s, not at the timeout.
+DOWNLOAD_TIMEOUT = timedelta(minutes=10)
+DOWNLOAD_HEARTBEAT = timedelta(seconds=20)
+
 # Opt-out lists: one terminate request per 100 numbers.
 TERMINATE_NUMBERS_TIMEOUT = timedelta(minutes=10)
+TERMINATE_NUMBERS_HEARTBEAT = timedelta(seconds=45)  # one heartbeat per batch (a request is at most 30 s)
 
 # The upload streams the whole file in one request: long timeout, heartbeats prove the worker is alive.
 UPLOAD_TIMEOUT = timedelta(minutes=30)
