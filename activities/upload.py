@@ -4,17 +4,22 @@ upload-status poll."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from activities.contact_rows import write_clean_csv
 from activities.csv_source import CsvUnreadable, file_sha256, open_csv
 from activities.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING, map_ringg_error, redact
 from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
 from activities.reconcile import RinggBase, _bind, _reused, outcome_unknown
+from campaign.phones import PhoneNormalizer
 from campaign.steps import (
     InvalidRowsInput,
     InvalidRowsResult,
@@ -30,6 +35,30 @@ from ringg import (
 )
 
 log = structlog.get_logger()
+
+
+@contextlib.asynccontextmanager
+async def _cleaned(inp: UploadInput, path: Path) -> AsyncIterator[Path | None]:
+    """The file to send: the CSV rebuilt by the same row checks pre-flight ran (E.164 numbers, invalid and
+    duplicate rows dropped, trimmed header), or None when the CSV changed since pre-flight."""
+    if await asyncio.to_thread(file_sha256, path) != inp.content_hash:
+        yield None
+        return
+    if inp.expected_rows is None:  # a campaign from before pre-flight checked rows: send the file as it is
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="campaign-upload-") as tmp:
+        clean = Path(tmp) / path.name
+        phones = PhoneNormalizer(inp.country_code)
+        rows = await asyncio.to_thread(write_clean_csv, path, clean, inp.variables_map, phones)
+        if rows != inp.expected_rows:
+            raise ApplicationError(
+                f"The CSV at {inp.csv_uri!r} gave {rows} valid rows on this worker but {inp.expected_rows} in "
+                "pre-flight; nothing was uploaded. This is a bug: report it with the campaign's workflow ID.",
+                type=CSV_CHANGED,
+                non_retryable=True,
+            )
+        yield clean
 
 
 class UploadActivities(RinggBase):
@@ -54,8 +83,8 @@ class UploadActivities(RinggBase):
             if found is not None:
                 log.info("upload_reused_existing_list", list_id=found.id, ringg_status=found.campaign_status)
                 return _reused(found)
-            async with open_csv(inp.csv_uri) as path:
-                if file_sha256(path) != inp.content_hash:
+            async with open_csv(inp.csv_uri) as path, _cleaned(inp, path) as upload_path:
+                if upload_path is None:
                     raise ApplicationError(
                         f"The CSV at {inp.csv_uri!r} changed after it was validated; nothing was uploaded. "
                         "Start the campaign again to validate the new file.",
@@ -64,7 +93,7 @@ class UploadActivities(RinggBase):
                     )
                 guard.settled = False
                 try:
-                    result = await self._send_upload(inp, path)
+                    result = await self._send_upload(inp, upload_path)
                 except RinggError as err:
                     if outcome_unknown(err):
                         confirmed = await self._confirm(probe)

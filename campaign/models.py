@@ -50,6 +50,10 @@ class ContinuedState(BaseModel):
     data_rows: int = 0
     contacts: int | None = None
     invalid_rows: int = 0
+    invalid_rows_report: str | None = None
+    invalid_phone_rows: int = 0
+    duplicate_rows: int = 0
+    contacts_report: str | None = None
     reused_existing_list: bool = False
     polls: int = 0
     monitor_interval_s: float = 0.0
@@ -108,6 +112,9 @@ class CampaignProgress(BaseModel):
     contacts: int | None = None
     invalid_rows: int = 0
     invalid_rows_report: str | None = None
+    invalid_phone_rows: int = 0
+    duplicate_rows: int = 0
+    contacts_report: str | None = None
     ringg_status: str | None = None
     calls: CallCounts = Field(default_factory=CallCounts)
     required_credits: float | None = None
@@ -135,6 +142,9 @@ class CampaignResult(BaseModel):
     contacts: int | None = None
     invalid_rows: int = 0
     invalid_rows_report: str | None = None
+    invalid_phone_rows: int = 0
+    duplicate_rows: int = 0
+    contacts_report: str | None = None
     duplicate_of: str | None = None
     reused_existing_list: bool = False
     warnings: list[str] = Field(default_factory=list)

@@ -19,13 +19,26 @@ class PreflightInput(BaseModel):
     campaign_end_time: str | None = None
     idempotency_key: str | None = None
     call_config: dict[str, Any] = Field(default_factory=dict)
+    country_code: str = "+91"
 
 
 class PreflightResult(BaseModel):
+    """Counts and the report's path, never rows. valid_rows is None in histories from before row checks."""
+
     data_rows: int
     content_hash: str
     idempotency_key: str
     headers: list[str] = Field(default_factory=list)
+    valid_rows: int | None = None
+    invalid_phone_rows: int = 0
+    duplicate_rows: int = 0
+    first_problem_rows: list[int] = Field(default_factory=list)
+    report_path: str | None = None
+    report_host: str | None = None
+
+    @property
+    def rejected_rows(self) -> int:
+        return self.invalid_phone_rows + self.duplicate_rows
 
 
 class ClaimOwnerInput(BaseModel):
@@ -52,6 +65,8 @@ class UploadInput(BaseModel):
     call_config: dict[str, Any] = Field(default_factory=dict)
     remove_invalid_rows: bool = False
     transliterate_callee_name: bool = False
+    # Rows pre-flight found valid: the rebuilt file must hold exactly these (None: upload the file as is).
+    expected_rows: int | None = None
 
 
 class UploadResult(BaseModel):

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from campaign.idempotency import KEY_PATTERN
 from campaign.models import CampaignRequest
+from campaign.phones import dial_code
+from campaign.steps import PreflightResult
 
 WINDOW_FORMAT = "%d/%m/%Y, %H:%M"
 
@@ -29,6 +31,10 @@ def request_problems(req: CampaignRequest) -> list[str]:
         )
     if bool(req.from_numbers) == bool((req.number_pool_id or "").strip()):
         problems.append("give exactly one of from_numbers (a non-empty list) or number_pool_id")
+    try:
+        dial_code(req.country_code)
+    except ValueError as err:
+        problems.append(str(err))
     if not 0 <= req.concurrency_percentage <= 100:
         problems.append(f"concurrency_percentage must be between 0 and 100, got {req.concurrency_percentage}")
     if req.max_balance_wait_seconds < 0:
@@ -73,3 +79,28 @@ def _window_problems(req: CampaignRequest) -> list[str]:
     if len(parsed) == 2 and parsed[0] >= parsed[1]:
         problems.append(f"campaign_start_time ({start_s}) must be before campaign_end_time ({end_s})")
     return problems
+
+
+def rejected_rows_problem(campaign_name: str, pre: PreflightResult, *, remove_invalid_rows: bool) -> str | None:
+    """Why the campaign cannot go on with the rows pre-flight rejected (invalid or duplicate numbers), or None.
+    With remove_invalid_rows it goes on with the valid rows, unless there are none."""
+    if not pre.rejected_rows or (remove_invalid_rows and pre.valid_rows):
+        return None
+    kinds = [
+        f"{n:,} {what}"
+        for n, what in ((pre.invalid_phone_rows, "invalid phone numbers"), (pre.duplicate_rows, "duplicate numbers"))
+        if n
+    ]
+    rows = ", ".join(str(r) for r in pre.first_problem_rows)
+    more = ", …" if len(pre.first_problem_rows) < pre.rejected_rows else ""
+    where = f" (on worker {pre.report_host})" if pre.report_host else ""
+    head = (
+        f"Campaign {campaign_name!r} was not started: {pre.rejected_rows:,} of {pre.data_rows:,} rows cannot be "
+        f"called ({', '.join(kinds)}; rows {rows}{more}). Each row and its problem is listed in "
+        f"{pre.report_path}{where}. "
+    )
+    if not pre.valid_rows:
+        return head + "No row is left to call: fix the CSV and start again."
+    return head + (
+        f"Fix the CSV and start again, or set remove_invalid_rows=true to call only the {pre.valid_rows:,} valid rows."
+    )

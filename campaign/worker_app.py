@@ -39,7 +39,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow],
         activities=[
-            CsvActivities().preflight_csv,
+            CsvActivities(report_dir).preflight_csv,
             ClaimActivities(client).find_claim_owner,
             ringg_acts.upload_contacts,
             ringg_acts.get_upload_status,

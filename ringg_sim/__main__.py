@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--call-rate", type=float, default=2.0, help="calls started per simulated second")
     p.add_argument("--retry-delay", type=float, default=30.0, help="simulated seconds before a retry")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dnc-every", type=int, default=0, help="Ringg rejects every Nth uploaded row (do-not-call)")
     p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     p.add_argument(
         "--fault",
@@ -54,6 +55,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> SimConfig:
         call_rate=args.call_rate,
         retry_delay_s=args.retry_delay,
         seed=args.seed,
+        dnc_every=args.dnc_every,
         log_level=args.log_level,
         faults=[parse_fault_spec(s) for s in args.fault],
     )

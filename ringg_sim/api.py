@@ -46,7 +46,7 @@ async def _ingest(
     tz = campaign_tz(call_config)
     start = parse_campaign_time("campaign_start_time", fields.get("campaign_start_time"), tz)
     end = parse_campaign_time("campaign_end_time", fields.get("campaign_end_time"), tz)
-    contacts: ContactList = await run_in_threadpool(parse_csv, file.file, vm, cc)
+    contacts: ContactList = await run_in_threadpool(parse_csv, file.file, vm, cc, state.config.dnc_every)
     if flow == "standard" and contacts.error is not None:
         raise SimError(400, contacts.error)
     c = state.add_campaign(fields["campaign_name"] or "", fields["agent_id"] or "", flow, contacts)

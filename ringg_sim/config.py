@@ -111,6 +111,9 @@ class SimConfig(BaseModel):
     # Upload processing: fixed latency plus rows per simulated second.
     upload_base_s: float = Field(default=2.0, ge=0)
     upload_rows_per_s: float = Field(default=1000.0, gt=0)
+    # Every Nth data row of an upload is invalidated by Ringg itself (its do-not-call registry), whatever the
+    # number looks like: rows a client's own checks cannot catch. 0 = never.
+    dnc_every: int = Field(default=0, ge=0)
     numbers: list[WorkspaceNumber] = Field(default_factory=_default_numbers)
     extra_pool_ids: list[str] = Field(default_factory=list)
     faults: list[FaultRule] = Field(default_factory=list)
@@ -128,6 +131,7 @@ MUTABLE_FIELDS = frozenset(
         "credits_per_call",
         "upload_vocabulary",
         "balance_shape",
+        "dnc_every",
         "call_rate",
         "seed",
         "retry_delay_s",

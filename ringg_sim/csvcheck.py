@@ -134,7 +134,7 @@ class ContactList:
         return {**self.values(i), MOBILE_VAR: self.number(i)}
 
 
-def parse_csv(file: BinaryIO, variables_map: dict[str, str], cc_digits: str) -> ContactList:
+def parse_csv(file: BinaryIO, variables_map: dict[str, str], cc_digits: str, dnc_every: int = 0) -> ContactList:
     """Parse and validate an uploaded CSV. File-level problems set `.error` (rows are then discarded)."""
     mobile_col = variables_map.get(MOBILE_VAR, DEFAULT_MOBILE_COLUMN).strip()
     var_items = [(k, v.strip()) for k, v in variables_map.items() if k != MOBILE_VAR]
@@ -142,7 +142,7 @@ def parse_csv(file: BinaryIO, variables_map: dict[str, str], cc_digits: str) -> 
     file.seek(0)
     text = io.TextIOWrapper(file, encoding="utf-8-sig", errors="replace", newline="")
     try:
-        _fill(contacts, csv.reader(text), mobile_col, var_items, cc_digits)
+        _fill(contacts, csv.reader(text), mobile_col, var_items, cc_digits, dnc_every)
     except CsvError as exc:
         return _failed(contacts, str(exc))
     except csv.Error as exc:
@@ -167,6 +167,7 @@ def _fill(
     mobile_col: str,
     var_items: list[tuple[str, str]],
     cc_digits: str,
+    dnc_every: int,
 ) -> None:
     header = next(reader, None)
     if header is None or not any(h.strip() for h in header):
@@ -191,6 +192,8 @@ def _fill(
         if len(row) < width:
             row = row + [""] * (width - len(row))
         number, reason = normalize_number(row[mobile_idx], cc_digits)
+        if reason is None and dnc_every and contacts.total_rows % dnc_every == 0:
+            reason = "number is on the do-not-call registry"
         if reason is not None:
             contacts.invalid_count += 1
             invalid_writer.writerow([contacts.total_rows, reason, *row[:width]])

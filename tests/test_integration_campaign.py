@@ -72,20 +72,31 @@ async def history_text(client: Client, workflow_id: str) -> str:
 async def test_large_campaign_completes_with_exactly_one_launch(
     stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
 ) -> None:
+    # 12 rows with unusable numbers (found by pre-flight, removed before upload) and 5 rows Ringg itself
+    # rejects (its do-not-call registry: every 1,000th row it receives).
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 6000, invalid_every=500)
-    req = make_request(csv_path)
-    outcome = await start_campaign(stack_client, req, task_queue=worker.task_queue)
-    result = await outcome.handle.result()
+    req = make_request(csv_path, remove_invalid_rows=True)
+    admin.configure(dnc_every=1000)
+    try:
+        outcome = await start_campaign(stack_client, req, task_queue=worker.task_queue)
+        result = await outcome.handle.result()
+    finally:
+        admin.configure(dnc_every=0)
 
     assert result.flow == "large" and result.status == "completed" and result.list_id
-    assert result.data_rows == 6000 and result.invalid_rows == 12
+    assert result.data_rows == 6000 and result.invalid_phone_rows == 12 and result.duplicate_rows == 0
+    assert result.contacts_report is not None and result.idempotency_key in result.contacts_report
+    local = Path(result.contacts_report).read_text().splitlines()
+    assert len(local) == 1 + 12 and local[1].startswith("501,")
+    assert result.invalid_rows == 5, "Ringg's own rejections are counted"
     assert result.invalid_rows_report is not None, "Ringg's invalid rows were not saved for the CSV's owner"
-    report_lines = Path(result.invalid_rows_report).read_text().splitlines()
-    assert len(report_lines) == 1 + 12 and result.idempotency_key in result.invalid_rows_report
+    assert Path(result.invalid_rows_report).parent == Path(result.contacts_report).parent
+    assert len(Path(result.invalid_rows_report).read_text().splitlines()) == 1 + 5
     assert admin.stats()["launches"] == {**admin.stats()["launches"], result.list_id: 1}
-    assert len(uploads_named(admin, req.campaign_name)) == 1
+    (upload,) = uploads_named(admin, req.campaign_name)
+    assert (upload["rows"], upload["valid_rows"]) == (5988, 5983), "the cleaned file was not what Ringg received"
     truth = Counter(call["status"] for call in admin.campaign_calls(result.list_id))
-    assert result.calls_by_status == dict(truth) and result.total_calls == 5988
+    assert result.calls_by_status == dict(truth) and result.total_calls == 6000 - 12 - 5
 
     text = await history_text(stack_client, outcome.workflow_id)
     phones, names = sample_phones_and_names(csv_path)
@@ -152,6 +163,40 @@ async def test_csv_missing_mobile_column_fails_before_any_upload(
         "save": 0,
         "campaign_all": 0,
     }
+
+
+async def test_invalid_and_duplicate_rows_fail_the_campaign_with_a_report_unless_removed(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    csv_path = tmp_path / "contacts.csv"
+    rows = [f"+9198765{i:05d},Name {i},POL-{i},01/12/2026" for i in range(1, 41)]
+    rows[9] = "98765 00001,Ravi,POL-10,01/12/2026"  # the number of row 2, written another way
+    rows[19] = "12-AB,Meera,POL-20,01/12/2026"
+    csv_path.write_text("Mobile Number,Name,Policy ID,Due Date\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    before = admin.stats()["requests"]
+
+    refused = await start_campaign(stack_client, make_request(csv_path), task_queue=worker.task_queue)
+    with pytest.raises(WorkflowFailureError) as info:
+        await refused.handle.result()
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidCsv" and cause.non_retryable
+    assert "2 of 40 rows cannot be called (1 invalid phone numbers, 1 duplicate numbers; rows 11, 21)" in cause.message
+    assert "remove_invalid_rows=true to call only the 38 valid rows" in cause.message
+    progress = await refused.handle.query(CampaignWorkflow.progress)
+    assert progress.stage == "failed" and progress.contacts_report and progress.contacts_report in cause.message
+    report = Path(progress.contacts_report).read_text().splitlines()
+    assert report[1].startswith("11,same number as row 2 (+919876500001)") and report[2].startswith("21,")
+    after = admin.stats()["requests"]
+    assert after.get("save", 0) == before.get("save", 0) and after.get("upload_csv", 0) == before.get("upload_csv", 0)
+
+    cleaned = await start_campaign(
+        stack_client, make_request(csv_path, remove_invalid_rows=True), task_queue=worker.task_queue
+    )
+    result = await cleaned.handle.result()
+    assert result.status == "completed" and result.flow == "standard" and result.total_calls == 38
+    assert (result.invalid_phone_rows, result.duplicate_rows) == (1, 1) and result.contacts_report
+    called = {call["to_number"] for call in admin.campaign_calls(result.list_id)}
+    assert len(called) == 38 and "+919876500001" in called
 
 
 async def test_unknown_caller_number_fails_before_upload_and_spam_is_reported(

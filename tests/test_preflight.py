@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import tempfile
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -15,7 +16,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.preflight import CsvActivities, missing_columns, scan_csv
+from activities.preflight import CsvActivities, CsvScan, scan_csv
 from campaign.idempotency import derive_key
 from campaign.steps import PreflightInput, PreflightResult
 
@@ -46,8 +47,13 @@ def preflight_input(csv_uri: str | Path, **changes: Any) -> PreflightInput:
     return PreflightInput.model_validate({**data, **changes})
 
 
-async def preflight(inp: PreflightInput) -> PreflightResult:
-    return await ActivityEnvironment().run(CsvActivities().preflight_csv, inp)
+async def preflight(inp: PreflightInput, reports: Path | None = None) -> PreflightResult:
+    reports = reports or Path(tempfile.mkdtemp(prefix="reports-"))
+    return await ActivityEnvironment().run(CsvActivities(reports).preflight_csv, inp)
+
+
+def scan(path: Path, mapping: dict[str, str] = MAPPING) -> CsvScan:
+    return scan_csv(path, mapping, "+91", path.with_suffix(".report.csv"))
 
 
 async def preflight_error(inp: PreflightInput) -> ApplicationError:
@@ -64,55 +70,48 @@ async def preflight_error(inp: PreflightInput) -> ApplicationError:
 def test_scan_counts_non_blank_rows_and_hashes_the_bytes(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + "\n" + ROWS + ",,\n  , \n\n")
 
-    scan = scan_csv(path)
+    result = scan(path)
 
-    assert scan.headers == ["Name", "Mobile Number", "City"]
-    assert scan.data_rows == 3
-    assert scan.content_hash == sha256_of(path)
+    assert result.headers == ["Name", "Mobile Number", "City"]
+    assert result.counts.data_rows == 3
+    assert result.content_hash == sha256_of(path)
 
 
 def test_scan_handles_crlf_quoted_newlines_and_no_trailing_newline(tmp_path: Path) -> None:
     content = 'Name,Mobile Number,Note\r\n"Verma, Asha",+919876543210,"line one\r\nline two"\r\nRahul,+919812345678,x'
     path = write(tmp_path, content)
 
-    scan = scan_csv(path)
+    result = scan(path)
 
-    assert scan.data_rows == 2
-    assert scan.content_hash == sha256_of(path)
+    assert result.counts.data_rows == 2
+    assert result.content_hash == sha256_of(path)
 
 
 def test_scan_strips_a_bom_and_header_spaces(tmp_path: Path) -> None:
     path = write(tmp_path, b"\xef\xbb\xbf Name , Mobile Number ,City\n" + ROWS.encode())
 
-    scan = scan_csv(path)
+    result = scan(path)
 
-    assert scan.headers == ["Name", "Mobile Number", "City"]
-    assert scan.content_hash == sha256_of(path)  # the BOM is part of the hashed bytes
+    assert result.headers == ["Name", "Mobile Number", "City"]
+    assert result.content_hash == sha256_of(path)  # the BOM is part of the hashed bytes
 
 
 def test_scan_hashes_files_larger_than_one_read_chunk(tmp_path: Path) -> None:
-    row = "Customer Name,+919800000001,Some Company Pvt Ltd\n"
+    row = "Customer Name,+91{:010d},Some Company Pvt Ltd\n"
     count = 3 * (1 << 20) // len(row)
-    path = write(tmp_path, HEADER + row * count)
+    path = write(tmp_path, HEADER + "".join(row.format(9800000000 + i) for i in range(count)))
 
-    scan = scan_csv(path)
+    result = scan(path)
 
-    assert scan.data_rows == count
-    assert scan.content_hash == sha256_of(path)
+    assert result.counts.data_rows == count
+    assert result.content_hash == sha256_of(path)
 
 
 def test_scan_rejects_empty_and_non_utf8_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="empty"):
-        scan_csv(write(tmp_path, b"", "empty.csv"))
+        scan(write(tmp_path, b"", "empty.csv"))
     with pytest.raises(UnicodeDecodeError):
-        scan_csv(write(tmp_path, "Name,Mobile Number\nJosé,+919876543210\n".encode("latin-1"), "latin1.csv"))
-
-
-def test_missing_columns_compares_stripped_names_once_each() -> None:
-    headers = ["Name", "Mobile Number"]
-    mapping = {"mobile_number": " Mobile Number ", "a": "Phone", "b": "Phone", "c": "Name"}
-
-    assert missing_columns(headers, mapping) == ["Phone"]
+        scan(write(tmp_path, "Name,Mobile Number\nJosé,+919876543210\n".encode("latin-1"), "latin1.csv"))
 
 
 # --- preflight_csv -------------------------------------------------------------------------------------------
@@ -178,7 +177,7 @@ async def test_preflight_reports_the_file_offset_of_a_bad_byte(tmp_path: Path) -
 
     err = await preflight_error(preflight_input(path, variables_map={"mobile_number": "Mobile Number"}))
 
-    assert f"offset {offset})" in err.message
+    assert f"offset {offset};" in err.message
 
 
 async def test_preflight_reports_a_missing_file(tmp_path: Path) -> None:

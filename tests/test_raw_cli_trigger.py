@@ -53,13 +53,14 @@ def test_raw_temporal_cli_start_completes_without_leaking(
         },
     )
     try:
-        csv_path = write_sample_csv(tmp_path / "contacts.csv", 5200, invalid_every=1000)
+        csv_path = write_sample_csv(tmp_path / "contacts.csv", 5200, invalid_every=1000)  # removed by pre-flight
         request = {
             "campaign_name": "Raw CLI campaign",
             "agent_id": "agent-raw",
             "csv_uri": str(csv_path),
             "variables_map": DEFAULT_MAP,
             "from_numbers": [NUMBER_ID],
+            "remove_invalid_rows": True,
             "polling": {"upload_initial_s": 0.5, "upload_max_s": 1, "monitor_initial_s": 0.5, "monitor_max_s": 2},
         }
         workflow_id = f"raw-{uuid.uuid4()}"
@@ -79,7 +80,7 @@ def test_raw_temporal_cli_start_completes_without_leaking(
         out = temporal(dev_server, "workflow", "result", "--workflow-id", workflow_id, "--output", "json", timeout=180)
         result = json.loads(out)["result"]
         assert result["flow"] == "large" and result["status"] == "completed" and result["list_id"]
-        assert sum(result["calls_by_status"].values()) == 5195
+        assert sum(result["calls_by_status"].values()) == 5195 and result["invalid_phone_rows"] == 5
 
         shown = temporal(dev_server, "workflow", "show", "--workflow-id", workflow_id, "--output", "json")
         phones, names = sample_phones_and_names(csv_path)

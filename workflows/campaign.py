@@ -8,7 +8,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import INVALID_REQUEST
+    from activities.errors import INVALID_CSV, INVALID_REQUEST
     from activities.preflight import CsvActivities
     from activities.ringg_activities import LAUNCHED_STATUSES, RinggActivities
     from campaign import search_attributes as sa
@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         StopNumbersResult,
         TerminateNumbersInput,
     )
-    from campaign.validation import flow_problems, request_problems
+    from campaign.validation import flow_problems, rejected_rows_problem, request_problems
 
 from workflows import options
 from workflows.campaign_state import CampaignFailed
@@ -132,18 +132,25 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
                 campaign_end_time=req.campaign_end_time,
                 idempotency_key=req.idempotency_key,
                 call_config=req.call_config,
+                country_code=req.country_code,
             ),
             start_to_close_timeout=options.PREFLIGHT_TIMEOUT,
             heartbeat_timeout=options.PREFLIGHT_HEARTBEAT,
             retry_policy=options.PREFLIGHT_RETRY,
-            summary="pre-flight: count rows, check columns, hash",
+            summary="pre-flight: check columns and every number, hash",
         )
         key = pre.idempotency_key
         self._tag = ringg_tag(key)
         self._data_rows = pre.data_rows
         self._p.idempotency_key = key
         self._p.data_rows = pre.data_rows
-        self._p.flow = self._resolve_flow(req, pre.data_rows)
+        self._p.invalid_phone_rows = pre.invalid_phone_rows
+        self._p.duplicate_rows = pre.duplicate_rows
+        self._p.contacts_report = pre.report_path
+        rejected = rejected_rows_problem(req.campaign_name, pre, remove_invalid_rows=req.remove_invalid_rows)
+        if rejected:
+            raise CampaignFailed(rejected, INVALID_CSV)
+        self._p.flow = self._resolve_flow(req, pre.data_rows if pre.valid_rows is None else pre.valid_rows)
         # Patched: campaigns started before this check existed replay without it.
         problems = flow_problems(req, self._p.flow) if workflow.patched("standard-flow-needs-window") else []
         if problems:
@@ -171,7 +178,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
             return owner
 
         self._set_stage("uploading", f"{pre.data_rows} rows, {self._p.flow} flow")
-        upload = await self._upload(req, pre.content_hash, key)
+        upload = await self._upload(req, pre, key)
         if upload.reused_existing and upload.ringg_status in LAUNCHED_STATUSES:
             self._launch_attempted = True
             self._p.ringg_status = upload.ringg_status

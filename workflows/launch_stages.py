@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         InvalidRowsInput,
         LaunchInput,
         ListRef,
+        PreflightResult,
         UploadInput,
         UploadResult,
     )
@@ -35,14 +36,14 @@ ResultT = TypeVar("ResultT")
 class LaunchStages(CampaignState):
     """Upload, wait for Ringg's processing, wait for credits, launch once."""
 
-    async def _upload(self, req: CampaignRequest, content_hash: str, key: str) -> UploadResult:
+    async def _upload(self, req: CampaignRequest, pre: PreflightResult, key: str) -> UploadResult:
         assert self._p.flow is not None
         upload = await self._call(
             RinggActivities.upload_contacts,
             UploadInput(
                 flow=self._p.flow,
                 csv_uri=req.csv_uri,
-                content_hash=content_hash,
+                content_hash=pre.content_hash,
                 ringg_campaign_name=tagged_campaign_name(req.campaign_name, key),
                 idempotency_tag=self._tag,
                 agent_id=req.agent_id,
@@ -53,6 +54,7 @@ class LaunchStages(CampaignState):
                 call_config=req.call_config,
                 remove_invalid_rows=req.remove_invalid_rows,
                 transliterate_callee_name=req.transliterate_callee_name,
+                expected_rows=pre.valid_rows,
             ),
             start_to_close_timeout=options.UPLOAD_TIMEOUT,
             heartbeat_timeout=options.UPLOAD_HEARTBEAT,
