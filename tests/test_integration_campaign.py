@@ -193,7 +193,7 @@ async def test_invalid_and_duplicate_rows_fail_the_campaign_with_a_report_unless
         stack_client, make_request(csv_path, remove_invalid_rows=True), task_queue=worker.task_queue
     )
     result = await cleaned.handle.result()
-    assert result.status == "completed" and result.flow == "standard" and result.total_calls == 38
+    assert result.status == "completed" and result.flow == "standard" and result.total_calls == 38 and result.list_id
     assert (result.invalid_phone_rows, result.duplicate_rows) == (1, 1) and result.contacts_report
     called = {call["to_number"] for call in admin.campaign_calls(result.list_id)}
     assert len(called) == 38 and "+919876500001" in called
