@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
+from activities.export import ExportActivities
 from activities.metrics import record_ringg_request
 from activities.preflight import CsvActivities
 from activities.reconcile import DEFAULT_REPORT_DIR
@@ -22,6 +23,7 @@ from campaign.temporal_client import connect
 from ringg import RinggClient, make_http_client
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
+from workflows.export import ExportCampaignWorkflow
 
 log = structlog.get_logger()
 
@@ -39,7 +41,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow],
+        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow, ExportCampaignWorkflow],
         activities=[
             CsvActivities().preflight_csv,
             ClaimActivities(client).find_claim_owner,
@@ -52,6 +54,7 @@ def build_worker(
             ringg_acts.snapshot_campaign,
             ringg_acts.terminate_campaign,
             ringg_acts.terminate_numbers,
+            ExportActivities(ringg).export_calls,
         ],
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=20),
