@@ -61,7 +61,7 @@ class LocalDirectory:
 
 def _local(uri: str) -> ResultsLocation:
     path = local_path_of(uri)
-    if path is None or not str(path).strip():
+    if path is None:
         raise LocationUnusable(f"{uri!r} is not a local directory")
     return LocalDirectory(uri, path)
 
