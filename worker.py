@@ -1,5 +1,5 @@
 """Runs a campaign worker: `python worker.py` (configured by RINGG_API_KEY, RINGG_BASE_URL, TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, RINGG_TASK_QUEUE)."""
+TEMPORAL_NAMESPACE, RINGG_TASK_QUEUE; METRICS_BIND_ADDRESS serves Prometheus metrics)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from campaign.logs import configure_logging
+from campaign.metrics import MetricsUnavailable
 from campaign.settings import SettingsError, WorkerSettings
 from campaign.worker_app import run_worker
 
@@ -18,7 +19,11 @@ def main() -> int:
         print(f"worker not started: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings))
+    except MetricsUnavailable as err:
+        print(f"worker not started: {err} (METRICS_BIND_ADDRESS)", file=sys.stderr)
+        return 2
     return 0
 
 

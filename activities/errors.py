@@ -28,6 +28,7 @@ UPLOAD_FAILED = "UploadFailed"
 UPLOAD_PENDING = "UploadPending"
 CSV_CHANGED = "CsvChanged"
 UNKNOWN_CALLER_NUMBER = "UnknownCallerNumber"
+EXPORT_LOCATION_UNUSABLE = "ExportLocationUnusable"
 
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 

@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.errors import UNKNOWN_CALLER_NUMBER, map_ringg_error, redact
 from activities.heartbeat import PostGuard, guarded_attempt
+from activities.metrics import CAMPAIGNS_LAUNCHED, count
 from activities.reconcile import RinggBase, _bind, outcome_unknown
 from campaign.steps import (
     BalanceResult,
@@ -58,7 +59,10 @@ class LaunchActivities(RinggBase):
         with _bind("launch_campaign"):
             probe = functools.partial(self._launched, inp.list_id, inp.idempotency_tag)
             async with guarded_attempt() as guard:
-                return await self._launch(inp, probe, guard)
+                result = await self._launch(inp, probe, guard)
+            outcome = "already_launched" if result.already_launched else "launched"
+            count(CAMPAIGNS_LAUNCHED, attributes={"flow": inp.flow, "outcome": outcome})
+            return result
 
     async def _launch(
         self, inp: LaunchInput, probe: Callable[[], Awaitable[Campaign | None]], guard: PostGuard

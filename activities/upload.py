@@ -18,6 +18,7 @@ from activities.contact_rows import write_clean_csv
 from activities.csv_source import CsvUnreadable, file_sha256, open_csv
 from activities.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING, map_ringg_error, redact
 from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
+from activities.metrics import CAMPAIGN_UPLOADS, count
 from activities.reconcile import RinggBase, _bind, _reused, outcome_unknown
 from campaign.phones import PhoneNormalizer
 from campaign.steps import (
@@ -70,7 +71,10 @@ class UploadActivities(RinggBase):
         created under the same idempotency tag instead of uploading again."""
         with _bind("upload_contacts"):
             async with guarded_attempt() as guard:
-                return await self._upload(inp, guard)
+                result = await self._upload(inp, guard)
+            outcome = "reused" if result.reused_existing else "uploaded"
+            count(CAMPAIGN_UPLOADS, attributes={"flow": inp.flow, "outcome": outcome})
+            return result
 
     async def _upload(self, inp: UploadInput, guard: PostGuard) -> UploadResult:
         probe = functools.partial(self._existing_upload, inp.idempotency_tag)

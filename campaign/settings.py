@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
 
+from campaign.metrics import bind_address_problem
 from campaign.models import TASK_QUEUE
 
 DEFAULT_RINGG_BASE_URL = "https://prod-api.ringg.ai/ca/api/v0"
@@ -24,6 +25,18 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name}={raw!r} must be a whole number of 1 or more (default {default}).")
     return int(raw)
+
+
+def _bind_address(env: Mapping[str, str]) -> str | None:
+    # WORKER_METRICS_BIND is the name this setting was first read under; METRICS_BIND_ADDRESS is documented.
+    name = "METRICS_BIND_ADDRESS" if env.get("METRICS_BIND_ADDRESS", "").strip() else "WORKER_METRICS_BIND"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    problem = bind_address_problem(raw)
+    if problem:
+        raise SettingsError(f"{name}: {problem}. Leave it unset to serve no metrics.")
+    return raw
 
 
 class WorkerSettings(BaseModel):
@@ -61,7 +74,7 @@ class WorkerSettings(BaseModel):
             task_queue=env.get("RINGG_TASK_QUEUE", TASK_QUEUE),
             log_level=env.get("LOG_LEVEL", "INFO"),
             max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 50),
-            metrics_bind=env.get("WORKER_METRICS_BIND") or None,
+            metrics_bind=_bind_address(env),
             confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", 45)),
             report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or "data/reports"),
         )

@@ -12,14 +12,18 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
+from activities.export import ExportActivities
+from activities.metrics import record_ringg_request
 from activities.preflight import CsvActivities
 from activities.reconcile import DEFAULT_REPORT_DIR
 from activities.ringg_activities import CONFIRM_WITHIN_S, RinggActivities
+from campaign.metrics import metrics_runtime
 from campaign.settings import WorkerSettings
 from campaign.temporal_client import connect
 from ringg import RinggClient, make_http_client
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
+from workflows.export import ExportCampaignWorkflow
 
 log = structlog.get_logger()
 
@@ -37,7 +41,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow],
+        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow, ExportCampaignWorkflow],
         activities=[
             CsvActivities(report_dir).preflight_csv,
             ClaimActivities(client).find_claim_owner,
@@ -50,6 +54,7 @@ def build_worker(
             ringg_acts.snapshot_campaign,
             ringg_acts.terminate_campaign,
             ringg_acts.terminate_numbers,
+            ExportActivities(ringg).export_calls,
         ],
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=20),
@@ -62,11 +67,22 @@ async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    try:
+        await _serve(settings, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    log.info("worker_stopped")
+
+
+async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
+    runtime = metrics_runtime(settings.metrics_bind)
+    extra = {} if runtime is None else {"runtime": runtime}
+    client = await connect(settings.temporal_address, settings.temporal_namespace, **extra)
     async with make_http_client(settings.ringg_base_url, settings.ringg_api_key) as http:
         worker = build_worker(
             client,
-            RinggClient(http),
+            RinggClient(http, on_request=record_ringg_request),
             settings.task_queue,
             max_concurrent_activities=settings.max_concurrent_activities,
             confirm_within_s=settings.confirm_window_s,
@@ -79,7 +95,7 @@ async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None
                 temporal=settings.temporal_address,
                 namespace=settings.temporal_namespace,
                 ringg=settings.ringg_base_url,
+                metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
             )
             await stop.wait()
             log.info("worker_stopping", reason="signal")
-    log.info("worker_stopped")

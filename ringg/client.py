@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -45,15 +45,24 @@ log = structlog.get_logger()
 DEFAULT_UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 MAX_DOWNLOAD_REDIRECTS = 5
 
+# Called after every request: (method, path template, HTTP status or None when no response came, seconds).
+# The worker records metrics with it; the client itself knows nothing of Temporal.
+RequestObserver = Callable[[str, str, int | None, float], None]
+
 
 class RinggClient:
     """Wraps a shared `httpx.AsyncClient` (see `ringg.http.make_http_client`); it does not own or close it."""
 
     def __init__(
-        self, http: httpx.AsyncClient, *, upload_timeout: httpx.Timeout | None = DEFAULT_UPLOAD_TIMEOUT
+        self,
+        http: httpx.AsyncClient,
+        *,
+        upload_timeout: httpx.Timeout | None = DEFAULT_UPLOAD_TIMEOUT,
+        on_request: RequestObserver | None = None,
     ) -> None:
         self._http = http
         self._upload_timeout = upload_timeout
+        self._on_request = on_request
 
     def __repr__(self) -> str:
         return f"RinggClient(base_url={str(self._http.base_url)!r})"
@@ -213,19 +222,17 @@ class RinggClient:
             failure = transport_error(endpoint, exc, request.headers.get(API_KEY_HEADER))
         else:
             failure = None
-        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        elapsed_s = time.perf_counter() - started
+        status = None if failure is not None else response.status_code
+        log.debug(
+            "ringg_request", method=request.method, path=template, status=status, elapsed_ms=round(elapsed_s * 1000, 1)
+        )
+        if self._on_request is not None:
+            self._on_request(request.method, template, status, elapsed_s)
         if failure is not None:
-            log.debug("ringg_request", method=request.method, path=template, status=None, elapsed_ms=elapsed_ms)
             # Raised outside the except block so neither __cause__ nor __context__ holds the httpx
             # exception, whose request carries the X-API-KEY header.
             raise failure from None
-        log.debug(
-            "ringg_request",
-            method=request.method,
-            path=template,
-            status=response.status_code,
-            elapsed_ms=elapsed_ms,
-        )
         return response
 
 

@@ -320,6 +320,19 @@ def test_settings_read_every_variable() -> None:
     )
 
 
+def test_metrics_bind_address_is_read_and_checked() -> None:
+    base = {"RINGG_API_KEY": "sk-live-abc"}
+    assert (
+        WorkerSettings.from_env({**base, "METRICS_BIND_ADDRESS": " 127.0.0.1:9464 "}).metrics_bind == "127.0.0.1:9464"
+    )
+    both = {**base, "METRICS_BIND_ADDRESS": "0.0.0.0:9464", "WORKER_METRICS_BIND": "127.0.0.1:9000"}
+    assert WorkerSettings.from_env(both).metrics_bind == "0.0.0.0:9464"
+    assert WorkerSettings.from_env({**base, "METRICS_BIND_ADDRESS": "  "}).metrics_bind is None
+    for bad in ("9464", "localhost", "127.0.0.1:http", "127.0.0.1:70000", ":9464"):
+        with pytest.raises(SettingsError, match=r"METRICS_BIND_ADDRESS.*host:port"):
+            WorkerSettings.from_env({**base, "METRICS_BIND_ADDRESS": bad})
+
+
 def test_blank_base_url_falls_back_to_the_default() -> None:
     settings = WorkerSettings.from_env({"RINGG_API_KEY": "sk-live-abc", "RINGG_BASE_URL": "  "})
 

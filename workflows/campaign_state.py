@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ClaimOwnerInput,
     )
 
-from workflows import options
+from workflows import metrics, options
 from workflows.claim import CampaignKeyClaimWorkflow, ClaimInput, ClaimResult
 from workflows.details import progress_markdown
 
@@ -112,6 +112,7 @@ class CampaignState:
         if stage != self._stage_attr:
             self._stage_attr = stage
             workflow.upsert_search_attributes([sa.CAMPAIGN_STAGE.value_set(stage)])
+            metrics.stage_entered(self._p)
         self._touch()
 
     def _touch(self) -> None:

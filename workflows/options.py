@@ -10,6 +10,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.errors import (
         CSV_CHANGED,
+        EXPORT_LOCATION_UNUSABLE,
         INSUFFICIENT_BALANCE,
         INVALID_CSV,
         RINGG_AUTH,
@@ -74,6 +75,21 @@ SNAPSHOT_RETRY = RetryPolicy(
     maximum_attempts=0,
     non_retryable_error_types=PERMANENT,
 )
+
+
+# Export: one history request per 100 calls, streamed to files; heartbeats carry the page cursor, so a retry
+# (a killed worker is noticed within the heartbeat timeout) resumes from the last page written.
+EXPORT_TIMEOUT = timedelta(hours=3)
+EXPORT_HEARTBEAT = timedelta(seconds=30)
+EXPORT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=30,
+    non_retryable_error_types=[*PERMANENT, EXPORT_LOCATION_UNUSABLE],
+)
+# Without a window in the request, calls are looked up this far back (Ringg's history defaults to today only).
+EXPORT_LOOKBACK = timedelta(days=90)
 
 
 def upload_status_retry(polling: PollingConfig) -> RetryPolicy:

@@ -20,6 +20,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from campaign.cli.export_cmd import export_command
 from campaign.cli.render import progress_table, result_table
 from campaign.cli.request_input import RequestInputError, build_request, load_request_file, parse_mapping
 from campaign.idempotency import workflow_id_for
@@ -257,3 +258,6 @@ def watch_command(
         await _report(handle, live=True)
 
     asyncio.run(run())
+
+
+app.command("export")(export_command)
