@@ -158,13 +158,13 @@ def _mark_duplicates(checked: Checked, seen: set[str]) -> None:
 @dataclass
 class RowCounts:
     data_rows: int = 0
-    invalid_phone_rows: int = 0
+    unusable_rows: int = 0
     duplicate_rows: int = 0
     first_problem_rows: list[int] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
-        return self.invalid_phone_rows + self.duplicate_rows
+        return self.unusable_rows + self.duplicate_rows
 
     @property
     def valid(self) -> int:
@@ -201,7 +201,7 @@ class ProblemReport:
             if len(counts.first_problem_rows) < self.MAX_LISTED:
                 counts.first_problem_rows.append(first + i)
             self._write(first + i, checked.problems[i], checked.block.cells(i))
-        counts.invalid_phone_rows += len(checked.problems)
+        counts.unusable_rows += len(checked.problems)
 
     def _write(self, row: int, problem: str, cells: list[str]) -> None:
         mobile = self._layout.mobile_index

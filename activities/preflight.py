@@ -164,7 +164,7 @@ class CsvActivities:
             log.info(
                 "csv_preflight_done",
                 data_rows=counts.data_rows,
-                invalid_phone_rows=counts.invalid_phone_rows,
+                unusable_rows=counts.unusable_rows,
                 duplicate_rows=counts.duplicate_rows,
                 columns=len(scan.headers),
             )
@@ -174,7 +174,7 @@ class CsvActivities:
                 idempotency_key=key,
                 headers=scan.headers,
                 valid_rows=counts.valid,
-                invalid_phone_rows=counts.invalid_phone_rows,
+                unusable_rows=counts.unusable_rows,
                 duplicate_rows=counts.duplicate_rows,
                 first_problem_rows=counts.first_problem_rows or [],
                 report_path=report_path,

@@ -51,7 +51,7 @@ class ContinuedState(BaseModel):
     contacts: int | None = None
     invalid_rows: int = 0
     invalid_rows_report: str | None = None
-    invalid_phone_rows: int = 0
+    unusable_rows: int = 0
     duplicate_rows: int = 0
     contacts_report: str | None = None
     reused_existing_list: bool = False
@@ -112,7 +112,7 @@ class CampaignProgress(BaseModel):
     contacts: int | None = None
     invalid_rows: int = 0
     invalid_rows_report: str | None = None
-    invalid_phone_rows: int = 0
+    unusable_rows: int = 0
     duplicate_rows: int = 0
     contacts_report: str | None = None
     ringg_status: str | None = None
@@ -142,7 +142,7 @@ class CampaignResult(BaseModel):
     contacts: int | None = None
     invalid_rows: int = 0
     invalid_rows_report: str | None = None
-    invalid_phone_rows: int = 0
+    unusable_rows: int = 0
     duplicate_rows: int = 0
     contacts_report: str | None = None
     duplicate_of: str | None = None

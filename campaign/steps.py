@@ -30,7 +30,7 @@ class PreflightResult(BaseModel):
     idempotency_key: str
     headers: list[str] = Field(default_factory=list)
     valid_rows: int | None = None
-    invalid_phone_rows: int = 0
+    unusable_rows: int = 0
     duplicate_rows: int = 0
     first_problem_rows: list[int] = Field(default_factory=list)
     report_path: str | None = None
@@ -38,7 +38,7 @@ class PreflightResult(BaseModel):
 
     @property
     def rejected_rows(self) -> int:
-        return self.invalid_phone_rows + self.duplicate_rows
+        return self.unusable_rows + self.duplicate_rows
 
 
 class ClaimOwnerInput(BaseModel):

@@ -82,13 +82,14 @@ def _window_problems(req: CampaignRequest) -> list[str]:
 
 
 def rejected_rows_problem(campaign_name: str, pre: PreflightResult, *, remove_invalid_rows: bool) -> str | None:
-    """Why the campaign cannot go on with the rows pre-flight rejected (invalid or duplicate numbers), or None.
+    """Why the campaign cannot go on with the rows pre-flight rejected (unusable rows: a bad phone number or a
+    row that does not fit the header; duplicate numbers), or None.
     With remove_invalid_rows it goes on with the valid rows, unless there are none."""
     if not pre.rejected_rows or (remove_invalid_rows and pre.valid_rows):
         return None
     kinds = [
-        f"{n:,} {what}"
-        for n, what in ((pre.invalid_phone_rows, "invalid phone numbers"), (pre.duplicate_rows, "duplicate numbers"))
+        f"{n:,} {what}{'s' if n > 1 else ''}"
+        for n, what in ((pre.unusable_rows, "unusable row"), (pre.duplicate_rows, "duplicate number"))
         if n
     ]
     rows = ", ".join(str(r) for r in pre.first_problem_rows)

@@ -3,10 +3,12 @@ of one campaign's uploads."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +49,22 @@ async def worker_for(
 def uploads_named(admin: SimAdmin, campaign_name: str) -> list[dict[str, Any]]:
     """The simulator's uploads (save or upload-csv) for this campaign: its name plus the ` [rc-…]` key tag."""
     return [u for u in admin.stats()["uploads"] if str(u["campaign_name"]).startswith(campaign_name + " [rc-")]
+
+
+def readable(history_json: str) -> str:
+    """The history's text with every payload decoded: `to_json()` keeps payload data base64-encoded, where a
+    plain substring search would never find a phone number."""
+
+    def walk(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            if isinstance(node.get("data"), str) and "metadata" in node:
+                yield base64.b64decode(node["data"]).decode("utf-8", "replace")
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+        elif isinstance(node, str):
+            yield node
+
+    return "\n".join(walk(json.loads(history_json)))

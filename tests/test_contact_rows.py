@@ -229,7 +229,7 @@ def test_report_lists_each_rejected_row_for_the_owner(tmp_path: Path, monkeypatc
 
     scan = scan_csv(path, MAP, "+91", report)
 
-    assert (scan.counts.data_rows, scan.counts.invalid_phone_rows, scan.counts.duplicate_rows) == (5, 2, 1)
+    assert (scan.counts.data_rows, scan.counts.unusable_rows, scan.counts.duplicate_rows) == (5, 2, 1)
     assert scan.counts.first_problem_rows == [5, 6, 7]
     rows = list(csv.DictReader(report.open(encoding="utf-8")))
     assert [r["row"] for r in rows] == ["5", "6", "7"]

@@ -5,7 +5,6 @@ data."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import csv
 import json
 import re
@@ -14,7 +13,6 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -26,7 +24,7 @@ from campaign.launcher import start_campaign
 from campaign.models import CampaignRequest, PollingConfig
 from campaign.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
-from tests.stack_helpers import worker_for
+from tests.stack_helpers import readable, worker_for
 
 pytestmark = pytest.mark.integration
 
@@ -44,25 +42,6 @@ def sim() -> Iterator[RunningSimulator]:
 async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[Worker]:
     async with worker_for(stack_client, sim, prefix="export") as running:
         yield running
-
-
-def readable(history_json: str) -> str:
-    """The history's text with every payload decoded: `to_json()` keeps payload data base64-encoded, where a
-    plain substring search would never find a phone number."""
-
-    def walk(node: Any) -> Iterator[str]:
-        if isinstance(node, dict):
-            if isinstance(node.get("data"), str) and "metadata" in node:
-                yield base64.b64decode(node["data"]).decode("utf-8", "replace")
-            for value in node.values():
-                yield from walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                yield from walk(value)
-        elif isinstance(node, str):
-            yield node
-
-    return "\n".join(walk(json.loads(history_json)))
 
 
 async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:

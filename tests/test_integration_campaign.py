@@ -19,7 +19,7 @@ from campaign.launcher import start_campaign
 from campaign.models import CampaignRequest, PollingConfig
 from campaign.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
-from tests.stack_helpers import uploads_named, worker_for
+from tests.stack_helpers import readable, uploads_named, worker_for
 from workflows.campaign import CampaignWorkflow
 
 pytestmark = pytest.mark.integration
@@ -66,7 +66,7 @@ def make_request(csv_path: Path, **overrides: object) -> CampaignRequest:
 
 async def history_text(client: Client, workflow_id: str) -> str:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    return history.to_json()
+    return readable(history.to_json())
 
 
 async def test_large_campaign_completes_with_exactly_one_launch(
@@ -84,7 +84,7 @@ async def test_large_campaign_completes_with_exactly_one_launch(
         admin.configure(dnc_every=0)
 
     assert result.flow == "large" and result.status == "completed" and result.list_id
-    assert result.data_rows == 6000 and result.invalid_phone_rows == 12 and result.duplicate_rows == 0
+    assert result.data_rows == 6000 and result.unusable_rows == 12 and result.duplicate_rows == 0
     assert result.contacts_report is not None and result.idempotency_key in result.contacts_report
     local = Path(result.contacts_report).read_text().splitlines()
     assert len(local) == 1 + 12 and local[1].startswith("501,")
@@ -180,7 +180,7 @@ async def test_invalid_and_duplicate_rows_fail_the_campaign_with_a_report_unless
         await refused.handle.result()
     cause = info.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "InvalidCsv" and cause.non_retryable
-    assert "2 of 40 rows cannot be called (1 invalid phone numbers, 1 duplicate numbers; rows 11, 21)" in cause.message
+    assert "2 of 40 rows cannot be called (1 unusable row, 1 duplicate number; rows 11, 21)" in cause.message
     assert "remove_invalid_rows=true to call only the 38 valid rows" in cause.message
     progress = await refused.handle.query(CampaignWorkflow.progress)
     assert progress.stage == "failed" and progress.contacts_report and progress.contacts_report in cause.message
@@ -194,7 +194,7 @@ async def test_invalid_and_duplicate_rows_fail_the_campaign_with_a_report_unless
     )
     result = await cleaned.handle.result()
     assert result.status == "completed" and result.flow == "standard" and result.total_calls == 38 and result.list_id
-    assert (result.invalid_phone_rows, result.duplicate_rows) == (1, 1) and result.contacts_report
+    assert (result.unusable_rows, result.duplicate_rows) == (1, 1) and result.contacts_report
     called = {call["to_number"] for call in admin.campaign_calls(result.list_id)}
     assert len(called) == 38 and "+919876500001" in called
 

@@ -3,12 +3,15 @@ API keys, contact phone numbers and contact names (DESIGN.md invariant: none may
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 import pytest
 from temporalio.client import Client
 
 from campaign.sample_csv import FIRST, LAST, phone_for
+from tests.stack_helpers import readable
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +34,12 @@ def leaks(text: str) -> list[str]:
 def test_leak_detector_detects_what_it_looks_for() -> None:
     assert leaks(f'{{"x": "{phone_for(42)}", "k": "sim-test-key-7f3a", "n": "Asha Sharma"}}')
     assert leaks(phone_for(7).lstrip("+"))
+    # History JSON keeps payloads base64-encoded: the scan reads them decoded.
+    payload = base64.b64encode(json.dumps({"to": phone_for(9)}).encode()).decode()
+    encoded = json.dumps(
+        {"events": [{"input": {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": payload}]}}]}
+    )
+    assert not leaks(encoded) and leaks(readable(encoded))
     assert not leaks('{"eventTime": "2026-11-23T16:59:01.123456789Z", "list_id": "e3e70682-c209"}')
 
 
@@ -38,7 +47,7 @@ async def test_no_history_holds_a_key_phone_or_name(stack_client: Client) -> Non
     scanned, offenders = 0, {}
     async for execution in stack_client.list_workflows():
         history = await stack_client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
-        found = leaks(history.to_json())
+        found = leaks(readable(history.to_json()))
         scanned += 1
         if found:
             offenders[execution.id] = sorted(set(found))[:5]

@@ -144,7 +144,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
         self._data_rows = pre.data_rows
         self._p.idempotency_key = key
         self._p.data_rows = pre.data_rows
-        self._p.invalid_phone_rows = pre.invalid_phone_rows
+        self._p.unusable_rows = pre.unusable_rows
         self._p.duplicate_rows = pre.duplicate_rows
         self._p.contacts_report = pre.report_path
         rejected = rejected_rows_problem(req.campaign_name, pre, remove_invalid_rows=req.remove_invalid_rows)

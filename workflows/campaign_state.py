@@ -136,7 +136,7 @@ class CampaignState:
             reused_existing_list=self._reused,
             warnings=self._p.warnings,
             invalid_rows_report=self._p.invalid_rows_report,
-            invalid_phone_rows=self._p.invalid_phone_rows,
+            unusable_rows=self._p.unusable_rows,
             duplicate_rows=self._p.duplicate_rows,
             contacts_report=self._p.contacts_report,
             message=self._p.message,
