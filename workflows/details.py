@@ -36,8 +36,12 @@ def progress_markdown(p: CampaignProgress) -> str:
         f"| list id | `{p.list_id or '—'}` |",
         f"| flow | {p.flow or '—'} |",
         f"| Ringg status | {p.ringg_status or '—'} |",
-        f"| contacts | {p.contacts if p.contacts is not None else '—'} (invalid rows: {p.invalid_rows}) |",
+        f"| contacts | {p.contacts if p.contacts is not None else '—'} (rejected by Ringg: {p.invalid_rows}) |",
     ]
+    if p.unusable_rows or p.duplicate_rows:
+        lines.append(f"| not called | {p.unusable_rows} unusable rows, {p.duplicate_rows} duplicate numbers |")
+    if p.contacts_report:
+        lines.append(f"| contacts report | `{p.contacts_report}` |")
     if p.missing_credits is not None or p.required_credits is not None:
         lines.append(
             f"| credits | required {p.required_credits}, available {p.available_credits}, missing {p.missing_credits} |"
