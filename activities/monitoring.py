@@ -1,5 +1,7 @@
-"""Counting a campaign's calls by status without reading every row: one history request per status, using
-the `total` Ringg returns for the filter (falls back to paging when `total` is missing)."""
+"""Counting a campaign's calls by status without reading a single row: `limit=1` history requests whose
+`total` Ringg returns for the filter (paging only when `total` is missing). Each poll costs 7 requests
+whatever the campaign's size: all calls plus the six common statuses; the rare ones (cancelled, forwarded)
+only when calls are left unaccounted for."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from ringg import HistoryQuery, RinggClient
 
-KNOWN_STATUSES = ("registered", "ongoing", "retry", "completed", "failed", "error", "cancelled", "forwarded")
+COMMON_STATUSES = ("registered", "ongoing", "retry", "completed", "failed", "error")
+RARE_STATUSES = ("cancelled", "forwarded")
+KNOWN_STATUSES = COMMON_STATUSES + RARE_STATUSES
 PENDING_STATUSES = frozenset({"registered", "ongoing", "retry"})
 FINAL_CAMPAIGN_STATUSES = frozenset({"completed", "failed", "terminated"})
 PARALLEL_REQUESTS = 3
@@ -46,13 +50,18 @@ async def count_calls(client: RinggClient, list_id: str, since: datetime) -> tup
         async with gate:
             return await _count(client, base.model_copy(update={"status": status}))
 
-    results = await asyncio.gather(*(one(s) for s in (None, *KNOWN_STATUSES)))
+    results = await asyncio.gather(*(one(s) for s in (None, *COMMON_STATUSES)))
     total = results[0][0]
-    counts = {status: n for status, (n, _) in zip(KNOWN_STATUSES, results[1:], strict=True) if n}
+    counts = {status: n for status, (n, _) in zip(COMMON_STATUSES, results[1:], strict=True) if n}
+    requests = sum(r for _, r in results)
+    if total > sum(counts.values()):
+        rare = await asyncio.gather(*(one(s) for s in RARE_STATUSES))
+        counts.update({status: n for status, (n, _) in zip(RARE_STATUSES, rare, strict=True) if n})
+        requests += sum(r for _, r in rare)
     other = total - sum(counts.values())
     if other > 0:
         counts["other"] = other
-    return counts, sum(r for _, r in results)
+    return counts, requests
 
 
 def is_finished(ringg_status: str | None, counts: dict[str, int], expected_calls: int | None) -> bool:

@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 from activities.csv_source import CsvUnreadable, open_csv
 from activities.errors import INVALID_CSV, map_ringg_error
 from activities.heartbeat import heartbeating
-from activities.monitoring import count_calls, is_finished
+from activities.monitoring import PENDING_STATUSES, count_calls, is_finished
 from activities.number_list import batches, read_numbers
 from activities.reconcile import RinggBase, _bind
 from campaign.steps import (
@@ -33,23 +33,27 @@ class ProgressActivities(RinggBase):
 
     @activity.defn
     async def snapshot_campaign(self, inp: SnapshotInput) -> CampaignSnapshot:
-        """Call counts by status from /calling/history totals, then the campaign status from /campaign/all: read
-        in this order, a final status never comes with counts older than itself."""
+        """Call counts by status from /calling/history totals, then (when asked, or when no call is pending) the
+        campaign status from /campaign/all: read in this order, a final status never comes with counts older than
+        itself."""
         with _bind("snapshot_campaign"):
+            status = None
             try:
                 async with heartbeating():
                     counts, requests = await count_calls(self._ringg, inp.list_id, inp.since)
-                    campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
+                    if inp.campaign_status or not sum(counts.get(s, 0) for s in PENDING_STATUSES):
+                        campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
+                        status = campaign.campaign_status if campaign else None
+                        requests += 1
             except RinggError as err:
                 raise map_ringg_error(err, doing="reading campaign progress") from None
-            status = campaign.campaign_status if campaign else None
             total = sum(counts.values())
             return CampaignSnapshot(
                 ringg_status=status,
                 calls_by_status=counts,
                 total_calls=total,
                 finished=is_finished(status, counts, inp.expected_calls),
-                requests=requests + 1,
+                requests=requests,
             )
 
     @activity.defn

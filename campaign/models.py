@@ -34,6 +34,10 @@ class PollingConfig(BaseModel):
     monitor_initial_s: float = 5.0
     monitor_max_s: float = 120.0
     monitor_backoff: float = 1.5
+    # Once calls finish, the next poll is timed for when about this many more will have finished ...
+    monitor_calls_per_poll: int = 1000
+    # ... or, for big campaigns, for a share that keeps the number of polls near this.
+    monitor_max_polls: int = 150
     balance_initial_s: float = 30.0
     balance_max_s: float = 600.0
 

@@ -125,6 +125,8 @@ class SnapshotInput(BaseModel):
     idempotency_tag: str
     since: datetime
     expected_calls: int | None = None
+    # Ringg's campaign status (one more request) is read when no call is pending, or when this is set.
+    campaign_status: bool = True
 
 
 class CampaignSnapshot(BaseModel):

@@ -9,7 +9,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.monitoring import FINAL_CAMPAIGN_STATUSES
+    from activities.monitoring import FINAL_CAMPAIGN_STATUSES, PENDING_STATUSES
     from activities.ringg_activities import RinggActivities
     from campaign.models import (
         CallCounts,
@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows import options
+from workflows.cadence import next_poll_interval
 from workflows.campaign_state import CampaignState
 
 InputT = TypeVar("InputT")
@@ -33,6 +34,7 @@ HISTORY_EVENTS_BEFORE_CONTINUE = 1_500
 
 
 FINAL_STATUS_POLLS = 3
+CAMPAIGN_STATUS_EVERY = 5
 
 
 class MonitorStage(CampaignState):
@@ -48,7 +50,14 @@ class MonitorStage(CampaignState):
             expected_calls=self._p.contacts,
         )
         final_polls = 0
+        # Patched: campaigns started before polls were paced by finished calls replay with the old cadence.
+        paced = workflow.patched("paced-polling")
+        last_finished, last_at = self._finished_calls(), workflow.now()
         while True:
+            if paced:
+                # Ringg's campaign status costs a request: every few polls, and whenever no call is pending.
+                ask_status = self._p.polls % CAMPAIGN_STATUS_EVERY == 0
+                snapshot_input = snapshot_input.model_copy(update={"campaign_status": ask_status})
             snap = await self._call(
                 RinggActivities.snapshot_campaign,
                 snapshot_input,
@@ -57,7 +66,9 @@ class MonitorStage(CampaignState):
                 retry_policy=options.SNAPSHOT_RETRY,
                 summary=f"poll #{self._p.polls + 1}",
             )
-            changed = snap.calls_by_status != self._p.calls.by_status or snap.ringg_status != self._p.ringg_status
+            changed = snap.calls_by_status != self._p.calls.by_status or (
+                snap.ringg_status is not None and snap.ringg_status != self._p.ringg_status
+            )
             self._p.polls += 1
             self._p.ringg_status = snap.ringg_status or self._p.ringg_status
             self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
@@ -65,10 +76,24 @@ class MonitorStage(CampaignState):
             if snap.finished:
                 return
             # Ringg calls the campaign finished but some calls still read as pending: trust Ringg after a few polls.
-            final_polls = final_polls + 1 if snap.ringg_status in FINAL_CAMPAIGN_STATUSES else 0
+            if not paced or snap.ringg_status is not None:
+                final_polls = final_polls + 1 if snap.ringg_status in FINAL_CAMPAIGN_STATUSES else 0
             if final_polls >= FINAL_STATUS_POLLS:
                 return
-            if changed:
+            if paced:
+                finished, now = self._finished_calls(), workflow.now()
+                expected = self._p.contacts
+                self._monitor_interval = next_poll_interval(
+                    self._monitor_interval,
+                    polling,
+                    changed=changed,
+                    finished_since_last=finished - last_finished,
+                    seconds_since_last=(now - last_at).total_seconds(),
+                    remaining=expected - finished if expected else None,
+                    expected=expected,
+                )
+                last_finished, last_at = finished, now
+            elif changed:
                 self._monitor_interval = polling.monitor_initial_s
             else:
                 self._monitor_interval = min(self._monitor_interval * polling.monitor_backoff, polling.monitor_max_s)
@@ -77,6 +102,10 @@ class MonitorStage(CampaignState):
                 await self._release_claim()
                 workflow.continue_as_new(self._req.model_copy(update={"continued": self._continued_state()}))
             await workflow.sleep(self._monitor_interval, summary=f"next poll in {self._monitor_interval:.0f}s")
+
+    def _finished_calls(self) -> int:
+        pending = sum(self._p.calls.by_status.get(s, 0) for s in PENDING_STATUSES)
+        return self._p.calls.total - pending
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
