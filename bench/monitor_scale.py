@@ -1,0 +1,142 @@
+"""Monitoring at scale: one large-flow campaign per size (default 10k, 100k, 1M calls) on the real stack (dev
+server binary, simulator and worker processes), each paced so its calls take about `--seconds` of wall
+time. Prints, per campaign: history events (all runs, and the largest run: continue-as-new keeps each run
+bounded), history requests per 1,000 calls, polls, and the worker's peak RSS.
+
+    .venv/bin/python -m bench.monitor_scale [--sizes 10000,100000,1000000] [--seconds 60]
+
+Targets (issue 5): at most 2,000 history events per campaign and 12 history requests per 1,000 calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.client import Client
+
+from campaign import devstack
+from campaign.launcher import start_campaign
+from campaign.models import CampaignRequest, PollingConfig
+from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from campaign.temporal_client import connect_when_ready
+from ringg_sim.testing import SimAdmin
+from workflows.campaign import CampaignWorkflow
+
+API_KEY = "sim-bench-monitor-key"
+NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
+TASK_QUEUE = "bench-monitor"
+CALL_RATE = 2.0  # the simulator's calls per simulated second
+
+
+@dataclass
+class Figures:
+    calls: int
+    wall_s: float
+    runs: int
+    events: int
+    largest_run: int
+    history_requests: int
+    polls: int
+    worker_peak_mb: float
+
+    def line(self) -> str:
+        per_1k = 1000 * self.history_requests / self.calls
+        return (
+            f"{self.calls:>9,} calls  {self.wall_s:6.0f}s  events {self.events:>5} in {self.runs} run(s) "
+            f"(largest {self.largest_run:>4})  history requests {self.history_requests:>6} = {per_1k:5.2f}/1k "
+            f"calls  polls {self.polls:>4}  worker peak RSS {self.worker_peak_mb:4.0f} MB"
+        )
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def history_events(client: Client, workflow_id: str) -> list[int]:
+    sizes = []
+    async for execution in client.list_workflows(f'WorkflowId = "{workflow_id}"'):
+        history = await client.get_workflow_handle(workflow_id, run_id=execution.run_id).fetch_history()
+        sizes.append(len(history.events))
+    return sizes
+
+
+async def one_campaign(
+    client: Client, admin: SimAdmin, data: Path, worker: devstack.Proc, calls: int, seconds: float
+) -> Figures:
+    admin.configure(time_scale=CALL_RATE * seconds / calls, call_rate=CALL_RATE)
+    admin.set_credits(10 * calls)
+    csv_path = write_sample_csv(data / f"contacts-{calls}.csv", calls)
+    request = CampaignRequest(
+        campaign_name=f"Scale {calls}",
+        agent_id="agent-scale",
+        csv_uri=str(csv_path),
+        variables_map=DEFAULT_MAP,
+        from_numbers=[NUMBER_ID],
+        flow="large",
+        polling=PollingConfig(upload_initial_s=1, upload_max_s=5, monitor_initial_s=2, monitor_max_s=30),
+    )
+    before = admin.stats()["requests"].get("history", 0)
+    started = time.monotonic()
+    outcome = await start_campaign(client, request, task_queue=TASK_QUEUE)
+    result = await outcome.handle.result()
+    wall = time.monotonic() - started
+    assert result.status == "completed" and result.total_calls == calls, result
+    requests = admin.stats()["requests"].get("history", 0) - before
+    sizes = await history_events(client, outcome.workflow_id)
+    polls = (
+        await client.get_workflow_handle_for(CampaignWorkflow.run, outcome.workflow_id).query(CampaignWorkflow.progress)
+    ).polls
+    return Figures(calls, wall, len(sizes), sum(sizes), max(sizes), requests, polls, peak_rss_mb(worker.pid))
+
+
+async def run(sizes: list[int], seconds: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
+        data = Path(tmp)
+        procs: list[devstack.Proc] = []
+        try:
+            server = devstack.start_dev_server(data, ui=False)
+            procs.append(server)
+            sim = devstack.start_simulator(data, api_key=API_KEY)
+            procs.append(sim)
+            client = await connect_when_ready(server.extra["address"])
+            with SimAdmin(sim.extra["admin_url"]) as admin:
+                for calls in sizes:
+                    worker = devstack.start_worker(
+                        data,
+                        name=f"worker-{calls}",
+                        env={
+                            "RINGG_API_KEY": API_KEY,
+                            "RINGG_BASE_URL": sim.extra["base_url"],
+                            "TEMPORAL_ADDRESS": server.extra["address"],
+                            "RINGG_TASK_QUEUE": TASK_QUEUE,
+                            "CAMPAIGN_REPORT_DIR": str(data / "reports"),
+                        },
+                    )
+                    try:
+                        figures = await one_campaign(client, admin, data, worker, calls, seconds)
+                    finally:
+                        devstack.stop(worker)
+                    print(figures.line(), flush=True)
+        finally:
+            for proc in reversed(procs):
+                devstack.stop(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="calls per campaign, comma-separated")
+    parser.add_argument("--seconds", type=float, default=60.0, help="wall time the calls of each campaign take")
+    args = parser.parse_args()
+    asyncio.run(run([int(s) for s in args.sizes.split(",")], args.seconds))
+
+
+if __name__ == "__main__":
+    main()
