@@ -20,6 +20,7 @@ from campaign.temporal_client import connect
 from ringg import RinggClient, make_http_client
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
+from workflows.scheduled import ScheduledCampaignWorkflow
 
 log = structlog.get_logger()
 
@@ -37,7 +38,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow],
+        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow, ScheduledCampaignWorkflow],
         activities=[
             CsvActivities().preflight_csv,
             ClaimActivities(client).find_claim_owner,
