@@ -79,7 +79,7 @@ async def test_a_tick_runs_its_campaign_once_and_a_refire_starts_nothing(
     again = await fire(env, worker, fire_input(schedule_id))
     assert again.outcome == "already_fired" and again.campaign is None
     assert again.campaign_workflow_id == first.campaign_workflow_id
-    assert "already exists; nothing was launched" in again.message
+    assert again.message == f"campaign {first.campaign_workflow_id} of this tick already exists (an earlier fire)"
 
 
 async def test_window_over_at_the_fire_time_fails_the_fire_clearly(env: WorkflowEnvironment, worker: Worker) -> None:

@@ -84,8 +84,8 @@ class ScheduledCampaignWorkflow:
             )
         except WorkflowAlreadyStartedError:
             result.outcome = "already_fired"
-            result.message = f"this tick's campaign {result.campaign_workflow_id} already exists; nothing was launched"
-            workflow.logger.warning(f"schedule {inp.schedule_id}: {result.message}")
+            result.message = f"campaign {result.campaign_workflow_id} of this tick already exists (an earlier fire)"
+            workflow.logger.warning(f"schedule {inp.schedule_id}: nothing launched, {result.message}")
             return result
         try:
             result.campaign = await child
@@ -98,7 +98,7 @@ class ScheduledCampaignWorkflow:
             raise ApplicationError(message, type=CAMPAIGN_FAILED, non_retryable=True) from None
         if result.campaign.status == "duplicate":
             result.outcome = "already_fired"
-            result.message = f"this tick's key is held by {result.campaign.duplicate_of}; nothing was launched"
+            result.message = f"the key of this tick is held by {result.campaign.duplicate_of}"
         else:
             result.message = f"campaign {result.campaign_workflow_id} ended {result.campaign.status}"
         return result
