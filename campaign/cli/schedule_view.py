@@ -93,7 +93,7 @@ def next_steps(report: ScheduleReport) -> list[str]:
         )
     if report.missed_catchup:
         steps.append(
-            f"{report.missed_catchup} fire(s) were missed: Temporal or the schedule was unavailable for longer than "
+            f"{report.missed_catchup} fire(s) were missed: Temporal was unavailable for longer than "
             f"the catch-up window ({span(report.catchup)}); backfill them if they are still wanted"
         )
     if report.paused:
