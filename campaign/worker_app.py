@@ -24,6 +24,7 @@ from ringg import RinggClient, make_http_client
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
 from workflows.export import ExportCampaignWorkflow
+from workflows.scheduled import ScheduledCampaignWorkflow
 
 log = structlog.get_logger()
 
@@ -41,7 +42,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow, ExportCampaignWorkflow],
+        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow, ExportCampaignWorkflow, ScheduledCampaignWorkflow],
         activities=[
             CsvActivities(report_dir).preflight_csv,
             ClaimActivities(client).find_claim_owner,

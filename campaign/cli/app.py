@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from campaign.cli.export_cmd import export_command
 from campaign.cli.render import progress_table, result_table
 from campaign.cli.request_input import RequestInputError, build_request, load_request_file, parse_mapping
+from campaign.cli.schedule_cmds import schedule_app
 from campaign.idempotency import workflow_id_for
 from campaign.launcher import start_campaign
 from campaign.models import TASK_QUEUE, CampaignProgress, CampaignResult
@@ -35,6 +36,7 @@ from workflows.campaign import CampaignWorkflow
 app = typer.Typer(help="Start, watch, inspect and cancel Ringg campaigns running on Temporal.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
+app.add_typer(schedule_app, name="schedule")
 
 AddressOpt = Annotated[str | None, typer.Option("--address", envvar="TEMPORAL_ADDRESS", help="Temporal host:port")]
 NamespaceOpt = Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")]

@@ -1,0 +1,104 @@
+"""ScheduledCampaignWorkflow: one fire of a campaign schedule, run as the schedule's action."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import (
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from campaign import search_attributes as sa
+    from campaign.fire_render import FireRenderError, campaign_timezone, render_fire, zone
+    from campaign.idempotency import workflow_id_for
+    from campaign.schedule_models import FIRE_WORKFLOW, FireResult, ScheduledCampaign
+
+from workflows.campaign import CampaignWorkflow
+from workflows.details import static_details, static_summary
+
+# Set by the server on every workflow a schedule starts: the tick's nominal time (whole seconds), also for
+# `trigger` (then "now") and backfills (the backfilled tick).
+SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+INVALID_FIRE = "InvalidScheduledFire"
+CAMPAIGN_FAILED = "ScheduledCampaignFailed"
+
+
+def nominal_fire_time() -> datetime:
+    info = workflow.info()
+    return info.typed_search_attributes.get(SCHEDULED_START_TIME) or info.start_time
+
+
+@workflow.defn(name=FIRE_WORKFLOW)
+class ScheduledCampaignWorkflow:
+    """Renders the schedule's template for the nominal fire time and runs the campaign as the child
+    `campaign-<key>` (key = schedule ID + fire time), so a re-fire of the same tick launches nothing. Fails with
+    a clear message when the window is over at the fire time or the campaign fails. No signals, queries or
+    updates; cancelling it cancels the campaign (which terminates it on Ringg)."""
+
+    @workflow.run
+    async def run(self, inp: ScheduledCampaign) -> FireResult:
+        fire_time = nominal_fire_time()
+        try:
+            req = render_fire(inp, fire_time)
+            local = fire_time.astimezone(zone(campaign_timezone(inp.template)))
+        except FireRenderError as err:
+            message = f"schedule {inp.schedule_id}: the fire of {fire_time.isoformat()} started no campaign: {err}"
+            workflow.logger.error(message)
+            raise ApplicationError(message, type=INVALID_FIRE, non_retryable=True) from None
+        assert req.idempotency_key is not None  # render_fire always sets it
+        result = FireResult(
+            schedule_id=inp.schedule_id,
+            fire_time=local.isoformat(),
+            idempotency_key=req.idempotency_key,
+            campaign_workflow_id=workflow_id_for(req.idempotency_key),
+            outcome="ran",
+        )
+        try:
+            child = await workflow.start_child_workflow(
+                CampaignWorkflow.run,
+                req,
+                id=result.campaign_workflow_id,
+                # A failed campaign may be re-fired (backfill); a running or completed one is never started again.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.CAMPAIGN_NAME, req.campaign_name[:200]),
+                        SearchAttributePair(sa.AGENT_ID, req.agent_id),
+                        SearchAttributePair(sa.IDEMPOTENCY_KEY, req.idempotency_key),
+                    ]
+                ),
+                static_summary=static_summary(req),
+                static_details=static_details(req),
+            )
+        except WorkflowAlreadyStartedError:
+            result.outcome = "already_fired"
+            result.message = f"campaign {result.campaign_workflow_id} of this tick already exists (an earlier fire)"
+            workflow.logger.warning(f"schedule {inp.schedule_id}: nothing launched, {result.message}")
+            return result
+        try:
+            result.campaign = await child
+        except ChildWorkflowError as err:
+            if isinstance(err.cause, CancelledError):
+                what = "was cancelled"
+            else:
+                what = "failed: " + (getattr(err.cause, "message", None) or str(err.cause or err))
+            message = f"schedule {inp.schedule_id}: campaign {result.campaign_workflow_id} {what}"
+            raise ApplicationError(message, type=CAMPAIGN_FAILED, non_retryable=True) from None
+        if result.campaign.status == "duplicate":
+            result.outcome = "already_fired"
+            result.message = f"the key of this tick is held by {result.campaign.duplicate_of}"
+        else:
+            result.message = f"campaign {result.campaign_workflow_id} ended {result.campaign.status}"
+        return result
