@@ -59,6 +59,15 @@ async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
     return proc.returncode or 0, out.decode()
 
 
+async def listed_eventually(dev_server: devstack.Proc, workflow_id: str, *filters: str) -> tuple[int, str]:
+    for _ in range(20):
+        code, out = await cli(dev_server, "list", *filters)
+        if code != 0 or workflow_id in out:
+            return code, out
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"{workflow_id} not listed with {filters}: {out}")
+
+
 def request_file(tmp_path: Path, rows: int = 60, **extra: object) -> tuple[Path, CampaignRequest]:
     data = {
         "campaign_name": f"CLI {uuid.uuid4().hex[:6]}",
@@ -93,6 +102,19 @@ async def test_start_wait_repeat_and_status(
 
     code, status = await cli(dev_server, "status", result.list_id)
     assert code == 0 and "COMPLETED" in status and workflow_id in status, status
+    assert "finished" in out and "60/60" in out, "start --wait shows the live progress bars"
+
+    # Visibility is eventually consistent: a campaign that just closed may take a moment to be listed as such.
+    code, listed = await listed_eventually(
+        dev_server, workflow_id, "--name", req.campaign_name.lower(), "--status", "completed"
+    )
+    assert code == 0 and "1 campaign(s)" in listed, listed
+    code, listed = await listed_eventually(
+        dev_server, workflow_id, "--stage", "completed", "--name-prefix", req.campaign_name
+    )
+    assert code == 0 and result.list_id in listed, listed
+    code, listed = await cli(dev_server, "list", "--stage", 'bad"quote')
+    assert code == 1 and "double quote" in listed, listed
 
 
 async def test_cancel_by_idempotency_key_terminates_on_ringg(

@@ -21,6 +21,19 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from campaign.cli.export_cmd import export_command
+from campaign.cli.list_cmd import (
+    LimitOpt,
+    ListProblem,
+    NameOpt,
+    PrefixOpt,
+    QueryOpt,
+    StageOpt,
+    StatusOpt,
+    campaigns,
+    campaigns_table,
+    visibility_query,
+)
+from campaign.cli.live_view import CampaignView
 from campaign.cli.render import progress_table, result_table
 from campaign.cli.request_input import RequestInputError, build_request, load_request_file, parse_mapping
 from campaign.cli.schedule_cmds import schedule_app
@@ -83,15 +96,16 @@ async def _progress(handle: WorkflowHandle[CampaignWorkflow, CampaignResult]) ->
 
 async def watch(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> CampaignResult:
     result_task = asyncio.ensure_future(handle.result())
+    view = CampaignView(handle.id)
     with Live(console=console, refresh_per_second=4, transient=False) as live:
         while not result_task.done():
             progress = await _progress(handle)
             if progress is not None:
-                live.update(progress_table(handle.id, progress))
+                live.update(view.render(progress))
             await asyncio.wait({result_task}, timeout=every_s)
         final = await _progress(handle)
         if final is not None:
-            live.update(progress_table(handle.id, final))
+            live.update(view.render(final))
     return result_task.result()
 
 
@@ -243,6 +257,36 @@ def stop_numbers(
             cause = err.cause
             raise _fail(f"campaign {handle.id}: {getattr(cause, 'message', None) or cause}") from None
         console.print(f"Terminated {result.numbers} number(s) in {result.batches} request(s) for [cyan]{handle.id}[/].")
+
+    asyncio.run(run())
+
+
+@app.command("list")
+def list_command(
+    stage: StageOpt = None,
+    name: NameOpt = None,
+    name_prefix: PrefixOpt = None,
+    status: StatusOpt = None,
+    query: QueryOpt = None,
+    limit: LimitOpt = 50,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """List campaigns, newest first, from Temporal's visibility store (one row per campaign)."""
+    try:
+        visibility = visibility_query(stage=stage, name_prefix=name_prefix, status=status, extra=query)
+    except ListProblem as err:
+        raise _fail(str(err)) from None
+
+    async def run() -> None:
+        client = await _client(address, namespace)
+        try:
+            found = await campaigns(client, visibility, name=name, limit=limit)
+        except RPCError as err:
+            raise _fail(f"Temporal refused the query {visibility!r}: {err.message}") from None
+        console.print(campaigns_table(found, visibility))
+        if not found:
+            console.print("No campaign matches. Loosen the filters, or check --address/--namespace.")
 
     asyncio.run(run())
 

@@ -1,0 +1,54 @@
+"""The terminal views: `watch`'s progress bars and `list`'s visibility query (no server needed)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rich.console import Console
+
+from campaign.cli.list_cmd import ListProblem, visibility_query
+from campaign.cli.live_view import CampaignView
+from campaign.models import CallCounts, CampaignProgress
+
+
+def rendered(view: CampaignView, progress: CampaignProgress) -> str:
+    console = Console(record=True, width=140, color_system=None)
+    console.print(view.render(progress))
+    return console.export_text()
+
+
+def progress(by_status: dict[str, int], **extra: object) -> CampaignProgress:
+    calls = CallCounts(by_status=by_status, total=sum(by_status.values()))
+    data: dict[str, object] = {"stage": "monitoring", "campaign_name": "Renewals", "contacts": 1000, "calls": calls}
+    return CampaignProgress.model_validate({**data, **extra})
+
+
+def test_watch_shows_a_bar_per_status_and_the_finished_share() -> None:
+    view = CampaignView("campaign-ik-1")
+    first = rendered(view, progress({"registered": 700, "ongoing": 100, "completed": 150, "failed": 50}))
+    assert "finished" in first and "200/1000" in first
+    assert "completed" in first and "150/1000" in first and "registered" in first and "700/1000" in first
+
+    later = rendered(view, progress({"completed": 900, "failed": 100}, unusable_rows=3, contacts_report="/r.csv"))
+    assert "1000/1000" in later and "900/1000" in later
+    registered = next(line for line in later.splitlines() if "registered" in line)
+    assert re.search(r"\s0/1000", registered), f"a status that emptied must show 0, not its last count: {registered}"
+    assert "3 unusable" in later and "/r.csv" in later
+
+
+def test_list_queries_campaigns_one_row_each_with_filters() -> None:
+    query = visibility_query(stage="monitoring", name_prefix="Diwali", status="running", extra='AgentId = "a1"')
+    assert query == (
+        'WorkflowType = "CampaignWorkflow" AND ExecutionStatus != "ContinuedAsNew" AND CampaignStage = "monitoring" '
+        'AND CampaignName STARTS_WITH "Diwali" AND ExecutionStatus = "Running" AND (AgentId = "a1")'
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"stage": 'x" OR 1=1'}, "double quote"), ({"status": "done"}, "--status must be one of")],
+)
+def test_list_refuses_filters_it_cannot_quote(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(ListProblem, match=message):
+        visibility_query(**kwargs)
