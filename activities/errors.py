@@ -29,6 +29,7 @@ UPLOAD_PENDING = "UploadPending"
 CSV_CHANGED = "CsvChanged"
 UNKNOWN_CALLER_NUMBER = "UnknownCallerNumber"
 EXPORT_LOCATION_UNUSABLE = "ExportLocationUnusable"
+WEBHOOK_SETUP = "WebhookSetupError"
 
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 

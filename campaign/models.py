@@ -34,6 +34,8 @@ class PollingConfig(BaseModel):
     monitor_initial_s: float = 5.0
     monitor_max_s: float = 120.0
     monitor_backoff: float = 1.5
+    # While webhooks report calls, polls only reconcile: the wait is stretched by this factor.
+    webhook_slowdown: float = 4.0
     # Once calls finish, the next poll is timed for when about this many more will have finished ...
     monitor_calls_per_poll: int = 1000
     # ... or, for big campaigns, for a share that keeps the number of polls near this.
@@ -60,6 +62,7 @@ class ContinuedState(BaseModel):
     contacts_report: str | None = None
     reused_existing_list: bool = False
     polls: int = 0
+    webhook_calls: dict[str, int] = Field(default_factory=dict)
     monitor_interval_s: float = 0.0
     calls_by_status: dict[str, int] = Field(default_factory=dict)
     ringg_status: str | None = None
@@ -125,6 +128,9 @@ class CampaignProgress(BaseModel):
     available_credits: float | None = None
     missing_credits: float | None = None
     polls: int = 0
+    # Call results Ringg's webhooks reported (each call once), between and beyond polls; `calls` stays the
+    # authoritative count, from Ringg's history.
+    webhook_calls: dict[str, int] = Field(default_factory=dict)
     duplicate_of: str | None = None
     warnings: list[str] = Field(default_factory=list)
     message: str = ""

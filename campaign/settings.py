@@ -10,6 +10,7 @@ from pydantic import BaseModel, SecretStr
 
 from campaign.metrics import bind_address_problem
 from campaign.models import TASK_QUEUE
+from webhooks.settings import DEFAULT_HEADER, WebhookConfigError, header_name, read_secret
 
 DEFAULT_RINGG_BASE_URL = "https://prod-api.ringg.ai/ca/api/v0"
 
@@ -39,6 +40,13 @@ def _bind_address(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _webhook_secret(env: Mapping[str, str]) -> SecretStr | None:
+    try:
+        return read_secret(env)
+    except WebhookConfigError as err:
+        raise SettingsError(str(err)) from None
+
+
 class WorkerSettings(BaseModel):
     ringg_api_key: SecretStr
     ringg_base_url: str = DEFAULT_RINGG_BASE_URL
@@ -50,6 +58,8 @@ class WorkerSettings(BaseModel):
     metrics_bind: str | None = None
     confirm_window_s: float = 45.0
     report_dir: Path = Path("data/reports")
+    webhook_secret: SecretStr | None = None
+    webhook_header: str = DEFAULT_HEADER
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -77,4 +87,6 @@ class WorkerSettings(BaseModel):
             metrics_bind=_bind_address(env),
             confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", 45)),
             report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or "data/reports"),
+            webhook_secret=_webhook_secret(env),
+            webhook_header=header_name(env),
         )

@@ -181,3 +181,33 @@ class InvalidRowsInput(BaseModel):
 class InvalidRowsResult(BaseModel):
     path: str
     bytes: int = 0
+
+
+class CallEvent(BaseModel):
+    """One call's result as a Ringg webhook reported it: ids and a status, never numbers or names."""
+
+    call_id: str
+    status: str
+
+
+class CallEventsSignal(BaseModel):
+    """Signal `call_events`: a batch of webhook events for one campaign."""
+
+    events: list[CallEvent] = Field(default_factory=list)
+
+
+class SubscribeWebhooksInput(BaseModel):
+    """Where Ringg should post an agent's call events; the shared secret comes from the workers' environment,
+    so it never enters history."""
+
+    agent_id: str
+    callback_url: str
+    event_types: list[str] = Field(default_factory=lambda: ["call_completed"])
+
+
+class SubscribeWebhooksResult(BaseModel):
+    agent_id: str
+    callback_url: str
+    event_types: list[str]
+    header: str
+    message: str | None = None

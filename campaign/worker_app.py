@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import structlog
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -17,14 +18,17 @@ from activities.metrics import record_ringg_request
 from activities.preflight import CsvActivities
 from activities.reconcile import DEFAULT_REPORT_DIR
 from activities.ringg_activities import CONFIRM_WITHIN_S, RinggActivities
+from activities.webhook_setup import WebhookSetupActivities
 from campaign.metrics import metrics_runtime
 from campaign.settings import WorkerSettings
 from campaign.temporal_client import connect
 from ringg import RinggClient, make_http_client
+from webhooks.settings import DEFAULT_HEADER
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
 from workflows.export import ExportCampaignWorkflow
 from workflows.scheduled import ScheduledCampaignWorkflow
+from workflows.webhook_setup import SubscribeWebhooksWorkflow
 
 log = structlog.get_logger()
 
@@ -37,12 +41,20 @@ def build_worker(
     max_concurrent_activities: int = 50,
     confirm_within_s: float = CONFIRM_WITHIN_S,
     report_dir: Path = DEFAULT_REPORT_DIR,
+    webhook_secret: SecretStr | None = None,
+    webhook_header: str = DEFAULT_HEADER,
 ) -> Worker:
     ringg_acts = RinggActivities(ringg, confirm_within_s=confirm_within_s, report_dir=report_dir)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow, ExportCampaignWorkflow, ScheduledCampaignWorkflow],
+        workflows=[
+            CampaignWorkflow,
+            CampaignKeyClaimWorkflow,
+            ExportCampaignWorkflow,
+            ScheduledCampaignWorkflow,
+            SubscribeWebhooksWorkflow,
+        ],
         activities=[
             CsvActivities(report_dir).preflight_csv,
             ClaimActivities(client).find_claim_owner,
@@ -56,6 +68,7 @@ def build_worker(
             ringg_acts.terminate_campaign,
             ringg_acts.terminate_numbers,
             ExportActivities(ringg).export_calls,
+            WebhookSetupActivities(ringg, webhook_secret, webhook_header).subscribe_webhooks,
         ],
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=20),
@@ -88,6 +101,8 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
             max_concurrent_activities=settings.max_concurrent_activities,
             confirm_within_s=settings.confirm_window_s,
             report_dir=settings.report_dir,
+            webhook_secret=settings.webhook_secret,
+            webhook_header=settings.webhook_header,
         )
         async with worker:
             log.info(

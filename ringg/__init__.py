@@ -41,6 +41,7 @@ from .models import (
     WorkspaceNumber,
     upload_state,
 )
+from .models_agent import EditEventSubscriptions, EditEventSubscriptionsResult, EventSubscription
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -51,6 +52,9 @@ __all__ = [
     "Campaign",
     "CampaignForm",
     "CampaignPage",
+    "EditEventSubscriptions",
+    "EditEventSubscriptionsResult",
+    "EventSubscription",
     "HistoryPage",
     "HistoryQuery",
     "MakeCallAsyncRequest",

@@ -35,6 +35,7 @@ from .models import (
     WorkspaceInfo,
     WorkspaceNumber,
 )
+from .models_agent import EditEventSubscriptions, EditEventSubscriptionsResult
 from .responses import M, collect_pages, parse_response
 from .transfer import open_for_upload, stream_to_file
 
@@ -117,6 +118,12 @@ class RinggClient:
 
     async def terminate(self, req: TerminateRequest) -> TerminateResult:
         return await self._call("PATCH", "campaign/terminate", TerminateResult, json=_body(req))
+
+    # Agents.
+
+    async def edit_event_subscriptions(self, req: EditEventSubscriptions) -> EditEventSubscriptionsResult:
+        """Where Ringg posts the agent's call events (webhooks)."""
+        return await self._call("PATCH", "agent/v1", EditEventSubscriptionsResult, json=_body(req))
 
     # Workspace.
 

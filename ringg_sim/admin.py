@@ -13,6 +13,7 @@ from ringg_sim.config import MUTABLE_FIELDS, EndpointName, FaultRule, SimConfig
 from ringg_sim.lifecycle import STATUS_NAMES
 from ringg_sim.state import RequestRecord, SimError, num
 from ringg_sim.views import iso, sim
+from ringg_sim.webhooks import webhook_stats
 
 router = APIRouter(prefix="/_sim")
 
@@ -104,6 +105,7 @@ async def stats(request: Request) -> dict[str, Any]:
         "terminations": list(state.terminations),
         "campaigns": {c.id: state.status(c, now) for c in state.campaigns.values()},
         "credits": num(state.credits),
+        "webhooks": webhook_stats(state.webhooks),
     }
 
 

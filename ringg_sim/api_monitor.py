@@ -12,6 +12,7 @@ from ringg_sim.config import WORKSPACE_ID
 from ringg_sim.lifecycle import STATUS_CODES
 from ringg_sim.state import SimError, num
 from ringg_sim.views import call_row, campaign_row, iso, parse_history_date, sim
+from ringg_sim.webhooks import parse_subscriptions
 
 router = APIRouter(prefix="/ca/api/v0")
 _WORKSPACE_CREATED = datetime(2025, 1, 6, 10, 0, tzinfo=UTC).timestamp()
@@ -159,4 +160,22 @@ async def workspace(request: Request) -> dict[str, Any]:
             "locked_credits": num(state.locked_credits(state.now())),
             "api_key": state.config.api_key,
         }
+    }
+
+
+@router.patch("/agent/v1")
+async def edit_event_subscriptions(request: Request) -> dict[str, Any]:
+    """Agent event subscriptions: one URL per event type per agent (a new one replaces the old)."""
+    try:
+        body = await request.json()
+        agent_id, subscriptions = parse_subscriptions(body if isinstance(body, dict) else {})
+    except ValueError as exc:
+        raise SimError(400, str(exc)) from exc
+    state = sim(request)
+    state.webhooks.subscribe(agent_id, subscriptions)
+    request.app.state.deliverer.ensure_running()
+    return {
+        "message": "Event subscriptions updated",
+        "agent_id": agent_id,
+        "event_types": [s.event_type for s in subscriptions],
     }

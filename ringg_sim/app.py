@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -10,13 +13,22 @@ from ringg_sim.config import SimConfig
 from ringg_sim.faults import GatewayMiddleware, install_log_filter
 from ringg_sim.state import Clock, SimError, SimState
 from ringg_sim.views import error_response
+from ringg_sim.webhooks import Deliverer
 
 
 def create_app(config: SimConfig, *, clock: Clock | None = None) -> FastAPI:
     """Build the simulator app. `clock` (epoch seconds) may be injected by tests to avoid sleeping."""
-    app = FastAPI(title="Ringg API simulator", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await deliverer.stop()
+
+    app = FastAPI(title="Ringg API simulator", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     state = SimState(config, clock)
     app.state.sim = state
+    deliverer = Deliverer(state)
+    app.state.deliverer = deliverer
 
     async def on_sim_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, SimError)

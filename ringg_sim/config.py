@@ -21,6 +21,7 @@ EndpointName = Literal[
     "terminate",
     "workspace_numbers",
     "workspace",
+    "agent_subscriptions",
 ]
 FaultKind = Literal["rate_limit", "http_error", "delay", "commit_then_drop"]
 
@@ -114,6 +115,9 @@ class SimConfig(BaseModel):
     # Every Nth data row of an upload is invalidated by Ringg itself (its do-not-call registry), whatever the
     # number looks like: rows a client's own checks cannot catch. 0 = never.
     dnc_every: int = Field(default=0, ge=0)
+    # Webhook faults: every Nth event is delivered twice / loses its first attempt (arrives by a retry).
+    webhook_duplicate_every: int = Field(default=0, ge=0)
+    webhook_drop_every: int = Field(default=0, ge=0)
     numbers: list[WorkspaceNumber] = Field(default_factory=_default_numbers)
     extra_pool_ids: list[str] = Field(default_factory=list)
     faults: list[FaultRule] = Field(default_factory=list)
@@ -132,6 +136,8 @@ MUTABLE_FIELDS = frozenset(
         "upload_vocabulary",
         "balance_shape",
         "dnc_every",
+        "webhook_duplicate_every",
+        "webhook_drop_every",
         "call_rate",
         "seed",
         "retry_delay_s",

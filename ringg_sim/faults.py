@@ -32,6 +32,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], EndpointName]] = [
     ("PATCH", re.compile(r"/campaign/terminate(?:/campaign-numbers)?"), "terminate"),
     ("GET", re.compile(r"/workspace/numbers"), "workspace_numbers"),
     ("GET", re.compile(r"/workspace"), "workspace"),
+    ("PATCH", re.compile(r"/agent/v1"), "agent_subscriptions"),
 ]
 
 

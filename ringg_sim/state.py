@@ -20,6 +20,7 @@ from ringg_sim.lifecycle import (
     Traits,
     make_traits,
 )
+from ringg_sim.webhooks import WebhookBook
 
 Clock = Callable[[], float]
 Flow = Literal["large", "standard"]
@@ -117,6 +118,7 @@ class SimState:
         self.requests: Counter[str] = Counter()
         self.request_log: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_MAX)
         self.terminations: list[dict[str, Any]] = []
+        self.webhooks = WebhookBook()
         self._by_seq: dict[int, Launch] = {}
         self._last_t0 = 0.0
         if not keep_faults:

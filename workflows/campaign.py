@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from campaign.steps import (
         CallerNumbersInput,
+        CallEventsSignal,
         PreflightInput,
         StopNumbersRequest,
         StopNumbersResult,
@@ -33,6 +34,9 @@ from workflows import options
 from workflows.campaign_state import CampaignFailed
 from workflows.launch_stages import LaunchStages
 from workflows.monitor_stage import MonitorStage
+
+WEBHOOK_DEDUPE_S = 600.0  # Ringg retries an event for about 3 minutes
+WEBHOOK_SEEN_MAX = 200_000
 
 
 @workflow.defn(name="CampaignWorkflow")
@@ -51,6 +55,23 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
     @workflow.query
     def progress(self) -> CampaignProgress:
         return self._p
+
+    @workflow.signal
+    def call_events(self, batch: CallEventsSignal) -> None:
+        """Call results from Ringg's webhooks (via the receiver): each call counted once in `webhook_calls`
+        (final results only; a retry attempt is not a result). Duplicates Ringg's retries bring within
+        WEBHOOK_DEDUPE_S are dropped here too, whatever the receiver let through."""
+        now = workflow.now().timestamp()
+        seen = self._webhook_seen
+        if len(seen) > WEBHOOK_SEEN_MAX or (seen and next(iter(seen.values())) < now - WEBHOOK_DEDUPE_S):
+            self._webhook_seen = seen = {k: t for k, t in seen.items() if t >= now - WEBHOOK_DEDUPE_S}
+        counts = self._p.webhook_calls
+        for event in batch.events:
+            if event.status not in ("completed", "failed") or event.call_id in seen:
+                continue
+            seen[event.call_id] = now
+            counts[event.status] = counts.get(event.status, 0) + 1
+            self._webhook_since_poll += 1
 
     @workflow.update
     async def recheck_balance(self) -> CampaignProgress:

@@ -57,6 +57,9 @@ class CampaignState:
         self._reused = False
         self._data_rows = 0
         self._claim: workflow.ChildWorkflowHandle[CampaignKeyClaimWorkflow, ClaimResult] | None = None
+        # Webhook call ids seen recently (-> when), for duplicates Ringg's retries bring within minutes.
+        self._webhook_seen: dict[str, float] = {}
+        self._webhook_since_poll = 0
 
     async def _take_claim(self, key: str) -> str | None:
         """Starts the key's claim workflow; returns the owner's workflow ID if another campaign holds it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime
 from typing import TypeVar
 
@@ -80,6 +82,8 @@ class MonitorStage(CampaignState):
                 final_polls = final_polls + 1 if snap.ringg_status in FINAL_CAMPAIGN_STATUSES else 0
             if final_polls >= FINAL_STATUS_POLLS:
                 return
+            webhooks_flowing = self._webhook_since_poll > 0
+            self._webhook_since_poll = 0
             if paced:
                 finished, now = self._finished_calls(), workflow.now()
                 expected = self._p.contacts
@@ -93,6 +97,9 @@ class MonitorStage(CampaignState):
                     expected=expected,
                 )
                 last_finished, last_at = finished, now
+                if webhooks_flowing:
+                    # Webhooks keep the progress live: polls only reconcile, so they come less often.
+                    self._monitor_interval *= polling.webhook_slowdown
             elif changed:
                 self._monitor_interval = polling.monitor_initial_s
             else:
@@ -101,7 +108,17 @@ class MonitorStage(CampaignState):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._release_claim()
                 workflow.continue_as_new(self._req.model_copy(update={"continued": self._continued_state()}))
-            await workflow.sleep(self._monitor_interval, summary=f"next poll in {self._monitor_interval:.0f}s")
+            # Woken early when webhooks have reported every expected call: the final poll need not wait.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await workflow.wait_condition(
+                    self._all_reported_by_webhook,
+                    timeout=self._monitor_interval,
+                    timeout_summary=f"next poll in {self._monitor_interval:.0f}s",
+                )
+
+    def _all_reported_by_webhook(self) -> bool:
+        expected = self._p.contacts
+        return bool(expected) and sum(self._p.webhook_calls.values()) >= (expected or 0) > self._finished_calls()
 
     def _finished_calls(self) -> int:
         pending = sum(self._p.calls.by_status.get(s, 0) for s in PENDING_STATUSES)
@@ -128,6 +145,7 @@ class MonitorStage(CampaignState):
             contacts_report=self._p.contacts_report,
             reused_existing_list=self._reused,
             polls=self._p.polls,
+            webhook_calls=self._p.webhook_calls,
             monitor_interval_s=self._monitor_interval,
             calls_by_status=self._p.calls.by_status,
             ringg_status=self._p.ringg_status,
@@ -153,6 +171,7 @@ class MonitorStage(CampaignState):
             ringg_status=state.ringg_status,
             calls=CallCounts(by_status=state.calls_by_status, total=sum(state.calls_by_status.values())),
             polls=state.polls,
+            webhook_calls=state.webhook_calls,
         )
         # Hold the key again for this run; if a duplicate grabbed it in between, it reconciles with Ringg
         # and finds this campaign already launched, so nothing is launched twice.

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.live import Live
 from temporalio.client import (
     Client,
@@ -20,6 +19,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from campaign.cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
 from campaign.cli.export_cmd import export_command
 from campaign.cli.list_cmd import (
     LimitOpt,
@@ -37,38 +37,20 @@ from campaign.cli.live_view import CampaignView
 from campaign.cli.render import progress_table, result_table
 from campaign.cli.request_input import RequestInputError, build_request, load_request_file, parse_mapping
 from campaign.cli.schedule_cmds import schedule_app
+from campaign.cli.webhooks_cmd import webhooks_app
 from campaign.idempotency import workflow_id_for
 from campaign.launcher import start_campaign
 from campaign.models import TASK_QUEUE, CampaignProgress, CampaignResult
 from campaign.steps import StopNumbersRequest
-from campaign.temporal_client import connect
 from campaign.validation import request_problems
 from campaign.window import window_problems
 from workflows.campaign import CampaignWorkflow
 
 app = typer.Typer(help="Start, watch, inspect and cancel Ringg campaigns running on Temporal.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
 app.add_typer(schedule_app, name="schedule")
-
-AddressOpt = Annotated[str | None, typer.Option("--address", envvar="TEMPORAL_ADDRESS", help="Temporal host:port")]
-NamespaceOpt = Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")]
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
-async def _client(address: str | None, namespace: str | None) -> Client:
-    try:
-        return await connect(address, namespace)
-    except RuntimeError as err:
-        detail = "connection refused" if "refused" in str(err).lower() else str(err).splitlines()[0][:160]
-        raise _fail(
-            f"cannot reach Temporal at {address or 'localhost:7233'} ({detail}). Is the server running? "
-            "Set TEMPORAL_ADDRESS or pass --address."
-        ) from None
+app.add_typer(webhooks_app, name="webhooks")
+_fail = fail
+_client = client_for
 
 
 async def resolve_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:

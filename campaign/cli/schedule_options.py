@@ -8,44 +8,25 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 from temporalio.client import Client, ScheduleHandle, ScheduleOverlapPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from campaign.cli.common import AddressOpt, NamespaceOpt, client_for, console, err_console, fail
 from campaign.schedule_spec import SpecError, overlap_policy
-from campaign.temporal_client import connect
 
-console = Console()
-err_console = Console(stderr=True)
+__all__ = ["AddressOpt", "NamespaceOpt", "client_for", "console", "err_console", "fail"]
+
 T = TypeVar("T")
 
 ScheduleIdArg = Annotated[str, typer.Argument(help="schedule ID (letters, digits, '.', '_', '-')")]
-AddressOpt = Annotated[str | None, typer.Option("--address", envvar="TEMPORAL_ADDRESS", help="Temporal host:port")]
-NamespaceOpt = Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")]
 OverlapOpt = Annotated[
     str | None,
     typer.Option("--overlap", help="skip | buffer_one | buffer_all | cancel_other | terminate_other | allow_all"),
 ]
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
 def next_step(text: str) -> None:
     console.print(f"[dim]next:[/] {text}")
-
-
-async def client_for(address: str | None, namespace: str | None) -> Client:
-    try:
-        return await connect(address, namespace)
-    except RuntimeError as err:
-        detail = "connection refused" if "refused" in str(err).lower() else str(err).splitlines()[0][:160]
-        raise fail(
-            f"cannot reach Temporal at {address or 'localhost:7233'} ({detail}). Is the server running? "
-            "Set TEMPORAL_ADDRESS or pass --address."
-        ) from None
 
 
 def on_schedule(

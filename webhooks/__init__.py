@@ -1,0 +1,1 @@
+"""Ringg webhook receiver: call events posted by Ringg, checked, de-duplicated and signalled to the campaign."""

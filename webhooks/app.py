@@ -1,0 +1,32 @@
+"""The receiver as its own service (`python -m webhooks`): the router plus a health check."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from webhooks.dedupe import Deduper
+from webhooks.forwarder import Forwarder
+from webhooks.receiver import webhook_router
+from webhooks.settings import WebhookSettings
+
+
+def create_app(settings: WebhookSettings, client: Client) -> FastAPI:
+    forwarder = Forwarder(client, settings.flush_s)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await forwarder.close()
+
+    app = FastAPI(title="Ringg webhook receiver", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(webhook_router(settings, forwarder, Deduper(settings.dedupe_ttl_s)))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
