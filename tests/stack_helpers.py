@@ -35,12 +35,18 @@ async def worker_for(
     timeout: httpx.Timeout | None = None,
     confirm_within_s: float = CONFIRM_WITHIN_S,
     report_dir: Path = REPORT_DIR,
+    webhook_secret: str | None = None,
 ) -> AsyncIterator[Worker]:
     """A real worker (the production wiring) on a fresh task queue, talking to `sim` over HTTP."""
     async with make_http_client(sim.base_url, SecretStr(api_key or sim.api_key), timeout=timeout) as http:
         ringg = RinggClient(http, upload_timeout=timeout) if timeout else RinggClient(http)
         worker = build_worker(
-            client, ringg, f"{prefix}-{uuid.uuid4()}", confirm_within_s=confirm_within_s, report_dir=report_dir
+            client,
+            ringg,
+            f"{prefix}-{uuid.uuid4()}",
+            confirm_within_s=confirm_within_s,
+            report_dir=report_dir,
+            webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
         )
         async with worker:
             yield worker

@@ -20,6 +20,8 @@ from structlog.testing import capture_logs
 
 from ringg import (
     CampaignForm,
+    EditEventSubscriptions,
+    EventSubscription,
     HistoryQuery,
     MakeCallAsyncRequest,
     RinggBadRequest,
@@ -645,6 +647,51 @@ async def test_empty_success_body_parses_optional_only_models() -> None:
     async with ringg(Recorder(httpx.Response(204))) as client:
         result = await client.terminate(TerminateRequest(call_ids=["c1"]))
     assert result.message is None
+
+
+# --- agent event subscriptions ------------------------------------------------------------------------------
+
+
+async def test_edit_event_subscriptions_body_and_secret_kept_out_of_reprs() -> None:
+    rec = Recorder(ok({"message": "Event subscriptions updated"}))
+    request = EditEventSubscriptions(
+        agent_id="agent-1",
+        event_subscriptions=[
+            EventSubscription(
+                event_type="call_completed",
+                callback_url="https://hooks.example/webhooks/ringg",
+                headers={"X-Webhook-Secret": "very-secret-value"},
+            )
+        ],
+    )
+    async with ringg(rec) as client:
+        result = await client.edit_event_subscriptions(request)
+    assert (rec.last.method, rec.last.url.path) == ("PATCH", "/ca/api/v0/agent/v1")
+    assert json.loads(rec.last.content) == {
+        "operation": "edit_event_subscriptions",
+        "agent_id": "agent-1",
+        "event_subscriptions": [
+            {
+                "event_type": "call_completed",
+                "callback_url": "https://hooks.example/webhooks/ringg",
+                "headers": {"X-Webhook-Secret": "very-secret-value"},
+                "method_type": "POST",
+            }
+        ],
+    }
+    assert result.message == "Event subscriptions updated"
+    assert "very-secret-value" not in repr(request)
+
+
+async def test_edit_event_subscriptions_unknown_agent_is_not_found() -> None:
+    async with ringg(Recorder(httpx.Response(404, json={"detail": "Agent not found"}))) as client:
+        with pytest.raises(RinggNotFound, match="Agent not found"):
+            await client.edit_event_subscriptions(
+                EditEventSubscriptions(
+                    agent_id="nope",
+                    event_subscriptions=[EventSubscription(event_type=["call_completed"], callback_url="https://h/x")],
+                )
+            )
 
 
 # --- workspace -------------------------------------------------------------------------------------------

@@ -1,0 +1,144 @@
+"""Webhooks end to end on real parts: `starter.py webhooks subscribe` (run on the worker, which holds the key
+and the secret), the simulator posting call events (with duplicates and lost first attempts), the receiver
+served over HTTP, and the campaign counting each call once — by webhook and by polling, both equal to the
+simulator's truth — while polling less than a campaign without webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from pydantic import SecretStr
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from campaign import devstack
+from campaign.launcher import start_campaign
+from campaign.models import CampaignRequest, PollingConfig
+from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from tests.stack_helpers import worker_for
+from webhooks.app import create_app
+from webhooks.settings import WebhookSettings
+from workflows.campaign import CampaignWorkflow
+
+pytestmark = pytest.mark.integration
+
+SIM_KEY = "sim-webhooks-it-key-2f6e"
+SECRET = "webhook-secret-for-tests-8c1d"
+NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
+POLLING = PollingConfig(upload_initial_s=0.3, upload_max_s=1, monitor_initial_s=0.5, monitor_max_s=2)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with running_simulator(api_key=SIM_KEY, time_scale=0.03) as running:
+        yield running
+
+
+@pytest_asyncio.fixture
+async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[Worker]:
+    async with worker_for(stack_client, sim, prefix="webhooks", webhook_secret=SECRET) as running:
+        yield running
+
+
+@pytest_asyncio.fixture
+async def receiver_url(stack_client: Client) -> AsyncIterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(WebhookSettings(secret=SecretStr(SECRET), flush_s=0.2), stack_client)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/webhooks/ringg"
+    server.should_exit = True
+    await task
+
+
+async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "starter.py",
+        *args,
+        "--address",
+        dev_server.extra["address"],
+        cwd=devstack.ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode or 0, out.decode()
+
+
+def request(csv_path: Path, agent: str) -> CampaignRequest:
+    return CampaignRequest(
+        campaign_name=f"Webhooks {uuid.uuid4().hex[:6]}",
+        agent_id=agent,
+        csv_uri=str(csv_path),
+        variables_map=DEFAULT_MAP,
+        from_numbers=[NUMBER_ID],
+        campaign_start_time="18/10/2030, 09:00",
+        campaign_end_time="18/10/2030, 18:00",
+        call_config={"call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}},
+        polling=POLLING,
+    )
+
+
+async def test_webhook_and_polling_counts_equal_the_truth_and_polling_slows_down(
+    dev_server: devstack.Proc,
+    stack_client: Client,
+    worker: Worker,
+    sim: RunningSimulator,
+    receiver_url: str,
+    tmp_path: Path,
+) -> None:
+    code, out = await cli(
+        dev_server, "webhooks", "subscribe", "--agent-id", "agent-hooked", "--url", receiver_url,
+        "--task-queue", worker.task_queue,
+    )  # fmt: skip
+    assert code == 0 and "X-Webhook-Secret" in out and "agent-hooked" in out, out
+    code, out = await cli(dev_server, "webhooks", "subscribe", "--agent-id", "a", "--url", "http://example.com/x")
+    assert code == 1 and "must be https://" in out, out
+
+    csv_path = write_sample_csv(tmp_path / "contacts.csv", 300)
+    with SimAdmin(sim) as admin:
+        admin.configure(webhook_duplicate_every=3, webhook_drop_every=5)
+        try:
+            hooked, plain = await asyncio.gather(
+                start_campaign(stack_client, request(csv_path, "agent-hooked"), task_queue=worker.task_queue),
+                start_campaign(stack_client, request(csv_path, "agent-plain"), task_queue=worker.task_queue),
+            )
+            hooked_result, plain_result = await asyncio.gather(hooked.handle.result(), plain.handle.result())
+        finally:
+            admin.configure(webhook_duplicate_every=0, webhook_drop_every=0)
+        assert hooked_result.list_id and plain_result.list_id
+        truth = Counter(call["status"] for call in admin.campaign_calls(hooked_result.list_id))
+        stats = admin.stats()["webhooks"]
+
+    assert hooked_result.calls_by_status == dict(truth), "polling counts differ from Ringg's truth"
+    progress = await stack_client.get_workflow_handle_for(CampaignWorkflow.run, hooked.workflow_id).query(
+        CampaignWorkflow.progress
+    )
+    expected_by_webhook = {"completed": truth["completed"], "failed": truth["failed"] + truth["error"]}
+    assert progress.webhook_calls == {k: v for k, v in expected_by_webhook.items() if v}, (
+        progress.webhook_calls,
+        stats,
+    )
+    assert stats["duplicates_sent"] > 0 and stats["lost_attempts"] > 0, "the faults were not exercised"
+
+    plain_progress = await stack_client.get_workflow_handle_for(CampaignWorkflow.run, plain.workflow_id).query(
+        CampaignWorkflow.progress
+    )
+    assert not plain_progress.webhook_calls
+    assert progress.polls < plain_progress.polls, (progress.polls, plain_progress.polls)
