@@ -3,6 +3,7 @@ header Ringg echoes back on every event. The secret is the workers' (WEBHOOK_SEC
 
 from __future__ import annotations
 
+from typing import get_args
 from urllib.parse import urlparse
 
 import structlog
@@ -13,16 +14,10 @@ from temporalio.exceptions import ApplicationError
 from activities.errors import WEBHOOK_SETUP, map_ringg_error
 from campaign.steps import SubscribeWebhooksInput, SubscribeWebhooksResult
 from ringg import EditEventSubscriptions, EventSubscription, RinggClient, RinggError
+from ringg.models_agent import EventType
 
 log = structlog.get_logger()
-EVENT_TYPES = (
-    "call_started",
-    "call_completed",
-    "recording_completed",
-    "platform_analysis_completed",
-    "client_analysis_completed",
-    "all_processing_completed",
-)
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 

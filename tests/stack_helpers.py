@@ -3,9 +3,11 @@ of one campaign's uploads."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +20,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.ringg_activities import CONFIRM_WITHIN_S
+from campaign import devstack
 from campaign.worker_app import build_worker
 from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin
@@ -74,3 +77,20 @@ def readable(history_json: str) -> str:
             yield node
 
     return "\n".join(walk(json.loads(history_json)))
+
+
+async def starter(dev_server: devstack.Proc, *args: str, timeout_s: float = 120) -> tuple[int, str]:
+    """`python starter.py <args> --address <dev server>` as an operator runs it; (exit code, output)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "starter.py",
+        *args,
+        "--address",
+        dev_server.extra["address"],
+        cwd=devstack.ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={"COLUMNS": "250", "PATH": "/usr/bin:/bin"},
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
+    return proc.returncode or 0, out.decode()

@@ -4,7 +4,6 @@ the same request, status by list id, cancel by idempotency key, and readable err
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from campaign.models import CampaignRequest
 from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
 from campaign.search_attributes import CAMPAIGN_STAGE
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
-from tests.stack_helpers import worker_for
+from tests.stack_helpers import starter, worker_for
 from workflows.campaign import CampaignWorkflow
 
 pytestmark = pytest.mark.integration
@@ -44,19 +43,7 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
 
 
 async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "starter.py",
-        *args,
-        "--address",
-        dev_server.extra["address"],
-        cwd=devstack.ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
-    return proc.returncode or 0, out.decode()
+    return await starter(dev_server, *args)
 
 
 async def listed_eventually(dev_server: devstack.Proc, workflow_id: str, *filters: str) -> tuple[int, str]:

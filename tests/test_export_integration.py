@@ -4,11 +4,9 @@ data."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import re
-import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -24,7 +22,7 @@ from campaign.launcher import start_campaign
 from campaign.models import CampaignRequest, PollingConfig
 from campaign.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
-from tests.stack_helpers import readable, worker_for
+from tests.stack_helpers import readable, starter, worker_for
 
 pytestmark = pytest.mark.integration
 
@@ -45,19 +43,7 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
 
 
 async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "starter.py",
-        *args,
-        "--address",
-        dev_server.extra["address"],
-        cwd=devstack.ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={"COLUMNS": "250", "PATH": "/usr/bin:/bin"},
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
-    return proc.returncode or 0, out.decode()
+    return await starter(dev_server, *args)
 
 
 async def test_export_writes_the_simulators_calls_to_csv(

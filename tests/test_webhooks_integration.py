@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -25,7 +24,7 @@ from campaign.launcher import start_campaign
 from campaign.models import CampaignRequest, PollingConfig
 from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
-from tests.stack_helpers import worker_for
+from tests.stack_helpers import starter, worker_for
 from webhooks.app import create_app
 from webhooks.settings import WebhookSettings
 from workflows.campaign import CampaignWorkflow
@@ -66,19 +65,7 @@ async def receiver_url(stack_client: Client) -> AsyncIterator[str]:
 
 
 async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "starter.py",
-        *args,
-        "--address",
-        dev_server.extra["address"],
-        cwd=devstack.ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
-    return proc.returncode or 0, out.decode()
+    return await starter(dev_server, *args)
 
 
 def request(csv_path: Path, agent: str) -> CampaignRequest:
