@@ -368,6 +368,12 @@ def test_setup_job_registers_the_workflows_search_attributes() -> None:
     assert setup["restart"] == "no"
 
 
+def test_cloud_docs_register_the_same_search_attributes() -> None:
+    docs = (ROOT / "docs" / "operations.md").read_text()
+    deploy = docs[docs.index("## Deploy") :]
+    assert set(re.findall(r"--search-attribute \"?([A-Za-z]+)=Keyword", deploy)) == CONTRACT_ATTRIBUTES
+
+
 def test_api_service_wiring() -> None:
     api = service("api")
     assert python_target(api["command"])[:2] == ("module", "api")

@@ -143,7 +143,7 @@ def test_worker_settings_name_a_broken_profile(tmp_path: Path) -> None:
 def _samples(tmp_path: Path) -> dict[str, str]:
     cert, key = _pem(tmp_path)
     profile = tmp_path / "profiles.toml"
-    profile.write_text('[profile.cloud]\naddress = "p:7233"\n')
+    profile.write_text('[profile.default]\naddress = "d:7233"\n\n[profile.cloud]\naddress = "p:7233"\n')
     return {
         "TEMPORAL_ADDRESS": CLOUD,
         "TEMPORAL_NAMESPACE": "ringg.a1b2c",
