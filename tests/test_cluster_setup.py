@@ -26,6 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 KEYWORD = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
 
+@pytest.fixture(autouse=True)
+def _needs_a_real_server(request: pytest.FixtureRequest) -> None:
+    if "env" in request.fixturenames and request.getfixturevalue("env").supports_time_skipping:
+        pytest.skip("the time-skipping test server has no namespace or search attribute administration")
+
+
 def _namespace() -> str:
     return f"setup-{uuid.uuid4().hex[:10]}"
 
