@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
+from temporalio.envconfig import ClientConfig
 
 from campaign.metrics import bind_address_problem
 from campaign.models import TASK_QUEUE
@@ -47,6 +48,23 @@ def _webhook_secret(env: Mapping[str, str]) -> SecretStr | None:
         raise SettingsError(str(err)) from None
 
 
+def _temporal_target(env: Mapping[str, str]) -> tuple[str, str]:
+    """TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; where one is unset, the SDK's client profile (TEMPORAL_CONFIG_FILE,
+    TEMPORAL_PROFILE or ~/.config/temporalio/temporal.toml) supplies it, else localhost:7233 and `default`. The API key
+    and TLS settings are not read here: `campaign.temporal_client.connect` takes them from the same configuration."""
+    address = env.get("TEMPORAL_ADDRESS", "").strip()
+    namespace = env.get("TEMPORAL_NAMESPACE", "").strip()
+    if address and namespace:
+        return address, namespace
+    try:
+        profile = ClientConfig.load_client_connect_config(override_env_vars=dict(env))
+    except (RuntimeError, OSError) as err:  # the SDK raises its ConfigError (a RuntimeError) or a file error
+        raise SettingsError(
+            f"the Temporal client configuration (TEMPORAL_CONFIG_FILE / TEMPORAL_PROFILE) cannot be loaded: {err}"
+        ) from None
+    return address or profile.get("target_host") or "localhost:7233", namespace or profile.get("namespace") or "default"
+
+
 class WorkerSettings(BaseModel):
     ringg_api_key: SecretStr
     ringg_base_url: str = DEFAULT_RINGG_BASE_URL
@@ -76,11 +94,12 @@ class WorkerSettings(BaseModel):
                 "RINGG_API_KEY is not set. Export your Ringg workspace API key (dashboard → API) as RINGG_API_KEY, "
                 "or point RINGG_API_KEY_FILE at a file holding it."
             )
+        temporal_address, temporal_namespace = _temporal_target(env)
         return cls(
             ringg_api_key=SecretStr(key),
             ringg_base_url=env.get("RINGG_BASE_URL", DEFAULT_RINGG_BASE_URL).strip() or DEFAULT_RINGG_BASE_URL,
-            temporal_address=env.get("TEMPORAL_ADDRESS", "localhost:7233"),
-            temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+            temporal_address=temporal_address,
+            temporal_namespace=temporal_namespace,
             task_queue=env.get("RINGG_TASK_QUEUE", TASK_QUEUE),
             log_level=env.get("LOG_LEVEL", "INFO"),
             max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 50),

@@ -1,0 +1,185 @@
+"""Prepares a self-hosted Temporal cluster for the campaigns, idempotently: registers the namespace if it is missing
+and the custom search attributes of `campaign.search_attributes` (all Keyword) in it.
+
+    python -m campaign.cluster_setup [--namespace NS] [--retention-days N] [--timeout-s S]
+
+Connects like every entry point (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles) and waits
+for a server that is still starting. The compose file runs it as the one-shot `temporal-setup` job; on Temporal Cloud
+namespaces and search attributes are managed with tcld or the Cloud UI instead (docs/operations.md, Deploy)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TypeVar
+
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from campaign.search_attributes import ALL_KEYS
+from campaign.temporal_client import connect
+
+T = TypeVar("T")
+
+# Answers of a cluster that is still starting; for search attributes also of a namespace just registered and not yet
+# in every frontend's cache.
+_STARTING = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
+_NAMESPACE_NEW = _STARTING | {RPCStatusCode.NOT_FOUND}
+
+
+class SetupError(Exception):
+    """The cluster cannot be prepared; the message says what to fix."""
+
+
+@dataclass
+class SetupReport:
+    namespace: str
+    namespace_created: bool = False
+    added: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+
+
+def wanted_attributes() -> dict[str, IndexedValueType.ValueType]:
+    """Name → indexed type of every search attribute the workflows set."""
+    return {key.name: IndexedValueType.ValueType(key.indexed_value_type.value) for key in ALL_KEYS}
+
+
+async def _retrying(
+    call: Callable[[], Awaitable[T]], deadline: float, transient: frozenset[RPCStatusCode] = _NAMESPACE_NEW
+) -> T:
+    loop = asyncio.get_running_loop()
+    delay = 0.25
+    while True:
+        try:
+            return await call()
+        except RPCError as err:
+            if err.status not in transient or loop.time() + delay > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+async def ensure_namespace(client: Client, namespace: str, retention: timedelta, deadline: float) -> bool:
+    """Registers `namespace` unless it exists; True when this call created it."""
+    describe = DescribeNamespaceRequest(namespace=namespace)
+    try:
+        await _retrying(lambda: client.workflow_service.describe_namespace(describe), deadline, _STARTING)
+        return False
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+    request = RegisterNamespaceRequest(
+        namespace=namespace,
+        description="Ringg campaign orchestrator",
+        workflow_execution_retention_period=Duration(seconds=int(retention.total_seconds())),
+    )
+    try:
+        await _retrying(lambda: client.workflow_service.register_namespace(request), deadline, _STARTING)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.ALREADY_EXISTS:  # another setup run got there first
+            return False
+        raise
+    return True
+
+
+async def _registered(client: Client, namespace: str, deadline: float) -> dict[str, IndexedValueType.ValueType]:
+    response = await _retrying(
+        lambda: client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace)),
+        deadline,
+    )
+    return dict(response.custom_attributes)
+
+
+async def ensure_search_attributes(client: Client, namespace: str, deadline: float) -> tuple[list[str], list[str]]:
+    """Adds the missing campaign search attributes; returns (added, already present). Refuses a name registered
+    with another type: the workflows could not set it."""
+    wanted = wanted_attributes()
+    current = await _registered(client, namespace, deadline)
+    clashes = [
+        f"{name} is {IndexedValueType.Name(current[name])}, the workflows need {IndexedValueType.Name(kind)}"
+        for name, kind in wanted.items()
+        if name in current and current[name] != kind
+    ]
+    if clashes:
+        raise SetupError(f"search attributes registered with another type in {namespace!r}: " + "; ".join(clashes))
+    missing = {name: kind for name, kind in wanted.items() if name not in current}
+    if missing:
+        request = AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
+        await _retrying(lambda: client.operator_service.add_search_attributes(request), deadline)
+        loop = asyncio.get_running_loop()
+        while not set(missing) <= set(await _registered(client, namespace, deadline)):
+            if loop.time() > deadline:
+                raise SetupError(f"search attributes {sorted(missing)} were added but do not show in {namespace!r}")
+            await asyncio.sleep(0.5)
+    return sorted(missing), sorted(set(wanted) - set(missing))
+
+
+async def setup_cluster(client: Client, namespace: str, retention: timedelta, timeout_s: float = 120.0) -> SetupReport:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    report = SetupReport(namespace)
+    report.namespace_created = await ensure_namespace(client, namespace, retention, deadline)
+    report.added, report.present = await ensure_search_attributes(client, namespace, deadline)
+    return report
+
+
+async def _connect_when_up(namespace: str, timeout_s: float) -> Client:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        try:
+            return await connect(namespace=namespace)
+        except RuntimeError:  # the SDK's connection error: the server is not up (yet)
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(1.0)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m campaign.cluster_setup", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--namespace",
+        default=os.environ.get("TEMPORAL_NAMESPACE", "").strip() or "default",
+        help="namespace to register and prepare (default: TEMPORAL_NAMESPACE, else 'default')",
+    )
+    parser.add_argument(
+        "--retention-days",
+        type=int,
+        default=30,
+        help="how long closed workflows are kept, for a namespace this creates (default 30)",
+    )
+    parser.add_argument("--timeout-s", type=float, default=180.0, help="how long to wait for the server (default 180)")
+    args = parser.parse_args(argv)
+    if args.retention_days < 1:
+        parser.error("--retention-days must be 1 or more")
+    return args
+
+
+async def run(args: argparse.Namespace) -> SetupReport:
+    client = await _connect_when_up(args.namespace, args.timeout_s)
+    return await setup_cluster(client, args.namespace, timedelta(days=args.retention_days), args.timeout_s)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        report = asyncio.run(run(args))
+    except (SetupError, RPCError, RuntimeError) as err:
+        print(f"temporal setup failed: {err}", file=sys.stderr)
+        return 1
+    state = "registered" if report.namespace_created else "exists"
+    print(f"namespace {report.namespace}: {state}")
+    print(f"search attributes added: {', '.join(report.added) or 'none'}")
+    print(f"search attributes already registered: {', '.join(report.present) or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
