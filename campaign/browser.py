@@ -27,12 +27,19 @@ class BrowserError(Exception):
 
 
 def find_chromium(explicit: str | None = None) -> str | None:
-    """`explicit`, $CHROMIUM, or the first Chromium on the usual paths; None when there is none."""
-    for candidate in (explicit, os.environ.get("CHROMIUM"), *CANDIDATES):
-        if candidate:
-            found = candidate if os.access(candidate, os.X_OK) else shutil.which(candidate)
-            if found:
-                return found
+    """`explicit` (else $CHROMIUM) when given, otherwise the first Chromium on the usual paths; None when the
+    given one or every usual one is missing."""
+
+    def resolve(candidate: str) -> str | None:
+        return candidate if os.path.isabs(candidate) and os.access(candidate, os.X_OK) else shutil.which(candidate)
+
+    chosen = explicit or os.environ.get("CHROMIUM")
+    if chosen:
+        return resolve(chosen)
+    for candidate in CANDIDATES:
+        found = resolve(candidate)
+        if found:
+            return found
     return None
 
 

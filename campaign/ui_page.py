@@ -22,13 +22,27 @@ STATE_JS = (
     + " }; })()"
 )
 
-# Grows each metadata frame to its content (the UI gives them a fixed height with a scrollbar) so the whole
-# progress table is in the screenshot; returns the page's height in CSS pixels.
+_FRAME_IDS = "[" + ", ".join(f'"{frame}"' for frame in FRAMES.values()) + "]"
+
+# Resolves once the fonts of the page and of its frames have loaded and two frames have been painted.
+SETTLE_JS = (
+    "(() => { const docs = [document]; for (const id of " + _FRAME_IDS + ") {"
+    " const f = document.getElementById(id); if (f && f.contentDocument) docs.push(f.contentDocument); }"
+    " return Promise.all(docs.map(d => d.fonts ? d.fonts.ready : null))"
+    ".then(() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))); })()"
+)
+
+# The UI fits each metadata frame to its Markdown when the frame loads or its width changes; content that grows
+# later (a late font) gets a scrollbar inside the frame. This grows a frame that is shorter than its content and
+# returns the page's height in CSS pixels.
 EXPAND_JS = (
-    "(() => { for (const id of "
-    + str(list(FRAMES.values())).replace("'", '"')
-    + ") { const f = document.getElementById(id); if (!f || !f.contentDocument) continue;"
-    " f.style.height = (f.contentDocument.documentElement.scrollHeight + 4) + 'px'; f.style.maxHeight = 'none'; }"
+    "(() => { for (const id of " + _FRAME_IDS + ") {"
+    " const f = document.getElementById(id); const doc = f && f.contentDocument;"
+    " if (!doc || !doc.body) continue;"
+    " const content = doc.querySelector('main') || doc.body;"
+    " const pad = parseFloat(doc.defaultView.getComputedStyle(doc.body).paddingBottom) || 0;"
+    " const need = Math.ceil(content.getBoundingClientRect().bottom + doc.defaultView.scrollY + pad) + 2;"
+    " if (need > f.clientHeight + 2) f.style.height = need + 'px'; }"
     " return Math.ceil(document.documentElement.scrollHeight); })()"
 )
 
@@ -57,6 +71,10 @@ class PageState:
             return item if isinstance(item, str) else None
 
         return cls(page=text("page") or "", summary=text("summary"), details=text("details"), current=text("current"))
+
+    def frames(self) -> tuple[str, str, str]:
+        """The three metadata texts, whitespace-folded (the page around them changes every second: durations)."""
+        return flat(self.summary), flat(self.details), flat(self.current)
 
     def rendered(self) -> bool:
         """The current details show a stage, and the summary and details are there or reported absent."""

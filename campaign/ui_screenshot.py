@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import time
 import uuid
@@ -26,7 +27,7 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from campaign import devstack
-from campaign.browser import Browser, BrowserError, find_chromium
+from campaign.browser import BrowserError, find_chromium
 from campaign.demo import DEMO_API_KEY, demo_request
 from campaign.launcher import start_campaign
 from campaign.models import CampaignProgress, CampaignResult
@@ -34,7 +35,8 @@ from campaign.sample_csv import write_sample_csv
 from campaign.search_attribute_setup import ensure_search_attributes
 from campaign.search_attributes import AGENT_ID
 from campaign.temporal_client import connect_when_ready
-from campaign.ui_page import EXPAND_JS, STATE_JS, Check, Expected, PageState, checks
+from campaign.ui_capture import capture
+from campaign.ui_page import Check, Expected, PageState, checks
 from workflows.campaign import CampaignWorkflow
 
 console = Console()
@@ -89,7 +91,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-# --- the campaign -------------------------------------------------------------------------------------------
+# --- the campaign ----------------------------------------------------------------------------------------------
 
 
 async def _connect(address: str, namespace: str, wait_s: float = 30.0) -> Client:
@@ -170,7 +172,7 @@ async def cancel(address: str, namespace: str, workflow_id: str, wait_s: float =
         await asyncio.wait_for(handle.result(), timeout=wait_s)
 
 
-# --- the stack ----------------------------------------------------------------------------------------------
+# --- the stack -------------------------------------------------------------------------------------------------
 
 
 def wait_for_ui(url: str, timeout: float) -> None:
@@ -224,36 +226,14 @@ async def _ensure_attributes(address: str, namespace: str) -> str:
     return f"{len(outcome.added)} added, {len(outcome.present)} already registered"
 
 
-# --- the browser --------------------------------------------------------------------------------------------
-
-
-def capture(
-    chromium: str, url: str, png: Path, log: Path, size: tuple[int, int], timeout: float
-) -> tuple[int, PageState]:
-    """Opens `url`, waits until the metadata has rendered, grows the metadata frames to their content and saves
-    the PNG; returns its size in bytes and what the page showed."""
-    with Browser(chromium, log_path=log, width=size[0], height=size[1]) as browser:
-        page = browser.new_page()
-        page.navigate(url)
-        deadline = time.monotonic() + timeout
-        state = PageState.from_js(page.evaluate(STATE_JS))
-        while not state.rendered() and time.monotonic() < deadline:
-            time.sleep(0.25)
-            state = PageState.from_js(page.evaluate(STATE_JS))
-        if not state.rendered():
-            page.screenshot(png)
-            raise ShotError(f"the page did not render the campaign's metadata within {timeout:.0f}s (see {png})")
-        time.sleep(0.5)  # the frames' fonts and layout settle
-        height = int(page.evaluate(EXPAND_JS) or size[1])
-        time.sleep(0.2)
-        state = PageState.from_js(page.evaluate(STATE_JS))
-        return page.screenshot(png, height=max(size[1], min(height, 4000))), state
+# --- the screenshot --------------------------------------------------------------------------------------------
 
 
 def take_screenshot(args: argparse.Namespace) -> ShotReport:
     chromium = find_chromium(args.chromium)
     if chromium is None:
-        raise ShotError("no Chromium found: `sudo apt-get install chromium` (or `make setup-browser`), or --chromium")
+        tried = args.chromium or os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+        raise ShotError(f"no Chromium at {tried}: `sudo apt-get install chromium` (`make setup-browser`) or --chromium")
     data: Path = args.data_dir
     data.mkdir(parents=True, exist_ok=True)
     png: Path = args.out or data / "campaign-ui.png"
@@ -273,7 +253,9 @@ def _photograph(chromium: str, args: argparse.Namespace, ui: str, target: Target
     url = f"{ui}/namespaces/{args.namespace}/workflows/{target.workflow_id}/{target.run_id}/user-metadata"
     wait_for_ui(ui, args.timeout)
     console.print(f"Opening {url}")
-    size, state = capture(chromium, url, png, data / "chromium.log", (args.width, args.height), args.timeout)
+    size, state = capture(
+        chromium, url, png, log=data / "chromium.log", size=(args.width, args.height), timeout_s=args.timeout
+    )
     notes = []
     if target.continued:
         notes.append(
