@@ -20,10 +20,10 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from campaign.cli.attributes_cmd import setup_search_attributes_command
 from campaign.cli.export_cmd import export_command
 from campaign.cli.render import progress_table, result_table
 from campaign.cli.request_input import RequestInputError, build_request, load_request_file, parse_mapping
-from campaign.cli.setup_cmd import setup_search_attributes_command
 from campaign.idempotency import workflow_id_for
 from campaign.launcher import start_campaign
 from campaign.models import TASK_QUEUE, CampaignProgress, CampaignResult
