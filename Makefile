@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint types unit lock clean
+.PHONY: setup demo test lint types unit lock clean setup-browser ui-screenshot
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,23 @@ setup: $(STAMP)
 # Runs one whole campaign on the embedded stack (dev server + simulator + worker). KEEP=1 leaves it running.
 demo: setup
 	$(BIN)/python -m campaign.demo $(if $(KEEP),--keep-running,)
+
+# Debian's Chromium for `make ui-screenshot` and tests/test_ui_screenshot.py (which skips without it). Installs
+# only as root where apt-get exists; otherwise says what to do. CHROMIUM=/path/to/chrome uses another browser.
+setup-browser:
+	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then \
+		echo "browser: $${CHROMIUM:-$$(command -v chromium)}"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+		|| { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
+	else \
+		echo "no Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu) or set CHROMIUM=/path/to/chrome"; exit 1; \
+	fi
+
+# Proves the UI inspection in a real browser: a running campaign's summary, details and progress table in the
+# Temporal UI, photographed by headless Chromium into data/ui-screenshot/campaign-ui.png (checks printed).
+ui-screenshot: setup setup-browser
+	$(BIN)/python -m campaign.ui_screenshot
 
 lint: setup
 	$(BIN)/ruff check .

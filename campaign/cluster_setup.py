@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,12 +21,11 @@ from typing import TypeVar
 
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from campaign.search_attributes import ALL_KEYS
+from campaign import search_attribute_setup as attribute_setup
 from campaign.temporal_client import connect
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class SetupReport:
 
 def wanted_attributes() -> dict[str, IndexedValueType.ValueType]:
     """Name → indexed type of every search attribute the workflows set."""
-    return {key.name: IndexedValueType.ValueType(key.indexed_value_type.value) for key in ALL_KEYS}
+    return dict(attribute_setup.WANTED)
 
 
 async def _retrying(
@@ -91,36 +91,23 @@ async def ensure_namespace(client: Client, namespace: str, retention: timedelta,
     return True
 
 
-async def _registered(client: Client, namespace: str, deadline: float) -> dict[str, IndexedValueType.ValueType]:
-    response = await _retrying(
-        lambda: client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace)),
-        deadline,
-    )
-    return dict(response.custom_attributes)
-
-
 async def ensure_search_attributes(client: Client, namespace: str, deadline: float) -> tuple[list[str], list[str]]:
-    """Adds the missing campaign search attributes; returns (added, already present). Refuses a name registered
-    with another type: the workflows could not set it."""
-    wanted = wanted_attributes()
-    current = await _registered(client, namespace, deadline)
-    clashes = [
-        f"{name} is {IndexedValueType.Name(current[name])}, the workflows need {IndexedValueType.Name(kind)}"
-        for name, kind in wanted.items()
-        if name in current and current[name] != kind
-    ]
-    if clashes:
+    """Adds the missing campaign search attributes (the same code as `starter.py setup-search-attributes`);
+    returns (added, already present). Refuses a name registered with another type: the workflows could not set
+    it. Waits until what was added shows in the namespace."""
+    outcome = await _retrying(lambda: attribute_setup.ensure_search_attributes(client, namespace), deadline)
+    if outcome.conflicts:
+        clashes = [f"{name} is {kind}, the workflows need Keyword" for name, kind in outcome.conflicts.items()]
         raise SetupError(f"search attributes registered with another type in {namespace!r}: " + "; ".join(clashes))
-    missing = {name: kind for name, kind in wanted.items() if name not in current}
-    if missing:
-        request = AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
-        await _retrying(lambda: client.operator_service.add_search_attributes(request), deadline)
-        loop = asyncio.get_running_loop()
-        while not set(missing) <= set(await _registered(client, namespace, deadline)):
-            if loop.time() > deadline:
-                raise SetupError(f"search attributes {sorted(missing)} were added but do not show in {namespace!r}")
-            await asyncio.sleep(0.5)
-    return sorted(missing), sorted(set(wanted) - set(missing))
+    added = sorted({*outcome.added, *outcome.missing})  # what was absent before this call
+    loop = asyncio.get_running_loop()
+    while outcome.missing:
+        if loop.time() > deadline:
+            raise SetupError(f"search attributes {sorted(outcome.missing)} were added but do not show in {namespace!r}")
+        await asyncio.sleep(0.5)
+        check = functools.partial(attribute_setup.ensure_search_attributes, client, namespace, check=True)
+        outcome = await _retrying(check, deadline)
+    return added, sorted(set(attribute_setup.WANTED) - set(added))
 
 
 async def setup_cluster(client: Client, namespace: str, retention: timedelta, timeout_s: float = 120.0) -> SetupReport:

@@ -20,6 +20,7 @@ def static_details(req: CampaignRequest) -> str:
     return "\n".join(
         [
             f"**Campaign** {req.campaign_name}",
+            "",  # the UI's Markdown renderer starts a list only after a blank line
             f"- agent `{req.agent_id}`, flow `{req.flow}`, {numbers}",
             f"- window {window}, concurrency {req.concurrency_percentage}%",
             f"- contacts from `{req.csv_uri}`",

@@ -19,6 +19,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from campaign.cli.attributes_cmd import setup_search_attributes_command
 from campaign.cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
 from campaign.cli.export_cmd import export_command
 from campaign.cli.list_cmd import (
@@ -289,3 +290,4 @@ def watch_command(
 
 
 app.command("export")(export_command)
+app.command("setup-search-attributes")(setup_search_attributes_command)

@@ -1,0 +1,50 @@
+"""The UI inspection in a real browser: `python -m campaign.ui_screenshot`'s path (dev server with its UI,
+simulator and worker as processes, a campaign running) opens the campaign's User Metadata tab in headless
+Chromium; the PNG is a real screenshot and the rendered page shows the summary, the details and the current
+details' progress table. Skipped where Debian's chromium is not installed (`make setup-browser`)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from campaign.browser import find_chromium
+from campaign.ui_screenshot import parse_args, take_screenshot
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        find_chromium() is None,
+        reason="no Chromium (/usr/bin/chromium): `make setup-browser` or `apt-get install chromium` runs this test",
+    ),
+]
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
+def test_screenshot_shows_summary_and_progress(tmp_path: Path) -> None:
+    out = tmp_path / "shot" / "campaign-ui.png"
+    report = take_screenshot(parse_args(["--data-dir", str(tmp_path), "--out", str(out), "--rows", "1200"]))
+
+    data = out.read_bytes()
+    assert report.png == out and report.png_bytes == len(data) > 40_000, "a blank page is a few kB"
+    width, height = png_size(data)
+    assert width == 1400 and 1000 <= height <= 4000
+    assert report.ok, [c for c in report.checks if not c.ok]
+
+    summary, details, current = report.state.frames()
+    assert "Ringg campaign" in summary and "UI check" in summary, summary
+    assert "Campaign UI check" in details and "agent demo-agent" in details, details
+    for row in ("Stage: monitoring", "list id", "Ringg status", "contacts", "polls"):
+        assert row in current, (row, current)
+    calls = report.state.calls()
+    assert calls is not None and calls > 0, current
+    assert "RUNNING" in report.state.page and out.with_suffix(".json").exists()
