@@ -61,7 +61,21 @@ async def count_calls(client: RinggClient, list_id: str, since: datetime) -> tup
     other = total - sum(counts.values())
     if other > 0:
         counts["other"] = other
+    elif other < 0:
+        _drop_double_counted(counts, -other)
     return counts, requests
+
+
+def _drop_double_counted(counts: dict[str, int], excess: int) -> None:
+    """The requests run in parallel: a call that moved on between two of them (registered -> ongoing, say) is
+    counted under both. The total for all statuses is one read, so the excess comes off the pending counts."""
+    for status in ("registered", "ongoing", "retry"):
+        take = min(excess, counts.get(status, 0))
+        if take:
+            counts[status] -= take
+            excess -= take
+            if not counts[status]:
+                del counts[status]
 
 
 def is_finished(ringg_status: str | None, counts: dict[str, int], expected_calls: int | None) -> bool:

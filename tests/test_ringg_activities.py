@@ -82,6 +82,7 @@ class FakeRingg:
         self.save_counts = (3, 2, 1)  # total_rows, successful_rows, failed_rows
         self.calls_by_status: dict[str, int] = {}
         self.history_has_total = True
+        self.total_calls: int | None = None  # all statuses; default: the sum of calls_by_status
         self.launch_rejection: tuple[str, str | None] | None = None  # (400 message, status shown afterwards)
         self.faults: dict[str, list[httpx.Response | Exception]] = {}
         self.lose_response: set[str] = set()
@@ -192,7 +193,8 @@ class FakeRingg:
 
     def _history(self, params: httpx.QueryParams) -> httpx.Response:
         status = params.get("status")
-        matching = self.calls_by_status.get(status, 0) if status else sum(self.calls_by_status.values())
+        all_calls = self.total_calls if self.total_calls is not None else sum(self.calls_by_status.values())
+        matching = self.calls_by_status.get(status, 0) if status else all_calls
         limit, offset = int(params["limit"]), int(params["offset"])
         shown = max(0, min(limit, matching - offset))
         calls = [
@@ -855,6 +857,17 @@ async def test_snapshot_counts_calls_by_status_from_history_totals(ringg: FakeRi
         assert "download" not in params
         assert datetime.fromisoformat(params["start_date"]) <= since
         assert datetime.fromisoformat(params["end_date"]) >= before
+
+
+async def test_a_call_counted_under_two_statuses_is_counted_once(ringg: FakeRingg, acts: RinggActivities) -> None:
+    # 3 calls moved from registered to ongoing between the parallel requests: read under both.
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"registered": 50, "ongoing": 13, "completed": 40}
+    ringg.total_calls = 100
+
+    snap = await run(acts.snapshot_campaign, snapshot_input(datetime.now(UTC) - timedelta(hours=1)))
+
+    assert snap.calls_by_status == {"registered": 47, "ongoing": 13, "completed": 40} and snap.total_calls == 100
 
 
 async def test_snapshot_pages_through_history_when_total_is_missing(ringg: FakeRingg, acts: RinggActivities) -> None:
