@@ -3,6 +3,7 @@ the idempotency key, an open run is returned as is, and a completed run is never
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 
@@ -37,7 +38,8 @@ async def content_hash(csv_uri: str) -> str:
     """sha256 of the CSV's bytes, streamed; the worker's pre-flight computes the same value."""
     path = local_path_of(csv_uri)
     if path is not None:
-        return file_sha256(path)
+        # In a thread: a big CSV must not stall an event loop that serves other requests (the HTTP API).
+        return await asyncio.to_thread(file_sha256, path)
     digest = hashlib.sha256()
     timeout = httpx.Timeout(60.0, connect=10.0)
     async with (
