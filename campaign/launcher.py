@@ -74,8 +74,11 @@ async def _is_running(client: Client, workflow_id: str) -> bool:
     return description.status == WorkflowExecutionStatus.RUNNING
 
 
-async def start_campaign(client: Client, req: CampaignRequest, *, task_queue: str = TASK_QUEUE) -> StartOutcome:
-    key = await idempotency_key_for(req)
+async def start_campaign(
+    client: Client, req: CampaignRequest, *, task_queue: str = TASK_QUEUE, key: str | None = None
+) -> StartOutcome:
+    """`key`: the request's idempotency key when the caller has computed it already (idempotency_key_for)."""
+    key = key or await idempotency_key_for(req)
     workflow_id = workflow_id_for(key)
     running = await _is_running(client, workflow_id)
     try:

@@ -1,0 +1,43 @@
+"""Runs the HTTP API: `python -m api` (API_TOKEN or API_TOKEN_FILE, API_HOST, API_PORT, CAMPAIGN_UPLOAD_DIR,
+TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RINGG_TASK_QUEUE; see README "HTTP API")."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import uvicorn
+
+from api.app import create_app
+from api.settings import ApiSettings
+from campaign.logs import configure_logging
+from campaign.settings import SettingsError
+from campaign.temporal_client import connect
+
+
+async def serve(settings: ApiSettings) -> None:
+    # Lazy: the API starts while Temporal is down and answers 503 (and /healthz says so) until it is back.
+    client = await connect(settings.temporal_address, settings.temporal_namespace, lazy=True)
+    app = create_app(settings, client)
+    # log_config=None: uvicorn's loggers go through the structlog handler configured once, below.
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, server_header=False)
+    await uvicorn.Server(config).serve()
+
+
+def main() -> int:
+    try:
+        settings = ApiSettings.from_env()
+    except SettingsError as err:
+        print(f"api not started: {err}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(serve(settings))
+    except OSError as err:
+        print(f"api not started: {err.strerror or err} (CAMPAIGN_UPLOAD_DIR, API_HOST, API_PORT)", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The FastAPI application: `create_app(settings, client)` wires the routes, bearer auth, error bodies and the
+OpenAPI document (with CampaignRequest's public schema)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from api.auth import bearer_auth
+from api.campaigns import campaigns_router
+from api.context import ApiContext
+from api.errors import ErrorBody, error_response, install_error_handlers, temporal_failure
+from api.schedules import schedules_router
+from api.settings import ApiSettings
+from api.uploads import UploadStore
+from campaign.request_schema import request_json_schema
+
+DESCRIPTION = """Start, inspect, list and cancel Ringg campaigns running on Temporal, and manage recurring
+campaigns. Every route but /healthz and the docs needs `Authorization: Bearer <API_TOKEN>`. Errors answer
+`{"error": ..., "problems": [...]}`."""
+
+
+class Health(BaseModel):
+    status: str = "ok"
+    temporal: str = "reachable"
+    namespace: str
+
+
+class CampaignApi(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, plus the CampaignRequest schema that POST /v1/campaigns takes as JSON (read by hand:
+        the same route also takes a form)."""
+        if self.openapi_schema is None:
+            schema = get_openapi(
+                title=self.title, version=self.version, description=self.description, routes=self.routes
+            )
+            request_schema = request_json_schema("#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(request_schema.pop("$defs", {}))
+            components["CampaignRequest"] = request_schema
+            self.openapi_schema = schema
+        return self.openapi_schema
+
+
+def create_app(settings: ApiSettings, client: Client) -> FastAPI:
+    store = UploadStore(settings.upload_dir, settings.max_upload_bytes)
+    store.prepare()
+    ctx = ApiContext(client=client, settings=settings, store=store)
+    app = CampaignApi(title="Ringg campaigns API", version="1.0.0", description=DESCRIPTION)
+    install_error_handlers(app)
+    auth = [Depends(bearer_auth(settings.token))] if settings.token else []
+    app.include_router(campaigns_router(ctx), dependencies=auth)
+    app.include_router(schedules_router(ctx), dependencies=auth)
+
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        response_model=Health,
+        responses={503: {"model": ErrorBody, "description": "Temporal is unavailable"}},
+    )
+    async def healthz() -> Health | JSONResponse:
+        """Liveness and Temporal connectivity (no authentication)."""
+        try:
+            await client.service_client.check_health(timeout=timedelta(seconds=3))
+        except Exception as err:
+            failure = temporal_failure(err)
+            if failure is None:
+                raise
+            return error_response(503, "Temporal is unavailable", headers={"Retry-After": "5"})
+        return Health(namespace=client.namespace)
+
+    return app
