@@ -60,6 +60,7 @@ def create_app(settings: ApiSettings, client: Client) -> FastAPI:
 
     @app.get(
         "/healthz",
+        operation_id="healthz",
         tags=["health"],
         response_model=Health,
         responses={503: {"model": ErrorBody, "description": "Temporal is unavailable"}},

@@ -1,5 +1,6 @@
-"""A start request as the API receives it (a JSON CampaignRequest, or a form with the request and the CSV),
-checked like the CLI checks it before anything reaches Temporal: every problem is listed."""
+"""Request bodies as the API receives them: a start request (a JSON CampaignRequest, or a form with the request and
+the CSV), checked like the CLI checks it before anything reaches Temporal (every problem is listed), and the numbers
+of a stop-numbers request (a file reference, or the file)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from activities.csv_source import local_path_of
 from api.errors import ApiError, validation_problems
+from api.models import StopNumbersBody
 from api.uploads import UploadStore, parse_json_object, read_form, read_json_object
 from campaign.launcher import idempotency_key_for
 from campaign.models import CampaignRequest
@@ -50,6 +52,22 @@ async def campaign_body(request: Request, store: UploadStore) -> dict[str, Any]:
     if "csv_uri" in data:
         raise ApiError(422, "give the contacts either as the `file` part or as csv_uri, not both")
     return {**data, "csv_uri": str(form.file.path)}
+
+
+async def numbers_body(request: Request, store: UploadStore) -> str:
+    """The numbers file of a stop-numbers request: `numbers_uri` from JSON, or the form's stored `file`."""
+    kind = media_type(request)
+    if kind in JSON_TYPES:
+        try:
+            return StopNumbersBody.model_validate(await read_json_object(request)).numbers_uri
+        except ValidationError as err:
+            raise ApiError(422, "the body is not valid", validation_problems(err.errors(), located=False)) from None
+    if kind != FORM_TYPE:
+        raise unsupported(request, "the numbers")
+    form = await read_form(request, store, kind="stop-numbers", suffix=".csv", file_field="file", text_fields=set())
+    if form.file is None:
+        raise ApiError(422, "the form needs a `file` part: the phone numbers to stop")
+    return str(form.file.path)
 
 
 def campaign_request(data: dict[str, Any], header_key: str | None) -> CampaignRequest:

@@ -6,14 +6,12 @@ from typing import Annotated, cast
 
 import structlog
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from pydantic import ValidationError
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.campaign_input import FORM_TYPE, JSON_TYPES, campaign_body, campaign_key, campaign_request, media_type
-from api.campaign_input import unsupported as unsupported_body
+from api.campaign_input import campaign_body, campaign_key, campaign_request, numbers_body
 from api.context import ApiContext, errors
-from api.errors import ApiError, validation_problems
+from api.errors import ApiError
 from api.models import (
     REF_PATTERN,
     CampaignList,
@@ -28,12 +26,11 @@ from api.models import (
     body_doc,
     status_name,
 )
-from api.uploads import read_form, read_json_object
+from api.updates import stop_numbers as run_stop_numbers
 from campaign.launcher import start_campaign
 from campaign.listing import ListProblem, campaigns, visibility_query
 from campaign.lookup import campaign_progress, find_campaign
 from campaign.models import CampaignResult
-from campaign.steps import StopNumbersRequest
 from workflows.campaign import CampaignWorkflow
 
 log = structlog.get_logger()
@@ -60,6 +57,7 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
 
     @router.post(
         "",
+        operation_id="start_campaign",
         status_code=201,
         responses=errors(
             400, 413, 415, ok={200: {"model": StartedCampaign, "description": "this key's campaign already exists"}}
@@ -90,7 +88,7 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
             location=location,
         )
 
-    @router.get("", responses=errors())
+    @router.get("", operation_id="list_campaigns", responses=errors())
     async def list_campaigns(
         stage: Annotated[str | None, Query(max_length=64, description="CampaignStage, e.g. monitoring")] = None,
         name: Annotated[str | None, Query(max_length=200, description="campaign name contains this")] = None,
@@ -105,7 +103,7 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
         found_ = await campaigns(ctx.client, query, name=name, limit=limit)
         return CampaignList(campaigns=[CampaignSummary.of(e) for e in found_], query=query)
 
-    @router.get("/{ref}", responses=errors(404))
+    @router.get("/{ref}", operation_id="get_campaign", responses=errors(404))
     async def get_campaign(ref: Ref) -> CampaignStatus:
         """Execution status, the progress query while running, the result once completed."""
         handle = await found(ref)
@@ -121,7 +119,7 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
                 view.failure = getattr(err.cause, "message", None) or str(err.cause or err)
         return view
 
-    @router.post("/{ref}/cancel", status_code=202, responses=errors(404, 409))
+    @router.post("/{ref}/cancel", operation_id="cancel_campaign", status_code=202, responses=errors(404, 409))
     async def cancel(ref: Ref) -> CancelRequested:
         """Cancel: the workflow terminates the campaign's queued and retry calls on Ringg, then ends cancelled."""
         handle = await found(ref)
@@ -135,35 +133,18 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
         log.info("campaign_cancel_requested", workflow_id=handle.id)
         return CancelRequested(workflow_id=handle.id)
 
-    @router.post("/{ref}/stop-numbers", responses=errors(400, 404, 409, 413, 415), openapi_extra=STOP_BODY)
+    @router.post(
+        "/{ref}/stop-numbers",
+        operation_id="stop_numbers",
+        responses=errors(400, 404, 409, 413, 415),
+        openapi_extra=STOP_BODY,
+    )
     async def stop_numbers(ref: Ref, request: Request) -> StopNumbersDone:
         """Terminate the queued calls to these numbers (opt-outs); the workflow receives only the file's location."""
         handle = await found(ref)
+        numbers_uri = await numbers_body(request, ctx.store)
         await _running(handle)
-        if media_type(request) in JSON_TYPES:
-            try:
-                numbers_uri = StopNumbersBody.model_validate(await read_json_object(request)).numbers_uri
-            except ValidationError as err:
-                problems = validation_problems(err.errors(), located=False)
-                raise ApiError(422, "the body is not valid", problems) from None
-        elif media_type(request) == FORM_TYPE:
-            form = await read_form(
-                request, ctx.store, kind="stop-numbers", suffix=".csv", file_field="file", text_fields=set()
-            )
-            if form.file is None:
-                raise ApiError(422, "the form needs a `file` part: the phone numbers to stop")
-            numbers_uri = str(form.file.path)
-        else:
-            raise unsupported_body(request, "the numbers")
-        try:
-            result = await handle.execute_update(
-                CampaignWorkflow.stop_numbers, StopNumbersRequest(numbers_uri=numbers_uri)
-            )
-        except WorkflowUpdateFailedError as err:
-            cause = err.cause
-            message = getattr(cause, "message", None) or str(cause)
-            refused = getattr(cause, "type", None) == "ValueError"  # the update's validator: not launched yet
-            raise ApiError(409 if refused else 422, f"campaign {handle.id}: {message}") from None
+        result = await run_stop_numbers(handle, numbers_uri)
         log.info("campaign_numbers_stopped", workflow_id=handle.id, numbers=result.numbers)
         return StopNumbersDone(
             workflow_id=handle.id, numbers_uri=numbers_uri, numbers=result.numbers, batches=result.batches

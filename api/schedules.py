@@ -51,15 +51,16 @@ def schedules_router(ctx: ApiContext) -> APIRouter:
             raise
         return handle
 
-    @router.get("", responses=errors())
+    @router.get("", operation_id="list_schedules", responses=errors())
     async def list_schedules() -> ScheduleList:
         """The campaign schedules with their next and last fire (eventually consistent)."""
         return ScheduleList(schedules=[ScheduleSummary.of(r) for r in await campaign_schedules(ctx.client)])
 
     @router.post(
         "",
+        operation_id="create_schedule",
         status_code=201,
-        responses=errors(409, ok={200: {"model": ScheduleCreated, "description": "the same definition exists"}}),
+        responses=errors(400, 409, ok={200: {"model": ScheduleCreated, "description": "the same definition exists"}}),
     )
     async def create(body: ScheduleCreate, response: Response) -> ScheduleCreated:
         """Create a recurring campaign (idempotent; a different definition under an existing ID is refused)."""
@@ -101,13 +102,17 @@ def schedules_router(ctx: ApiContext) -> APIRouter:
             schedule_id=body.schedule_id, state=outcome.state, when=defn.fire.when, next_fires=next_fires
         )
 
-    @router.get("/{schedule_id}", responses=errors(404))
+    @router.get("/{schedule_id}", operation_id="describe_schedule", responses=errors(404))
     async def describe(schedule_id: ScheduleId) -> ScheduleDetail:
         """Timing, policies, the template, next fires, skipped and missed fires, each recent fire's outcome."""
         handle = await existing(schedule_id)
         return ScheduleDetail.of(await schedule_report(ctx.client, await handle.describe()))
 
-    @router.post("/{schedule_id}/trigger", responses=errors(404, 409, ok={202: {"model": Triggered}}))
+    @router.post(
+        "/{schedule_id}/trigger",
+        operation_id="trigger_schedule",
+        responses=errors(400, 404, 409, ok={202: {"model": Triggered}}),
+    )
     async def trigger(schedule_id: ScheduleId, response: Response, body: TriggerBody | None = None) -> Triggered:
         """Fire now (a new tick); 409 when the overlap policy skipped it."""
         await existing(schedule_id)
@@ -130,17 +135,17 @@ def schedules_router(ctx: ApiContext) -> APIRouter:
             running=running,
         )
 
-    @router.post("/{schedule_id}/pause", status_code=204, responses=errors(404))
+    @router.post("/{schedule_id}/pause", operation_id="pause_schedule", status_code=204, responses=errors(400, 404))
     async def pause(schedule_id: ScheduleId, body: ScheduleNote | None = None) -> None:
         """Stop firing (running campaigns continue)."""
         await (await existing(schedule_id)).pause(note=(body.note if body else "") or "paused through the API")
 
-    @router.post("/{schedule_id}/unpause", status_code=204, responses=errors(404))
+    @router.post("/{schedule_id}/unpause", operation_id="unpause_schedule", status_code=204, responses=errors(400, 404))
     async def unpause(schedule_id: ScheduleId, body: ScheduleNote | None = None) -> None:
         """Resume firing (ticks missed while paused do not run)."""
         await (await existing(schedule_id)).unpause(note=(body.note if body else "") or "unpaused through the API")
 
-    @router.delete("/{schedule_id}", status_code=204, responses=errors(404))
+    @router.delete("/{schedule_id}", operation_id="delete_schedule", status_code=204, responses=errors(404))
     async def delete(schedule_id: ScheduleId) -> None:
         """Delete the schedule (fires and campaigns already running continue)."""
         await (await existing(schedule_id)).delete()

@@ -126,6 +126,8 @@ async def test_bad_refs_queries_and_content_types(api: httpx.AsyncClient) -> Non
     text = await api.post("/v1/campaigns", content=b"x", headers={**AUTH, "Content-Type": "text/plain"})
     assert text.status_code == 415 and "multipart/form-data" in text.json()["error"]
     assert (await api.get("/v1/nothing", headers=AUTH)).json()["error"].startswith("no such endpoint")
+    not_allowed = await api.delete("/v1/campaigns", headers=AUTH)
+    assert not_allowed.status_code == 405 and not_allowed.headers["Allow"] == "GET, POST"
 
 
 async def test_uploads_are_stored_content_addressed(api: httpx.AsyncClient, tmp_path: Path) -> None:
