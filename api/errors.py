@@ -14,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -142,11 +141,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] != Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    """The methods the OpenAPI document lists for the request's path (its `{parameter}` segments match any)."""
+    segments = request.url.path.rstrip("/").split("/")
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        parts = template.rstrip("/").split("/")
+        if len(parts) == len(segments) and all(
+            p == s or (p.startswith("{") and s) for p, s in zip(parts, segments, strict=True)
+        ):
+            return sorted(method.upper() for method in operations)
+    return []
 
 
 def install_error_handlers(app: FastAPI) -> None:
