@@ -18,7 +18,7 @@ from api.context import ApiContext
 from api.errors import ErrorBody, error_response, install_error_handlers, temporal_failure
 from api.schedules import schedules_router
 from api.settings import ApiSettings
-from api.uploads import UploadStore
+from api.store import UploadStore
 from campaign.request_schema import request_json_schema
 
 DESCRIPTION = """Start, inspect, list and cancel Ringg campaigns running on Temporal, and manage recurring

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from activities.csv_source import local_path_of
 from api.errors import ApiError, validation_problems
 from api.models import StopNumbersBody
-from api.uploads import UploadStore, parse_json_object, read_form, read_json_object
+from api.store import UploadStore
+from api.uploads import parse_json_object, read_form, read_json_object
 from campaign.launcher import idempotency_key_for
 from campaign.models import CampaignRequest
 from campaign.request_schema import INTERNAL_FIELDS

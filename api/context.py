@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from api.errors import ErrorBody
 from api.settings import ApiSettings
-from api.uploads import UploadStore
+from api.store import UploadStore
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
-"""Request bodies: a JSON object read with a size cap, or multipart/form-data whose file part is streamed to
-CAMPAIGN_UPLOAD_DIR under a content-addressed name (the same bytes always land on the same path; memory does not
-grow with the file)."""
+"""Request bodies: a JSON object read with a size cap, or multipart/form-data whose file part is streamed into the
+upload store while it is hashed (memory does not grow with the file)."""
 
 from __future__ import annotations
 
@@ -8,8 +7,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -20,6 +17,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
 from api.errors import ApiError
+from api.store import StoredFile, UploadStore
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -50,38 +48,6 @@ def parse_json_object(raw: bytes, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(422, f"{what} must be a JSON object")
     return data
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    path: Path
-    sha256: str
-    size: int
-
-
-class UploadStore:
-    """Files under `<root>/<kind>/<sha256><suffix>`, written as `.incoming-*.part` and renamed when complete.
-    Mode 0640: the workers read them (same user or group, shared storage mounted at the same path)."""
-
-    def __init__(self, root: Path, max_bytes: int) -> None:
-        self.root, self.max_bytes = root, max_bytes
-
-    def prepare(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o750)
-
-    def staging(self, kind: str) -> tuple[Path, BinaryIO]:
-        folder = self.root / kind
-        folder.mkdir(parents=True, exist_ok=True, mode=0o750)
-        path = folder / f".incoming-{uuid.uuid4().hex}.part"
-        return path, os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640), "wb")
-
-    def publish(self, staging: Path, kind: str, sha256: str, suffix: str) -> Path:
-        final = self.root / kind / f"{sha256}{suffix}"
-        if final.exists():  # the same bytes again: keep the file workers may be reading
-            staging.unlink()
-        else:
-            os.replace(staging, final)
-        return final
 
 
 @dataclass

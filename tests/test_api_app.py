@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.settings import ApiSettings
+from campaign import devstack
 from campaign.settings import SettingsError
 from campaign.temporal_client import connect
 
@@ -52,6 +55,14 @@ def test_settings_refuse_to_start_without_a_token(tmp_path: Path) -> None:
     assert settings.token is not None and settings.token.get_secret_value() == TOKEN
     assert (settings.host, settings.port, settings.task_queue) == ("127.0.0.1", 8080, "q1")
     assert settings.upload_dir.is_absolute() and TOKEN not in repr(settings)
+
+
+def test_python_m_api_refuses_to_start_without_a_token() -> None:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(devstack.ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "api"], env=env, cwd=devstack.ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "api not started: API_TOKEN is not set" in done.stderr
 
 
 async def test_bearer_auth_on_everything_but_health_and_docs(api: httpx.AsyncClient) -> None:
