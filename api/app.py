@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from api.auth import bearer_auth
+from api.auth import BearerMiddleware, bearer_auth
 from api.campaigns import campaigns_router
 from api.context import ApiContext
 from api.errors import ErrorBody, error_response, install_error_handlers, temporal_failure
@@ -54,7 +54,10 @@ def create_app(settings: ApiSettings, client: Client) -> FastAPI:
     ctx = ApiContext(client=client, settings=settings, store=store)
     app = CampaignApi(title="Ringg campaigns API", version="1.0.0", description=DESCRIPTION)
     install_error_handlers(app)
-    auth = [Depends(bearer_auth(settings.token))] if settings.token else []
+    auth = []
+    if settings.token:
+        app.add_middleware(BearerMiddleware, token=settings.token)
+        auth = [Depends(bearer_auth(settings.token))]
     app.include_router(campaigns_router(ctx), dependencies=auth)
     app.include_router(schedules_router(ctx), dependencies=auth)
 

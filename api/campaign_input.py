@@ -5,6 +5,7 @@ of a stop-numbers request (a file reference, or the file)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from api.errors import ApiError, validation_problems
 from api.models import StopNumbersBody
 from api.store import UploadStore
 from api.uploads import parse_json_object, read_form, read_json_object
+from campaign.idempotency import derive_key
 from campaign.launcher import idempotency_key_for
 from campaign.models import CampaignRequest
 from campaign.request_schema import INTERNAL_FIELDS
@@ -37,11 +39,17 @@ def unsupported(request: Request, what: str) -> ApiError:
     return ApiError(415, f"send {what} as application/json, or as multipart/form-data (got {got})")
 
 
-async def campaign_body(request: Request, store: UploadStore) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StartBody:
+    fields: dict[str, Any]
+    csv_sha256: str | None = None  # an uploaded CSV's: its key is derived without reading the file again
+
+
+async def campaign_body(request: Request, store: UploadStore) -> StartBody:
     """The request's fields; for a form, `csv_uri` is the stored CSV."""
     kind = media_type(request)
     if kind in JSON_TYPES:
-        return await read_json_object(request)
+        return StartBody(await read_json_object(request))
     if kind != FORM_TYPE:
         raise unsupported(request, "a CampaignRequest")
     form = await read_form(request, store, kind="contacts", suffix=".csv", file_field="file", text_fields={"request"})
@@ -52,7 +60,7 @@ async def campaign_body(request: Request, store: UploadStore) -> dict[str, Any]:
         raise ApiError(422, "the form needs a `file` part: the contacts CSV")
     if "csv_uri" in data:
         raise ApiError(422, "give the contacts either as the `file` part or as csv_uri, not both")
-    return {**data, "csv_uri": str(form.file.path)}
+    return StartBody({**data, "csv_uri": str(form.file.path)}, form.file.sha256)
 
 
 async def numbers_body(request: Request, store: UploadStore) -> str:
@@ -96,10 +104,13 @@ def campaign_request(data: dict[str, Any], header_key: str | None) -> CampaignRe
     return req
 
 
-async def campaign_key(req: CampaignRequest) -> str:
-    """The idempotency key: given, or derived from the CSV's bytes (which this process must then read)."""
+async def campaign_key(req: CampaignRequest, csv_sha256: str | None = None) -> str:
+    """The idempotency key: given, or derived from the CSV's bytes (which this process must then read, unless it
+    has just stored them: `csv_sha256`)."""
     if req.idempotency_key:
         return req.idempotency_key
+    if csv_sha256:
+        return derive_key(csv_sha256, req.agent_id, req.campaign_name, req.campaign_start_time, req.campaign_end_time)
     path = local_path_of(req.csv_uri)
     hint = "upload the file (multipart/form-data), or give an Idempotency-Key"
     if path is not None and not await asyncio.to_thread(_is_regular_file, path):

@@ -72,8 +72,9 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
         ] = None,
     ) -> StartedCampaign:
         """Start a campaign (idempotent: a repeat with the same key answers 200 with the same campaign)."""
-        req = campaign_request(await campaign_body(request, ctx.store), idempotency_key)
-        key = await campaign_key(req)
+        body = await campaign_body(request, ctx.store)
+        req = campaign_request(body.fields, idempotency_key)
+        key = await campaign_key(req, body.csv_sha256)
         outcome = await start_campaign(ctx.client, req, task_queue=ctx.settings.task_queue, key=key)
         log.info("campaign_start", workflow_id=outcome.workflow_id, state=outcome.state)
         location = f"/v1/campaigns/{outcome.workflow_id}"

@@ -74,6 +74,9 @@ async def test_bearer_auth_on_everything_but_health_and_docs(api: httpx.AsyncCli
         assert wrong.status_code == 401, wrong.text
     invalid = await api.get("/v1/schedules", headers={"Authorization": "Bearer x"})
     assert 'error="invalid_token"' in invalid.headers["WWW-Authenticate"]
+    # Checked before routing and body parsing: a stranger learns nothing from a bad body or an unknown path.
+    malformed = await api.post("/v1/schedules", content=b"{", headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 401 and (await api.get("/v1/no-such-path")).status_code == 401
     assert (await api.get("/openapi.json")).status_code == 200
     assert (await api.get("/docs")).status_code == 200
     assert (await api.get("/healthz")).status_code == 503  # no auth needed; Temporal is down
