@@ -3,6 +3,7 @@ the idempotency key, an open run is returned as is, and a completed run is never
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 
@@ -37,7 +38,8 @@ async def content_hash(csv_uri: str) -> str:
     """sha256 of the CSV's bytes, streamed; the worker's pre-flight computes the same value."""
     path = local_path_of(csv_uri)
     if path is not None:
-        return file_sha256(path)
+        # In a thread: a big CSV must not stall an event loop that serves other requests (the HTTP API).
+        return await asyncio.to_thread(file_sha256, path)
     digest = hashlib.sha256()
     timeout = httpx.Timeout(60.0, connect=10.0)
     async with (
@@ -72,8 +74,11 @@ async def _is_running(client: Client, workflow_id: str) -> bool:
     return description.status == WorkflowExecutionStatus.RUNNING
 
 
-async def start_campaign(client: Client, req: CampaignRequest, *, task_queue: str = TASK_QUEUE) -> StartOutcome:
-    key = await idempotency_key_for(req)
+async def start_campaign(
+    client: Client, req: CampaignRequest, *, task_queue: str = TASK_QUEUE, key: str | None = None
+) -> StartOutcome:
+    """`key`: the request's idempotency key when the caller has computed it already (idempotency_key_for)."""
+    key = key or await idempotency_key_for(req)
     workflow_id = workflow_id_for(key)
     running = await _is_running(client, workflow_id)
     try:

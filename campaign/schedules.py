@@ -165,6 +165,8 @@ async def trigger_schedule(
         running = tuple(fire_ids(now.info.running_actions))
         if now.info.num_actions_skipped_overlap > before.info.num_actions_skipped_overlap:
             return TriggerOutcome("skipped", running=running)
+        if now.raw_description.info.buffer_size > before.raw_description.info.buffer_size:
+            return TriggerOutcome("pending", running=running)  # buffered behind a running fire (overlap policy)
         if asyncio.get_running_loop().time() > deadline:
             return TriggerOutcome("pending", running=running)
         await asyncio.sleep(0.25)

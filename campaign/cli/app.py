@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +17,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from campaign.cli.attributes_cmd import setup_search_attributes_command
 from campaign.cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
@@ -39,9 +39,10 @@ from campaign.cli.render import progress_table, result_table
 from campaign.cli.request_input import RequestInputError, build_request, load_request_file, parse_mapping
 from campaign.cli.schedule_cmds import schedule_app
 from campaign.cli.webhooks_cmd import webhooks_app
-from campaign.idempotency import workflow_id_for
 from campaign.launcher import start_campaign
+from campaign.lookup import campaign_progress, find_campaign
 from campaign.models import TASK_QUEUE, CampaignProgress, CampaignResult
+from campaign.request_schema import request_json_schema
 from campaign.steps import StopNumbersRequest
 from campaign.validation import request_problems
 from campaign.window import window_problems
@@ -56,25 +57,14 @@ _client = client_for
 
 async def resolve_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
     """Accepts a workflow ID, an idempotency key or a Ringg list id."""
-    for candidate in (ref, workflow_id_for(ref)):
-        handle = client.get_workflow_handle_for(CampaignWorkflow.run, candidate)
-        try:
-            await handle.describe()
-            return handle
-        except RPCError as err:
-            if err.status != RPCStatusCode.NOT_FOUND:
-                raise
-    query = f'BulkListId = "{ref}" OR IdempotencyKey = "{ref}"'
-    async for execution in client.list_workflows(query, limit=1):
-        return client.get_workflow_handle_for(CampaignWorkflow.run, execution.id)
-    raise _fail(f"no campaign found for {ref!r} (tried workflow ID, idempotency key and list id)")
+    handle = await find_campaign(client, ref)
+    if handle is None:
+        raise _fail(f"no campaign found for {ref!r} (tried workflow ID, idempotency key and list id)")
+    return handle
 
 
 async def _progress(handle: WorkflowHandle[CampaignWorkflow, CampaignResult]) -> CampaignProgress | None:
-    try:
-        return await handle.query(CampaignWorkflow.progress, rpc_timeout=timedelta(seconds=5))
-    except RPCError:
-        return None
+    return await campaign_progress(handle)
 
 
 async def watch(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> CampaignResult:
@@ -291,3 +281,10 @@ def watch_command(
 
 app.command("export")(export_command)
 app.command("setup-search-attributes")(setup_search_attributes_command)
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of CampaignRequest (the workflow input), for services that start campaigns."""
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **request_json_schema()}
+    typer.echo(json.dumps(schema, indent=2))

@@ -1,5 +1,5 @@
 """`starter.py list`: campaigns from a Temporal visibility query, newest first, filtered by stage, name or
-execution status."""
+execution status (the query and the listing are in campaign.listing, shared with the HTTP API)."""
 
 from __future__ import annotations
 
@@ -8,66 +8,16 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from temporalio.client import Client, WorkflowExecution
+from temporalio.client import WorkflowExecution
 
 from campaign import search_attributes as sa
+from campaign.listing import STATUSES, ListProblem, campaigns, visibility_query
 
-STATUSES = {
-    "running": "Running",
-    "completed": "Completed",
-    "failed": "Failed",
-    "cancelled": "Canceled",
-    "terminated": "Terminated",
-    "timed-out": "TimedOut",
-}
-
-
-class ListProblem(ValueError):
-    """A filter that cannot be turned into a visibility query."""
-
-
-def _quoted(name: str, value: str) -> str:
-    if '"' in value or "\\" in value:
-        raise ListProblem(f"--{name} cannot contain a double quote or a backslash")
-    return f'"{value}"'
-
-
-def visibility_query(
-    *, stage: str | None = None, name_prefix: str | None = None, status: str | None = None, extra: str | None = None
-) -> str:
-    """The query for `client.list_workflows`: campaigns only, one row per campaign (runs that continued as new
-    are left out: the campaign's current run stands for them)."""
-    parts = ['WorkflowType = "CampaignWorkflow"', 'ExecutionStatus != "ContinuedAsNew"']
-    if stage:
-        parts.append(f"{sa.CAMPAIGN_STAGE.name} = {_quoted('stage', stage)}")
-    if name_prefix:
-        parts.append(f"{sa.CAMPAIGN_NAME.name} STARTS_WITH {_quoted('name-prefix', name_prefix)}")
-    if status:
-        if status not in STATUSES:
-            raise ListProblem(f"--status must be one of {', '.join(STATUSES)}, got {status!r}")
-        parts.append(f'ExecutionStatus = "{STATUSES[status]}"')
-    if extra:
-        parts.append(f"({extra})")
-    return " AND ".join(parts)
+__all__ = ["STATUSES", "ListProblem", "campaigns", "campaigns_table", "visibility_query"]
 
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
-
-
-async def campaigns(client: Client, query: str, *, name: str | None, limit: int) -> list[WorkflowExecution]:
-    """Up to `limit` campaigns matching the query (and, when given, whose name contains `name`, any case:
-    Keyword attributes have no substring search, so that filter runs here, over at most 20 x limit rows)."""
-    found: list[WorkflowExecution] = []
-    scanned = 0
-    async for execution in client.list_workflows(query):
-        scanned += 1
-        campaign_name = execution.typed_search_attributes.get(sa.CAMPAIGN_NAME) or ""
-        if name is None or name.casefold() in campaign_name.casefold():
-            found.append(execution)
-        if len(found) >= limit or scanned >= 20 * limit:
-            break
-    return found
 
 
 def campaigns_table(executions: list[WorkflowExecution], query: str) -> Table:

@@ -1,0 +1,91 @@
+"""The FastAPI application: `create_app(settings, client)` wires the routes, bearer auth, error bodies and the
+OpenAPI document (with CampaignRequest's public schema)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from api.auth import BearerMiddleware, bearer_auth
+from api.campaigns import campaigns_router
+from api.context import ApiContext
+from api.errors import ErrorBody, error_response, install_error_handlers, temporal_failure
+from api.schedules import schedules_router
+from api.settings import ApiSettings
+from api.store import UploadStore
+from campaign.request_schema import request_json_schema
+from webhooks.dedupe import Deduper
+from webhooks.forwarder import Forwarder
+from webhooks.receiver import webhook_router
+from webhooks.settings import WebhookSettings
+
+DESCRIPTION = """Start, inspect, list and cancel Ringg campaigns running on Temporal, and manage recurring
+campaigns. Every route but /healthz and the docs needs `Authorization: Bearer <API_TOKEN>`. Errors answer
+`{"error": ..., "problems": [...]}`."""
+
+
+class Health(BaseModel):
+    status: str = "ok"
+    temporal: str = "reachable"
+    namespace: str
+
+
+class CampaignApi(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, plus the CampaignRequest schema that POST /v1/campaigns takes as JSON (read by hand:
+        the same route also takes a form)."""
+        if self.openapi_schema is None:
+            schema = get_openapi(
+                title=self.title, version=self.version, description=self.description, routes=self.routes
+            )
+            request_schema = request_json_schema("#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(request_schema.pop("$defs", {}))
+            components["CampaignRequest"] = request_schema
+            self.openapi_schema = schema
+        return self.openapi_schema
+
+
+def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettings | None = None) -> FastAPI:
+    """The API; with `webhooks`, it also receives Ringg's webhooks at /webhooks/ringg (their own shared secret,
+    not the bearer token: Ringg sends the headers its subscription holds)."""
+    store = UploadStore(settings.upload_dir, settings.max_upload_bytes)
+    store.prepare()
+    ctx = ApiContext(client=client, settings=settings, store=store)
+    app = CampaignApi(title="Ringg campaigns API", version="1.0.0", description=DESCRIPTION)
+    install_error_handlers(app)
+    auth = []
+    if settings.token:
+        app.add_middleware(BearerMiddleware, token=settings.token)
+        auth = [Depends(bearer_auth(settings.token))]
+    app.include_router(campaigns_router(ctx), dependencies=auth)
+    app.include_router(schedules_router(ctx), dependencies=auth)
+    if webhooks is not None:
+        forwarder = Forwarder(client, webhooks.flush_s)
+        app.include_router(webhook_router(webhooks, forwarder, Deduper(webhooks.dedupe_ttl_s)))
+
+    @app.get(
+        "/healthz",
+        operation_id="healthz",
+        tags=["health"],
+        response_model=Health,
+        responses={503: {"model": ErrorBody, "description": "Temporal is unavailable"}},
+    )
+    async def healthz() -> Health | JSONResponse:
+        """Liveness and Temporal connectivity (no authentication)."""
+        try:
+            await client.service_client.check_health(timeout=timedelta(seconds=3))
+        except Exception as err:
+            failure = temporal_failure(err)
+            if failure is None:
+                raise
+            return error_response(503, "Temporal is unavailable", headers={"Retry-After": "5"})
+        return Health(namespace=client.namespace)
+
+    return app

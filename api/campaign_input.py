@@ -1,0 +1,135 @@
+"""Request bodies as the API receives them: a start request (a JSON CampaignRequest, or a form with the request and
+the CSV), checked like the CLI checks it before anything reaches Temporal (every problem is listed), and the numbers
+of a stop-numbers request (a file reference, or the file)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import Request
+from pydantic import ValidationError
+
+from activities.csv_source import local_path_of
+from api.errors import ApiError, validation_problems
+from api.models import StopNumbersBody
+from api.store import UploadStore
+from api.uploads import parse_json_object, read_form, read_json_object
+from campaign.idempotency import derive_key
+from campaign.launcher import idempotency_key_for
+from campaign.models import CampaignRequest
+from campaign.request_schema import INTERNAL_FIELDS
+from campaign.validation import request_problems
+from campaign.window import window_problems
+
+JSON_TYPES = ("application/json",)
+FORM_TYPE = "multipart/form-data"
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def unsupported(request: Request, what: str) -> ApiError:
+    got = media_type(request) or "no Content-Type"
+    return ApiError(415, f"send {what} as application/json, or as multipart/form-data (got {got})")
+
+
+@dataclass(frozen=True)
+class StartBody:
+    fields: dict[str, Any]
+    csv_sha256: str | None = None  # an uploaded CSV's: its key is derived without reading the file again
+
+
+async def campaign_body(request: Request, store: UploadStore) -> StartBody:
+    """The request's fields; for a form, `csv_uri` is the stored CSV."""
+    kind = media_type(request)
+    if kind in JSON_TYPES:
+        return StartBody(await read_json_object(request))
+    if kind != FORM_TYPE:
+        raise unsupported(request, "a CampaignRequest")
+    form = await read_form(request, store, kind="contacts", suffix=".csv", file_field="file", text_fields={"request"})
+    if "request" not in form.fields:
+        raise ApiError(422, "the form needs a `request` part: the CampaignRequest as JSON, without csv_uri")
+    data = parse_json_object(form.fields["request"].encode(), "the `request` part")
+    if form.file is None:
+        raise ApiError(422, "the form needs a `file` part: the contacts CSV")
+    if "csv_uri" in data:
+        raise ApiError(422, "give the contacts either as the `file` part or as csv_uri, not both")
+    return StartBody({**data, "csv_uri": str(form.file.path)}, form.file.sha256)
+
+
+async def numbers_body(request: Request, store: UploadStore) -> str:
+    """The numbers file of a stop-numbers request: `numbers_uri` from JSON, or the form's stored `file`."""
+    kind = media_type(request)
+    if kind in JSON_TYPES:
+        try:
+            return StopNumbersBody.model_validate(await read_json_object(request)).numbers_uri
+        except ValidationError as err:
+            raise ApiError(422, "the body is not valid", validation_problems(err.errors(), located=False)) from None
+    if kind != FORM_TYPE:
+        raise unsupported(request, "the numbers")
+    form = await read_form(request, store, kind="stop-numbers", suffix=".csv", file_field="file", text_fields=set())
+    if form.file is None:
+        raise ApiError(422, "the form needs a `file` part: the phone numbers to stop")
+    return str(form.file.path)
+
+
+def campaign_request(data: dict[str, Any], header_key: str | None) -> CampaignRequest:
+    internal = [name for name in INTERNAL_FIELDS if name in data]
+    if internal:
+        raise ApiError(422, f"{', '.join(internal)} is internal to the workflow and cannot be given")
+    if header_key is not None:
+        body_key = data.get("idempotency_key")
+        if body_key is not None and body_key != header_key:
+            raise ApiError(
+                422,
+                "the Idempotency-Key header and the body's idempotency_key differ: send one of them, or the same key",
+            )
+        data = {**data, "idempotency_key": header_key}
+    try:
+        req = CampaignRequest.model_validate(data)
+    except ValidationError as err:
+        problems = validation_problems(err.errors(), located=False)
+        raise ApiError(422, "the campaign request is not valid", problems) from None
+    problems = request_problems(req) + window_problems(
+        req.campaign_start_time, req.campaign_end_time, req.call_config, datetime.now(UTC)
+    )
+    if problems:
+        raise ApiError(422, "the campaign was not started: fix every problem listed", problems)
+    return req
+
+
+async def campaign_key(req: CampaignRequest, csv_sha256: str | None = None) -> str:
+    """The idempotency key: given, or derived from the CSV's bytes (which this process must then read, unless it
+    has just stored them: `csv_sha256`)."""
+    if req.idempotency_key:
+        return req.idempotency_key
+    if csv_sha256:
+        return derive_key(csv_sha256, req.agent_id, req.campaign_name, req.campaign_start_time, req.campaign_end_time)
+    path = local_path_of(req.csv_uri)
+    hint = "upload the file (multipart/form-data), or give an Idempotency-Key"
+    if path is not None and not await asyncio.to_thread(_is_regular_file, path):
+        raise ApiError(
+            422,
+            f"csv_uri {req.csv_uri!r} is not a file the API can read; it derives the idempotency key from the CSV's "
+            f"bytes: {hint}",
+        )
+    try:
+        return await idempotency_key_for(req)
+    except (OSError, httpx.HTTPError, httpx.InvalidURL) as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise ApiError(
+            422, f"cannot read the CSV {req.csv_uri!r} to derive the idempotency key ({reason}): {hint}"
+        ) from None
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return bool(path.is_file())
+    except (OSError, ValueError):
+        return False

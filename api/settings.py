@@ -1,0 +1,80 @@
+"""HTTP API settings, read from the environment once, in the entry point (`python -m api`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, SecretStr
+
+from campaign.models import TASK_QUEUE
+from campaign.settings import SettingsError
+
+MIN_TOKEN_LENGTH = 16
+DEFAULT_UPLOAD_DIR = "data/uploads"
+
+
+def _token(env: Mapping[str, str]) -> SecretStr | None:
+    token = env.get("API_TOKEN", "").strip()
+    token_file = env.get("API_TOKEN_FILE", "").strip()
+    if not token and token_file:
+        try:
+            token = Path(token_file).read_text().strip()
+        except OSError as err:
+            raise SettingsError(f"API_TOKEN_FILE={token_file!r} cannot be read: {err.strerror}") from None
+    if not token:
+        if env.get("API_ALLOW_NO_AUTH", "").strip() == "1":
+            return None
+        raise SettingsError(
+            "API_TOKEN is not set. Set API_TOKEN (or API_TOKEN_FILE, a file holding it) to the bearer token "
+            "clients must send; for local development only, API_ALLOW_NO_AUTH=1 serves without authentication."
+        )
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise SettingsError(
+            f"API_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters; use a random one, "
+            "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+        )
+    return SecretStr(token)
+
+
+def _port(env: Mapping[str, str]) -> int:
+    raw = env.get("API_PORT", "").strip() or "8080"
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise SettingsError(f"API_PORT={raw!r} must be a port number between 1 and 65535 (default 8080).")
+    return int(raw)
+
+
+def _max_upload_bytes(env: Mapping[str, str]) -> int:
+    raw = env.get("API_MAX_UPLOAD_MB", "").strip() or "1024"
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"API_MAX_UPLOAD_MB={raw!r} must be a whole number of 1 or more (default 1024).")
+    return int(raw) * 1024 * 1024
+
+
+class ApiSettings(BaseModel):
+    token: SecretStr | None  # None only with API_ALLOW_NO_AUTH=1
+    host: str = "127.0.0.1"
+    port: int = 8080
+    upload_dir: Path = Path(DEFAULT_UPLOAD_DIR)
+    max_upload_bytes: int = 1024 * 1024 * 1024
+    temporal_address: str | None = None  # None: the SDK's environment configuration, else localhost:7233
+    temporal_namespace: str | None = None
+    task_queue: str = TASK_QUEUE
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
+        env = os.environ if env is None else env
+        return cls(
+            token=_token(env),
+            host=env.get("API_HOST", "").strip() or "127.0.0.1",
+            port=_port(env),
+            # Absolute: the path is handed to the workers as csv_uri.
+            upload_dir=Path(env.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR).resolve(),
+            max_upload_bytes=_max_upload_bytes(env),
+            temporal_address=env.get("TEMPORAL_ADDRESS", "").strip() or None,
+            temporal_namespace=env.get("TEMPORAL_NAMESPACE", "").strip() or None,
+            task_queue=env.get("RINGG_TASK_QUEUE", "").strip() or TASK_QUEUE,
+            log_level=env.get("LOG_LEVEL", "").strip() or "INFO",
+        )
