@@ -44,7 +44,7 @@ types: setup
 	$(BIN)/mypy
 
 test: lint types
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 # Fast loop while developing: unit and workflow tests, without the integration runs (simulator, workers).
 unit: setup

@@ -169,4 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Exit without interpreter finalization: the SDK's native client, dropped during finalization, has been seen
+    # to crash the process (SIGSEGV) after the work was done, which would fail the compose job that runs this.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -36,6 +36,9 @@ class PollingConfig(BaseModel):
     monitor_backoff: float = 1.5
     # While webhooks report calls, polls only reconcile: the wait is stretched by this factor.
     webhook_slowdown: float = 4.0
+    # When Ringg's history says the campaign is done but webhooks have not reported every finished call yet,
+    # how long the campaign stays open for the late ones (Ringg retries a delivery for about 3 minutes).
+    webhook_grace_s: float = 60.0
     # Once calls finish, the next poll is timed for when about this many more will have finished ...
     monitor_calls_per_poll: int = 1000
     # ... or, for big campaigns, for a share that keeps the number of polls near this.

@@ -34,7 +34,9 @@ pytestmark = pytest.mark.integration
 SIM_KEY = "sim-webhooks-it-key-2f6e"
 SECRET = "webhook-secret-for-tests-8c1d"
 NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
-POLLING = PollingConfig(upload_initial_s=0.3, upload_max_s=1, monitor_initial_s=0.5, monitor_max_s=2)
+POLLING = PollingConfig(
+    upload_initial_s=0.3, upload_max_s=1, monitor_initial_s=0.5, monitor_max_s=2, webhook_grace_s=20
+)
 
 
 @pytest.fixture(scope="module")

@@ -113,6 +113,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
             else:
                 await self._resume(req.continued)
             await self._monitor()
+            await self._await_late_webhooks()
             self._set_stage("completed", f"Ringg reports the campaign {self._p.ringg_status or 'finished'}")
             # Finished by the counts while Ringg still said "ongoing": every call has ended, so it completed.
             final = self._p.ringg_status if self._p.ringg_status in ("terminated", "failed") else "completed"

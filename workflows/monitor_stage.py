@@ -116,6 +116,23 @@ class MonitorStage(CampaignState):
                     timeout_summary=f"next poll in {self._monitor_interval:.0f}s",
                 )
 
+    async def _await_late_webhooks(self) -> None:
+        """Webhooks flowed but lag behind the finished calls: stay open a little for the late ones (a closed
+        campaign cannot take the signal). Campaigns without webhooks end at once."""
+        reported = self._p.webhook_calls
+        if not reported:
+            return
+        finished = sum(self._p.calls.by_status.get(s, 0) for s in ("completed", "failed", "error"))
+        if sum(reported.values()) >= finished:
+            return
+        self._set_stage("monitoring", "Ringg reports the campaign done; waiting briefly for late webhooks")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(
+                lambda: sum(self._p.webhook_calls.values()) >= finished,
+                timeout=self._req.polling.webhook_grace_s,
+                timeout_summary="late webhooks",
+            )
+
     def _all_reported_by_webhook(self) -> bool:
         expected = self._p.contacts
         return bool(expected) and sum(self._p.webhook_calls.values()) >= (expected or 0) > self._finished_calls()
