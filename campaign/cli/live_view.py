@@ -8,12 +8,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    Task,
     TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from campaign.models import CALL_STATUS_ORDER, CampaignProgress
 
@@ -47,6 +49,13 @@ def header(workflow_id: str, p: CampaignProgress) -> Table:
     return table
 
 
+class _FinishedTimeLeft(TimeRemainingColumn):
+    """Time left only on the "finished" bar: a status's count is not heading for the total."""
+
+    def render(self, task: Task) -> Text:
+        return super().render(task) if task.fields.get("eta") else Text("")
+
+
 class CampaignView:
     """Keeps the bars between updates, so rich can show each one's rate and time left."""
 
@@ -57,9 +66,9 @@ class CampaignView:
             BarColumn(bar_width=40),
             MofNCompleteColumn(),
             TaskProgressColumn(),
-            TimeRemainingColumn(),
+            _FinishedTimeLeft(),
         )
-        self._finished = self._bars.add_task("finished", total=None)
+        self._finished = self._bars.add_task("finished", total=None, eta=True)
         self._tasks: dict[str, TaskID] = {}
 
     def render(self, p: CampaignProgress) -> RenderableType:
