@@ -42,13 +42,9 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
         yield running
 
 
-async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
-    return await starter(dev_server, *args)
-
-
 async def listed_eventually(dev_server: devstack.Proc, workflow_id: str, *filters: str) -> tuple[int, str]:
     for _ in range(20):
-        code, out = await cli(dev_server, "list", *filters)
+        code, out = await starter(dev_server, "list", *filters)
         if code != 0 or workflow_id in out:
             return code, out
         await asyncio.sleep(0.5)
@@ -77,17 +73,17 @@ async def test_start_wait_repeat_and_status(
     dev_server: devstack.Proc, stack_client: Client, worker: Worker, tmp_path: Path
 ) -> None:
     path, req = request_file(tmp_path)
-    code, out = await cli(dev_server, "start", "--request", str(path), "--wait", "--task-queue", worker.task_queue)
+    code, out = await starter(dev_server, "start", "--request", str(path), "--wait", "--task-queue", worker.task_queue)
     assert code == 0, out
     assert "Started: campaign" in out and "Result" in out and "completed" in out
     workflow_id = workflow_id_for(await idempotency_key_for(req))
     result = await stack_client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id).result()
     assert result.list_id and result.list_id in out
 
-    code, again = await cli(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
+    code, again = await starter(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
     assert code == 0 and "Already completed" in again, again
 
-    code, status = await cli(dev_server, "status", result.list_id)
+    code, status = await starter(dev_server, "status", result.list_id)
     assert code == 0 and "COMPLETED" in status and workflow_id in status, status
     assert "finished" in out and "60/60" in out, "start --wait shows the live progress bars"
 
@@ -100,7 +96,7 @@ async def test_start_wait_repeat_and_status(
         dev_server, workflow_id, "--stage", "completed", "--name-prefix", req.campaign_name
     )
     assert code == 0 and result.list_id in listed, listed
-    code, listed = await cli(dev_server, "list", "--stage", 'bad"quote')
+    code, listed = await starter(dev_server, "list", "--stage", 'bad"quote')
     assert code == 1 and "double quote" in listed, listed
 
 
@@ -111,7 +107,7 @@ async def test_cancel_by_idempotency_key_terminates_on_ringg(
         admin.configure(call_rate=0.5)
         try:
             path, req = request_file(tmp_path, rows=300)
-            code, out = await cli(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
+            code, out = await starter(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
             assert code == 0, out
             key = await idempotency_key_for(req)
             handle = stack_client.get_workflow_handle(workflow_id_for(key))
@@ -119,7 +115,7 @@ async def test_cancel_by_idempotency_key_terminates_on_ringg(
                 if (await handle.describe()).typed_search_attributes.get(CAMPAIGN_STAGE) == "monitoring":
                     break
                 await asyncio.sleep(0.1)
-            code, out = await cli(dev_server, "cancel", key)
+            code, out = await starter(dev_server, "cancel", key)
             assert code == 0 and "Cancel requested" in out, out
             for _ in range(300):
                 if (await handle.describe()).status == WorkflowExecutionStatus.CANCELED:
@@ -133,8 +129,8 @@ async def test_cancel_by_idempotency_key_terminates_on_ringg(
 
 async def test_bad_input_is_refused_with_what_to_fix(dev_server: devstack.Proc, tmp_path: Path) -> None:
     path, _ = request_file(tmp_path, number_pool_id="pool-1", concurrency_percentage=150)
-    code, out = await cli(dev_server, "start", "--request", str(path))
+    code, out = await starter(dev_server, "start", "--request", str(path))
     assert code == 1
     assert "exactly one of from_numbers" in out and "concurrency_percentage" in out
-    code, out = await cli(dev_server, "status", "no-such-campaign")
+    code, out = await starter(dev_server, "status", "no-such-campaign")
     assert code == 1 and "no campaign found for 'no-such-campaign'" in out, out

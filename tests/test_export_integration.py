@@ -42,10 +42,6 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
         yield running
 
 
-async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
-    return await starter(dev_server, *args)
-
-
 async def test_export_writes_the_simulators_calls_to_csv(
     dev_server: devstack.Proc, stack_client: Client, worker: Worker, sim: RunningSimulator, tmp_path: Path
 ) -> None:
@@ -66,7 +62,7 @@ async def test_export_writes_the_simulators_calls_to_csv(
     list_id = campaign.list_id
 
     out_dir = tmp_path / "exports"
-    code, out = await cli(dev_server, "export", list_id, "--out", str(out_dir), "--task-queue", worker.task_queue)
+    code, out = await starter(dev_server, "export", list_id, "--out", str(out_dir), "--task-queue", worker.task_queue)
     assert code == 0, out
     csv_file, jsonl_file = (out_dir / f"calls-{list_id}.{ext}" for ext in ("csv", "jsonl"))
     summary_file = out_dir / f"summary-{list_id}.json"

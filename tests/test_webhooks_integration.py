@@ -66,10 +66,6 @@ async def receiver_url(stack_client: Client) -> AsyncIterator[str]:
     await task
 
 
-async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
-    return await starter(dev_server, *args)
-
-
 def request(csv_path: Path, agent: str) -> CampaignRequest:
     return CampaignRequest(
         campaign_name=f"Webhooks {uuid.uuid4().hex[:6]}",
@@ -92,12 +88,12 @@ async def test_webhook_and_polling_counts_equal_the_truth_and_polling_slows_down
     receiver_url: str,
     tmp_path: Path,
 ) -> None:
-    code, out = await cli(
+    code, out = await starter(
         dev_server, "webhooks", "subscribe", "--agent-id", "agent-hooked", "--url", receiver_url,
         "--task-queue", worker.task_queue,
     )  # fmt: skip
     assert code == 0 and "X-Webhook-Secret" in out and "agent-hooked" in out, out
-    code, out = await cli(dev_server, "webhooks", "subscribe", "--agent-id", "a", "--url", "http://example.com/x")
+    code, out = await starter(dev_server, "webhooks", "subscribe", "--agent-id", "a", "--url", "http://example.com/x")
     assert code == 1 and "must be https://" in out, out
 
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 300)

@@ -51,15 +51,13 @@ from workflows.campaign import CampaignWorkflow
 app = typer.Typer(help="Start, watch, inspect and cancel Ringg campaigns running on Temporal.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(webhooks_app, name="webhooks")
-_fail = fail
-_client = client_for
 
 
 async def resolve_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
     """Accepts a workflow ID, an idempotency key or a Ringg list id."""
     handle = await find_campaign(client, ref)
     if handle is None:
-        raise _fail(f"no campaign found for {ref!r} (tried workflow ID, idempotency key and list id)")
+        raise fail(f"no campaign found for {ref!r} (tried workflow ID, idempotency key and list id)")
     return handle
 
 
@@ -132,23 +130,23 @@ def start(
             overrides["variables_map"] = {**base.get("variables_map", {}), **parse_mapping(mapping)}
         req = build_request(base, overrides)
     except json.JSONDecodeError as err:
-        raise _fail(f"--call-config is not valid JSON: {err}") from None
+        raise fail(f"--call-config is not valid JSON: {err}") from None
     except RequestInputError as err:
-        raise _fail(str(err)) from None
+        raise fail(str(err)) from None
     problems = request_problems(req) + window_problems(
         req.campaign_start_time, req.campaign_end_time, req.call_config, datetime.now(UTC)
     )
     if problems:
-        raise _fail("the campaign was not started:\n  - " + "\n  - ".join(problems))
+        raise fail("the campaign was not started:\n  - " + "\n  - ".join(problems))
     asyncio.run(_start(req, wait, task_queue, address, namespace))
 
 
 async def _start(req: Any, wait: bool, task_queue: str, address: str | None, namespace: str | None) -> None:
-    client = await _client(address, namespace)
+    client = await client_for(address, namespace)
     try:
         outcome = await start_campaign(client, req, task_queue=task_queue)
     except OSError as err:
-        raise _fail(f"cannot read the CSV {req.csv_uri!r} to compute its idempotency key: {err}") from None
+        raise fail(f"cannot read the CSV {req.csv_uri!r} to compute its idempotency key: {err}") from None
     verb = {"started": "Started", "running": "Already running", "completed": "Already completed"}[outcome.state]
     console.print(f"{verb}: campaign [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")
     if outcome.state == "completed" or wait:
@@ -160,7 +158,7 @@ async def _report(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], *, l
         result = await watch(handle) if live else await handle.result()
     except WorkflowFailureError as err:
         cause = err.cause
-        raise _fail(f"campaign {handle.id} failed: {getattr(cause, 'message', None) or cause}") from None
+        raise fail(f"campaign {handle.id} failed: {getattr(cause, 'message', None) or cause}") from None
     console.print()
     console.print(result_table(handle.id, result))
 
@@ -175,7 +173,7 @@ def status(
     """Print one campaign's stage and call counts."""
 
     async def run() -> None:
-        handle = await resolve_campaign(await _client(address, namespace), campaign)
+        handle = await resolve_campaign(await client_for(address, namespace), campaign)
         description = await handle.describe()
         progress = await _progress(handle)
         if as_json:
@@ -200,7 +198,7 @@ def cancel(
     """Cancel a campaign: queued and retry calls are terminated on Ringg; calls in progress finish."""
 
     async def run() -> None:
-        handle = await resolve_campaign(await _client(address, namespace), campaign)
+        handle = await resolve_campaign(await client_for(address, namespace), campaign)
         await handle.cancel()
         console.print(f"Cancel requested for [cyan]{handle.id}[/]; it terminates the campaign on Ringg if launched.")
 
@@ -223,12 +221,12 @@ def stop_numbers(
     uri = numbers_file if "://" in numbers_file else str(Path(numbers_file).resolve())
 
     async def run() -> None:
-        handle = await resolve_campaign(await _client(address, namespace), campaign)
+        handle = await resolve_campaign(await client_for(address, namespace), campaign)
         try:
             result = await handle.execute_update(CampaignWorkflow.stop_numbers, StopNumbersRequest(numbers_uri=uri))
         except WorkflowUpdateFailedError as err:
             cause = err.cause
-            raise _fail(f"campaign {handle.id}: {getattr(cause, 'message', None) or cause}") from None
+            raise fail(f"campaign {handle.id}: {getattr(cause, 'message', None) or cause}") from None
         console.print(f"Terminated {result.numbers} number(s) in {result.batches} request(s) for [cyan]{handle.id}[/].")
 
     asyncio.run(run())
@@ -249,14 +247,14 @@ def list_command(
     try:
         visibility = visibility_query(stage=stage, name_prefix=name_prefix, status=status, extra=query)
     except ListProblem as err:
-        raise _fail(str(err)) from None
+        raise fail(str(err)) from None
 
     async def run() -> None:
-        client = await _client(address, namespace)
+        client = await client_for(address, namespace)
         try:
             found = await campaigns(client, visibility, name=name, limit=limit)
         except RPCError as err:
-            raise _fail(f"Temporal refused the query {visibility!r}: {err.message}") from None
+            raise fail(f"Temporal refused the query {visibility!r}: {err.message}") from None
         console.print(campaigns_table(found, visibility))
         if not found:
             console.print("No campaign matches. Loosen the filters, or check --address/--namespace.")
@@ -273,7 +271,7 @@ def watch_command(
     """Show a campaign's live progress until it ends, then its result."""
 
     async def run() -> None:
-        handle = await resolve_campaign(await _client(address, namespace), campaign)
+        handle = await resolve_campaign(await client_for(address, namespace), campaign)
         await _report(handle, live=True)
 
     asyncio.run(run())

@@ -8,26 +8,18 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from temporalio.service import RPCError, RPCStatusCode
 
+from campaign.cli.common import console, fail
 from campaign.search_attribute_setup import WANTED, SetupOutcome, ensure_search_attributes, type_name
 from campaign.temporal_client import connect
-
-console = Console()
-err_console = Console(stderr=True)
 
 REFUSED_HINT = (
     "the server refused to change search attributes. On Temporal Cloud add them in the Cloud UI or with "
     "`tcld namespace search-attributes add`; on a cluster an admin can run this command or "
     "`temporal operator search-attribute create --name NAME --type Keyword`."
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(1)
 
 
 def outcome_table(outcome: SetupOutcome) -> Table:
@@ -48,15 +40,15 @@ async def _setup(address: str | None, namespace: str | None, check: bool) -> Set
         client = await connect(address, namespace)
     except RuntimeError as err:
         detail = "connection refused" if "refused" in str(err).lower() else str(err).splitlines()[0][:160]
-        raise _fail(f"cannot reach Temporal at {target} ({detail}). Set TEMPORAL_ADDRESS or pass --address.") from None
+        raise fail(f"cannot reach Temporal at {target} ({detail}). Set TEMPORAL_ADDRESS or pass --address.") from None
     try:
         return await ensure_search_attributes(client, namespace, check=check)
     except RPCError as err:
         if err.status in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
-            raise _fail(f"{REFUSED_HINT} ({err.message})") from None
+            raise fail(f"{REFUSED_HINT} ({err.message})") from None
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise _fail(f"namespace {namespace or client.namespace!r} not found on {target}: {err.message}") from None
-        raise _fail(f"{err.status.name if err.status else 'RPC error'}: {err.message}") from None
+            raise fail(f"namespace {namespace or client.namespace!r} not found on {target}: {err.message}") from None
+        raise fail(f"{err.status.name if err.status else 'RPC error'}: {err.message}") from None
 
 
 def setup_search_attributes_command(
@@ -73,11 +65,11 @@ def setup_search_attributes_command(
     console.print(outcome_table(outcome))
     if outcome.conflicts:
         found = ", ".join(f"{name} is {kind}" for name, kind in outcome.conflicts.items())
-        raise _fail(
+        raise fail(
             f"{found}: the workflow sets Keyword values and would stall. Remove it "
             "(`temporal operator search-attribute remove --name NAME`) and run this again."
         )
     if outcome.missing:
         verb = "are not registered" if check else "were not added"
-        raise _fail(f"{', '.join(outcome.missing)} {verb}; workflows would stall setting them.")
+        raise fail(f"{', '.join(outcome.missing)} {verb}; workflows would stall setting them.")
     console.print("All campaign search attributes are registered.")

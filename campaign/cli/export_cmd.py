@@ -10,32 +10,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ActivityError
 from temporalio.service import RPCError
 
 from campaign import search_attributes as sa
+from campaign.cli.common import client_for, console, fail
 from campaign.cli.export_render import export_table
 from campaign.export_models import EXPORT_FORMATS, ExportRequest
 from campaign.models import TASK_QUEUE
 from workflows.campaign import CampaignWorkflow
 from workflows.export import ExportCampaignWorkflow
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(1)
-
 
 def _formats(raw: str) -> list[str]:
     formats = [f.strip().lower() for f in raw.split(",") if f.strip()]
     unknown = [f for f in formats if f not in EXPORT_FORMATS]
     if unknown or not formats:
-        raise _fail(f"--format takes {', '.join(EXPORT_FORMATS)} or both, comma-separated (got {raw!r})")
+        raise fail(f"--format takes {', '.join(EXPORT_FORMATS)} or both, comma-separated (got {raw!r})")
     return formats
 
 
@@ -52,7 +44,7 @@ def _since(raw: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise _fail(
+        raise fail(
             f"--since {raw!r} is not an ISO date or date-time (e.g. 2030-10-18 or 2030-10-18T09:00+05:30)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -96,9 +88,9 @@ def export_command(
 
     async def run() -> None:
         # app.py registers this command, so its helpers are imported when the command runs, not at import time.
-        from campaign.cli.app import _client, resolve_campaign
+        from campaign.cli.app import resolve_campaign
 
-        client = await _client(address, namespace)
+        client = await client_for(address, namespace)
         list_id: str | None = campaign
         since_default: datetime | None = None  # the workflow then looks back EXPORT_LOOKBACK (90 days)
         source = "given directly"
@@ -107,7 +99,7 @@ def export_command(
             list_id, started = await _list_and_start(client, handle)
             since_default, source = started - timedelta(days=1), f"campaign [cyan]{handle.id}[/]"
         if not list_id:
-            raise _fail(f"campaign {campaign!r} has no Ringg list yet (not uploaded): there is nothing to export")
+            raise fail(f"campaign {campaign!r} has no Ringg list yet (not uploaded): there is nothing to export")
         req = ExportRequest(list_id=list_id, out_uri=uri, formats=chosen, since=window_start or since_default)
         export_id = f"export-{list_id}-{uuid.uuid4().hex[:8]}"
         if not as_json:
@@ -115,7 +107,7 @@ def export_command(
         try:
             result = await client.execute_workflow(ExportCampaignWorkflow.run, req, id=export_id, task_queue=task_queue)
         except WorkflowFailureError as err:
-            raise _fail(f"export {export_id} failed: {_reason(err)}") from None
+            raise fail(f"export {export_id} failed: {_reason(err)}") from None
         if as_json:
             console.print_json(result.model_dump_json())
             return
