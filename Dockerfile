@@ -2,7 +2,7 @@
 #   python worker.py                    campaign worker (the default)
 #   python -m api                       HTTP API
 #   python -m ringg_sim --host 0.0.0.0  Ringg simulator
-#   python -m campaign.cluster_setup    one-shot: namespace + search attributes on a self-hosted cluster
+#   python -m runtime.cluster_setup     one-shot: namespace + search attributes on a self-hosted cluster
 #   python starter.py ...               the CLI (the `temporal` CLI is in the image too)
 # No secrets in it: RINGG_API_KEY_FILE / API_TOKEN_FILE name files mounted at run time (Docker secrets).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
@@ -44,6 +44,6 @@ EXPOSE 9464 8080 8765
 
 # Probes the worker's metrics endpoint when METRICS_BIND_ADDRESS is set; the compose file gives the API and the
 # simulator their own probe, and one-shot jobs have nothing to probe (exit 0).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "campaign.healthcheck"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "runtime.healthcheck"]
 
 CMD ["python", "worker.py"]

@@ -1,4 +1,4 @@
-# Thin front: the logic lives in Python (campaign/demo.py, the test suite). Two commands: make demo, make test.
+# Thin front: the logic lives in Python (devtools/demo.py, the test suite). Two commands: make demo, make test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,7 +17,7 @@ setup: $(STAMP)
 
 # Runs one whole campaign on the embedded stack (dev server + simulator + worker). KEEP=1 leaves it running.
 demo: setup
-	$(BIN)/python -m campaign.demo $(if $(KEEP),--keep-running,)
+	$(BIN)/python -m devtools.demo $(if $(KEEP),--keep-running,)
 
 # Debian's Chromium for `make ui-screenshot` and tests/test_ui_screenshot.py (which skips without it). Installs
 # only as root where apt-get exists; otherwise says what to do. CHROMIUM=/path/to/chrome uses another browser.
@@ -34,7 +34,7 @@ setup-browser:
 # Proves the UI inspection in a real browser: a running campaign's summary, details and progress table in the
 # Temporal UI, photographed by headless Chromium into data/ui-screenshot/campaign-ui.png (checks printed).
 ui-screenshot: setup setup-browser
-	$(BIN)/python -m campaign.ui_screenshot
+	$(BIN)/python -m devtools.ui_screenshot
 
 lint: setup
 	$(BIN)/ruff check .

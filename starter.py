@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaign.cli.app import app
+from cli.app import app
 
 if __name__ == "__main__":
     app()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from campaign.logs import configure_logging
-from campaign.metrics import MetricsUnavailable
-from campaign.settings import SettingsError, WorkerSettings
-from campaign.worker_app import run_worker
+from runtime.logs import configure_logging
+from runtime.metrics import MetricsUnavailable
+from runtime.settings import SettingsError, WorkerSettings
+from runtime.worker_app import run_worker
 
 
 def main() -> int:

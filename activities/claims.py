@@ -6,7 +6,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from campaign.steps import ClaimOwnerInput, ClaimOwnerResult
+from contract.claim import ClaimOwnerInput, ClaimOwnerResult
 
 
 class ClaimActivities:

@@ -11,10 +11,10 @@ import uvicorn
 
 from api.app import create_app
 from api.settings import ApiSettings
-from campaign.logs import configure_logging
-from campaign.settings import SettingsError
-from campaign.temporal_client import connect
-from webhooks.settings import WebhookConfigError, WebhookSettings, read_secret
+from client.connect import connect
+from runtime.logs import configure_logging
+from runtime.settings import SettingsError
+from runtime.webhook_settings import WebhookConfigError, WebhookSettings, read_secret
 
 
 async def serve(settings: ApiSettings, webhooks: WebhookSettings | None) -> None:

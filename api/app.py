@@ -19,11 +19,11 @@ from api.errors import ErrorBody, error_response, install_error_handlers, tempor
 from api.schedules import schedules_router
 from api.settings import ApiSettings
 from api.store import UploadStore
-from campaign.request_schema import request_json_schema
-from webhooks.dedupe import Deduper
-from webhooks.forwarder import Forwarder
-from webhooks.receiver import webhook_router
-from webhooks.settings import WebhookSettings
+from client.event_dedupe import Deduper
+from client.event_forwarder import Forwarder
+from client.webhook_receiver import webhook_router
+from contract.request_schema import request_json_schema
+from runtime.webhook_settings import WebhookSettings
 
 DESCRIPTION = """Start, inspect, list and cancel Ringg campaigns running on Temporal, and manage recurring
 campaigns. Every route but /healthz and the docs needs `Authorization: Bearer <API_TOKEN>`. Errors answer
@@ -68,7 +68,7 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
     app.include_router(schedules_router(ctx), dependencies=auth)
     if webhooks is not None:
         forwarder = Forwarder(client, webhooks.flush_s)
-        app.include_router(webhook_router(webhooks, forwarder, Deduper(webhooks.dedupe_ttl_s)))
+        app.include_router(webhook_router(webhooks.secret, webhooks.header, forwarder, Deduper(webhooks.dedupe_ttl_s)))
 
     @app.get(
         "/healthz",

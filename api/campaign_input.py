@@ -14,17 +14,16 @@ import httpx
 from fastapi import Request
 from pydantic import ValidationError
 
-from activities.csv_source import local_path_of
 from api.errors import ApiError, validation_problems
 from api.models import StopNumbersBody
 from api.store import UploadStore
 from api.uploads import parse_json_object, read_form, read_json_object
-from campaign.idempotency import derive_key
-from campaign.launcher import idempotency_key_for
-from campaign.models import CampaignRequest
-from campaign.request_schema import INTERNAL_FIELDS
-from campaign.validation import request_problems
-from campaign.window import window_problems
+from client.launcher import idempotency_key_for
+from contract.campaign import CampaignRequest
+from contract.request_schema import INTERNAL_FIELDS
+from domain.file_uris import local_path_of
+from domain.validation import request_problems
+from domain.window import window_problems
 
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "multipart/form-data"
@@ -107,10 +106,8 @@ def campaign_request(data: dict[str, Any], header_key: str | None) -> CampaignRe
 async def campaign_key(req: CampaignRequest, csv_sha256: str | None = None) -> str:
     """The idempotency key: given, or derived from the CSV's bytes (which this process must then read, unless it
     has just stored them: `csv_sha256`)."""
-    if req.idempotency_key:
-        return req.idempotency_key
-    if csv_sha256:
-        return derive_key(csv_sha256, req.agent_id, req.campaign_name, req.campaign_start_time, req.campaign_end_time)
+    if req.idempotency_key or csv_sha256:
+        return await idempotency_key_for(req, csv_sha256)
     path = local_path_of(req.csv_uri)
     hint = "upload the file (multipart/form-data), or give an Idempotency-Key"
     if path is not None and not await asyncio.to_thread(_is_regular_file, path):

@@ -27,10 +27,10 @@ from api.models import (
     status_name,
 )
 from api.updates import stop_numbers as run_stop_numbers
-from campaign.launcher import start_campaign
-from campaign.listing import ListProblem, campaigns, visibility_query
-from campaign.lookup import campaign_progress, find_campaign
-from campaign.models import CampaignResult
+from client.launcher import start_campaign
+from client.listing import ListProblem, campaigns, visibility_query
+from client.lookup import campaign_progress, find_campaign
+from contract.campaign import CampaignResult
 from workflows.campaign import CampaignWorkflow
 
 log = structlog.get_logger()

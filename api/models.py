@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import WorkflowExecution, WorkflowExecutionStatus
 
-from campaign import search_attributes as sa
-from campaign.models import CampaignProgress, CampaignResult
+from contract import search_attributes as sa
+from contract.campaign import CampaignProgress, CampaignResult
 
 # A workflow ID, an idempotency key or a Ringg list id: what find_campaign accepts, and safe to quote.
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,254}$"

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from campaign.schedule_models import WindowSpec
-from campaign.schedule_report import FireRow, ScheduleReport, ScheduleRow
+from client.schedule_report import FireRow, ScheduleReport, ScheduleRow
+from contract.schedules import WindowSpec
 
 SCHEDULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # campaign.fire_render.SCHEDULE_ID_PATTERN
 Overlap = Literal["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]

@@ -23,11 +23,11 @@ from api.schedule_models import (
     TriggerBody,
     Triggered,
 )
-from campaign.cli.request_input import RequestInputError
-from campaign.cli.schedule_input import ScheduleInputError, build_definition
-from campaign.models import CampaignRequest
-from campaign.schedule_report import campaign_schedules, schedule_report
-from campaign.schedules import campaign_of_fire, create_schedule, trigger_schedule
+from client.schedule_report import campaign_schedules, schedule_report
+from client.schedules import campaign_of_fire, create_schedule, trigger_schedule
+from contract.campaign import CampaignRequest
+from domain.request_input import RequestInputError
+from domain.schedule_input import ScheduleInputError, build_definition
 
 log = structlog.get_logger()
 ScheduleId = Annotated[str, Path(pattern=SCHEDULE_ID_PATTERN, description="the schedule ID")]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
 
-from campaign.models import TASK_QUEUE
-from campaign.settings import SettingsError
+from contract.names import TASK_QUEUE
+from runtime.settings import SettingsError
 
 MIN_TOKEN_LENGTH = 16
 DEFAULT_UPLOAD_DIR = "data/uploads"

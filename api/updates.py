@@ -12,8 +12,8 @@ from temporalio.client import (
 )
 
 from api.errors import ApiError
-from campaign.models import CampaignResult
-from campaign.steps import StopNumbersRequest, StopNumbersResult
+from contract.campaign import CampaignResult
+from contract.messages import StopNumbersRequest, StopNumbersResult
 from workflows.campaign import CampaignWorkflow
 
 ACCEPT_WAIT_S = 15.0  # a running worker validates an update within moments

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from campaign import devstack
-from campaign.launcher import start_campaign
-from campaign.models import CampaignRequest, PollingConfig
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
-from campaign.temporal_client import connect_when_ready
+from client.connect import connect_when_ready
+from client.launcher import start_campaign
+from contract.campaign import CampaignRequest, PollingConfig
+from devtools import devstack
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import SimAdmin
 from workflows.campaign import CampaignWorkflow
 

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from activities.preflight import scan_csv
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from activities.contacts.preflight import scan_csv
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 
 
 def bare_pass(path: Path) -> int:

@@ -17,31 +17,29 @@ from .errors import (
     RinggValidationError,
 )
 from .http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, make_http_client
-from .models import (
-    BalanceCheck,
-    CallRecord,
+from .models.agent import EditEventSubscriptions, EditEventSubscriptionsResult, EventSubscription, EventType
+from .models.calls import CallRecord, HistoryPage, HistoryQuery
+from .models.campaign import (
     Campaign,
     CampaignForm,
     CampaignPage,
-    HistoryPage,
-    HistoryQuery,
-    MakeCallAsyncRequest,
-    MakeCallAsyncResult,
-    NumbersPage,
     SaveResult,
     StartRequest,
     StartResult,
     StartV2Request,
     TerminateRequest,
     TerminateResult,
+)
+from .models.upload import (
+    BalanceCheck,
+    MakeCallAsyncRequest,
+    MakeCallAsyncResult,
     UploadCsvResult,
     UploadState,
     UploadStatus,
-    WorkspaceInfo,
-    WorkspaceNumber,
     upload_state,
 )
-from .models_agent import EditEventSubscriptions, EditEventSubscriptionsResult, EventSubscription
+from .models.workspace import NumbersPage, WorkspaceInfo, WorkspaceNumber
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -55,6 +53,7 @@ __all__ = [
     "EditEventSubscriptions",
     "EditEventSubscriptionsResult",
     "EventSubscription",
+    "EventType",
     "HistoryPage",
     "HistoryQuery",
     "MakeCallAsyncRequest",

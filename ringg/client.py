@@ -14,28 +14,21 @@ from pydantic import BaseModel
 
 from .errors import RinggError, RinggProtocolError, error_from_response, transport_error
 from .http import API_KEY_HEADER
-from .models import (
-    BalanceCheck,
+from .models.agent import EditEventSubscriptions, EditEventSubscriptionsResult
+from .models.calls import HistoryPage, HistoryQuery
+from .models.campaign import (
     Campaign,
     CampaignForm,
     CampaignPage,
-    HistoryPage,
-    HistoryQuery,
-    MakeCallAsyncRequest,
-    MakeCallAsyncResult,
-    NumbersPage,
     SaveResult,
     StartRequest,
     StartResult,
     StartV2Request,
     TerminateRequest,
     TerminateResult,
-    UploadCsvResult,
-    UploadStatus,
-    WorkspaceInfo,
-    WorkspaceNumber,
 )
-from .models_agent import EditEventSubscriptions, EditEventSubscriptionsResult
+from .models.upload import BalanceCheck, MakeCallAsyncRequest, MakeCallAsyncResult, UploadCsvResult, UploadStatus
+from .models.workspace import NumbersPage, WorkspaceInfo, WorkspaceNumber
 from .responses import M, collect_pages, parse_response
 from .transfer import open_for_upload, stream_to_file
 

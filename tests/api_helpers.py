@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from campaign import devstack
+from devtools import devstack
 
 CURL = shutil.which("curl")
 

@@ -14,9 +14,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from campaign import devstack
-from campaign.search_attributes import ALL_KEYS
-from campaign.temporal_client import connect, connect_when_ready
+from client.connect import connect, connect_when_ready
+from contract.search_attributes import ALL_KEYS
+from devtools import devstack
 
 SIM_API_KEY = "sim-test-key-7f3a"
 

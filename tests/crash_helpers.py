@@ -12,11 +12,11 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 
-from campaign import devstack
-from campaign import search_attributes as sa
-from campaign.launcher import StartOutcome, start_campaign
-from campaign.models import CampaignRequest, CampaignResult, PollingConfig
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from client.launcher import StartOutcome, start_campaign
+from contract import search_attributes as sa
+from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
+from devtools import devstack
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin
 from tests.stack_helpers import uploads_named
 from workflows.campaign import CampaignWorkflow

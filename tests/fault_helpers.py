@@ -16,9 +16,9 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from campaign.launcher import start_campaign
-from campaign.models import CampaignRequest, CampaignResult, PollingConfig
-from campaign.sample_csv import DEFAULT_MAP
+from client.launcher import start_campaign
+from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
+from devtools.sample_csv import DEFAULT_MAP
 from ringg_sim.config import DEFAULT_POOL_ID
 from ringg_sim.testing import RunningSimulator, SimAdmin, start_simulator, stop_simulator
 from tests.stack_helpers import worker_for as stack_worker_for

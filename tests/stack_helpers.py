@@ -19,11 +19,11 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.ringg_activities import CONFIRM_WITHIN_S
-from campaign import devstack
-from campaign.worker_app import build_worker
+from activities.ringg.reconcile import CONFIRM_WITHIN_S
+from devtools import devstack
 from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin
+from runtime.worker_app import build_worker
 
 REPORT_DIR = Path(tempfile.gettempdir()) / "campaign-test-reports"
 

@@ -17,10 +17,10 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.settings import ApiSettings
-from campaign import devstack
-from campaign.settings import SettingsError
-from campaign.temporal_client import connect
-from webhooks.settings import WebhookSettings
+from client.connect import connect
+from devtools import devstack
+from runtime.settings import SettingsError
+from runtime.webhook_settings import WebhookSettings
 
 TOKEN = "unit-test-token-5b8e2a91"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -18,8 +18,8 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from campaign import devstack
-from campaign.sample_csv import DEFAULT_MAP, FIRST, LAST, phone_for, write_sample_csv
+from devtools import devstack
+from devtools.sample_csv import DEFAULT_MAP, FIRST, LAST, phone_for, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.api_helpers import RunningApi, curl, start_api
 from tests.stack_helpers import uploads_named, worker_for

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campaign import devstack
+from devtools import devstack
 from tests.api_helpers import RunningApi, start_api
 
 pytestmark = pytest.mark.integration

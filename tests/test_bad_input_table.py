@@ -19,8 +19,8 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
-from campaign.models import CampaignResult
-from campaign.sample_csv import phone_for
+from contract.campaign import CampaignResult
+from devtools.sample_csv import phone_for
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.stack_helpers import uploads_named, worker_for
 

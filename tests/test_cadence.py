@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaign.models import PollingConfig
+from contract.campaign import PollingConfig
 from workflows.cadence import next_poll_interval
 
 POLLING = PollingConfig(monitor_initial_s=5, monitor_max_s=120, monitor_backoff=1.5)

@@ -19,21 +19,18 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.errors import INVALID_CSV, UPLOAD_PENDING
-from campaign.models import CampaignRequest, CampaignResult, PollingConfig
-from campaign.search_attributes import ALL_KEYS
-from campaign.steps import (
+from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
+from contract.claim import ClaimOwnerInput, ClaimOwnerResult
+from contract.errors import INVALID_CSV, UPLOAD_PENDING
+from contract.preflight import PreflightInput, PreflightResult
+from contract.ringg_steps import (
     BalanceResult,
     CallerNumbersInput,
     CallerNumbersResult,
     CampaignSnapshot,
-    ClaimOwnerInput,
-    ClaimOwnerResult,
     LaunchInput,
     LaunchResult,
     ListRef,
-    PreflightInput,
-    PreflightResult,
     SnapshotInput,
     TerminateInput,
     TerminateResult,
@@ -41,6 +38,7 @@ from campaign.steps import (
     UploadResult,
     UploadStatusResult,
 )
+from contract.search_attributes import ALL_KEYS
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
 

@@ -14,12 +14,12 @@ import yaml
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from campaign import devstack
-from campaign.idempotency import workflow_id_for
-from campaign.launcher import idempotency_key_for
-from campaign.models import CampaignRequest
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
-from campaign.search_attributes import CAMPAIGN_STAGE
+from client.launcher import idempotency_key_for
+from contract.campaign import CampaignRequest
+from contract.search_attributes import CAMPAIGN_STAGE
+from devtools import devstack
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
+from domain.idempotency import workflow_id_for
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.stack_helpers import starter, worker_for
 from workflows.campaign import CampaignWorkflow

@@ -7,9 +7,9 @@ import re
 import pytest
 from rich.console import Console
 
-from campaign.cli.list_cmd import ListProblem, visibility_query
-from campaign.cli.live_view import CampaignView
-from campaign.models import CallCounts, CampaignProgress
+from cli.live_view import CampaignView
+from client.listing import ListProblem, visibility_query
+from contract.campaign import CallCounts, CampaignProgress
 
 
 def rendered(view: CampaignView, progress: CampaignProgress) -> str:

@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg import (
     CampaignForm,
     HistoryQuery,

@@ -1,4 +1,4 @@
-"""`python -m campaign.cluster_setup` (the compose file's temporal-setup job) on the dev server: a fresh namespace gets
+"""`python -m runtime.cluster_setup` (the compose file's temporal-setup job) on the dev server: a fresh namespace gets
 registered with the five Keyword search attributes, a second run changes nothing, a clashing type is refused."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from campaign.cluster_setup import SetupError, ensure_namespace, setup_cluster, wanted_attributes
-from campaign.search_attributes import ALL_KEYS
+from client.cluster import SetupError, ensure_namespace, setup_cluster, wanted_attributes
+from contract.search_attributes import ALL_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORD = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
@@ -95,7 +95,7 @@ def test_the_module_runs_as_the_compose_job_does(env: WorkflowEnvironment) -> No
     child_env.update({"TEMPORAL_ADDRESS": address, "TEMPORAL_NAMESPACE": namespace})
 
     done = subprocess.run(
-        [sys.executable, "-m", "campaign.cluster_setup", "--retention-days", "2", "--timeout-s", "60"],
+        [sys.executable, "-m", "runtime.cluster_setup", "--retention-days", "2", "--timeout-s", "60"],
         cwd=ROOT,
         env=child_env,
         capture_output=True,
@@ -110,7 +110,7 @@ def test_the_module_runs_as_the_compose_job_does(env: WorkflowEnvironment) -> No
 
 def test_bad_arguments_are_refused() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "campaign.cluster_setup", "--retention-days", "0"],
+        [sys.executable, "-m", "runtime.cluster_setup", "--retention-days", "0"],
         cwd=ROOT,
         capture_output=True,
         text=True,

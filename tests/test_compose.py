@@ -19,11 +19,12 @@ import pytest
 import yaml
 from temporalio.envconfig import ClientConfig
 
-from campaign import cluster_setup
-from campaign.search_attributes import ALL_KEYS
-from campaign.settings import DEFAULT_RINGG_BASE_URL, WorkerSettings
+from client.cluster import wanted_attributes
+from contract.search_attributes import ALL_KEYS
 from ringg_sim.__main__ import config_from_args
 from ringg_sim.api import router as sim_router
+from runtime import cluster_setup
+from runtime.settings import DEFAULT_RINGG_BASE_URL, WorkerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -293,7 +294,7 @@ def test_every_command_runs_a_module_or_file_of_this_repository() -> None:
         else:
             assert module_in_repo(target), f"{where}: python -m {target}: no such module in this repository"
         checked.append(target)
-    assert {"worker.py", "campaign.cluster_setup", "ringg_sim", "campaign.healthcheck"} <= set(checked)
+    assert {"worker.py", "runtime.cluster_setup", "ringg_sim", "runtime.healthcheck"} <= set(checked)
 
 
 def test_worker_gets_only_variables_the_worker_reads(tmp_path: Path) -> None:
@@ -357,11 +358,11 @@ def test_simulator_runs_behind_the_sim_profile_with_flags_its_parser_accepts() -
 def test_setup_job_registers_the_workflows_search_attributes() -> None:
     setup = service("temporal-setup")
     kind, module, argv = python_target(setup["command"])
-    assert (kind, module) == ("module", "campaign.cluster_setup")
+    assert (kind, module) == ("module", "runtime.cluster_setup")
     args = cluster_setup.parse_args(argv)
     assert args.retention_days == 30
 
-    assert set(cluster_setup.wanted_attributes()) == {key.name for key in ALL_KEYS} == CONTRACT_ATTRIBUTES
+    assert set(wanted_attributes()) == {key.name for key in ALL_KEYS} == CONTRACT_ATTRIBUTES
     env = environment(setup)
     assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert env["TEMPORAL_NAMESPACE"] == environment(service("worker"))["TEMPORAL_NAMESPACE"]
@@ -394,7 +395,7 @@ def test_api_service_wiring() -> None:
 def test_api_service_matches_the_api_package(tmp_path: Path) -> None:
     api = service("api")
     assert module_in_repo("api"), "python -m api: no api package in this repository"
-    source = "\n".join(path.read_text() for path in [*ROOT.glob("api/**/*.py"), *ROOT.glob("campaign/**/*.py")])
+    source = "\n".join(path.read_text() for path in [p for d in ("api", "client", "runtime") for p in ROOT.glob(f"{d}/**/*.py")])
     for name, value in environment(api).items():
         assert f'"{name}"' in source or sdk_reads(name, value, tmp_path), f"the API does not read {name}"
 
@@ -513,9 +514,12 @@ def test_build_context_has_the_code_and_no_secrets() -> None:
     for _, command in python_commands():
         kind, target, _ = python_target(command)
         needed.append(target if kind == "file" else target.replace(".", "/") + ".py")
-    # Every top-level package of the code (not tests or benchmarks): a new one must be added to .dockerignore.
-    packages = [p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in ("tests", "bench")]
-    assert {"activities", "campaign", "ringg", "ringg_sim", "workflows", "webhooks"} <= set(packages)
+    # Every top-level package of the code (not tests, benchmarks or developer tools): a new one must be added to
+    # .dockerignore.
+    dev_only = ("tests", "bench", "devtools")
+    packages = [p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in dev_only]
+    assert {"contract", "domain", "ringg", "activities", "workflows", "client", "runtime", "cli", "api"} <= set(packages)
+    assert {"webhooks", "ringg_sim"} <= set(packages)
     for package in packages:
         needed += [str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py")]
     for path in needed:
@@ -531,7 +535,8 @@ def test_build_context_has_the_code_and_no_secrets() -> None:
         ".venv/bin/python",
         "data/reports/x.csv",
         "tests/test_compose.py",
-        "campaign/__pycache__/settings.cpython-311.pyc",
-        "campaign/client.pem",
+        "runtime/__pycache__/settings.cpython-311.pyc",
+        "runtime/client.pem",
+        "devtools/demo.py",
     ):
         assert _ignored(path, patterns), f"{path} would be sent to the image build"

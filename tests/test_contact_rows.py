@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from activities import csv_blocks
-from activities.contact_rows import CsvProblem, open_text, read_layout, unique_blocks, write_clean_csv
-from activities.preflight import scan_csv
-from campaign.phones import RULES, PhoneNormalizer, dial_code
+from activities.contacts import blocks as csv_blocks
+from activities.contacts.preflight import scan_csv
+from activities.contacts.rows import CsvProblem, open_text, read_layout, unique_blocks, write_clean_csv
+from domain.phones import RULES, PhoneNormalizer, dial_code
 
 MAP = {"mobile_number": "Mobile Number", "callee_name": "Name"}
 

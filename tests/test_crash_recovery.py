@@ -20,11 +20,11 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client, WorkflowFailureError
 
-from campaign import devstack
-from campaign import search_attributes as sa
-from campaign.launcher import start_campaign
-from campaign.models import CampaignResult
-from campaign.temporal_client import connect_when_ready
+from client.connect import connect_when_ready
+from client.launcher import start_campaign
+from contract import search_attributes as sa
+from contract.campaign import CampaignResult
+from devtools import devstack
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.crash_helpers import (
     Case,

@@ -14,10 +14,10 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from campaign.idempotency import claim_workflow_id_for
-from campaign.launcher import start_campaign
-from campaign.models import CampaignRequest, CampaignResult, PollingConfig
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from client.launcher import start_campaign
+from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
+from domain.idempotency import claim_workflow_id_for
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.stack_helpers import worker_for
 from workflows.campaign import CampaignWorkflow

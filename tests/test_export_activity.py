@@ -20,9 +20,9 @@ from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.export import ExportActivities
-from activities.export_rows import COLUMNS
-from campaign.export_models import ExportFormat, ExportInput, ExportResult
+from activities.export.calls import ExportActivities
+from activities.export.rows import COLUMNS
+from contract.export import ExportFormat, ExportInput, ExportResult
 from ringg import RinggClient, make_http_client
 
 BASE = "https://ringg.test/ca/api/v0"

@@ -17,10 +17,10 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from campaign import devstack
-from campaign.launcher import start_campaign
-from campaign.models import CampaignRequest, PollingConfig
-from campaign.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
+from client.launcher import start_campaign
+from contract.campaign import CampaignRequest, PollingConfig
+from devtools import devstack
+from devtools.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.stack_helpers import readable, starter, worker_for
 

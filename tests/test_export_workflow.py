@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from campaign.export_models import ExportInput, ExportRequest, ExportResult, ExportSummary
+from contract.export import ExportInput, ExportRequest, ExportResult, ExportSummary
 from workflows.export import ExportCampaignWorkflow
 
 

@@ -22,8 +22,8 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 
-from campaign.models import CampaignRequest, CampaignResult
-from campaign.sample_csv import write_sample_csv
+from contract.campaign import CampaignRequest, CampaignResult
+from devtools.sample_csv import write_sample_csv
 from ringg_sim.testing import SimAdmin
 from tests.fault_helpers import (
     CASE_TIMEOUT_S,

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from campaign.fire_render import FireRenderError, fire_key, render_fire, template_problems
-from campaign.idempotency import KEY_PATTERN
-from campaign.models import CampaignRequest
-from campaign.schedule_models import ScheduledCampaign, WindowSpec
+from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
+from contract.schedules import ScheduledCampaign, WindowSpec
+from domain.fire_render import FireRenderError, fire_key, render_fire, template_problems
 
 KOLKATA_9AM = datetime(2026, 11, 23, 3, 30, tzinfo=UTC)  # 09:00 in Asia/Kolkata (UTC+05:30, no DST)
 
@@ -117,4 +116,4 @@ def test_fire_key_is_per_schedule_and_per_second_and_a_valid_key() -> None:
     later = datetime(2026, 11, 23, 3, 30, 1, tzinfo=UTC)
     assert fire_key("daily", KOLKATA_9AM) == fire_key("daily", KOLKATA_9AM.astimezone())
     assert len({fire_key("daily", KOLKATA_9AM), fire_key("daily", later), fire_key("weekly", KOLKATA_9AM)}) == 3
-    assert KEY_PATTERN.fullmatch(fire_key("a" * 64, KOLKATA_9AM))
+    assert IDEMPOTENCY_KEY_PATTERN.fullmatch(fire_key("a" * 64, KOLKATA_9AM))

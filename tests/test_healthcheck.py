@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from campaign.devstack import free_port
-from campaign.healthcheck import default_target, main, probe
+from devtools.devstack import free_port
+from runtime.healthcheck import default_target, main, probe
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

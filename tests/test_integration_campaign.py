@@ -15,9 +15,9 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 
-from campaign.launcher import start_campaign
-from campaign.models import CampaignRequest, PollingConfig
-from campaign.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
+from client.launcher import start_campaign
+from contract.campaign import CampaignRequest, PollingConfig
+from devtools.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.stack_helpers import readable, uploads_named, worker_for
 from workflows.campaign import CampaignWorkflow

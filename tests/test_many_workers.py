@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from campaign import devstack
-from campaign.launcher import start_campaign
+from client.launcher import start_campaign
+from devtools import devstack
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.crash_helpers import (
     Diagnostics,

@@ -16,14 +16,14 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 
-from campaign import devstack
-from campaign.export_models import ExportRequest
-from campaign.launcher import start_campaign
-from campaign.models import CampaignRequest, PollingConfig
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
-from campaign.settings import WorkerSettings
-from campaign.worker_app import run_worker
+from client.launcher import start_campaign
+from contract.campaign import CampaignRequest, PollingConfig
+from contract.export import ExportRequest
+from devtools import devstack
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, running_simulator
+from runtime.settings import WorkerSettings
+from runtime.worker_app import run_worker
 from workflows.export import ExportCampaignWorkflow
 
 pytestmark = pytest.mark.integration

@@ -16,9 +16,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.preflight import CsvActivities, CsvScan, scan_csv
-from campaign.idempotency import derive_key
-from campaign.steps import PreflightInput, PreflightResult
+from activities.contacts.preflight import CsvActivities, CsvScan, scan_csv
+from contract.preflight import PreflightInput, PreflightResult
+from domain.idempotency import derive_key
 
 HEADER = "Name,Mobile Number,City\n"
 ROWS = "Asha Verma,+919876543210,Pune\nRahul Mehta,+919812345678,Delhi\nMeera Iyer,+919800000003,Chennai\n"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from campaign import devstack
-from campaign.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
+from devtools import devstack
+from devtools.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
 from ringg_sim.testing import RunningSimulator, running_simulator
 from tests.stack_helpers import readable
 

@@ -6,9 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
-from campaign.cli.app import app
-from campaign.models import CampaignRequest
-from campaign.request_schema import request_json_schema
+from cli.app import app
+from contract.campaign import CampaignRequest
+from contract.request_schema import request_json_schema
 
 
 def test_schema_command_prints_the_public_request_schema() -> None:

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from campaign.cli.request_input import RequestInputError, build_request, load_request_file, parse_mapping
-from campaign.models import CampaignRequest
-from campaign.settings import SettingsError, WorkerSettings
-from campaign.validation import request_problems
+from cli.request_files import load_request_file, parse_mapping
+from contract.campaign import CampaignRequest
+from domain.request_input import RequestInputError, build_request
+from domain.validation import request_problems
+from runtime.settings import SettingsError, WorkerSettings
 
 GOOD: dict[str, Any] = {
     "campaign_name": "Diwali offers",

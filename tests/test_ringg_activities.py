@@ -24,10 +24,10 @@ from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.testing import ActivityEnvironment
 
-from activities.monitoring import KNOWN_STATUSES
-from activities.ringg_activities import RinggActivities
-from campaign.idempotency import ringg_tag, tagged_campaign_name
-from campaign.steps import CallerNumbersInput, LaunchInput, ListRef, SnapshotInput, TerminateInput, UploadInput
+from activities.ringg.activities import RinggActivities
+from activities.ringg.monitoring import KNOWN_STATUSES
+from contract.ringg_steps import CallerNumbersInput, LaunchInput, ListRef, SnapshotInput, TerminateInput, UploadInput
+from domain.idempotency import ringg_tag, tagged_campaign_name
 from ringg import RinggClient, make_http_client
 
 BASE = "https://ringg.test/ca/api/v0"

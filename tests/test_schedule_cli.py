@@ -12,11 +12,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from campaign.cli.app import app
-from campaign.cli.schedule_input import ScheduleInputError, parse_local_time
-from campaign.cli.schedule_view import next_steps, window_text
-from campaign.schedule_models import WindowSpec
-from campaign.schedule_report import FireRow, ScheduleReport
+from cli.app import app
+from cli.schedule_view import next_steps, window_text
+from client.schedule_report import FireRow, ScheduleReport
+from contract.schedules import WindowSpec
+from domain.schedule_input import ScheduleInputError, parse_local_time
 
 UNREACHABLE = "127.0.0.1:1"
 BASE = ["--name", "Renewals", "--agent-id", "agent-1", "--csv", "/data/c-{date}.csv", "--from-number", "n-1"]

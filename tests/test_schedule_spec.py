@@ -9,7 +9,7 @@ from datetime import time, timedelta
 import pytest
 from temporalio.client import ScheduleOverlapPolicy, ScheduleRange
 
-from campaign.schedule_spec import SpecError, calendar_spec, cron_spec, duration, overlap_policy
+from domain.schedule_spec import SpecError, calendar_spec, cron_spec, duration, overlap_policy
 
 
 def test_cron_keeps_the_expression_and_gives_its_times_of_day() -> None:

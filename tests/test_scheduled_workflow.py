@@ -17,8 +17,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from campaign.models import CampaignRequest, CampaignResult
-from campaign.schedule_models import FireResult, ScheduledCampaign, WindowSpec
+from contract.campaign import CampaignRequest, CampaignResult
+from contract.schedules import FireResult, ScheduledCampaign, WindowSpec
 from workflows.scheduled import SCHEDULED_START_TIME, ScheduledCampaignWorkflow
 
 FIRE = datetime(2026, 11, 23, 3, 30, tzinfo=UTC)  # 09:00 in Asia/Kolkata

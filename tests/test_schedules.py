@@ -18,10 +18,10 @@ from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, Work
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
-from campaign import devstack
-from campaign.cli.app import app
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
-from campaign.schedule_models import FireResult
+from cli.app import app
+from contract.schedules import FireResult
+from devtools import devstack
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.stack_helpers import worker_for
 

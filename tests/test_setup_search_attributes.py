@@ -15,8 +15,8 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 
-from campaign import devstack
-from campaign.search_attribute_setup import WANTED, ensure_search_attributes
+from client.search_attribute_setup import WANTED, ensure_search_attributes
+from devtools import devstack
 
 pytestmark = pytest.mark.integration
 

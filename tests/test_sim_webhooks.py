@@ -18,17 +18,17 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg import (
     CampaignForm,
     EditEventSubscriptions,
     EventSubscription,
+    EventType,
     RinggBadRequest,
     RinggClient,
     StartRequest,
     make_http_client,
 )
-from ringg.models_agent import EventType
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 
 pytestmark = pytest.mark.integration

@@ -19,12 +19,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
-from activities.number_list import batches, normalise, read_numbers
-from activities.ringg_activities import RinggActivities
-from campaign.launcher import start_campaign
-from campaign.models import CampaignRequest, PollingConfig
-from campaign.sample_csv import DEFAULT_MAP, phone_for, write_sample_csv
-from campaign.steps import StopNumbersRequest, TerminateNumbersInput
+from activities.contacts.numbers import batches, normalise, read_numbers
+from activities.ringg.activities import RinggActivities
+from client.launcher import start_campaign
+from contract.campaign import CampaignRequest, PollingConfig
+from contract.messages import StopNumbersRequest
+from contract.ringg_steps import TerminateNumbersInput
+from devtools.sample_csv import DEFAULT_MAP, phone_for, write_sample_csv
 from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.stack_helpers import worker_for

@@ -15,8 +15,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.service import TLSConfig
 
-from campaign import temporal_client
-from campaign.settings import SettingsError, WorkerSettings
+from client import connect as temporal_client
+from runtime.settings import SettingsError, WorkerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOUD = "ringg.a1b2c.tmprl.cloud:7233"

@@ -3,7 +3,7 @@ when it counts as rendered, the `calls` figure, and the checks against the campa
 
 from __future__ import annotations
 
-from campaign.ui_page import NO_DETAILS, NO_SUMMARY, Expected, PageState, checks, flat
+from devtools.ui_page import NO_DETAILS, NO_SUMMARY, Expected, PageState, checks, flat
 
 WORKFLOW_ID = "campaign-ui-check-0123456789ab"
 CURRENT = (

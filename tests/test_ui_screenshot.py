@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from campaign.browser import find_chromium
-from campaign.ui_screenshot import parse_args, take_screenshot
+from devtools.browser import find_chromium
+from devtools.ui_screenshot import parse_args, take_screenshot
 
 pytestmark = [
     pytest.mark.integration,

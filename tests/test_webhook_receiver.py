@@ -12,11 +12,11 @@ import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from campaign.steps import CallEvent
-from webhooks.dedupe import Deduper
-from webhooks.forwarder import Forwarder
-from webhooks.receiver import webhook_router
-from webhooks.settings import WebhookConfigError, WebhookSettings
+from client.event_dedupe import Deduper
+from client.event_forwarder import Forwarder
+from client.webhook_receiver import webhook_router
+from contract.messages import CallEvent
+from runtime.webhook_settings import DEFAULT_HEADER, WebhookConfigError, WebhookSettings
 
 SECRET = "s3cret-webhook-value-0123"
 LIST_ID = "3f9b2a1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c"
@@ -43,7 +43,7 @@ def forwarder() -> FakeForwarder:
 @pytest_asyncio.fixture
 async def http(forwarder: FakeForwarder) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-    app.include_router(webhook_router(WebhookSettings(secret=SecretStr(SECRET)), forwarder, Deduper(ttl_s=60)))
+    app.include_router(webhook_router(SecretStr(SECRET), DEFAULT_HEADER, forwarder, Deduper(ttl_s=60)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as client:
         yield client
 

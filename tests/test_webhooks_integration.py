@@ -19,14 +19,14 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from campaign import devstack
-from campaign.launcher import start_campaign
-from campaign.models import CampaignRequest, PollingConfig
-from campaign.sample_csv import DEFAULT_MAP, write_sample_csv
+from client.launcher import start_campaign
+from contract.campaign import CampaignRequest, PollingConfig
+from devtools import devstack
+from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from runtime.webhook_settings import WebhookSettings
 from tests.stack_helpers import starter, worker_for
 from webhooks.app import create_app
-from webhooks.settings import WebhookSettings
 from workflows.campaign import CampaignWorkflow
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.preflight import CsvActivities
-from campaign.steps import PreflightInput
-from campaign.window import window_problems
+from activities.contacts.preflight import CsvActivities
+from contract.preflight import PreflightInput
+from domain.window import window_problems
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 17:30 in Asia/Kolkata
 

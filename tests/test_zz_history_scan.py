@@ -10,7 +10,7 @@ import re
 import pytest
 from temporalio.client import Client
 
-from campaign.sample_csv import FIRST, LAST, phone_for
+from devtools.sample_csv import FIRST, LAST, phone_for
 from tests.stack_helpers import readable
 
 pytestmark = pytest.mark.integration

@@ -7,10 +7,10 @@ import sys
 
 import uvicorn
 
-from campaign.logs import configure_logging
-from campaign.temporal_client import connect
+from client.connect import connect
+from runtime.logs import configure_logging
+from runtime.webhook_settings import WebhookConfigError, WebhookSettings
 from webhooks.app import create_app
-from webhooks.settings import WebhookConfigError, WebhookSettings
 
 
 async def serve() -> None:

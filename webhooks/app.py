@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from webhooks.dedupe import Deduper
-from webhooks.forwarder import Forwarder
-from webhooks.receiver import webhook_router
-from webhooks.settings import WebhookSettings
+from client.event_dedupe import Deduper
+from client.event_forwarder import Forwarder
+from client.webhook_receiver import webhook_router
+from runtime.webhook_settings import WebhookSettings
 
 
 def create_app(settings: WebhookSettings, client: Client) -> FastAPI:
@@ -23,7 +23,7 @@ def create_app(settings: WebhookSettings, client: Client) -> FastAPI:
         await forwarder.close()
 
     app = FastAPI(title="Ringg webhook receiver", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.include_router(webhook_router(settings, forwarder, Deduper(settings.dedupe_ttl_s)))
+    app.include_router(webhook_router(settings.secret, settings.header, forwarder, Deduper(settings.dedupe_ttl_s)))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from campaign.models import PollingConfig
+    from contract.campaign import PollingConfig
 
 
 def next_poll_interval(

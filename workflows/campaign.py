@@ -8,27 +8,17 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import INVALID_CSV, INVALID_REQUEST
-    from activities.preflight import CsvActivities
-    from activities.ringg_activities import LAUNCHED_STATUSES, RinggActivities
-    from campaign import search_attributes as sa
-    from campaign.idempotency import ringg_tag
-    from campaign.models import (
-        LARGE_FLOW_MIN_ROWS,
-        CampaignProgress,
-        CampaignRequest,
-        CampaignResult,
-        ResolvedFlow,
-    )
-    from campaign.steps import (
-        CallerNumbersInput,
-        CallEventsSignal,
-        PreflightInput,
-        StopNumbersRequest,
-        StopNumbersResult,
-        TerminateNumbersInput,
-    )
-    from campaign.validation import flow_problems, rejected_rows_problem, request_problems
+    from activities.contacts.preflight import CsvActivities
+    from activities.ringg.activities import RinggActivities
+    from contract import search_attributes as sa
+    from contract.campaign import LARGE_FLOW_MIN_ROWS, CampaignProgress, CampaignRequest, CampaignResult, ResolvedFlow
+    from contract.errors import INVALID_CSV, INVALID_REQUEST
+    from contract.messages import CallEventsSignal, StopNumbersRequest, StopNumbersResult
+    from contract.preflight import PreflightInput
+    from contract.ringg_steps import CallerNumbersInput, TerminateNumbersInput
+    from contract.statuses import LAUNCHED_STATUSES
+    from domain.idempotency import ringg_tag
+    from domain.validation import flow_problems, rejected_rows_problem, request_problems
 
 from workflows import options
 from workflows.campaign_state import CampaignFailed

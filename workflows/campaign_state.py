@@ -14,19 +14,14 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from activities.claims import ClaimActivities
-    from campaign import search_attributes as sa
-    from campaign.idempotency import claim_workflow_id_for
-    from campaign.models import (
-        CampaignProgress,
-        CampaignRequest,
-        CampaignResult,
-    )
-    from campaign.steps import (
-        ClaimOwnerInput,
-    )
+    from contract import search_attributes as sa
+    from contract.campaign import CampaignProgress, CampaignRequest, CampaignResult
+    from contract.claim import ClaimInput, ClaimOwnerInput, ClaimResult
+    from contract.errors import ACTIVITY_FAILED
+    from domain.idempotency import claim_workflow_id_for
 
 from workflows import metrics, options
-from workflows.claim import CampaignKeyClaimWorkflow, ClaimInput, ClaimResult
+from workflows.claim import CampaignKeyClaimWorkflow
 from workflows.details import progress_markdown
 
 InputT = TypeVar("InputT")
@@ -107,7 +102,7 @@ class CampaignState:
             raise asyncio.CancelledError() from err
         if isinstance(cause, ApplicationError):
             return CampaignFailed(cause.message, cause.type)
-        return CampaignFailed(f"{doing} failed: {cause or err}", "ActivityFailed")
+        return CampaignFailed(f"{doing} failed: {cause or err}", ACTIVITY_FAILED)
 
     def _set_stage(self, stage: str, message: str) -> None:
         self._p.stage = stage

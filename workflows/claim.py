@@ -1,27 +1,19 @@
-"""A workflow whose ID is the idempotency key: whoever starts it owns the key. Temporal refuses a second
-start while it runs, which serialises duplicate triggers of one campaign whatever their workflow IDs."""
+"""A workflow whose ID is the idempotency key: whoever starts it owns the key, so duplicate triggers of one
+campaign are serialised whatever their workflow IDs."""
 
 from __future__ import annotations
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
+    from contract.claim import ClaimInput, ClaimResult
+    from contract.names import CLAIM_WORKFLOW
 
 
-class ClaimInput(BaseModel):
-    idempotency_key: str
-    owner_workflow_id: str
-
-
-class ClaimResult(BaseModel):
-    released: bool = True
-
-
-@workflow.defn(name="CampaignKeyClaim")
+@workflow.defn(name=CLAIM_WORKFLOW)
 class CampaignKeyClaimWorkflow:
     """Held open by its parent (the owning CampaignWorkflow) until the parent signals `release` or closes
-    (the parent close policy terminates it). Signal: release."""
+    (the parent close policy terminates it). Temporal refuses a second start while it runs. Signal: release."""
 
     def __init__(self) -> None:
         self._released = False

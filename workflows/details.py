@@ -5,7 +5,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from campaign.models import CALL_STATUS_ORDER, CampaignProgress, CampaignRequest
+    from contract.campaign import CampaignProgress, CampaignRequest
+    from contract.statuses import CALL_STATUS_ORDER
 
 
 def static_summary(req: CampaignRequest) -> str:

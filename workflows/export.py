@@ -10,12 +10,12 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.export import ExportActivities
-    from campaign.export_models import ExportFormat, ExportInput, ExportRequest, ExportResult, export_problems
+    from activities.export.calls import ExportActivities
+    from contract.errors import INVALID_EXPORT_REQUEST
+    from contract.export import ExportFormat, ExportInput, ExportRequest, ExportResult
+    from domain.export_checks import export_problems
 
 from workflows import options
-
-INVALID_EXPORT_REQUEST = "InvalidExportRequest"
 
 
 @workflow.defn(name="ExportCampaignWorkflow")

@@ -10,21 +10,13 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import INSUFFICIENT_BALANCE
-    from activities.ringg_activities import RinggActivities
-    from campaign import search_attributes as sa
-    from campaign.idempotency import tagged_campaign_name
-    from campaign.models import (
-        CampaignRequest,
-    )
-    from campaign.steps import (
-        InvalidRowsInput,
-        LaunchInput,
-        ListRef,
-        PreflightResult,
-        UploadInput,
-        UploadResult,
-    )
+    from activities.ringg.activities import RinggActivities
+    from contract import search_attributes as sa
+    from contract.campaign import CampaignRequest
+    from contract.errors import INSUFFICIENT_BALANCE, UPLOAD_TIMEOUT
+    from contract.preflight import PreflightResult
+    from contract.ringg_steps import InvalidRowsInput, LaunchInput, ListRef, UploadInput, UploadResult
+    from domain.idempotency import tagged_campaign_name
 
 from workflows import options
 from workflows.campaign_state import CampaignFailed, CampaignState
@@ -88,7 +80,7 @@ class LaunchStages(CampaignState):
                 f"Ringg did not finish processing list {self._p.list_id} within "
                 f"{req.polling.upload_timeout_s:.0f}s; nothing was launched. Check the list in Ringg's dashboard "
                 "and start the campaign again (the same request reuses the uploaded list).",
-                "UploadTimeout",
+                UPLOAD_TIMEOUT,
             ) from err
         self._p.contacts = status.contacts if status.contacts is not None else self._p.contacts
         self._p.invalid_rows = status.invalid_rows

@@ -6,7 +6,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from campaign.models import CampaignProgress
+    from contract.campaign import CampaignProgress
 
 FINAL_STAGES = frozenset({"completed", "failed", "cancelled", "duplicate"})
 

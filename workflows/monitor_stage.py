@@ -11,17 +11,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.monitoring import FINAL_CAMPAIGN_STATUSES, PENDING_STATUSES
-    from activities.ringg_activities import RinggActivities
-    from campaign.models import (
-        CallCounts,
-        CampaignProgress,
-        ContinuedState,
-    )
-    from campaign.steps import (
-        SnapshotInput,
-        TerminateInput,
-    )
+    from activities.ringg.activities import RinggActivities
+    from contract.campaign import CallCounts, CampaignProgress, ContinuedState
+    from contract.ringg_steps import SnapshotInput, TerminateInput
+    from contract.statuses import FINAL_CAMPAIGN_STATUSES, PENDING_STATUSES
 
 from workflows import options
 from workflows.cadence import next_poll_interval

@@ -8,7 +8,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import (
+    from contract.campaign import PollingConfig
+    from contract.errors import (
         CSV_CHANGED,
         EXPORT_LOCATION_UNUSABLE,
         INSUFFICIENT_BALANCE,
@@ -18,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
         UNKNOWN_CALLER_NUMBER,
         UPLOAD_FAILED,
     )
-    from campaign.models import PollingConfig
 
 PERMANENT = [
     INVALID_CSV,

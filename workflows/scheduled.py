@@ -19,10 +19,12 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from campaign import search_attributes as sa
-    from campaign.fire_render import FireRenderError, campaign_timezone, render_fire, zone
-    from campaign.idempotency import workflow_id_for
-    from campaign.schedule_models import FIRE_WORKFLOW, FireResult, ScheduledCampaign
+    from contract import search_attributes as sa
+    from contract.errors import CAMPAIGN_FAILED, INVALID_FIRE
+    from contract.names import FIRE_WORKFLOW
+    from contract.schedules import FireResult, ScheduledCampaign
+    from domain.fire_render import FireRenderError, campaign_timezone, render_fire, zone
+    from domain.idempotency import workflow_id_for
 
 from workflows.campaign import CampaignWorkflow
 from workflows.details import static_details, static_summary
@@ -30,8 +32,6 @@ from workflows.details import static_details, static_summary
 # Set by the server on every workflow a schedule starts: the tick's nominal time (whole seconds), also for
 # `trigger` (then "now") and backfills (the backfilled tick).
 SCHEDULED_START_TIME = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
-INVALID_FIRE = "InvalidScheduledFire"
-CAMPAIGN_FAILED = "ScheduledCampaignFailed"
 
 
 def nominal_fire_time() -> datetime:

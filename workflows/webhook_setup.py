@@ -5,8 +5,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.webhook_setup import WebhookSetupActivities
-    from campaign.steps import SubscribeWebhooksInput, SubscribeWebhooksResult
+    from activities.ringg.webhook_setup import WebhookSetupActivities
+    from contract.webhooks import SubscribeWebhooksInput, SubscribeWebhooksResult
 
 from workflows import options
 

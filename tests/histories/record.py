@@ -12,7 +12,7 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from campaign.search_attributes import ALL_KEYS
+from contract.search_attributes import ALL_KEYS
 from tests.test_campaign_workflow import FakeRingg, make_worker, request
 
 HERE = Path(__file__).resolve().parent

@@ -1,0 +1,282 @@
+"""The rows of a contacts CSV, checked: header matched to variables_map, every number to E.164, invalid and
+duplicate rows found with their spreadsheet row numbers (the header is row 1).
+
+Pre-flight and the upload walk a file with the same `checked_blocks`, so the cleaned file the upload rebuilds
+holds exactly the rows pre-flight counted as valid, on whichever worker it runs. Rows with clean numbers are
+checked with C-level operations (regexes over joined text, set updates); only the others get per-row code.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from array import array
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TextIO
+
+from activities.contacts.blocks import Block, read_blocks
+from activities.contacts.source import CHUNK
+from domain.phones import PhoneNormalizer
+
+MOBILE_VAR = "mobile_number"
+# A file's first bytes that say it is not CSV text at all.
+_SIGNATURES = {
+    b"PK\x03\x04": "an Excel workbook or zip archive, not CSV text: save it as 'CSV UTF-8' and start again",
+    b"\xd0\xcf\x11\xe0": "an old-style Excel (.xls) file, not CSV text: save it as 'CSV UTF-8' and start again",
+    b"\xff\xfe": "UTF-16 text: save it as 'CSV UTF-8' and start again",
+    b"\xfe\xff": "UTF-16 text: save it as 'CSV UTF-8' and start again",
+}
+
+
+class CsvProblem(ValueError):
+    """The whole file cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the mapped columns are in the file's header (names trimmed of spaces)."""
+
+    header: list[str]
+    mobile_index: int
+    width: int
+
+
+@dataclass
+class Checked:
+    """A block's verdicts: the E.164 number of each row ("" for blank and rejected rows), the rows that cannot
+    be called and why, and which are repeats of an earlier number."""
+
+    block: Block
+    numbers: list[str]
+    problems: dict[int, str] = field(default_factory=dict)
+    duplicates: dict[int, str] = field(default_factory=dict)  # index -> the number an earlier row has
+    blank: int = 0
+
+    @property
+    def data_rows(self) -> int:
+        return self.block.size - self.blank
+
+    @property
+    def all_have_numbers(self) -> bool:
+        """Every row has a number (no blank or rejected row)."""
+        return not self.problems and not self.blank and not self.duplicates
+
+
+def sniff(path: Path) -> None:
+    """Refuses files that are clearly not CSV text, with a message that names what they are."""
+    with path.open("rb") as f:
+        head = f.read(4)
+    for signature, what in _SIGNATURES.items():
+        if head.startswith(signature):
+            raise CsvProblem(f"the file is {what}")
+
+
+def open_text(binary: IO[bytes]) -> io.TextIOWrapper:
+    """UTF-8 text with any byte-order mark dropped; rows as the csv module needs them."""
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+
+
+def read_layout(header: list[str] | None, variables_map: dict[str, str]) -> Layout:
+    if header is None or not any(h.strip() for h in header):
+        raise CsvProblem("the file is empty (no header row)")
+    names = [h.strip() for h in header]
+    wanted = list(dict.fromkeys(c.strip() for c in variables_map.values()))
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        raise CsvProblem(
+            f"it has no column {', '.join(repr(c) for c in missing)} (mapped in variables_map). "
+            f"Its columns are: {', '.join(repr(h) for h in names)}. Fix variables_map or the CSV header"
+        )
+    twice = [c for c in wanted if names.count(c) > 1]
+    if twice:
+        raise CsvProblem(
+            f"the column {', '.join(repr(c) for c in twice)} appears more than once in the header, so it is "
+            "not clear which one to use. Rename or remove the extra column"
+        )
+    return Layout(names, names.index(variables_map[MOBILE_VAR].strip()), len(names))
+
+
+def checked_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Iterator[Checked]:
+    """Every data row after the header (already read) with its E.164 number or why it cannot be called.
+    Duplicates are the caller's: `unique_blocks` marks them as the rows stream by; pre-flight's ProblemReport
+    finds them over the whole file at the end, which costs less."""
+    for block in read_blocks(text, layout.width, layout.mobile_index):
+        numbers, unclean = phones.normalize_clean_batch(block.mobile)
+        checked = Checked(block, numbers)
+        for i in sorted({*unclean, *block.ragged}) if block.ragged else unclean:
+            _check_row(checked, i, layout, phones)
+        yield checked
+
+
+def unique_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Iterator[Checked]:
+    """checked_blocks with repeats marked: the first row with a number keeps it, later rows are duplicates."""
+    seen: set[str] = set()
+    for checked in checked_blocks(text, layout, phones):
+        valid = [n for n in checked.numbers if n] if checked.problems or checked.blank else checked.numbers
+        if seen.isdisjoint(valid):
+            before = len(seen)
+            seen.update(valid)
+            if len(seen) - before != len(valid):
+                _mark_duplicates(checked, set())  # repeats inside this block only
+        else:
+            _mark_duplicates(checked, seen)
+        yield checked
+
+
+def _check_row(checked: Checked, i: int, layout: Layout, phones: PhoneNormalizer) -> None:
+    cells, width = checked.block.cells(i), layout.width
+    checked.numbers[i] = ""
+    if not any(c.strip() for c in cells):
+        checked.blank += 1
+        return
+    if len(cells) > width and any(c.strip() for c in cells[width:]):
+        checked.problems[i] = f"the row has {len(cells)} cells but the header has {width} (an unquoted comma?)"
+        return
+    phone = cells[layout.mobile_index] if len(cells) > layout.mobile_index else ""
+    e164, problem = phones.normalize(phone)
+    if problem is None:
+        checked.numbers[i] = e164
+    else:
+        checked.problems[i] = problem
+
+
+def _mark_duplicates(checked: Checked, seen: set[str]) -> None:
+    """In row order: the first row with a number keeps it, later rows with it are duplicates."""
+    numbers, add = checked.numbers, seen.add
+    for i, number in enumerate(numbers):
+        if number:
+            if number in seen:
+                checked.duplicates[i] = number
+                numbers[i] = ""
+            else:
+                add(number)
+
+
+@dataclass
+class RowCounts:
+    data_rows: int = 0
+    unusable_rows: int = 0
+    duplicate_rows: int = 0
+    first_problem_rows: list[int] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return self.unusable_rows + self.duplicate_rows
+
+    @property
+    def valid(self) -> int:
+        return self.data_rows - self.rejected
+
+
+class ProblemReport:
+    """The rows that cannot be called, for the person who owns the CSV, sorted by row: spreadsheet row number,
+    the problem in words, the number as written, then the row's own cells.
+
+    Invalid rows are written as the file streams by; duplicates are found at the end from every row's number
+    (one set build instead of a lookup per block), and their cells fetched by a second pass over the file,
+    which only files with duplicates pay for."""
+
+    MAX_LISTED = 5
+
+    def __init__(self, out: IO[str], layout: Layout) -> None:
+        self._out = out
+        self._writer = csv.writer(out)
+        self._writer.writerow(["row", "problem", "phone_as_written", *layout.header])
+        self._layout = layout
+        # Per row from row 2 on: its number as an integer (0: none). 8 bytes a row, where keeping the strings
+        # would cost 60 more.
+        self._numbers = array("q")
+        self.counts = RowCounts()
+
+    def add(self, checked: Checked) -> None:
+        counts = self.counts
+        counts.data_rows += checked.data_rows
+        numbers = checked.numbers
+        self._numbers.extend(map(int, numbers if checked.all_have_numbers else [n or "0" for n in numbers]))
+        first = checked.block.first_row
+        for i in sorted(checked.problems):
+            if len(counts.first_problem_rows) < self.MAX_LISTED:
+                counts.first_problem_rows.append(first + i)
+            self._write(first + i, checked.problems[i], checked.block.cells(i))
+        counts.unusable_rows += len(checked.problems)
+
+    def _write(self, row: int, problem: str, cells: list[str]) -> None:
+        mobile = self._layout.mobile_index
+        self._writer.writerow([row, problem, cells[mobile] if mobile < len(cells) else "", *cells])
+
+    def finish(self, reread: Callable[[], AbstractContextManager[TextIO]]) -> None:
+        """Adds the duplicates; `reread` opens the file again, positioned after its header."""
+        duplicates = self._duplicates()
+        self._numbers = array("q")
+        if not duplicates:
+            return
+        self.counts.duplicate_rows = len(duplicates)
+        self.counts.first_problem_rows = sorted([*self.counts.first_problem_rows, *sorted(duplicates)[:5]])[:5]
+        wanted = sorted(duplicates)
+        at = 0
+        with reread() as text:
+            for block in read_blocks(text, self._layout.width, self._layout.mobile_index):
+                end = block.first_row + block.size
+                while at < len(wanted) and wanted[at] < end:
+                    row = wanted[at]
+                    number, first = duplicates[row]
+                    problem = f"same number as row {first} ({number}): the contact would be called twice"
+                    self._write(row, problem, block.cells(row - block.first_row))
+                    at += 1
+                if at == len(wanted):
+                    break
+
+    def _duplicates(self) -> dict[int, tuple[str, int]]:
+        """row -> (its number, the first row with that number), for every repeat."""
+        numbers = self._numbers
+        distinct = set(numbers)
+        distinct.discard(0)
+        if len(distinct) == len(numbers) - numbers.count(0):
+            return {}
+        del distinct
+        first_row: dict[int, int] = {}
+        duplicates: dict[int, tuple[str, int]] = {}
+        for row, number in enumerate(numbers, start=2):
+            if number:
+                first = first_row.setdefault(number, row)
+                if first != row:
+                    duplicates[row] = (f"+{number}", first)
+        return duplicates
+
+
+def sort_report(report: Path) -> None:
+    """Orders the report's rows by row number (duplicates were appended after the invalid rows)."""
+    with report.open(newline="", encoding="utf-8") as src:
+        lines = list(csv.reader(src))
+    head, body = lines[0], sorted(lines[1:], key=lambda line: int(line[0]))
+    with report.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows([head, *body])
+
+
+def write_clean_csv(src: Path, dest: Path, variables_map: dict[str, str], phones: PhoneNormalizer) -> int:
+    """The file Ringg receives: the trimmed header, then every valid row with its number in E.164 (invalid and
+    duplicate rows dropped, no byte-order mark). Returns the rows written."""
+    written = 0
+    with (
+        src.open("rb") as raw,
+        open_text(io.BufferedReader(raw, CHUNK)) as text,
+        dest.open("w", encoding="utf-8", newline="") as out,
+    ):
+        layout = read_layout(next(csv.reader(text), None), variables_map)
+        writer = csv.writer(out)
+        writer.writerow(layout.header)
+        mobile = layout.mobile_index
+        for checked in unique_blocks(text, layout, phones):
+            keep = []
+            for i, number in enumerate(checked.numbers):
+                if number:  # "" for blank and rejected rows
+                    cells = checked.block.cells(i)
+                    cells = (cells + [""] * layout.width)[: layout.width] if len(cells) < layout.width else cells
+                    cells[mobile] = number
+                    keep.append(cells)
+            writer.writerows(keep)
+            written += len(keep)
+    return written

@@ -1,0 +1,92 @@
+"""Activities for a launched campaign: progress snapshots and termination."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contacts.numbers import batches, read_numbers
+from activities.contacts.source import CsvUnreadable, open_csv
+from activities.heartbeat import heartbeating
+from activities.log_context import activity_log_context
+from activities.ringg.errors import map_ringg_error
+from activities.ringg.monitoring import count_calls, is_finished
+from activities.ringg.reconcile import RinggBase
+from contract.errors import INVALID_CSV
+from contract.messages import StopNumbersResult
+from contract.ringg_steps import CampaignSnapshot, SnapshotInput, TerminateInput, TerminateNumbersInput, TerminateResult
+from contract.statuses import PENDING_STATUSES
+from ringg import (
+    RinggError,
+    TerminateRequest,
+)
+
+log = structlog.get_logger()
+
+
+class ProgressActivities(RinggBase):
+    """snapshot_campaign, terminate_campaign."""
+
+    @activity.defn
+    async def snapshot_campaign(self, inp: SnapshotInput) -> CampaignSnapshot:
+        """Call counts by status from /calling/history totals, then (when asked, or when no call is pending) the
+        campaign status from /campaign/all: read in this order, a final status never comes with counts older than
+        itself."""
+        with activity_log_context():
+            status = None
+            try:
+                async with heartbeating():
+                    counts, requests = await count_calls(self._ringg, inp.list_id, inp.since)
+                    if inp.campaign_status or not sum(counts.get(s, 0) for s in PENDING_STATUSES):
+                        campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
+                        status = campaign.campaign_status if campaign else None
+                        requests += 1
+            except RinggError as err:
+                raise map_ringg_error(err, doing="reading campaign progress") from None
+            total = sum(counts.values())
+            return CampaignSnapshot(
+                ringg_status=status,
+                calls_by_status=counts,
+                total_calls=total,
+                finished=is_finished(status, counts, inp.expected_calls),
+                requests=requests,
+            )
+
+    @activity.defn
+    async def terminate_campaign(self, inp: TerminateInput) -> TerminateResult:
+        with activity_log_context():
+            try:
+                result = await self._ringg.terminate(TerminateRequest(campaign_id=inp.list_id))
+            except RinggError as err:
+                raise map_ringg_error(err, doing="terminating the campaign") from None
+            log.info("campaign_terminated", list_id=inp.list_id)
+            return TerminateResult(message=result.message or "")
+
+    @activity.defn
+    async def terminate_numbers(self, inp: TerminateNumbersInput) -> StopNumbersResult:
+        """Terminates queued/retry calls to the listed numbers inside this campaign, 100 numbers a request
+        (PATCH campaign/terminate with campaign_id + mobile_numbers; repeating a batch is harmless)."""
+        with activity_log_context():
+            try:
+                async with open_csv(inp.numbers_uri) as path:
+                    numbers = read_numbers(path, inp.country_code)
+            except (CsvUnreadable, UnicodeDecodeError, OSError) as err:
+                raise ApplicationError(
+                    f"The number list {inp.numbers_uri!r} cannot be read: {err}", type=INVALID_CSV, non_retryable=True
+                ) from None
+            if not numbers:
+                raise ApplicationError(
+                    f"The number list {inp.numbers_uri!r} holds no phone number (one per line, or a first column).",
+                    type=INVALID_CSV,
+                    non_retryable=True,
+                )
+            chunks = batches(numbers)
+            try:
+                for index, chunk in enumerate(chunks):
+                    await self._ringg.terminate(TerminateRequest(campaign_id=inp.list_id, mobile_numbers=chunk))
+                    activity.heartbeat(index)
+            except RinggError as err:
+                raise map_ringg_error(err, doing="terminating numbers in the campaign") from None
+            log.info("numbers_terminated", list_id=inp.list_id, numbers=len(numbers), batches=len(chunks))
+            return StopNumbersResult(numbers=len(numbers), batches=len(chunks))

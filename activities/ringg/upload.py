@@ -1,0 +1,193 @@
+"""Upload activities: the contact list (upload-csv / save), reused when Ringg already has it, and the
+upload-status poll."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+
+from activities.contacts.rows import write_clean_csv
+from activities.contacts.source import CsvUnreadable, file_sha256, open_csv
+from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
+from activities.log_context import activity_log_context
+from activities.metrics import CAMPAIGN_UPLOADS, count
+from activities.reports import invalid_rows_path
+from activities.ringg.errors import map_ringg_error, redact
+from activities.ringg.reconcile import RinggBase, outcome_unknown, reused_upload
+from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING
+from contract.ringg_steps import (
+    InvalidRowsInput,
+    InvalidRowsResult,
+    ListRef,
+    UploadInput,
+    UploadResult,
+    UploadStatusResult,
+)
+from domain.phones import PhoneNormalizer
+from ringg import (
+    CampaignForm,
+    RinggError,
+    UploadState,
+)
+
+log = structlog.get_logger()
+
+
+@contextlib.asynccontextmanager
+async def _cleaned(inp: UploadInput, path: Path) -> AsyncIterator[Path | None]:
+    """The file to send: the CSV rebuilt by the same row checks pre-flight ran (E.164 numbers, invalid and
+    duplicate rows dropped, trimmed header), or None when the CSV changed since pre-flight."""
+    if await asyncio.to_thread(file_sha256, path) != inp.content_hash:
+        yield None
+        return
+    if inp.expected_rows is None:  # a campaign from before pre-flight checked rows: send the file as it is
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="campaign-upload-") as tmp:
+        clean = Path(tmp) / path.name
+        phones = PhoneNormalizer(inp.country_code)
+        rows = await asyncio.to_thread(write_clean_csv, path, clean, inp.variables_map, phones)
+        if rows != inp.expected_rows:
+            raise ApplicationError(
+                f"The CSV at {inp.csv_uri!r} gave {rows} valid rows on this worker but {inp.expected_rows} in "
+                "pre-flight; nothing was uploaded. This is a bug: report it with the campaign's workflow ID.",
+                type=CSV_CHANGED,
+                non_retryable=True,
+            )
+        yield clean
+
+
+class UploadActivities(RinggBase):
+    """upload_contacts, get_upload_status."""
+
+    @activity.defn
+    async def upload_contacts(self, inp: UploadInput) -> UploadResult:
+        """Large flow: POST campaign/upload-csv; standard flow: POST campaign/save. Reuses a list already
+        created under the same idempotency tag instead of uploading again."""
+        with activity_log_context():
+            async with guarded_attempt() as guard:
+                result = await self._upload(inp, guard)
+            outcome = "reused" if result.reused_existing else "uploaded"
+            count(CAMPAIGN_UPLOADS, attributes={"flow": inp.flow, "outcome": outcome})
+            return result
+
+    async def _upload(self, inp: UploadInput, guard: PostGuard) -> UploadResult:
+        probe = functools.partial(self._existing_upload, inp.idempotency_tag)
+        try:
+            found = await probe()
+            if found is None and not guard.settled:
+                # The previous attempt died, maybe mid-upload: give that upload time to appear first.
+                found = await self._confirm(probe)
+                guard.settled = True
+            if found is not None:
+                log.info("upload_reused_existing_list", list_id=found.id, ringg_status=found.campaign_status)
+                return reused_upload(found)
+            async with open_csv(inp.csv_uri) as path, _cleaned(inp, path) as upload_path:
+                if upload_path is None:
+                    raise ApplicationError(
+                        f"The CSV at {inp.csv_uri!r} changed after it was validated; nothing was uploaded. "
+                        "Start the campaign again to validate the new file.",
+                        type=CSV_CHANGED,
+                        non_retryable=True,
+                    )
+                guard.settled = False
+                try:
+                    result = await self._send_upload(inp, upload_path)
+                except RinggError as err:
+                    if outcome_unknown(err):
+                        confirmed = await self._confirm(probe)
+                        if confirmed is not None:
+                            log.info("upload_confirmed_after_lost_response", list_id=confirmed.id)
+                            return reused_upload(confirmed)
+                    guard.settled = True
+                    raise
+        except CsvUnreadable as err:
+            raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
+        except RinggError as err:
+            raise map_ringg_error(err, doing="uploading the contact list") from None
+        log.info("contacts_uploaded", list_id=result.list_id, flow=inp.flow)
+        return result
+
+    async def _send_upload(self, inp: UploadInput, path: Path) -> UploadResult:
+        form = CampaignForm(
+            agent_id=inp.agent_id,
+            campaign_name=inp.ringg_campaign_name,
+            country_code=inp.country_code,
+            variables_map=inp.variables_map,
+            campaign_start_time=inp.campaign_start_time,
+            campaign_end_time=inp.campaign_end_time,
+            call_config=inp.call_config or None,
+            remove_invalid_rows=inp.remove_invalid_rows,
+            transliterate_callee_name=inp.transliterate_callee_name,
+        )
+        if inp.flow == "large":
+            up = await self._ringg.upload_csv(form, path)
+            return UploadResult(
+                list_id=up.bulk_list_id,
+                ringg_status=up.status,
+                contacts=up.total or None,
+                invalid_rows=up.invalidated_rows_count or 0,
+                invalid_rows_url=up.invalidated_rows_csv_url,
+            )
+        saved = await self._ringg.save_campaign(form, path)
+        return UploadResult(
+            list_id=saved.list_id,
+            ringg_status="draft",
+            contacts=saved.successful_rows if saved.successful_rows is not None else saved.total_rows,
+            invalid_rows=saved.failed_rows or 0,
+        )
+
+    @activity.defn
+    async def get_upload_status(self, ref: ListRef) -> UploadStatusResult:
+        """Raises a benign, retryable UploadPending while Ringg is still processing: the retry policy is the
+        poll loop (no history events per poll)."""
+        with activity_log_context():
+            try:
+                status = await self._ringg.upload_status(ref.list_id)
+            except RinggError as err:
+                raise map_ringg_error(err, doing="polling the upload status") from None
+            if status.state is UploadState.FAILED:
+                raise ApplicationError(
+                    f"Ringg could not process the uploaded list {ref.list_id}: "
+                    f"{redact(status.message or 'no reason given')} (status {status.status!r}). "
+                    "Fix the CSV and start a new campaign.",
+                    type=UPLOAD_FAILED,
+                    non_retryable=True,
+                )
+            if status.state is not UploadState.READY:
+                if status.state is UploadState.UNKNOWN:
+                    log.warning("upload_status_unknown", list_id=ref.list_id, status=status.status)
+                raise ApplicationError(
+                    f"upload {ref.list_id} still {status.status!r}",
+                    type=UPLOAD_PENDING,
+                    category=ApplicationErrorCategory.BENIGN,
+                )
+            return UploadStatusResult(
+                status=status.status,
+                contacts=status.total,
+                invalid_rows=status.invalidated_rows_count or 0,
+                invalid_rows_url=status.invalidated_rows_csv_url,
+            )
+
+    @activity.defn
+    async def download_invalid_rows(self, inp: InvalidRowsInput) -> InvalidRowsResult:
+        """Saves the rows Ringg invalidated (its invalid-rows CSV) next to the campaign's other reports, for the
+        person who owns the CSV; only the path goes into workflow history."""
+        with activity_log_context():
+            dest = invalid_rows_path(self._report_dir, inp.idempotency_key, inp.list_id)
+            await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
+            try:
+                async with heartbeating():
+                    size = await self._ringg.download(inp.url, dest)
+            except RinggError as err:
+                raise map_ringg_error(err, doing="downloading Ringg's invalid rows") from None
+            log.info("invalid_rows_downloaded", list_id=inp.list_id, bytes=size)
+            return InvalidRowsResult(path=str(dest.resolve()), bytes=size)

@@ -1,0 +1,271 @@
+"""`starter.py`: start, watch, inspect and cancel campaigns from a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.service import RPCError
+
+from cli.attributes_cmd import setup_search_attributes_command
+from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail, resolve_campaign
+from cli.export_cmd import export_command
+from cli.list_cmd import LimitOpt, NameOpt, PrefixOpt, QueryOpt, StageOpt, StatusOpt, campaigns_table
+from cli.live_view import CampaignView
+from cli.render import progress_table, result_table
+from cli.request_files import load_request_file, parse_mapping
+from cli.schedule_cmds import schedule_app
+from cli.webhooks_cmd import webhooks_app
+from client.launcher import start_campaign
+from client.listing import ListProblem, campaigns, visibility_query
+from client.lookup import campaign_progress
+from contract.campaign import CampaignProgress, CampaignResult
+from contract.messages import StopNumbersRequest
+from contract.names import TASK_QUEUE
+from contract.request_schema import request_json_schema
+from domain.request_input import RequestInputError, build_request
+from domain.validation import request_problems
+from domain.window import window_problems
+from workflows.campaign import CampaignWorkflow
+
+app = typer.Typer(help="Start, watch, inspect and cancel Ringg campaigns running on Temporal.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(webhooks_app, name="webhooks")
+
+
+async def _progress(handle: WorkflowHandle[CampaignWorkflow, CampaignResult]) -> CampaignProgress | None:
+    return await campaign_progress(handle)
+
+
+async def watch(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> CampaignResult:
+    result_task = asyncio.ensure_future(handle.result())
+    view = CampaignView(handle.id)
+    with Live(console=console, refresh_per_second=4, transient=False) as live:
+        while not result_task.done():
+            progress = await _progress(handle)
+            if progress is not None:
+                live.update(view.render(progress))
+            await asyncio.wait({result_task}, timeout=every_s)
+        final = await _progress(handle)
+        if final is not None:
+            live.update(view.render(final))
+    return result_task.result()
+
+
+@app.command()
+def start(
+    request: Annotated[
+        Path | None, typer.Option("--request", "-r", help="CampaignRequest as a JSON or YAML file")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="campaign_name")] = None,
+    agent_id: Annotated[str | None, typer.Option("--agent-id")] = None,
+    csv: Annotated[str | None, typer.Option("--csv", help="csv_uri: path, file:// or http(s):// URL")] = None,
+    country_code: Annotated[str | None, typer.Option("--country-code")] = None,
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="VARIABLE=CSV Column (repeatable)")] = None,
+    from_number: Annotated[list[str] | None, typer.Option("--from-number", help="caller number or id")] = None,
+    number_pool_id: Annotated[str | None, typer.Option("--number-pool-id")] = None,
+    start_time: Annotated[str | None, typer.Option("--start-time", help='"DD/MM/YYYY, HH:MM"')] = None,
+    end_time: Annotated[str | None, typer.Option("--end-time", help='"DD/MM/YYYY, HH:MM"')] = None,
+    call_config: Annotated[str | None, typer.Option("--call-config", help="call_config as JSON")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", help="concurrency_percentage")] = None,
+    callback_url: Annotated[str | None, typer.Option("--callback-url")] = None,
+    remove_invalid_rows: Annotated[bool | None, typer.Option("--remove-invalid-rows/--keep-invalid-rows")] = None,
+    flow: Annotated[str | None, typer.Option("--flow", help="auto | standard | large")] = None,
+    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
+    max_balance_wait: Annotated[int | None, typer.Option("--max-balance-wait", help="seconds")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="show live progress until the campaign ends")] = False,
+    task_queue: Annotated[str, typer.Option("--task-queue", envvar="RINGG_TASK_QUEUE")] = TASK_QUEUE,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Start a campaign (idempotent: the same request returns the same campaign)."""
+    try:
+        base = load_request_file(request) if request else {}
+        overrides: dict[str, Any] = {
+            "campaign_name": name,
+            "agent_id": agent_id,
+            "csv_uri": csv,
+            "country_code": country_code,
+            "from_numbers": from_number,
+            "number_pool_id": number_pool_id,
+            "campaign_start_time": start_time,
+            "campaign_end_time": end_time,
+            "call_config": json.loads(call_config) if call_config else None,
+            "concurrency_percentage": concurrency,
+            "callback_url": callback_url,
+            "remove_invalid_rows": remove_invalid_rows,
+            "flow": flow,
+            "idempotency_key": idempotency_key,
+            "max_balance_wait_seconds": max_balance_wait,
+        }
+        if mapping:
+            overrides["variables_map"] = {**base.get("variables_map", {}), **parse_mapping(mapping)}
+        req = build_request(base, overrides)
+    except json.JSONDecodeError as err:
+        raise fail(f"--call-config is not valid JSON: {err}") from None
+    except RequestInputError as err:
+        raise fail(str(err)) from None
+    problems = request_problems(req) + window_problems(
+        req.campaign_start_time, req.campaign_end_time, req.call_config, datetime.now(UTC)
+    )
+    if problems:
+        raise fail("the campaign was not started:\n  - " + "\n  - ".join(problems))
+    asyncio.run(_start(req, wait, task_queue, address, namespace))
+
+
+async def _start(req: Any, wait: bool, task_queue: str, address: str | None, namespace: str | None) -> None:
+    client = await client_for(address, namespace)
+    try:
+        outcome = await start_campaign(client, req, task_queue=task_queue)
+    except OSError as err:
+        raise fail(f"cannot read the CSV {req.csv_uri!r} to compute its idempotency key: {err}") from None
+    verb = {"started": "Started", "running": "Already running", "completed": "Already completed"}[outcome.state]
+    console.print(f"{verb}: campaign [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")
+    if outcome.state == "completed" or wait:
+        await _report(outcome.handle, live=outcome.state != "completed")
+
+
+async def _report(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], *, live: bool) -> None:
+    try:
+        result = await watch(handle) if live else await handle.result()
+    except WorkflowFailureError as err:
+        cause = err.cause
+        raise fail(f"campaign {handle.id} failed: {getattr(cause, 'message', None) or cause}") from None
+    console.print()
+    console.print(result_table(handle.id, result))
+
+
+@app.command()
+def status(
+    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the progress as JSON")] = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Print one campaign's stage and call counts."""
+
+    async def run() -> None:
+        handle = await resolve_campaign(await client_for(address, namespace), campaign)
+        description = await handle.describe()
+        progress = await _progress(handle)
+        if as_json:
+            console.print_json(progress.model_dump_json() if progress else "null")
+            return
+        state = description.status.name if description.status else "UNKNOWN"
+        console.print(f"workflow [cyan]{handle.id}[/] is {state}")
+        if progress is not None:
+            console.print(progress_table(handle.id, progress))
+        if description.status == WorkflowExecutionStatus.COMPLETED:
+            console.print(result_table(handle.id, await handle.result()))
+
+    asyncio.run(run())
+
+
+@app.command()
+def cancel(
+    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Cancel a campaign: queued and retry calls are terminated on Ringg; calls in progress finish."""
+
+    async def run() -> None:
+        handle = await resolve_campaign(await client_for(address, namespace), campaign)
+        await handle.cancel()
+        console.print(f"Cancel requested for [cyan]{handle.id}[/]; it terminates the campaign on Ringg if launched.")
+
+    asyncio.run(run())
+
+
+@app.command("stop-numbers")
+def stop_numbers(
+    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    numbers_file: Annotated[
+        str,
+        typer.Option("--file", help="phone numbers, one per line or first CSV column; a path or URL the worker reads"),
+    ],
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Terminate queued calls to these numbers inside a running campaign (opt-outs); the numbers stay out of
+    Temporal's history: only the file's location is sent."""
+
+    uri = numbers_file if "://" in numbers_file else str(Path(numbers_file).resolve())
+
+    async def run() -> None:
+        handle = await resolve_campaign(await client_for(address, namespace), campaign)
+        try:
+            result = await handle.execute_update(CampaignWorkflow.stop_numbers, StopNumbersRequest(numbers_uri=uri))
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            raise fail(f"campaign {handle.id}: {getattr(cause, 'message', None) or cause}") from None
+        console.print(f"Terminated {result.numbers} number(s) in {result.batches} request(s) for [cyan]{handle.id}[/].")
+
+    asyncio.run(run())
+
+
+@app.command("list")
+def list_command(
+    stage: StageOpt = None,
+    name: NameOpt = None,
+    name_prefix: PrefixOpt = None,
+    status: StatusOpt = None,
+    query: QueryOpt = None,
+    limit: LimitOpt = 50,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """List campaigns, newest first, from Temporal's visibility store (one row per campaign)."""
+    try:
+        visibility = visibility_query(stage=stage, name_prefix=name_prefix, status=status, extra=query)
+    except ListProblem as err:
+        raise fail(str(err)) from None
+
+    async def run() -> None:
+        client = await client_for(address, namespace)
+        try:
+            found = await campaigns(client, visibility, name=name, limit=limit)
+        except RPCError as err:
+            raise fail(f"Temporal refused the query {visibility!r}: {err.message}") from None
+        console.print(campaigns_table(found, visibility))
+        if not found:
+            console.print("No campaign matches. Loosen the filters, or check --address/--namespace.")
+
+    asyncio.run(run())
+
+
+@app.command("watch")
+def watch_command(
+    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Show a campaign's live progress until it ends, then its result."""
+
+    async def run() -> None:
+        handle = await resolve_campaign(await client_for(address, namespace), campaign)
+        await _report(handle, live=True)
+
+    asyncio.run(run())
+
+
+app.command("export")(export_command)
+app.command("setup-search-attributes")(setup_search_attributes_command)
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of CampaignRequest (the workflow input), for services that start campaigns."""
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **request_json_schema()}
+    typer.echo(json.dumps(schema, indent=2))

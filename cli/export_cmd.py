@@ -1,0 +1,113 @@
+"""`starter.py export`: a campaign's per-contact outcomes written to files by the worker (it holds the Ringg API
+key, the CLI does not) through ExportCampaignWorkflow; prints where the files are and the summary."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import ActivityError
+from temporalio.service import RPCError
+
+from cli.common import client_for, console, fail, resolve_campaign
+from cli.export_render import export_table
+from contract import search_attributes as sa
+from contract.export import EXPORT_FORMATS, ExportRequest
+from contract.names import TASK_QUEUE
+from workflows.campaign import CampaignWorkflow
+from workflows.export import ExportCampaignWorkflow
+
+
+def _formats(raw: str) -> list[str]:
+    formats = [f.strip().lower() for f in raw.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in EXPORT_FORMATS]
+    if unknown or not formats:
+        raise fail(f"--format takes {', '.join(EXPORT_FORMATS)} or both, comma-separated (got {raw!r})")
+    return formats
+
+
+def _reason(err: WorkflowFailureError) -> str:
+    cause = err.cause
+    while isinstance(cause, ActivityError) and cause.cause is not None:
+        cause = cause.cause
+    return str(getattr(cause, "message", None) or cause)
+
+
+def _since(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise fail(
+            f"--since {raw!r} is not an ISO date or date-time (e.g. 2030-10-18 or 2030-10-18T09:00+05:30)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _list_and_start(client: Client, handle: WorkflowHandle[Any, Any]) -> tuple[str | None, datetime]:
+    """The campaign's Ringg list id, and when its first run started (continue-as-new keeps the workflow ID)."""
+    description = await handle.describe()
+    list_id = description.typed_search_attributes.get(sa.BULK_LIST_ID)
+    if list_id is None:
+        try:
+            list_id = (await handle.query(CampaignWorkflow.progress, rpc_timeout=timedelta(seconds=5))).list_id
+        except RPCError:
+            list_id = None
+    started = description.start_time
+    async for run in client.list_workflows(f'WorkflowId = "{handle.id}"'):
+        started = min(started, run.start_time)
+    return list_id, started
+
+
+def export_command(
+    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    out: Annotated[str, typer.Option("--out", help="directory on the worker's machine: a path or file:// URI")],
+    formats: Annotated[str, typer.Option("--format", help="csv, jsonl, or csv,jsonl")] = "csv,jsonl",
+    since: Annotated[
+        str | None, typer.Option("--since", help="calls from (ISO, UTC if no offset); default: a day before the start")
+    ] = None,
+    direct: Annotated[
+        bool,
+        typer.Option("--list", help="CAMPAIGN is a Ringg list id: skip the workflow lookup (e.g. past retention)"),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    task_queue: Annotated[str, typer.Option("--task-queue", envvar="RINGG_TASK_QUEUE")] = TASK_QUEUE,
+    address: Annotated[str | None, typer.Option("--address", envvar="TEMPORAL_ADDRESS", help="host:port")] = None,
+    namespace: Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")] = None,
+) -> None:
+    """Export a campaign's calls (id, number, name, status, sub-status, attempts, duration, cost) as CSV/JSONL plus
+    a JSON summary, written by the worker; works for running and finished campaigns."""
+    chosen, window_start = _formats(formats), _since(since)
+    uri = out if "://" in out else str(Path(out).expanduser().resolve())
+
+    async def run() -> None:
+        client = await client_for(address, namespace)
+        list_id: str | None = campaign
+        since_default: datetime | None = None  # the workflow then looks back EXPORT_LOOKBACK (90 days)
+        source = "given directly"
+        if not direct:
+            handle = await resolve_campaign(client, campaign)
+            list_id, started = await _list_and_start(client, handle)
+            since_default, source = started - timedelta(days=1), f"campaign [cyan]{handle.id}[/]"
+        if not list_id:
+            raise fail(f"campaign {campaign!r} has no Ringg list yet (not uploaded): there is nothing to export")
+        req = ExportRequest(list_id=list_id, out_uri=uri, formats=chosen, since=window_start or since_default)
+        export_id = f"export-{list_id}-{uuid.uuid4().hex[:8]}"
+        if not as_json:
+            console.print(f"Exporting the calls of list [bold]{list_id}[/] ({source}) as {export_id}…")
+        try:
+            result = await client.execute_workflow(ExportCampaignWorkflow.run, req, id=export_id, task_queue=task_queue)
+        except WorkflowFailureError as err:
+            raise fail(f"export {export_id} failed: {_reason(err)}") from None
+        if as_json:
+            console.print_json(result.model_dump_json())
+            return
+        console.print(export_table(export_id, result))
+
+    asyncio.run(run())

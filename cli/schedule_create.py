@@ -1,0 +1,117 @@
+"""`starter.py schedule create`: a campaign template (JSON/YAML and flags), the window relative to each fire,
+when it fires (cron or --at/--days in the campaign's timezone) and the overlap and catch-up policies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.request_files import load_template_file, parse_mapping
+from cli.schedule_options import ScheduleIdArg, next_step
+from cli.schedule_view import local, span, window_text
+from client.schedules import create_schedule
+from contract.names import TASK_QUEUE
+from domain.request_input import RequestInputError
+from domain.schedule_input import ScheduleInputError, build_definition
+
+
+def create(
+    schedule_id: ScheduleIdArg,
+    request: Annotated[
+        Path | None,
+        typer.Option(
+            "--request", "--file", "-r", help="campaign template (JSON/YAML CampaignRequest, optional window)"
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="campaign_name; may hold {date}")] = None,
+    agent_id: Annotated[str | None, typer.Option("--agent-id")] = None,
+    csv: Annotated[str | None, typer.Option("--csv", help="csv_uri; may hold {date} or {date:%Y%m%d}")] = None,
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="VARIABLE=CSV Column (repeatable)")] = None,
+    from_number: Annotated[list[str] | None, typer.Option("--from-number", help="caller number or id")] = None,
+    number_pool_id: Annotated[str | None, typer.Option("--number-pool-id")] = None,
+    call_config: Annotated[str | None, typer.Option("--call-config", help="call_config as JSON")] = None,
+    flow: Annotated[str | None, typer.Option("--flow", help="auto | standard | large")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="window closes at HH:MM local, the fire's day")] = None,
+    hours: Annotated[float | None, typer.Option("--hours", help="or: window closes N hours after the fire")] = None,
+    start_delay: Annotated[
+        int | None, typer.Option("--start-delay", help="window opens N minutes after the fire")
+    ] = None,
+    cron: Annotated[str | None, typer.Option("--cron", help='5 fields, e.g. "0 9 * * 1-5"')] = None,
+    at: Annotated[list[str] | None, typer.Option("--at", help="or: local time HH:MM (repeatable)")] = None,
+    days: Annotated[str, typer.Option("--days", help="with --at: mon-fri, mon,wed,fri or *")] = "*",
+    timezone: Annotated[str | None, typer.Option("--timezone", help="default: the campaign's timezone")] = None,
+    overlap: Annotated[str, typer.Option("--overlap", help="when the previous fire still runs")] = "skip",
+    catchup: Annotated[str, typer.Option("--catchup", help="how late a missed fire may still run")] = "10m",
+    paused: Annotated[bool, typer.Option("--paused", help="create it paused")] = False,
+    note: Annotated[str, typer.Option("--note", help="shown in describe and the UI")] = "",
+    task_queue: Annotated[str, typer.Option("--task-queue", envvar="RINGG_TASK_QUEUE")] = TASK_QUEUE,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Create a recurring campaign (idempotent: an existing schedule ID is left unchanged)."""
+    try:
+        base, window = load_template_file(request) if request else ({}, {})
+        overrides: dict[str, Any] = {
+            "campaign_name": name,
+            "agent_id": agent_id,
+            "csv_uri": csv,
+            "from_numbers": from_number,
+            "number_pool_id": number_pool_id,
+            "call_config": json.loads(call_config) if call_config else None,
+            "flow": flow,
+        }
+        if mapping:
+            overrides["variables_map"] = {**base.get("variables_map", {}), **parse_mapping(mapping)}
+        if until is not None or hours is not None:
+            window = {k: v for k, v in window.items() if k not in ("until", "hours")}
+        flags = {"until": until, "hours": hours, "start_delay_minutes": start_delay}
+        window = {**window, **{k: v for k, v in flags.items() if v is not None}}
+        defn = build_definition(
+            schedule_id,
+            base,
+            overrides,
+            window,
+            cron=cron,
+            at=at or [],
+            days=days,
+            timezone=timezone,
+            overlap=overlap,
+            catchup=catchup,
+        )
+    except json.JSONDecodeError as err:
+        raise fail(f"--call-config is not valid JSON: {err}") from None
+    except (RequestInputError, ScheduleInputError) as err:
+        raise fail(str(err)) from None
+
+    async def run() -> None:
+        client = await client_for(address, namespace)
+        outcome = await create_schedule(client, defn, task_queue=task_queue, paused=paused, note=note)
+        if outcome.state == "exists_different":
+            raise fail(
+                f"schedule {schedule_id!r} already exists with a different template, timing, policy or task "
+                f"queue; it was left unchanged. To replace it: `starter.py schedule delete {schedule_id}`, then "
+                "create it again (fires already running are not affected)."
+            )
+        info = outcome.description.info
+        tz = defn.fire.spec.time_zone_name or "UTC"
+        if outcome.state == "exists":
+            console.print(f"Schedule [bold]{schedule_id}[/] already exists with this definition: nothing changed.")
+        else:
+            console.print(
+                f"Created schedule [bold]{schedule_id}[/]{' [yellow](paused)[/]' if paused else ''}: campaign "
+                f"{defn.scheduled.template.campaign_name!r} fires {defn.fire.when}; "
+                f"window {window_text(defn.scheduled.window)}; "
+                f"overlap {defn.overlap.name}, catch-up {span(defn.catchup)}."
+            )
+        nexts = ", ".join(local(t, tz) for t in info.next_action_times[:3]) or "none while paused"
+        console.print(f"Next fires ({tz}): {nexts}")
+        next_step(
+            f"`starter.py schedule describe {schedule_id}` · fire now: `starter.py schedule trigger {schedule_id}`"
+        )
+
+    asyncio.run(run())

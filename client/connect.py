@@ -1,0 +1,37 @@
+"""One way to connect to Temporal for every entry point: the SDK's environment configuration (TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles) plus the pydantic data converter."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+
+
+async def connect(address: str | None = None, namespace: str | None = None, **extra: Any) -> Client:
+    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    config.setdefault("target_host", "localhost:7233")
+    if address:
+        config["target_host"] = address
+    if namespace:
+        config["namespace"] = namespace
+    config.update(extra)
+    return await Client.connect(**config, data_converter=pydantic_data_converter)
+
+
+async def connect_when_ready(
+    address: str | None = None, namespace: str | None = None, *, timeout_s: float = 60.0
+) -> Client:
+    """Connects to a server that is still starting (its port opens before its frontend is healthy), retrying the
+    SDK's connection error until `timeout_s`."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        try:
+            return await connect(address, namespace)
+        except RuntimeError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.25)

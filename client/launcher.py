@@ -1,0 +1,84 @@
+"""Starting campaigns idempotently from any entry point (CLI, HTTP API, tests): the workflow ID derives from
+the idempotency key, an open run is returned as is, and a completed run is never started again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.contacts.source import content_sha256
+from contract import search_attributes as sa
+from contract.campaign import CampaignRequest, CampaignResult
+from contract.names import TASK_QUEUE
+from domain.idempotency import derive_key, workflow_id_for
+from workflows.campaign import CampaignWorkflow
+from workflows.details import static_details, static_summary
+
+
+@dataclass
+class StartOutcome:
+    workflow_id: str
+    idempotency_key: str
+    handle: WorkflowHandle[CampaignWorkflow, CampaignResult]
+    state: str  # "started" | "running" (an open run with this key) | "completed" (already ran to completion)
+
+
+async def idempotency_key_for(req: CampaignRequest, csv_sha256: str | None = None) -> str:
+    """The request's key, or the one derived from the CSV's bytes: read here (as the worker reads them) unless
+    their sha256 is given. Raises OSError or httpx's errors when the CSV cannot be read."""
+    if req.idempotency_key:
+        return req.idempotency_key
+    digest = csv_sha256 or await content_sha256(req.csv_uri)
+    return derive_key(digest, req.agent_id, req.campaign_name, req.campaign_start_time, req.campaign_end_time)
+
+
+async def _is_running(client: Client, workflow_id: str) -> bool:
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return description.status == WorkflowExecutionStatus.RUNNING
+
+
+async def start_campaign(
+    client: Client, req: CampaignRequest, *, task_queue: str = TASK_QUEUE, key: str | None = None
+) -> StartOutcome:
+    """`key`: the request's idempotency key when the caller has computed it already (idempotency_key_for)."""
+    key = key or await idempotency_key_for(req)
+    workflow_id = workflow_id_for(key)
+    running = await _is_running(client, workflow_id)
+    try:
+        handle = await client.start_workflow(
+            CampaignWorkflow.run,
+            req,
+            id=workflow_id,
+            task_queue=task_queue,
+            # A failed/cancelled run may be retried under the same ID (the workflow reconciles with Ringg, so
+            # nothing is launched twice); a completed one is never started again.
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.CAMPAIGN_NAME, req.campaign_name[:200]),
+                    SearchAttributePair(sa.AGENT_ID, req.agent_id),
+                    SearchAttributePair(sa.IDEMPOTENCY_KEY, key),
+                ]
+            ),
+            static_summary=static_summary(req),
+            static_details=static_details(req),
+        )
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id)
+        return StartOutcome(workflow_id, key, handle, "completed")
+    return StartOutcome(workflow_id, key, handle, "running" if running else "started")

@@ -1,0 +1,50 @@
+"""Finding one campaign from what a person or a service has in hand: its workflow ID, its idempotency key or
+its Ringg list id. Shared by the CLI and the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from contract import search_attributes as sa
+from contract.campaign import CampaignProgress, CampaignResult
+from domain.idempotency import workflow_id_for
+from workflows.campaign import CampaignWorkflow
+
+CAMPAIGN_WORKFLOW = "CampaignWorkflow"
+
+
+async def find_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult] | None:
+    """The campaign `ref` names (a workflow ID, an idempotency key or a Ringg list id), or None. Workflows of
+    other types (key claims, schedule fires, exports) are not campaigns."""
+    for candidate in (ref, workflow_id_for(ref)):
+        handle = client.get_workflow_handle_for(CampaignWorkflow.run, candidate)
+        try:
+            description = await handle.describe()
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            continue
+        if description.workflow_type == CAMPAIGN_WORKFLOW:
+            return handle
+    if '"' in ref or "\\" in ref:  # cannot be quoted in a visibility query, and no key or list id holds one
+        return None
+    query = (
+        f'WorkflowType = "{CAMPAIGN_WORKFLOW}" AND '
+        f'({sa.BULK_LIST_ID.name} = "{ref}" OR {sa.IDEMPOTENCY_KEY.name} = "{ref}")'
+    )
+    async for execution in client.list_workflows(query, limit=1):
+        return client.get_workflow_handle_for(CampaignWorkflow.run, execution.id)
+    return None
+
+
+async def campaign_progress(
+    handle: WorkflowHandle[CampaignWorkflow, CampaignResult], timeout_s: float = 5.0
+) -> CampaignProgress | None:
+    """The `progress` query's answer, or None when no worker answers in time (or the query fails)."""
+    try:
+        return await handle.query(CampaignWorkflow.progress, rpc_timeout=timedelta(seconds=timeout_s))
+    except (RPCError, WorkflowQueryFailedError):
+        return None

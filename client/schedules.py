@@ -1,0 +1,159 @@
+"""Campaign schedules on Temporal, for the CLI and any other client: idempotent creation, listing, and the
+operations whose outcome is not in the RPC's answer (what a trigger did, what each recent fire did)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from temporalio.api.common.v1 import Payload
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionExecution,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleDescription,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleState,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from contract import search_attributes as sa
+from contract.names import FIRE_WORKFLOW
+from contract.schedules import ScheduledCampaign
+from domain.fire_render import fire_key
+from domain.idempotency import workflow_id_for
+from domain.schedule_spec import ScheduleDefinition
+
+MEMO_WHEN = "when"
+
+
+@dataclass(frozen=True)
+class CreateOutcome:
+    state: Literal["created", "exists", "exists_different"]
+    description: ScheduleDescription
+
+
+@dataclass(frozen=True)
+class TriggerOutcome:
+    state: Literal["fired", "skipped", "pending"]
+    fire_workflow_id: str | None = None
+    running: tuple[str, ...] = ()
+
+
+def fire_workflow_id_prefix(schedule_id: str) -> str:
+    """The schedule's action ID: each fire runs as `schedule-<id>-<nominal time>`."""
+    return f"schedule-{schedule_id}"
+
+
+def campaign_of_fire(schedule_id: str, fire_workflow_id: str) -> str:
+    """The campaign workflow a fire runs (`schedule-<id>-<RFC 3339 time>` -> `campaign-sched-<id>-<time>`)."""
+    stamp = fire_workflow_id.removeprefix(fire_workflow_id_prefix(schedule_id) + "-")
+    try:
+        return workflow_id_for(fire_key(schedule_id, datetime.fromisoformat(stamp)))
+    except ValueError:
+        return "?"
+
+
+def build_schedule(defn: ScheduleDefinition, *, task_queue: str, paused: bool = False, note: str = "") -> Schedule:
+    template = defn.scheduled.template
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            FIRE_WORKFLOW,
+            defn.scheduled,
+            id=fire_workflow_id_prefix(defn.schedule_id),
+            task_queue=task_queue,
+            # Registered Keywords only (an unregistered one would stall the fire); the campaign sets its own.
+            typed_search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.CAMPAIGN_NAME, template.campaign_name[:200]),
+                    SearchAttributePair(sa.AGENT_ID, template.agent_id),
+                ]
+            ),
+            static_summary=f"Scheduled campaign {template.campaign_name!r} (schedule {defn.schedule_id})"[:190],
+        ),
+        spec=defn.fire.spec,
+        policy=SchedulePolicy(overlap=defn.overlap, catchup_window=defn.catchup),
+        state=ScheduleState(paused=paused, note=note or None),
+    )
+
+
+async def scheduled_campaign(client: Client, description: ScheduleDescription) -> ScheduledCampaign | None:
+    """The template a schedule holds, or None when the schedule is not a campaign schedule."""
+    action = description.schedule.action
+    if not isinstance(action, ScheduleActionStartWorkflow) or action.workflow != FIRE_WORKFLOW:
+        return None
+    payloads = [arg for arg in action.args if isinstance(arg, Payload)]
+    if len(payloads) != 1:
+        return None
+    [decoded] = await client.data_converter.decode(payloads, [ScheduledCampaign])
+    return decoded if isinstance(decoded, ScheduledCampaign) else None
+
+
+async def _same_definition(
+    client: Client, description: ScheduleDescription, defn: ScheduleDefinition, task_queue: str
+) -> bool:
+    policy, action = description.schedule.policy, description.schedule.action
+    return (
+        isinstance(action, ScheduleActionStartWorkflow)
+        and action.task_queue == task_queue
+        and (policy.overlap, policy.catchup_window) == (defn.overlap, defn.catchup)
+        and await description.memo_value(MEMO_WHEN, "") == defn.fire.when
+        and await scheduled_campaign(client, description) == defn.scheduled
+    )
+
+
+async def create_schedule(
+    client: Client, defn: ScheduleDefinition, *, task_queue: str, paused: bool = False, note: str = ""
+) -> CreateOutcome:
+    """Creates the schedule; an existing one with the same ID is left as it is (reported as the same
+    template, timing, policies and task queue, or as different)."""
+    try:
+        handle = await client.create_schedule(
+            defn.schedule_id,
+            build_schedule(defn, task_queue=task_queue, paused=paused, note=note),
+            memo={MEMO_WHEN: defn.fire.when},
+        )
+    except ScheduleAlreadyRunningError:
+        description = await client.get_schedule_handle(defn.schedule_id).describe()
+        same = await _same_definition(client, description, defn, task_queue)
+        return CreateOutcome("exists" if same else "exists_different", description)
+    return CreateOutcome("created", await handle.describe())
+
+
+def fire_ids(executions: Iterable[ScheduleActionExecution]) -> list[str]:
+    """The workflow IDs of these schedule actions (a campaign schedule's actions all start a workflow)."""
+    return [e.workflow_id for e in executions if isinstance(e, ScheduleActionExecutionStartWorkflow)]
+
+
+def _started(description: ScheduleDescription) -> set[str]:
+    return set(fire_ids(a.action for a in description.info.recent_actions))
+
+
+async def trigger_schedule(
+    client: Client, schedule_id: str, overlap: ScheduleOverlapPolicy | None = None, *, wait_s: float = 5.0
+) -> TriggerOutcome:
+    """Fires now, then watches the schedule for a few seconds to tell what the trigger did."""
+    handle = client.get_schedule_handle(schedule_id)
+    before = await handle.describe()
+    await handle.trigger(overlap=overlap)
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        now = await handle.describe()
+        new = _started(now) - _started(before)
+        if now.info.num_actions > before.info.num_actions and new:
+            return TriggerOutcome("fired", fire_workflow_id=sorted(new)[-1])
+        running = tuple(fire_ids(now.info.running_actions))
+        if now.info.num_actions_skipped_overlap > before.info.num_actions_skipped_overlap:
+            return TriggerOutcome("skipped", running=running)
+        if now.raw_description.info.buffer_size > before.raw_description.info.buffer_size:
+            return TriggerOutcome("pending", running=running)  # buffered behind a running fire (overlap policy)
+        if asyncio.get_running_loop().time() > deadline:
+            return TriggerOutcome("pending", running=running)
+        await asyncio.sleep(0.25)

@@ -1,0 +1,156 @@
+"""Payload models shared by the workflow, the activities and the entry points (no side effects)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contract.statuses import PENDING_STATUSES
+
+LARGE_FLOW_MIN_ROWS = 5_000
+# The shape of an idempotency_key: it becomes part of workflow IDs and visibility queries.
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+Flow = Literal["auto", "standard", "large"]
+ResolvedFlow = Literal["standard", "large"]
+
+
+class PollingConfig(BaseModel):
+    """How often Ringg is polled; defaults suit real campaigns, the demo and tests shorten them."""
+
+    upload_initial_s: float = 5.0
+    upload_max_s: float = 60.0
+    upload_timeout_s: float = 2 * 3600.0
+    monitor_initial_s: float = 5.0
+    monitor_max_s: float = 120.0
+    monitor_backoff: float = 1.5
+    # While webhooks report calls, polls only reconcile: the wait is stretched by this factor.
+    webhook_slowdown: float = 4.0
+    # When Ringg's history says the campaign is done but webhooks have not reported every finished call yet,
+    # how long the campaign stays open for the late ones (Ringg retries a delivery for about 3 minutes).
+    webhook_grace_s: float = 60.0
+    # Once calls finish, the next poll is timed for when about this many more will have finished ...
+    monitor_calls_per_poll: int = 1000
+    # ... or, for big campaigns, for a share that keeps the number of polls near this.
+    monitor_max_polls: int = 150
+    balance_initial_s: float = 30.0
+    balance_max_s: float = 600.0
+
+
+class ContinuedState(BaseModel):
+    """Internal: what a campaign carries across continue-as-new while it is being monitored. Callers
+    never set it."""
+
+    idempotency_key: str
+    idempotency_tag: str
+    flow: ResolvedFlow
+    list_id: str
+    since: str
+    data_rows: int = 0
+    contacts: int | None = None
+    invalid_rows: int = 0
+    invalid_rows_report: str | None = None
+    unusable_rows: int = 0
+    duplicate_rows: int = 0
+    contacts_report: str | None = None
+    reused_existing_list: bool = False
+    polls: int = 0
+    webhook_calls: dict[str, int] = Field(default_factory=dict)
+    monitor_interval_s: float = 0.0
+    calls_by_status: dict[str, int] = Field(default_factory=dict)
+    ringg_status: str | None = None
+
+
+class CampaignRequest(BaseModel):
+    """The workflow input (public contract, see DESIGN.md). Checked by `campaign.validation`, not here,
+    so that a bad request fails the workflow with a readable error instead of failing to decode."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    campaign_name: str
+    agent_id: str
+    csv_uri: str
+    country_code: str = "+91"
+    variables_map: dict[str, str] = Field(default_factory=lambda: {"mobile_number": "Mobile Number"})
+    campaign_start_time: str | None = None
+    campaign_end_time: str | None = None
+    call_config: dict[str, Any] = Field(default_factory=dict)
+    from_numbers: list[str] | None = None
+    number_pool_id: str | None = None
+    concurrency_percentage: int = 0
+    callback_url: str | None = None
+    email_completion_user_ids: list[str] | None = None
+    remove_invalid_rows: bool = False
+    transliterate_callee_name: bool = False
+    flow: Flow = "auto"
+    idempotency_key: str | None = None
+    max_balance_wait_seconds: int = 3600
+    polling: PollingConfig = Field(default_factory=PollingConfig)
+    continued: ContinuedState | None = None
+
+
+class CallCounts(BaseModel):
+    """Calls of one campaign by Ringg call status, as last observed."""
+
+    by_status: dict[str, int] = Field(default_factory=dict)
+    total: int = 0
+
+    @property
+    def pending(self) -> int:
+        return sum(self.by_status.get(s, 0) for s in PENDING_STATUSES)
+
+
+class CampaignProgress(BaseModel):
+    """What the `progress` query returns: where the campaign is and what it has counted."""
+
+    stage: str = "starting"
+    campaign_name: str = ""
+    idempotency_key: str | None = None
+    flow: ResolvedFlow | None = None
+    list_id: str | None = None
+    data_rows: int | None = None
+    contacts: int | None = None
+    invalid_rows: int = 0
+    invalid_rows_report: str | None = None
+    unusable_rows: int = 0
+    duplicate_rows: int = 0
+    contacts_report: str | None = None
+    ringg_status: str | None = None
+    calls: CallCounts = Field(default_factory=CallCounts)
+    required_credits: float | None = None
+    available_credits: float | None = None
+    missing_credits: float | None = None
+    polls: int = 0
+    # Call results Ringg's webhooks reported (each call once), between and beyond polls; `calls` stays the
+    # authoritative count, from Ringg's history.
+    webhook_calls: dict[str, int] = Field(default_factory=dict)
+    duplicate_of: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    message: str = ""
+    updated_at: str | None = None
+
+
+class CampaignResult(BaseModel):
+    """The workflow result (public contract: list_id, flow, status, calls_by_status at least)."""
+
+    campaign_name: str
+    idempotency_key: str
+    list_id: str | None
+    flow: ResolvedFlow | None
+    status: str
+    ringg_status: str | None = None
+    calls_by_status: dict[str, int] = Field(default_factory=dict)
+    total_calls: int = 0
+    data_rows: int = 0
+    contacts: int | None = None
+    invalid_rows: int = 0
+    invalid_rows_report: str | None = None
+    unusable_rows: int = 0
+    duplicate_rows: int = 0
+    contacts_report: str | None = None
+    duplicate_of: str | None = None
+    reused_existing_list: bool = False
+    warnings: list[str] = Field(default_factory=list)
+    message: str = ""

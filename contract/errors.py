@@ -1,0 +1,27 @@
+"""Failure type names: what a failed campaign, fire or export reports as its error type."""
+
+from __future__ import annotations
+
+# Permanent: the workflow names these in non_retryable_error_types or reacts to them.
+INVALID_CSV = "InvalidCsv"
+INVALID_REQUEST = "InvalidCampaignRequest"
+RINGG_AUTH = "RinggAuthError"
+RINGG_REJECTED = "RinggRejected"
+INSUFFICIENT_BALANCE = "InsufficientBalance"
+UPLOAD_FAILED = "UploadFailed"
+UPLOAD_TIMEOUT = "UploadTimeout"
+CSV_CHANGED = "CsvChanged"
+UNKNOWN_CALLER_NUMBER = "UnknownCallerNumber"
+EXPORT_LOCATION_UNUSABLE = "ExportLocationUnusable"
+WEBHOOK_SETUP = "WebhookSetupError"
+INVALID_EXPORT_REQUEST = "InvalidExportRequest"
+INVALID_FIRE = "InvalidScheduledFire"
+CAMPAIGN_FAILED = "ScheduledCampaignFailed"
+ACTIVITY_FAILED = "ActivityFailed"
+
+# Transient: retried with backoff (a rate limit after Ringg's Retry-After).
+UPLOAD_PENDING = "UploadPending"
+RINGG_RATE_LIMITED = "RinggRateLimited"
+RINGG_SERVER_ERROR = "RinggServerError"
+RINGG_UNAVAILABLE = "RinggUnavailable"
+RINGG_BAD_RESPONSE = "RinggBadResponse"

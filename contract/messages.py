@@ -1,0 +1,30 @@
+"""What CampaignWorkflow's update `stop_numbers` and signal `call_events` take: references and ids, never
+numbers or names."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class StopNumbersRequest(BaseModel):
+    """Update `stop_numbers`: the numbers travel as a file reference, never in workflow history (PII)."""
+
+    numbers_uri: str
+
+
+class StopNumbersResult(BaseModel):
+    numbers: int = 0
+    batches: int = 0
+
+
+class CallEvent(BaseModel):
+    """One call's result as a Ringg webhook reported it: ids and a status, never numbers or names."""
+
+    call_id: str
+    status: str
+
+
+class CallEventsSignal(BaseModel):
+    """Signal `call_events`: a batch of webhook events for one campaign."""
+
+    events: list[CallEvent] = Field(default_factory=list)

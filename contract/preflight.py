@@ -1,0 +1,38 @@
+"""Pre-flight's input and result: counts and the report's path, never CSV rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class PreflightInput(BaseModel):
+    csv_uri: str
+    variables_map: dict[str, str]
+    campaign_name: str
+    agent_id: str
+    campaign_start_time: str | None = None
+    campaign_end_time: str | None = None
+    idempotency_key: str | None = None
+    call_config: dict[str, Any] = Field(default_factory=dict)
+    country_code: str = "+91"
+
+
+class PreflightResult(BaseModel):
+    """Counts and the report's path, never rows. valid_rows is None in histories from before row checks."""
+
+    data_rows: int
+    content_hash: str
+    idempotency_key: str
+    headers: list[str] = Field(default_factory=list)
+    valid_rows: int | None = None
+    unusable_rows: int = 0
+    duplicate_rows: int = 0
+    first_problem_rows: list[int] = Field(default_factory=list)
+    report_path: str | None = None
+    report_host: str | None = None
+
+    @property
+    def rejected_rows(self) -> int:
+        return self.unusable_rows + self.duplicate_rows

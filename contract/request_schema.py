@@ -1,0 +1,56 @@
+"""The JSON Schema of CampaignRequest as other services see it (`starter.py schema`, the HTTP API's OpenAPI):
+described fields, the checks `campaign.validation` makes that a schema can state, and without the internal
+`continued` field (state carried across continue-as-new; a caller never sets it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
+
+INTERNAL_FIELDS = ("continued",)
+_INTERNAL_DEFS = ("ContinuedState",)
+
+DESCRIPTIONS = {
+    "campaign_name": "Shown in Ringg and in Temporal (search attribute CampaignName); at most 200 characters.",
+    "agent_id": "The Ringg assistant that makes the calls.",
+    "csv_uri": "The contacts CSV: a local path, file:// or http(s):// URL readable by the worker.",
+    "country_code": 'Dial code for numbers written without one: "+91", "91" or "IN".',
+    "variables_map": "Assistant variable -> CSV column; must map mobile_number to the phone-number column.",
+    "campaign_start_time": '"DD/MM/YYYY, HH:MM" in the campaign\'s timezone; give both ends of the window or neither.',
+    "campaign_end_time": '"DD/MM/YYYY, HH:MM" in the campaign\'s timezone; must be after campaign_start_time.',
+    "call_config": "Ringg's call_config: call_time {call_start_time, call_end_time, timezone}, "
+    "call_retry_config and any other documented key (passed through).",
+    "from_numbers": "Caller numbers (or their ids); give exactly one of from_numbers / number_pool_id.",
+    "number_pool_id": "A Ringg number pool; give exactly one of from_numbers / number_pool_id.",
+    "concurrency_percentage": "0..100.",
+    "callback_url": "Ringg calls it when the campaign ends.",
+    "email_completion_user_ids": "Ringg users emailed when the campaign ends.",
+    "remove_invalid_rows": "Call the valid rows when some rows are unusable (else the campaign stops with a report).",
+    "transliterate_callee_name": "Ask Ringg to transliterate callee names.",
+    "flow": 'auto (default: "large" from 5,000 data rows), standard or large.',
+    "idempotency_key": "One key -> at most one launch. Default: derived from the CSV's content hash, agent_id, "
+    "campaign_name and the window.",
+    "max_balance_wait_seconds": "How long an insufficient balance is re-checked before the campaign fails.",
+    "polling": "Polling cadence; the defaults suit real campaigns.",
+}
+
+
+def request_json_schema(ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
+    """The schema; its definitions are under "$defs" (refs built with `ref_template`)."""
+    schema = CampaignRequest.model_json_schema(ref_template=ref_template)
+    for name in INTERNAL_FIELDS:
+        schema["properties"].pop(name, None)
+    for name in _INTERNAL_DEFS:
+        schema.get("$defs", {}).pop(name, None)
+    for name, text in DESCRIPTIONS.items():
+        schema["properties"][name]["description"] = text
+    props = schema["properties"]
+    props["campaign_name"].update(minLength=1, maxLength=200)
+    props["concurrency_percentage"].update(minimum=0, maximum=100)
+    props["idempotency_key"]["anyOf"][0]["pattern"] = f"^{IDEMPOTENCY_KEY_PATTERN.pattern}$"
+    schema["description"] = (
+        "Input of the CampaignWorkflow (one JSON object; unknown fields are refused). Start it by workflow type "
+        "name on task queue ringg-campaigns, or POST it to the HTTP API's /v1/campaigns."
+    )
+    return schema

@@ -1,0 +1,133 @@
+"""Inputs and results of each activity: references, ids and counts only, never CSV rows or secrets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from contract.campaign import ResolvedFlow
+
+
+class UploadInput(BaseModel):
+    """Everything the upload (large: upload-csv, standard: save) sends, plus what it reconciles by."""
+
+    flow: ResolvedFlow
+    csv_uri: str
+    content_hash: str
+    ringg_campaign_name: str
+    idempotency_tag: str
+    agent_id: str
+    country_code: str
+    variables_map: dict[str, str]
+    campaign_start_time: str | None = None
+    campaign_end_time: str | None = None
+    call_config: dict[str, Any] = Field(default_factory=dict)
+    remove_invalid_rows: bool = False
+    transliterate_callee_name: bool = False
+    # Rows pre-flight found valid: the rebuilt file must hold exactly these (None: upload the file as is).
+    expected_rows: int | None = None
+
+
+class UploadResult(BaseModel):
+    list_id: str
+    reused_existing: bool = False
+    ringg_status: str | None = None
+    contacts: int | None = None
+    invalid_rows: int = 0
+    invalid_rows_url: str | None = None
+
+
+class ListRef(BaseModel):
+    list_id: str
+    idempotency_tag: str
+
+
+class UploadStatusResult(BaseModel):
+    status: str
+    contacts: int | None = None
+    invalid_rows: int = 0
+    invalid_rows_url: str | None = None
+
+
+class BalanceResult(BaseModel):
+    sufficient: bool | None
+    status: str | None = None
+    required_credits: float | None = None
+    available_credits: float | None = None
+    missing_credits: float | None = None
+    message: str = ""
+
+
+class LaunchInput(BaseModel):
+    flow: ResolvedFlow
+    list_id: str
+    idempotency_tag: str
+    agent_id: str
+    country_code: str
+    campaign_start_time: str | None = None
+    campaign_end_time: str | None = None
+    call_config: dict[str, Any] = Field(default_factory=dict)
+    from_numbers: list[str] | None = None
+    number_pool_id: str | None = None
+    concurrency_percentage: int = 0
+    callback_url: str | None = None
+    email_completion_user_ids: list[str] | None = None
+
+
+class LaunchResult(BaseModel):
+    ringg_status: str | None = None
+    already_launched: bool = False
+
+
+class SnapshotInput(BaseModel):
+    list_id: str
+    idempotency_tag: str
+    since: datetime
+    expected_calls: int | None = None
+    # Ringg's campaign status (one more request) is read when no call is pending, or when this is set.
+    campaign_status: bool = True
+
+
+class CampaignSnapshot(BaseModel):
+    ringg_status: str | None = None
+    calls_by_status: dict[str, int] = Field(default_factory=dict)
+    total_calls: int = 0
+    finished: bool = False
+    requests: int = 0
+
+
+class TerminateInput(BaseModel):
+    list_id: str
+
+
+class TerminateResult(BaseModel):
+    message: str = ""
+
+
+class TerminateNumbersInput(BaseModel):
+    list_id: str
+    numbers_uri: str
+    country_code: str
+
+
+class CallerNumbersInput(BaseModel):
+    from_numbers: list[str]
+
+
+class CallerNumbersResult(BaseModel):
+    """Workspace caller numbers (not contacts): safe to name in history and messages."""
+
+    spam: list[str] = Field(default_factory=list)
+
+
+class InvalidRowsInput(BaseModel):
+    list_id: str
+    idempotency_key: str
+    url: str
+
+
+class InvalidRowsResult(BaseModel):
+    path: str
+    bytes: int = 0

@@ -1,0 +1,101 @@
+"""Checks on a CampaignRequest that need no I/O: run by the starter before starting and by the workflow
+first thing, so a raw start with a bad request fails at once with every problem listed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
+from contract.preflight import PreflightResult
+from domain.phones import dial_code
+from domain.window import parse_window_time
+
+
+def request_problems(req: CampaignRequest) -> list[str]:
+    problems: list[str] = []
+    for name in ("campaign_name", "agent_id", "csv_uri"):
+        if not str(getattr(req, name)).strip():
+            problems.append(f"{name} is required and must not be empty")
+    if len(req.campaign_name) > 200:
+        problems.append("campaign_name is longer than 200 characters")
+    if not req.variables_map.get("mobile_number", "").strip():
+        problems.append(
+            'variables_map must map "mobile_number" to the CSV column holding phone numbers, '
+            'e.g. {"mobile_number": "Mobile Number"}'
+        )
+    if bool(req.from_numbers) == bool((req.number_pool_id or "").strip()):
+        problems.append("give exactly one of from_numbers (a non-empty list) or number_pool_id")
+    try:
+        dial_code(req.country_code)
+    except ValueError as err:
+        problems.append(str(err))
+    if not 0 <= req.concurrency_percentage <= 100:
+        problems.append(f"concurrency_percentage must be between 0 and 100, got {req.concurrency_percentage}")
+    if req.max_balance_wait_seconds < 0:
+        problems.append("max_balance_wait_seconds must be 0 or more")
+    if req.idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(req.idempotency_key):
+        problems.append(
+            "idempotency_key must be 1-128 characters of letters, digits, '.', '_', ':' or '-' "
+            "and start with a letter or digit"
+        )
+    problems.extend(_window_problems(req))
+    if req.flow == "standard":
+        problems.extend(flow_problems(req, "standard"))
+    return problems
+
+
+def flow_problems(req: CampaignRequest, flow: str) -> list[str]:
+    """What the chosen flow needs beyond request_problems: /campaign/save requires the window and call_config."""
+    if flow != "standard":
+        return []
+    missing = [name for name in ("campaign_start_time", "campaign_end_time", "call_config") if not getattr(req, name)]
+    if not missing:
+        return []
+    return [
+        f"the standard flow (/campaign/save) requires {', '.join(missing)}; give them, "
+        'e.g. "campaign_start_time": "18/10/2026, 09:00" and call_config.call_time with the timezone'
+    ]
+
+
+def _window_problems(req: CampaignRequest) -> list[str]:
+    start_s, end_s = req.campaign_start_time, req.campaign_end_time
+    if start_s is None and end_s is None:
+        return []
+    if start_s is None or end_s is None:
+        return ["give both campaign_start_time and campaign_end_time, or neither"]
+    parsed: list[datetime] = []
+    problems: list[str] = []
+    for name, value in (("campaign_start_time", start_s), ("campaign_end_time", end_s)):
+        try:
+            parsed.append(parse_window_time(value))
+        except ValueError:
+            problems.append(f'{name} must look like "DD/MM/YYYY, HH:MM" (e.g. "18/10/2026, 09:00"), got {value!r}')
+    if len(parsed) == 2 and parsed[0] >= parsed[1]:
+        problems.append(f"campaign_start_time ({start_s}) must be before campaign_end_time ({end_s})")
+    return problems
+
+
+def rejected_rows_problem(campaign_name: str, pre: PreflightResult, *, remove_invalid_rows: bool) -> str | None:
+    """Why the campaign cannot go on with the rows pre-flight rejected (unusable rows: a bad phone number or a
+    row that does not fit the header; duplicate numbers), or None.
+    With remove_invalid_rows it goes on with the valid rows, unless there are none."""
+    if not pre.rejected_rows or (remove_invalid_rows and pre.valid_rows):
+        return None
+    kinds = [
+        f"{n:,} {what}{'s' if n > 1 else ''}"
+        for n, what in ((pre.unusable_rows, "unusable row"), (pre.duplicate_rows, "duplicate number"))
+        if n
+    ]
+    rows = ", ".join(str(r) for r in pre.first_problem_rows)
+    more = ", …" if len(pre.first_problem_rows) < pre.rejected_rows else ""
+    where = f" (on worker {pre.report_host})" if pre.report_host else ""
+    head = (
+        f"Campaign {campaign_name!r} was not started: {pre.rejected_rows:,} of {pre.data_rows:,} rows cannot be "
+        f"called ({', '.join(kinds)}; rows {rows}{more}). Each row and its problem is listed in "
+        f"{pre.report_path}{where}. "
+    )
+    if not pre.valid_rows:
+        return head + "No row is left to call: fix the CSV and start again."
+    return head + (
+        f"Fix the CSV and start again, or set remove_invalid_rows=true to call only the {pre.valid_rows:,} valid rows."
+    )

@@ -1,0 +1,111 @@
+"""Worker settings, read from the environment once, in the entry points (DESIGN.md public contract)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, SecretStr
+from temporalio.envconfig import ClientConfig
+
+from contract.names import TASK_QUEUE
+from runtime.metrics import bind_address_problem
+from runtime.webhook_settings import DEFAULT_HEADER, WebhookConfigError, header_name, read_secret
+
+DEFAULT_RINGG_BASE_URL = "https://prod-api.ringg.ai/ca/api/v0"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it and says how to fix it."""
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name}={raw!r} must be a whole number of 1 or more (default {default}).")
+    return int(raw)
+
+
+def _bind_address(env: Mapping[str, str]) -> str | None:
+    # WORKER_METRICS_BIND is the name this setting was first read under; METRICS_BIND_ADDRESS is documented.
+    name = "METRICS_BIND_ADDRESS" if env.get("METRICS_BIND_ADDRESS", "").strip() else "WORKER_METRICS_BIND"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    problem = bind_address_problem(raw)
+    if problem:
+        raise SettingsError(f"{name}: {problem}. Leave it unset to serve no metrics.")
+    return raw
+
+
+def _webhook_secret(env: Mapping[str, str]) -> SecretStr | None:
+    try:
+        return read_secret(env)
+    except WebhookConfigError as err:
+        raise SettingsError(str(err)) from None
+
+
+def _temporal_target(env: Mapping[str, str]) -> tuple[str, str]:
+    """TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; where one is unset, the SDK's client profile (TEMPORAL_CONFIG_FILE,
+    TEMPORAL_PROFILE or ~/.config/temporalio/temporal.toml) supplies it, else localhost:7233 and `default`. The API key
+    and TLS settings are not read here: `campaign.temporal_client.connect` takes them from the same configuration."""
+    address = env.get("TEMPORAL_ADDRESS", "").strip()
+    namespace = env.get("TEMPORAL_NAMESPACE", "").strip()
+    if address and namespace:
+        return address, namespace
+    try:
+        profile = ClientConfig.load_client_connect_config(override_env_vars=dict(env))
+    except (RuntimeError, OSError) as err:  # the SDK raises its ConfigError (a RuntimeError) or a file error
+        raise SettingsError(
+            f"the Temporal client configuration (TEMPORAL_CONFIG_FILE / TEMPORAL_PROFILE) cannot be loaded: {err}"
+        ) from None
+    return address or profile.get("target_host") or "localhost:7233", namespace or profile.get("namespace") or "default"
+
+
+class WorkerSettings(BaseModel):
+    ringg_api_key: SecretStr
+    ringg_base_url: str = DEFAULT_RINGG_BASE_URL
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    log_level: str = "INFO"
+    max_concurrent_activities: int = 50
+    metrics_bind: str | None = None
+    confirm_window_s: float = 45.0
+    report_dir: Path = Path("data/reports")
+    webhook_secret: SecretStr | None = None
+    webhook_header: str = DEFAULT_HEADER
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
+        env = os.environ if env is None else env
+        key = env.get("RINGG_API_KEY", "").strip()
+        key_file = env.get("RINGG_API_KEY_FILE", "").strip()
+        if not key and key_file:
+            try:
+                key = Path(key_file).read_text().strip()
+            except OSError as err:
+                raise SettingsError(f"RINGG_API_KEY_FILE={key_file!r} cannot be read: {err.strerror}") from None
+        if not key:
+            raise SettingsError(
+                "RINGG_API_KEY is not set. Export your Ringg workspace API key (dashboard → API) as RINGG_API_KEY, "
+                "or point RINGG_API_KEY_FILE at a file holding it."
+            )
+        temporal_address, temporal_namespace = _temporal_target(env)
+        return cls(
+            ringg_api_key=SecretStr(key),
+            ringg_base_url=env.get("RINGG_BASE_URL", DEFAULT_RINGG_BASE_URL).strip() or DEFAULT_RINGG_BASE_URL,
+            temporal_address=temporal_address,
+            temporal_namespace=temporal_namespace,
+            task_queue=env.get("RINGG_TASK_QUEUE", TASK_QUEUE),
+            log_level=env.get("LOG_LEVEL", "INFO"),
+            max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 50),
+            metrics_bind=_bind_address(env),
+            confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", 45)),
+            report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or "data/reports"),
+            webhook_secret=_webhook_secret(env),
+            webhook_header=header_name(env),
+        )

@@ -1,0 +1,118 @@
+"""Builds the worker: the workflows and every activity, over one shared Ringg client."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+import structlog
+from pydantic import SecretStr
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.claims import ClaimActivities
+from activities.contacts.preflight import CsvActivities
+from activities.export.calls import ExportActivities
+from activities.metrics import record_ringg_request
+from activities.reports import DEFAULT_REPORT_DIR
+from activities.ringg.activities import RinggActivities
+from activities.ringg.reconcile import CONFIRM_WITHIN_S
+from activities.ringg.webhook_setup import WebhookSetupActivities
+from client.connect import connect
+from ringg import RinggClient, make_http_client
+from runtime.metrics import metrics_runtime
+from runtime.settings import WorkerSettings
+from runtime.webhook_settings import DEFAULT_HEADER
+from workflows.campaign import CampaignWorkflow
+from workflows.claim import CampaignKeyClaimWorkflow
+from workflows.export import ExportCampaignWorkflow
+from workflows.scheduled import ScheduledCampaignWorkflow
+from workflows.webhook_setup import SubscribeWebhooksWorkflow
+
+log = structlog.get_logger()
+
+
+def build_worker(
+    client: Client,
+    ringg: RinggClient,
+    task_queue: str,
+    *,
+    max_concurrent_activities: int = 50,
+    confirm_within_s: float = CONFIRM_WITHIN_S,
+    report_dir: Path = DEFAULT_REPORT_DIR,
+    webhook_secret: SecretStr | None = None,
+    webhook_header: str = DEFAULT_HEADER,
+) -> Worker:
+    ringg_acts = RinggActivities(ringg, confirm_within_s=confirm_within_s, report_dir=report_dir)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[
+            CampaignWorkflow,
+            CampaignKeyClaimWorkflow,
+            ExportCampaignWorkflow,
+            ScheduledCampaignWorkflow,
+            SubscribeWebhooksWorkflow,
+        ],
+        activities=[
+            CsvActivities(report_dir).preflight_csv,
+            ClaimActivities(client).find_claim_owner,
+            ringg_acts.upload_contacts,
+            ringg_acts.get_upload_status,
+            ringg_acts.download_invalid_rows,
+            ringg_acts.check_balance,
+            ringg_acts.check_caller_numbers,
+            ringg_acts.launch_campaign,
+            ringg_acts.snapshot_campaign,
+            ringg_acts.terminate_campaign,
+            ringg_acts.terminate_numbers,
+            ExportActivities(ringg).export_calls,
+            WebhookSetupActivities(ringg, webhook_secret, webhook_header).subscribe_webhooks,
+        ],
+        max_concurrent_activities=max_concurrent_activities,
+        graceful_shutdown_timeout=timedelta(seconds=20),
+    )
+
+
+async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None) -> None:
+    """Runs until SIGINT/SIGTERM (or `stop` is set), then drains in-flight activities gracefully."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await _serve(settings, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    log.info("worker_stopped")
+
+
+async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
+    runtime = metrics_runtime(settings.metrics_bind)
+    extra = {} if runtime is None else {"runtime": runtime}
+    client = await connect(settings.temporal_address, settings.temporal_namespace, **extra)
+    async with make_http_client(settings.ringg_base_url, settings.ringg_api_key) as http:
+        worker = build_worker(
+            client,
+            RinggClient(http, on_request=record_ringg_request),
+            settings.task_queue,
+            max_concurrent_activities=settings.max_concurrent_activities,
+            confirm_within_s=settings.confirm_window_s,
+            report_dir=settings.report_dir,
+            webhook_secret=settings.webhook_secret,
+            webhook_header=settings.webhook_header,
+        )
+        async with worker:
+            log.info(
+                "worker_started",
+                task_queue=settings.task_queue,
+                temporal=settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                ringg=settings.ringg_base_url,
+                metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
+            )
+            await stop.wait()
+            log.info("worker_stopping", reason="signal")
