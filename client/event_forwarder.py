@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contract import search_attributes as sa
 from contract.messages import CallEvent, CallEventsSignal
+from contract.names import CAMPAIGN_WORKFLOW
 from workflows.campaign import CampaignWorkflow
 
 log = structlog.get_logger()
@@ -80,7 +81,7 @@ class Forwarder:
             self._workflow_of.move_to_end(list_id)
             return cached
         query = (
-            f'{sa.BULK_LIST_ID.name} = "{list_id}" AND WorkflowType = "CampaignWorkflow" '
+            f'{sa.BULK_LIST_ID.name} = "{list_id}" AND WorkflowType = "{CAMPAIGN_WORKFLOW}" '
             'AND ExecutionStatus = "Running"'
         )
         async for execution in self._client.list_workflows(query, limit=1):

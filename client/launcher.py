@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
@@ -68,13 +66,7 @@ async def start_campaign(
             # nothing is launched twice); a completed one is never started again.
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.CAMPAIGN_NAME, req.campaign_name[:200]),
-                    SearchAttributePair(sa.AGENT_ID, req.agent_id),
-                    SearchAttributePair(sa.IDEMPOTENCY_KEY, key),
-                ]
-            ),
+            search_attributes=sa.start_attributes(req.campaign_name, req.agent_id, key),
             static_summary=static_summary(req),
             static_details=static_details(req),
         )

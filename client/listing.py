@@ -6,6 +6,7 @@ from __future__ import annotations
 from temporalio.client import Client, WorkflowExecution
 
 from contract import search_attributes as sa
+from contract.names import CAMPAIGN_WORKFLOW
 
 STATUSES = {
     "running": "Running",
@@ -38,7 +39,7 @@ def visibility_query(
     """The query for `client.list_workflows`: campaigns only, one row per campaign (runs that continued as new
     are left out: the campaign's current run stands for them). Problems name each filter as
     `<option_prefix><name>` (`--stage` for the CLI, `stage` for the API)."""
-    parts = ['WorkflowType = "CampaignWorkflow"', 'ExecutionStatus != "ContinuedAsNew"']
+    parts = [f'WorkflowType = "{CAMPAIGN_WORKFLOW}"', 'ExecutionStatus != "ContinuedAsNew"']
     if stage:
         parts.append(f"{sa.CAMPAIGN_STAGE.name} = {_quoted(option_prefix + 'stage', stage)}")
     if name_prefix:

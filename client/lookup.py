@@ -10,10 +10,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contract import search_attributes as sa
 from contract.campaign import CampaignProgress, CampaignResult
+from contract.names import CAMPAIGN_WORKFLOW
 from domain.idempotency import workflow_id_for
 from workflows.campaign import CampaignWorkflow
-
-CAMPAIGN_WORKFLOW = "CampaignWorkflow"
 
 
 async def find_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult] | None:

@@ -22,7 +22,6 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleState,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from contract import search_attributes as sa
 from contract.names import FIRE_WORKFLOW
@@ -70,12 +69,7 @@ def build_schedule(defn: ScheduleDefinition, *, task_queue: str, paused: bool = 
             id=fire_workflow_id_prefix(defn.schedule_id),
             task_queue=task_queue,
             # Registered Keywords only (an unregistered one would stall the fire); the campaign sets its own.
-            typed_search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.CAMPAIGN_NAME, template.campaign_name[:200]),
-                    SearchAttributePair(sa.AGENT_ID, template.agent_id),
-                ]
-            ),
+            typed_search_attributes=sa.start_attributes(template.campaign_name, template.agent_id),
             static_summary=f"Scheduled campaign {template.campaign_name!r} (schedule {defn.schedule_id})"[:190],
         ),
         spec=defn.fire.spec,

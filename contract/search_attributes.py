@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 CAMPAIGN_NAME = SearchAttributeKey.for_keyword("CampaignName")
 CAMPAIGN_STAGE = SearchAttributeKey.for_keyword("CampaignStage")
@@ -11,3 +11,13 @@ AGENT_ID = SearchAttributeKey.for_keyword("AgentId")
 IDEMPOTENCY_KEY = SearchAttributeKey.for_keyword("IdempotencyKey")
 
 ALL_KEYS = (CAMPAIGN_NAME, CAMPAIGN_STAGE, BULK_LIST_ID, AGENT_ID, IDEMPOTENCY_KEY)
+# Keyword values are capped by the server; a campaign name is cut to this length in search attributes.
+NAME_MAX = 200
+
+
+def start_attributes(campaign_name: str, agent_id: str, key: str | None = None) -> TypedSearchAttributes:
+    """What a campaign (or a schedule fire) is started with, so that it can be found before its first task."""
+    pairs = [SearchAttributePair(CAMPAIGN_NAME, campaign_name[:NAME_MAX]), SearchAttributePair(AGENT_ID, agent_id)]
+    if key is not None:
+        pairs.append(SearchAttributePair(IDEMPOTENCY_KEY, key))
+    return TypedSearchAttributes(pairs)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-
-_TAG_PATTERN = re.compile(r"\[(rc-[0-9a-f]{16})\]\s*$")
 
 
 def derive_key(
@@ -32,11 +29,6 @@ def ringg_tag(key: str) -> str:
 
 def tagged_campaign_name(campaign_name: str, key: str) -> str:
     return f"{campaign_name.strip()} [{ringg_tag(key)}]"
-
-
-def tag_of(ringg_campaign_name: str) -> str | None:
-    match = _TAG_PATTERN.search(ringg_campaign_name or "")
-    return match.group(1) if match else None
 
 
 def workflow_id_for(key: str) -> str:

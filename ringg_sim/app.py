@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 
 from ringg_sim import admin, api, api_monitor
 from ringg_sim.config import SimConfig
-from ringg_sim.faults import GatewayMiddleware, install_log_filter
+from ringg_sim.faults import install_log_filter
+from ringg_sim.gateway import GatewayMiddleware
 from ringg_sim.state import Clock, SimError, SimState
 from ringg_sim.views import error_response
 from ringg_sim.webhooks import Deliverer

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, SecretStr
 from temporalio.envconfig import ClientConfig
 
+from activities.reports import DEFAULT_REPORT_DIR
 from contract.names import TASK_QUEUE
 from runtime.metrics import bind_address_problem
 from runtime.webhook_settings import DEFAULT_HEADER, WebhookConfigError, header_name, read_secret
@@ -75,7 +76,7 @@ class WorkerSettings(BaseModel):
     max_concurrent_activities: int = 50
     metrics_bind: str | None = None
     confirm_window_s: float = 45.0
-    report_dir: Path = Path("data/reports")
+    report_dir: Path = DEFAULT_REPORT_DIR
     webhook_secret: SecretStr | None = None
     webhook_header: str = DEFAULT_HEADER
 
@@ -105,7 +106,7 @@ class WorkerSettings(BaseModel):
             max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 50),
             metrics_bind=_bind_address(env),
             confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", 45)),
-            report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or "data/reports"),
+            report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or DEFAULT_REPORT_DIR),
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),
         )

@@ -395,7 +395,9 @@ def test_api_service_wiring() -> None:
 def test_api_service_matches_the_api_package(tmp_path: Path) -> None:
     api = service("api")
     assert module_in_repo("api"), "python -m api: no api package in this repository"
-    source = "\n".join(path.read_text() for path in [p for d in ("api", "client", "runtime") for p in ROOT.glob(f"{d}/**/*.py")])
+    source = "\n".join(
+        path.read_text() for path in [p for d in ("api", "client", "runtime") for p in ROOT.glob(f"{d}/**/*.py")]
+    )
     for name, value in environment(api).items():
         assert f'"{name}"' in source or sdk_reads(name, value, tmp_path), f"the API does not read {name}"
 
@@ -518,7 +520,9 @@ def test_build_context_has_the_code_and_no_secrets() -> None:
     # .dockerignore.
     dev_only = ("tests", "bench", "devtools")
     packages = [p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in dev_only]
-    assert {"contract", "domain", "ringg", "activities", "workflows", "client", "runtime", "cli", "api"} <= set(packages)
+    assert {"contract", "domain", "ringg", "activities", "workflows", "client", "runtime", "cli", "api"} <= set(
+        packages
+    )
     assert {"webhooks", "ringg_sim"} <= set(packages)
     for package in packages:
         needed += [str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py")]

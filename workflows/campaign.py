@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.campaign import LARGE_FLOW_MIN_ROWS, CampaignProgress, CampaignRequest, CampaignResult, ResolvedFlow
     from contract.errors import INVALID_CSV, INVALID_REQUEST
     from contract.messages import CallEventsSignal, StopNumbersRequest, StopNumbersResult
+    from contract.names import CAMPAIGN_WORKFLOW
     from contract.preflight import PreflightInput
     from contract.ringg_steps import CallerNumbersInput, TerminateNumbersInput
     from contract.statuses import LAUNCHED_STATUSES
@@ -29,7 +30,7 @@ WEBHOOK_DEDUPE_S = 600.0  # Ringg retries an event for about 3 minutes
 WEBHOOK_SEEN_MAX = 200_000
 
 
-@workflow.defn(name="CampaignWorkflow")
+@workflow.defn(name=CAMPAIGN_WORKFLOW)
 class CampaignWorkflow(LaunchStages, MonitorStage):
     """One Ringg campaign: pre-flight, key claim, upload, upload-status polling, balance, one launch, monitoring.
 
@@ -124,7 +125,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
 
     async def _prepare_and_launch(self, req: CampaignRequest) -> str | None:
         workflow.upsert_search_attributes(
-            [sa.CAMPAIGN_NAME.value_set(req.campaign_name[:200]), sa.AGENT_ID.value_set(req.agent_id)]
+            [sa.CAMPAIGN_NAME.value_set(req.campaign_name[: sa.NAME_MAX]), sa.AGENT_ID.value_set(req.agent_id)]
         )
         self._set_stage("validating", "checking the request and the CSV")
         problems = request_problems(req)

@@ -13,12 +13,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.export.calls import ExportActivities
     from contract.errors import INVALID_EXPORT_REQUEST
     from contract.export import ExportFormat, ExportInput, ExportRequest, ExportResult
+    from contract.names import EXPORT_WORKFLOW
     from domain.export_checks import export_problems
 
 from workflows import options
 
 
-@workflow.defn(name="ExportCampaignWorkflow")
+@workflow.defn(name=EXPORT_WORKFLOW)
 class ExportCampaignWorkflow:
     """Runs the export_calls activity for one Ringg list id and returns where the files are, with the summary.
     History holds the request (list id, a directory URI, a window) and the result (file locations, counts):

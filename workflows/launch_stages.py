@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
@@ -20,9 +19,6 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import options
 from workflows.campaign_state import CampaignFailed, CampaignState
-
-InputT = TypeVar("InputT")
-ResultT = TypeVar("ResultT")
 
 
 class LaunchStages(CampaignState):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -19,10 +18,6 @@ with workflow.unsafe.imports_passed_through():
 from workflows import options
 from workflows.cadence import next_poll_interval
 from workflows.campaign_state import CampaignState
-
-InputT = TypeVar("InputT")
-ResultT = TypeVar("ResultT")
-
 
 # Continue as new well before Temporal's suggestion so one run's history stays small (principle 1).
 HISTORY_EVENTS_BEFORE_CONTINUE = 1_500

@@ -7,8 +7,6 @@ from datetime import datetime
 from temporalio import workflow
 from temporalio.common import (
     SearchAttributeKey,
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import (
@@ -72,13 +70,7 @@ class ScheduledCampaignWorkflow:
                 # A failed campaign may be re-fired (backfill); a running or completed one is never started again.
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(sa.CAMPAIGN_NAME, req.campaign_name[:200]),
-                        SearchAttributePair(sa.AGENT_ID, req.agent_id),
-                        SearchAttributePair(sa.IDEMPOTENCY_KEY, req.idempotency_key),
-                    ]
-                ),
+                search_attributes=sa.start_attributes(req.campaign_name, req.agent_id, req.idempotency_key),
                 static_summary=static_summary(req),
                 static_details=static_details(req),
             )

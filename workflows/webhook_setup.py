@@ -6,12 +6,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.ringg.webhook_setup import WebhookSetupActivities
+    from contract.names import SUBSCRIBE_WEBHOOKS_WORKFLOW
     from contract.webhooks import SubscribeWebhooksInput, SubscribeWebhooksResult
 
 from workflows import options
 
 
-@workflow.defn(name="SubscribeWebhooksWorkflow")
+@workflow.defn(name=SUBSCRIBE_WEBHOOKS_WORKFLOW)
 class SubscribeWebhooksWorkflow:
     @workflow.run
     async def run(self, inp: SubscribeWebhooksInput) -> SubscribeWebhooksResult:
