@@ -164,8 +164,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
         if rejected:
             raise CampaignFailed(rejected, INVALID_CSV)
         self._p.flow = self._resolve_flow(req, pre.data_rows if pre.valid_rows is None else pre.valid_rows)
-        # Patched: campaigns started before this check existed replay without it.
-        problems = flow_problems(req, self._p.flow) if workflow.patched("standard-flow-needs-window") else []
+        problems = flow_problems(req, self._p.flow)
         if problems:
             raise CampaignFailed(
                 f"Campaign {req.campaign_name!r} ({pre.data_rows} rows) was not started: " + "; ".join(problems),
@@ -173,8 +172,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
             )
         workflow.upsert_search_attributes([sa.IDEMPOTENCY_KEY.value_set(key)])
 
-        # Patched: campaigns started before this check existed replay without it.
-        if req.from_numbers and workflow.patched("check-caller-numbers"):
+        if req.from_numbers:
             checked = await self._call(
                 RinggActivities.check_caller_numbers,
                 CallerNumbersInput(from_numbers=req.from_numbers),

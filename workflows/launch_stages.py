@@ -81,8 +81,7 @@ class LaunchStages(CampaignState):
         self._p.contacts = status.contacts if status.contacts is not None else self._p.contacts
         self._p.invalid_rows = status.invalid_rows
         self._p.ringg_status = status.status
-        # Patched: campaigns started before this step existed replay without it.
-        if status.invalid_rows and status.invalid_rows_url and workflow.patched("download-invalid-rows"):
+        if status.invalid_rows and status.invalid_rows_url:
             assert self._p.idempotency_key is not None
             saved = await self._call(
                 RinggActivities.download_invalid_rows,

@@ -40,14 +40,11 @@ class MonitorStage(CampaignState):
             expected_calls=self._p.contacts,
         )
         final_polls = 0
-        # Patched: campaigns started before polls were paced by finished calls replay with the old cadence.
-        paced = workflow.patched("paced-polling")
         last_finished, last_at = self._finished_calls(), workflow.now()
         while True:
-            if paced:
-                # Ringg's campaign status costs a request: every few polls, and whenever no call is pending.
-                ask_status = self._p.polls % CAMPAIGN_STATUS_EVERY == 0
-                snapshot_input = snapshot_input.model_copy(update={"campaign_status": ask_status})
+            # Ringg's campaign status costs a request: every few polls, and whenever no call is pending.
+            ask_status = self._p.polls % CAMPAIGN_STATUS_EVERY == 0
+            snapshot_input = snapshot_input.model_copy(update={"campaign_status": ask_status})
             snap = await self._call(
                 RinggActivities.snapshot_campaign,
                 snapshot_input,
@@ -66,32 +63,27 @@ class MonitorStage(CampaignState):
             if snap.finished:
                 return
             # Ringg calls the campaign finished but some calls still read as pending: trust Ringg after a few polls.
-            if not paced or snap.ringg_status is not None:
+            if snap.ringg_status is not None:
                 final_polls = final_polls + 1 if snap.ringg_status in FINAL_CAMPAIGN_STATUSES else 0
             if final_polls >= FINAL_STATUS_POLLS:
                 return
             webhooks_flowing = self._webhook_since_poll > 0
             self._webhook_since_poll = 0
-            if paced:
-                finished, now = self._finished_calls(), workflow.now()
-                expected = self._p.contacts
-                self._monitor_interval = next_poll_interval(
-                    self._monitor_interval,
-                    polling,
-                    changed=changed,
-                    finished_since_last=finished - last_finished,
-                    seconds_since_last=(now - last_at).total_seconds(),
-                    remaining=expected - finished if expected else None,
-                    expected=expected,
-                )
-                last_finished, last_at = finished, now
-                if webhooks_flowing:
-                    # Webhooks keep the progress live: polls only reconcile, so they come less often.
-                    self._monitor_interval *= polling.webhook_slowdown
-            elif changed:
-                self._monitor_interval = polling.monitor_initial_s
-            else:
-                self._monitor_interval = min(self._monitor_interval * polling.monitor_backoff, polling.monitor_max_s)
+            finished, now = self._finished_calls(), workflow.now()
+            expected = self._p.contacts
+            self._monitor_interval = next_poll_interval(
+                self._monitor_interval,
+                polling,
+                changed=changed,
+                finished_since_last=finished - last_finished,
+                seconds_since_last=(now - last_at).total_seconds(),
+                remaining=expected - finished if expected else None,
+                expected=expected,
+            )
+            last_finished, last_at = finished, now
+            if webhooks_flowing:
+                # Webhooks keep the progress live: polls only reconcile, so they come less often.
+                self._monitor_interval *= polling.webhook_slowdown
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._release_claim()
