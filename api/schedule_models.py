@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from client.schedule_report import FireRow, ScheduleReport, ScheduleRow
 from contract.schedules import WindowSpec
+from domain.fire_render import SCHEDULE_ID_PATTERN as SCHEDULE_ID
 
-SCHEDULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # campaign.fire_render.SCHEDULE_ID_PATTERN
+# The schedule IDs the CLI and the fires accept, anchored for OpenAPI.
+SCHEDULE_ID_PATTERN = f"^{SCHEDULE_ID.pattern}$"
 Overlap = Literal["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]
 
 

@@ -39,7 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def demo_request(csv_path: Path, rows: int) -> CampaignRequest:
+def demo_request(csv_path: Path) -> CampaignRequest:
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     return CampaignRequest(
         campaign_name=f"Demo renewals {stamp}",
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         procs.append(devstack.start_worker(data, env=worker_env))
         console.print(f"[bold]3/4[/] Generating a {args.rows}-row contacts CSV (a few bad numbers on purpose) …")
         csv_path = write_sample_csv(data / "contacts.csv", args.rows, invalid_every=997)
-        req = demo_request(csv_path, args.rows)
+        req = demo_request(csv_path)
         request_path = data / "request.json"
         request_path.write_text(json.dumps(req.model_dump(mode="json", exclude_none=True), indent=2))
         workflow_id = workflow_id_for(asyncio.run(idempotency_key_for(req)))

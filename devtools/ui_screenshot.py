@@ -119,7 +119,7 @@ async def start(address: str, namespace: str, data: Path, rows: int, task_queue:
     client = await _connect(address, namespace)
     csv_path = write_sample_csv(data / "contacts.csv", rows, invalid_every=499)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-    req = demo_request(csv_path, rows).model_copy(
+    req = demo_request(csv_path).model_copy(
         update={"campaign_name": f"UI check {stamp}", "idempotency_key": f"ui-check-{uuid.uuid4().hex[:12]}"}
     )
     outcome = await start_campaign(client, req, task_queue=task_queue)
