@@ -130,10 +130,26 @@ async def settle(admin: SimAdmin, list_id: str, receiver: Receiver, timeout_s: f
         if admin.stats()["campaigns"][list_id] in ("completed", "terminated"):
             truth = Counter(call["status"] for call in admin.campaign_calls(list_id))
             if len({b["call_id"] for b, _ in receiver.deliveries}) >= sum(truth[s] for s in FINAL):
-                await asyncio.sleep(0.3)  # let duplicates and retries land
+                await _quiet(admin, receiver, deadline)  # duplicates and retries still land after that
                 return truth
         await asyncio.sleep(0.1)
     raise AssertionError(f"webhooks did not settle: {len(receiver.deliveries)} deliveries, {admin.stats()['webhooks']}")
+
+
+async def _quiet(admin: SimAdmin, receiver: Receiver, deadline: float, quiet_s: float = 0.5) -> None:
+    """Waits until neither the receiver's deliveries nor the simulator's webhook counters have moved for
+    `quiet_s` (a fixed pause was too short on a loaded machine: an attempt was counted but not yet received)."""
+    loop = asyncio.get_running_loop()
+    last: tuple[int, dict[str, int]] | None = None
+    since = loop.time()
+    while loop.time() < deadline:
+        now = (len(receiver.deliveries), admin.stats()["webhooks"])
+        if now != last:
+            last, since = now, loop.time()
+        elif loop.time() - since >= quiet_s:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"webhooks kept moving: {len(receiver.deliveries)} deliveries, {admin.stats()['webhooks']}")
 
 
 async def test_every_finished_call_is_posted_once_with_the_subscription_headers(
