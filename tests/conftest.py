@@ -17,8 +17,10 @@ from temporalio.testing import WorkflowEnvironment
 from client.connect import connect, connect_when_ready
 from contract.search_attributes import ALL_KEYS
 from devtools import devstack
+from tests.history_scan import scan_histories
 
 SIM_API_KEY = "sim-test-key-7f3a"
+HISTORY_SCAN = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,6 +30,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="for workflow tests: 'local' (default: the dev server binary, search attributes registered), "
         "'time-skipping' (the test server: it cannot register the campaign search attributes), or host:port",
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if report := terminalreporter.config.stash.get(HISTORY_SCAN, None):
+        terminalreporter.write_line(report.splitlines()[0])
 
 
 def _binary(name: str) -> str:
@@ -64,10 +71,23 @@ def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def dev_server(stack_dir: Path) -> Iterator[devstack.Proc]:
+def dev_server_process(stack_dir: Path) -> Iterator[devstack.Proc]:
     proc = devstack.start_dev_server(stack_dir, ui=False)
     yield proc
     devstack.stop(proc)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_server(dev_server_process: devstack.Proc, request: pytest.FixtureRequest) -> AsyncIterator[devstack.Proc]:
+    """The session dev server of the integration tests. At session end, before the server stops, the history of
+    every workflow run on it is scanned for API keys, contact phone numbers and names: a leak fails the session
+    (an error at teardown of its last test, naming each workflow id and what its history holds)."""
+    yield dev_server_process
+    scan = await scan_histories(await connect(dev_server_process.extra["address"]))
+    request.config.stash[HISTORY_SCAN] = scan.report()
+    if scan.offenders:
+        where = "dev_server fixture teardown at session end (conftest.py), not a failure of the test named above"
+        pytest.fail(f"{where}\n{scan.report()}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,123 @@
+"""RinggActivities against a fake Ringg: snapshot_campaign (calls counted by status from the call history, whether
+the campaign finished) and terminate_campaign."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from activities.ringg.activities import RinggActivities
+from activities.ringg.monitoring import KNOWN_STATUSES
+from contract.ringg_steps import SnapshotInput, TerminateInput
+from tests.ringg_activity_helpers import LIST_ID, TAG, TAGGED_NAME, FakeRingg, route_of, run
+from tests.ringg_activity_helpers import acts as acts  # fixtures: pytest finds them by these names
+from tests.ringg_activity_helpers import ringg as ringg
+
+# --- snapshot_campaign ---------------------------------------------------------------------------------------
+
+
+def snapshot_input(since: datetime, expected_calls: int | None = None) -> SnapshotInput:
+    return SnapshotInput(list_id=LIST_ID, idempotency_tag=TAG, since=since, expected_calls=expected_calls)
+
+
+async def test_snapshot_counts_calls_by_status_from_history_totals(ringg: FakeRingg, acts: RinggActivities) -> None:
+    since = datetime.now(UTC) - timedelta(hours=5)
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"completed": 40, "failed": 3, "ongoing": 2, "voicemail": 5}
+    before = datetime.now(UTC)
+
+    snap = await run(acts.snapshot_campaign, snapshot_input(since))
+
+    assert snap.ringg_status == "ongoing"
+    assert snap.calls_by_status == {"completed": 40, "failed": 3, "ongoing": 2, "other": 5}
+    assert snap.total_calls == 50 and not snap.finished
+    history = ringg.sent("GET calling/history")
+    assert snap.requests == len(history) + 1 == len(KNOWN_STATUSES) + 2
+    assert sorted(r.url.params.get("status", "") for r in history) == sorted(["", *KNOWN_STATUSES])
+    assert {"registered", "ongoing", "retry", "completed", "failed"} <= set(KNOWN_STATUSES)
+    for request in history:
+        params = request.url.params
+        assert params["bulk_list_id"] == LIST_ID
+        assert (params["limit"], params["offset"]) == ("1", "0")
+        assert "download" not in params
+        assert datetime.fromisoformat(params["start_date"]) <= since
+        assert datetime.fromisoformat(params["end_date"]) >= before
+
+
+async def test_a_call_counted_under_two_statuses_is_counted_once(ringg: FakeRingg, acts: RinggActivities) -> None:
+    # 3 calls moved from registered to ongoing between the parallel requests: read under both.
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"registered": 50, "ongoing": 13, "completed": 40}
+    ringg.total_calls = 100
+
+    snap = await run(acts.snapshot_campaign, snapshot_input(datetime.now(UTC) - timedelta(hours=1)))
+
+    assert snap.calls_by_status == {"registered": 47, "ongoing": 13, "completed": 40} and snap.total_calls == 100
+
+
+async def test_snapshot_pages_through_history_when_total_is_missing(ringg: FakeRingg, acts: RinggActivities) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"completed": 150, "failed": 3}
+    ringg.history_has_total = False
+
+    snap = await run(acts.snapshot_campaign, snapshot_input(datetime.now(UTC) - timedelta(hours=1)))
+
+    assert snap.calls_by_status == {"completed": 150, "failed": 3}
+    assert snap.total_calls == 153
+    completed = [r.url.params for r in ringg.sent("GET calling/history") if r.url.params.get("status") == "completed"]
+    assert [(p["limit"], p["offset"]) for p in completed] == [("1", "0"), ("100", "0"), ("100", "100")]
+    assert snap.requests == len(ringg.sent("GET calling/history")) + 1
+
+
+@pytest.mark.parametrize(
+    ("ringg_status", "counts", "expected_calls", "finished"),
+    [
+        ("completed", {"completed": 3, "ongoing": 1}, None, False),  # counts lag: polled again
+        ("completed", {"completed": 3, "failed": 1}, None, True),
+        ("terminated", {"completed": 2, "cancelled": 3}, None, True),
+        ("terminated", {"completed": 2, "retry": 1}, None, False),
+        ("ongoing", {"completed": 3, "failed": 1}, 4, True),
+        ("ongoing", {"completed": 3, "registered": 1}, 4, False),
+        ("ongoing", {"completed": 3, "ongoing": 1}, 4, False),
+        ("ongoing", {"completed": 3, "retry": 1}, 4, False),
+        ("ongoing", {"completed": 3}, 4, False),
+        ("ongoing", {"completed": 3}, None, False),
+        ("scheduled", {}, None, False),
+    ],
+)
+async def test_snapshot_finished(
+    ringg: FakeRingg,
+    acts: RinggActivities,
+    ringg_status: str,
+    counts: dict[str, int],
+    expected_calls: int | None,
+    finished: bool,
+) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, ringg_status)
+    ringg.calls_by_status = counts
+
+    snap = await run(acts.snapshot_campaign, snapshot_input(datetime.now(UTC), expected_calls))
+
+    assert snap.ringg_status == ringg_status
+    assert snap.calls_by_status == counts
+    assert snap.finished is finished
+
+
+async def test_snapshot_of_a_list_missing_from_ringg(ringg: FakeRingg, acts: RinggActivities) -> None:
+    snap = await run(acts.snapshot_campaign, snapshot_input(datetime.now(UTC)))
+
+    assert snap.ringg_status is None and snap.calls_by_status == {} and not snap.finished
+
+
+# --- terminate_campaign --------------------------------------------------------------------------------------
+
+
+async def test_terminate_patches_with_the_list_id(ringg: FakeRingg, acts: RinggActivities) -> None:
+    result = await run(acts.terminate_campaign, TerminateInput(list_id=LIST_ID))
+
+    assert result.message == "Campaign terminated successfully"
+    (request,) = ringg.requests
+    assert route_of(request) == "PATCH campaign/terminate"
+    assert json.loads(request.content) == {"campaign_id": LIST_ID}
