@@ -1,6 +1,5 @@
 """Campaign counters recorded from activities through the SDK's metric meter, so they are served on the
-worker's Prometheus endpoint next to the SDK's own metrics (a no-op when the worker runs without metrics).
-Attributes are low-cardinality: endpoint templates, flows, statuses; never ids or contact data."""
+worker's Prometheus endpoint next to the SDK's own metrics (a no-op when the worker runs without metrics)."""
 
 from __future__ import annotations
 
@@ -9,6 +8,7 @@ from datetime import timedelta
 
 from temporalio import activity
 
+# Attributes are low-cardinality: endpoint templates, flows, statuses; never ids or contact data.
 RINGG_REQUESTS = "ringg_api_requests"
 RINGG_REQUEST_LATENCY = "ringg_api_request_latency"
 CAMPAIGN_UPLOADS = "campaign_uploads"

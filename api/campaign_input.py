@@ -1,6 +1,5 @@
 """Request bodies as the API receives them: a start request (a JSON CampaignRequest, or a form with the request and
-the CSV), checked like the CLI checks it before anything reaches Temporal (every problem is listed), and the numbers
-of a stop-numbers request (a file reference, or the file)."""
+the CSV) and the numbers of a stop-numbers request (a file reference, or the file)."""
 
 from __future__ import annotations
 
@@ -79,6 +78,8 @@ async def numbers_body(request: Request, store: UploadStore) -> str:
 
 
 def campaign_request(data: dict[str, Any], header_key: str | None) -> CampaignRequest:
+    """The CampaignRequest of a start, checked like the CLI checks it before anything reaches Temporal: every
+    problem is listed in one 422."""
     internal = [name for name in INTERNAL_FIELDS if name in data]
     if internal:
         raise ApiError(422, f"{', '.join(internal)} is internal to the workflow and cannot be given")

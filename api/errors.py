@@ -1,6 +1,5 @@
-"""Every error the API answers has one JSON shape, `{"error": ..., "problems": [...]}`: bad input (400/422),
-unknown things (404), conflicts (409), Temporal unavailable (503). Nothing unexpected leaks a traceback or a
-value from the request into the response or the log."""
+"""Every error the API answers has one JSON shape, `{"error": ..., "problems": [...]}`, without a traceback or a
+request value: bad input (400/422), unknown things (404), conflicts (409), Temporal unavailable (503)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""Monitoring at scale: one large-flow campaign per size (default 10k, 100k, 1M calls) on the real stack (dev
-server binary, simulator and worker processes), each paced so its calls take about `--seconds` of wall
-time. Prints, per campaign: history events (all runs, and the largest run: continue-as-new keeps each run
-bounded), history requests per 1,000 calls, polls, and the worker's peak RSS.
-
-    .venv/bin/python -m bench.monitor_scale [--sizes 10000,100000,1000000] [--seconds 60]
-
-Targets (issue 5): at most 2,000 history events per campaign and 12 history requests per 1,000 calls.
-"""
+"""Monitoring at scale: one large-flow campaign per size (default 10k, 100k, 1M calls) on the real stack, with its
+history, request and memory figures (`python -m bench.monitor_scale --help`)."""
 
 from __future__ import annotations
 
@@ -131,7 +124,14 @@ async def run(sizes: list[int], seconds: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.monitor_scale",
+        description="Monitoring at scale: one large-flow campaign per size on the real stack (dev server binary, "
+        "simulator and worker processes), each paced so its calls take about --seconds of wall time. Prints, per "
+        "campaign: history events (all runs, and the largest run: continue-as-new keeps each run bounded), history "
+        "requests per 1,000 calls, polls, and the worker's peak RSS.",
+        epilog="Targets (issue 5): at most 2,000 history events per campaign and 12 history requests per 1,000 calls.",
+    )
     parser.add_argument("--sizes", default="10000,100000,1000000", help="calls per campaign, comma-separated")
     parser.add_argument("--seconds", type=float, default=60.0, help="wall time the calls of each campaign take")
     args = parser.parse_args()

@@ -1,10 +1,5 @@
 """Pre-flight speed and memory on a generated CSV (default 1,000,000 rows): rows/s, peak RSS, and the ratio to
-a bare `csv.reader` pass over the same file in the same run (timings are noisy here: compare ratios).
-
-    .venv/bin/python -m bench.preflight [--rows 1000000] [--repeat 3] [--quoted] [--keep]
-
-Pre-flight here is the whole check: hash, header, every number to E.164, duplicates, the invalid-rows report.
-"""
+a bare `csv.reader` pass over the same file (`python -m bench.preflight --help`)."""
 
 from __future__ import annotations
 
@@ -71,8 +66,13 @@ def quote_names(src: Path, dest: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.preflight",
+        description="Pre-flight speed and memory on a generated CSV: rows/s, peak RSS, and the ratio to a bare "
+        "csv.reader pass over the same file in the same run (timings are noisy here: compare ratios). Pre-flight "
+        "here is the whole check: hash, header, every number to E.164, duplicates, the invalid-rows report.",
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated CSV (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each pass; the fastest counts")
     parser.add_argument("--quoted", action="store_true", help="also measure a file whose cells are all quoted")
     parser.add_argument("--keep", action="store_true", help="keep the generated CSV")

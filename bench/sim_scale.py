@@ -1,10 +1,5 @@
-"""Simulator scale figures.
-
-1. Wall time of a 6,000-row large-flow campaign (upload -> ready -> launch -> completed) at a time scale.
-2. Latency of /calling/history pages on a 1,000,000-call campaign, plus upload time and simulator RSS.
-
-Usage: .venv/bin/python -m bench.sim_scale [--time-scale 0.01] [--rows 6000] [--big-rows 1000000] [--skip-big]
-"""
+"""Simulator scale figures: a large-flow campaign's wall time, and history paging on a 1,000,000-call campaign
+(`python -m bench.sim_scale --help`)."""
 
 from __future__ import annotations
 
@@ -134,12 +129,17 @@ def run_big(rows: int) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--time-scale", type=float, default=0.01)
-    p.add_argument("--rows", type=int, default=6000)
-    p.add_argument("--big-rows", type=int, default=1_000_000)
-    p.add_argument("--skip-big", action="store_true")
-    p.add_argument("--skip-campaign", action="store_true")
+    p = argparse.ArgumentParser(
+        prog="python -m bench.sim_scale",
+        description="Simulator scale figures: latency of /calling/history pages on a big campaign, plus its upload "
+        "time and the simulator's RSS; then the wall time of a large-flow campaign (upload -> ready -> launch -> "
+        "completed) at a time scale.",
+    )
+    p.add_argument("--time-scale", type=float, default=0.01, help="the campaign's simulator time scale (default 0.01)")
+    p.add_argument("--rows", type=int, default=6000, help="rows of the campaign (default 6000)")
+    p.add_argument("--big-rows", type=int, default=1_000_000, help="calls of the big campaign (default 1,000,000)")
+    p.add_argument("--skip-big", action="store_true", help="skip the history paging figures")
+    p.add_argument("--skip-campaign", action="store_true", help="skip the campaign's wall time")
     args = p.parse_args()
     if not args.skip_big:
         run_big(args.big_rows)

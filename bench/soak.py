@@ -1,9 +1,5 @@
-"""Soak: N campaigns (default 200) on real processes — dev server, simulator, several `python worker.py` —
-with random Ringg faults, duplicate raw triggers and SIGKILLed workers. Prints the invariants' figures:
-campaigns completed, double launches, launched double uploads, lost campaigns, API calls per campaign.
-
-    .venv/bin/python -m bench.soak [--campaigns 200] [--workers 2] [--kill-every 20] [--seed 1]
-"""
+"""Soak: N campaigns (default 200) on real processes with random Ringg faults, duplicate raw triggers and SIGKILLed
+workers, and the invariants' figures (`python -m bench.soak --help`)."""
 
 from __future__ import annotations
 
@@ -36,9 +32,14 @@ FAULTS = ("commit_then_drop", "rate_limit", "rate_limit_after", "http_error", "h
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--campaigns", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.soak",
+        description="Soak: N campaigns on real processes (dev server, simulator, several `python worker.py`) with "
+        "random Ringg faults, duplicate raw triggers and SIGKILLed workers. Prints the invariants' figures: "
+        "campaigns completed, double launches, launched double uploads, lost campaigns, API calls per campaign.",
+    )
+    parser.add_argument("--campaigns", type=int, default=200, help="campaigns to run (default 200)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--kill-every", type=float, default=20.0, help="seconds between worker SIGKILLs")
     parser.add_argument("--fault-every", type=float, default=0.5, help="seconds between injected faults")
     parser.add_argument("--duplicates", type=float, default=0.1, help="share of campaigns also raw-started again")

@@ -1,6 +1,5 @@
 """`starter.py setup-search-attributes`: registers the campaign search attributes (all Keyword) on a Temporal
-server the project does not start (a self-hosted cluster). The dev server of `make demo` and the tests registers
-them itself at start."""
+server the project does not start (a self-hosted cluster)."""
 
 from __future__ import annotations
 
@@ -59,7 +58,8 @@ def setup_search_attributes_command(
     namespace: Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")] = None,
 ) -> None:
     """Register the search attributes the campaign workflow sets (CampaignName, CampaignStage, BulkListId,
-    AgentId, IdempotencyKey; all Keyword) in a namespace. Safe to run again: it adds only what is missing."""
+    AgentId, IdempotencyKey; all Keyword) in a namespace. Safe to run again: it adds only what is missing.
+    Not needed on the dev server of `make demo` and the tests, which registers them itself at start."""
     outcome = asyncio.run(_setup(address, namespace, check))
     console.print(f"Campaign search attributes in namespace [bold]{outcome.namespace}[/]:")
     console.print(outcome_table(outcome))

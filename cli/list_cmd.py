@@ -1,5 +1,5 @@
 """`starter.py list`: campaigns from a Temporal visibility query, newest first, filtered by stage, name or
-execution status (the query and the listing are in campaign.listing, shared with the HTTP API)."""
+execution status (the query and the listing are in client.listing, shared with the HTTP API)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""Drops events seen before: Ringg may deliver one event several times; its key is (call_id, event_type).
-Remembered for `ttl_s` (Ringg's last retry comes about 3 minutes after the first attempt) and at most
-`max_keys` keys, oldest forgotten first."""
+"""Drops events seen before: Ringg may deliver one event several times; its key is (call_id, event_type)."""
 
 from __future__ import annotations
 
@@ -10,6 +8,9 @@ from collections.abc import Callable
 
 
 class Deduper:
+    """Keys are remembered for `ttl_s` (Ringg's last retry comes about 3 minutes after the first attempt) and at
+    most `max_keys` of them, oldest forgotten first."""
+
     def __init__(self, ttl_s: float, max_keys: int = 500_000, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl, self._max, self._clock = ttl_s, max_keys, clock
         self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()

@@ -1,6 +1,5 @@
 """Batches webhook events per campaign and signals them to its workflow (one signal per list per flush, so
-a busy campaign costs a few history events a second, not one per call). A request waits until its batch was
-signalled, so a 200 means the event reached Temporal."""
+a busy campaign costs a few history events a second, not one per call)."""
 
 from __future__ import annotations
 
@@ -35,7 +34,8 @@ class Forwarder:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, list_id: str, event: CallEvent) -> bool:
-        """True once signalled to the campaign running this list; False when no campaign is running it."""
+        """True once signalled to the campaign running this list; False when no campaign is running it. The
+        request waits until its batch was signalled, so a 200 means the event reached Temporal."""
         batch = self._batches.get(list_id)
         if batch is None:
             batch = self._batches[list_id] = _Batch()

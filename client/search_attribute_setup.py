@@ -1,6 +1,5 @@
 """Registering the campaign search attributes on a server the project does not start (a cluster): list what the
-namespace has, add the missing ones through the operator service, list again. Idempotent: a second run adds
-nothing. An attribute that exists with another type is reported, never changed (the workflow would stall on it)."""
+namespace has, add the missing ones through the operator service, list again. A second run adds nothing."""
 
 from __future__ import annotations
 
@@ -71,7 +70,8 @@ async def ensure_search_attributes(
     client: Client, namespace: str | None = None, *, check: bool = False
 ) -> SetupOutcome:
     """Adds the missing campaign search attributes (all Keyword) to `namespace` (default: the client's);
-    `check=True` only reports. Raises RPCError when the server refuses (no permission, Temporal Cloud)."""
+    `check=True` only reports. Raises RPCError when the server refuses (no permission, Temporal Cloud). An attribute
+    that exists with another type is reported in `conflicts`, never changed (the workflow would stall on it)."""
     ns = namespace or client.namespace
     outcome = SetupOutcome(namespace=ns)
     absent = _classify(outcome, await _custom_attributes(client, ns))

@@ -1,8 +1,5 @@
-"""POST /webhooks/ringg: Ringg's call events. Checks the shared secret Ringg echoes in a header (Ringg does not
-sign webhooks), answers exactly 200 for everything it accepted or chose to ignore (anything else makes Ringg
-retry), drops duplicates by (call_id, event_type) and signals `call_completed` results to the campaign found
-by bulk_list_id. Only ids and statuses go on: numbers, names and transcripts in the payload are never kept
-or logged."""
+"""POST /webhooks/ringg: Ringg's call events, deduplicated, and their results signalled to the campaign found by
+bulk_list_id. Only ids and statuses go on: numbers, names and transcripts are never kept or logged."""
 
 from __future__ import annotations
 
@@ -25,6 +22,7 @@ LIST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
 def _ok(status: str, **extra: Any) -> JSONResponse:
+    # Exactly 200 for everything accepted or deliberately ignored: any other answer makes Ringg retry.
     return JSONResponse({"status": status, **extra}, status_code=200)
 
 
@@ -32,6 +30,7 @@ def webhook_router(secret: SecretStr, header: str, forwarder: Forwarder, deduper
     router = APIRouter()
     expected = secret.get_secret_value().encode()
 
+    # Ringg does not sign webhooks: it echoes the shared secret of the subscription in a header.
     def authorized(request: Request) -> bool:
         given = request.headers.get(header, "")
         bearer = request.headers.get("authorization", "")

@@ -64,7 +64,7 @@ class ContinuedState(BaseModel):
 
 
 class CampaignRequest(BaseModel):
-    """The workflow input (public contract, see DESIGN.md). Checked by `campaign.validation`, not here,
+    """The workflow input (public contract, see DESIGN.md). Checked by `domain.validation`, not here,
     so that a bad request fails the workflow with a readable error instead of failing to decode."""
 
     model_config = ConfigDict(extra="forbid")

@@ -1,6 +1,5 @@
 """The JSON Schema of CampaignRequest as other services see it (`starter.py schema`, the HTTP API's OpenAPI):
-described fields, the checks `campaign.validation` makes that a schema can state, and without the internal
-`continued` field (state carried across continue-as-new; a caller never sets it)."""
+described fields, the checks `domain.validation` makes that a schema can state, no internal fields."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ from typing import Any
 
 from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
 
+# State carried across continue-as-new: a caller never sets it, so the schema leaves it out.
 INTERNAL_FIELDS = ("continued",)
 _INTERNAL_DEFS = ("ContinuedState",)
 

@@ -1,5 +1,5 @@
 """Payload models of recurring campaigns: the template a schedule holds and what each fire returns (no side
-effects; checked by `campaign.fire_render`, not by validators, so a bad template fails its fire readably)."""
+effects; checked by `domain.fire_render`, not by validators, so a bad template fails its fire readably)."""
 
 from __future__ import annotations
 

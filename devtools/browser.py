@@ -1,7 +1,5 @@
-"""Headless Chromium (Debian's package) driven over the Chrome DevTools Protocol through
-`--remote-debugging-pipe`: the browser reads commands on fd 3 and writes replies on fd 4, one JSON message per
-NUL-terminated frame. No Python dependency, no debugging port; DNS is switched off in the browser so a page can
-reach loopback addresses only."""
+"""Headless Chromium (Debian's package) driven over the Chrome DevTools Protocol through `--remote-debugging-pipe`:
+no Python dependency, no debugging port, and a page can reach loopback addresses only."""
 
 from __future__ import annotations
 
@@ -78,7 +76,9 @@ def chromium_args(executable: str, user_data_dir: Path, width: int, height: int)
 
 
 class Browser:
-    """One headless Chromium process; `with Browser(path, log_path=...) as b: page = b.new_page(w, h)`."""
+    """One headless Chromium process; `with Browser(path, log_path=...) as b: page = b.new_page(w, h)`.
+
+    The browser reads commands on fd 3 and writes replies on fd 4, one JSON message per NUL-terminated frame."""
 
     def __init__(self, executable: str, *, log_path: Path, width: int = 1400, height: int = 1000) -> None:
         self.executable = executable

@@ -1,6 +1,5 @@
-"""`make demo`: starts the embedded stack (Temporal dev server with UI, Ringg simulator, a worker), runs one
-6,000-row campaign through `starter.py` with live progress, prints the summary and the UI link, then stops
-everything it started (`--keep-running` leaves it up for exploring the UI)."""
+"""`make demo`: one campaign on the embedded stack (Temporal dev server with UI, Ringg simulator, a worker), run
+through `starter.py` with live progress (`python -m devtools.demo --help`)."""
 
 from __future__ import annotations
 
@@ -29,7 +28,13 @@ DEMO_NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m campaign.demo", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.demo",
+        description="`make demo`: starts the embedded stack (Temporal dev server with its UI, the Ringg simulator, "
+        "a worker), runs one campaign (6,000 rows by default) through starter.py with live progress, prints the "
+        "summary and the UI link, then stops everything it started (--keep-running leaves it up for exploring "
+        "the UI).",
+    )
     parser.add_argument("--rows", type=int, default=6000, help="contacts in the generated CSV (default 6000)")
     parser.add_argument("--time-scale", type=float, default=0.015, help="simulator time scale (0.015 ≈ 1 min)")
     parser.add_argument("--port", type=int, default=7233, help="Temporal gRPC port (UI on port + 1000)")

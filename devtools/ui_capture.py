@@ -1,6 +1,5 @@
-"""Photographing a campaign's User Metadata tab: open it in headless Chromium, wait until the summary, details
-and current details have rendered, let fonts and layout settle, fit the metadata frames to their content and
-save the PNG; the page's text is read before and after the shot, which is retaken if the metadata changed."""
+"""Photographing a campaign's User Metadata tab in headless Chromium once the summary, details and current details
+have rendered."""
 
 from __future__ import annotations
 
@@ -33,7 +32,11 @@ def _wait_rendered(page: Page, deadline: float) -> PageState:
 def capture(
     chromium: str, url: str, png: Path, *, log: Path, size: tuple[int, int], timeout_s: float
 ) -> tuple[int, PageState]:
-    """Returns the PNG's size in bytes and what the page showed when it was taken."""
+    """Returns the PNG's size in bytes and what the page showed when it was taken.
+
+    Waits until the metadata has rendered, lets fonts and layout settle, fits the metadata frames to their content
+    and saves the PNG; the page's text is read before and after the shot, which is retaken if the metadata changed.
+    """
     width, height = size
     with Browser(chromium, log_path=log, width=width, height=height) as browser:
         page = browser.new_page()

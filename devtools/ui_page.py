@@ -1,12 +1,13 @@
 """What the Temporal UI's User Metadata tab of a campaign shows, read from the page, and the checks against the
-campaign. The UI (2.x) renders the summary, the details and the current details as Markdown, each in a
-same-origin iframe (`/render?content=…`); the workflow header is in the page itself."""
+campaign."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+# The UI (2.x) renders the summary, the details and the current details as Markdown, each in a same-origin iframe
+# (`/render?content=…`); the workflow header is in the page itself.
 FRAMES = {
     "summary": "user-metadata-summary",
     "details": "user-metadata-details",

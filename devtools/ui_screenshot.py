@@ -1,9 +1,5 @@
-"""`make ui-screenshot`: the campaign as an operator sees it in the Temporal UI, in a real browser. Starts the
-embedded stack as the demo does (dev server with its UI, Ringg simulator, a worker; or reuses a Temporal server
-with --address/--ui-url), starts a campaign slow enough to be running, waits until it is monitoring with calls
-counted, opens its User Metadata tab in headless Chromium, waits for the summary, details and current details
-(progress table) to render, checks them against the campaign, saves a PNG and prints what it checked. Then it
-cancels the campaign and stops what it started. --workflow-id only photographs an existing campaign."""
+"""`make ui-screenshot`: the campaign as an operator sees it in the Temporal UI, photographed and checked in a
+real browser (`python -m devtools.ui_screenshot --help`)."""
 
 from __future__ import annotations
 
@@ -70,7 +66,16 @@ class ShotReport:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m campaign.ui_screenshot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.ui_screenshot",
+        description="`make ui-screenshot`: the campaign as an operator sees it in the Temporal UI, in a real browser. "
+        "Starts the embedded stack as the demo does (dev server with its UI, Ringg simulator, a worker; or reuses a "
+        "Temporal server with --address/--ui-url), starts a campaign slow enough to be running, waits until it is "
+        "monitoring with calls counted, opens its User Metadata tab in headless Chromium, waits for the summary, "
+        "details and current details (progress table) to render, checks them against the campaign, saves a PNG "
+        "and prints what it checked. Then it cancels the campaign and stops what it started. --workflow-id only "
+        "photographs an existing campaign.",
+    )
     parser.add_argument("--out", type=Path, help="PNG to write (default: <data-dir>/campaign-ui.png)")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help=f"logs, SQLite, CSV (default {DATA_DIR})")
     parser.add_argument("--rows", type=int, default=1500, help="contacts in the campaign (default 1500)")

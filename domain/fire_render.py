@@ -1,6 +1,5 @@
 """Turns a schedule's campaign template into the CampaignRequest of one fire: date placeholders, the window
-relative to the nominal fire time in the campaign's timezone, and the fire's idempotency key. Pure: the
-workflow calls it with the nominal fire time, the CLI with sample fire times before creating a schedule."""
+relative to the nominal fire time in the campaign's timezone, and the fire's idempotency key."""
 
 from __future__ import annotations
 
@@ -108,7 +107,10 @@ def _window(window: WindowSpec, local_fire: datetime) -> tuple[datetime, datetim
 
 def render_fire(sc: ScheduledCampaign, fire_time: datetime) -> CampaignRequest:
     """The campaign of the fire at `fire_time` (timezone-aware, the schedule's nominal time). Raises
-    FireRenderError when the template is unusable or the window is already over at the fire time."""
+    FireRenderError when the template is unusable or the window is already over at the fire time.
+
+    Pure: the workflow calls it with the nominal fire time; domain.schedule_input (the CLI and the HTTP API) with
+    sample fire times before a schedule is created."""
     problems = template_problems(sc)
     if problems:
         raise FireRenderError("; ".join(problems))

@@ -1,9 +1,4 @@
-"""Phone numbers to E.164: the campaign's country_code fills in numbers written without one.
-
-Fast on the common case (a number already written as `+<digits>`): pre-flight runs this on every row of
-million-row files. Country rules are kept for the countries Ringg campaigns mostly call; any other country
-gets the generic E.164 check (8 to 15 digits, no leading 0 in the country code).
-"""
+"""Phone numbers to E.164: the campaign's country_code fills in numbers written without one."""
 
 from __future__ import annotations
 
@@ -41,6 +36,8 @@ class NationalRule:
     describe: str
 
 
+# Country rules for the countries Ringg campaigns mostly call; any other country gets the generic E.164 check
+# (8 to 15 digits, no leading 0 in the country code).
 RULES = {
     "91": NationalRule((10,), "6789", "a +91 mobile number has 10 digits starting with 6, 7, 8 or 9"),
     "1": NationalRule((10,), "23456789", "a +1 number has 10 digits (area code + number)"),
@@ -70,7 +67,11 @@ def dial_code(country_code: str) -> str:
 
 
 class PhoneNormalizer:
-    """normalize(raw) -> (E.164 string, None) or ("", problem written for the person who owns the CSV)."""
+    """normalize(raw) -> (E.164 string, None) or ("", problem written for the person who owns the CSV).
+
+    Fast on the common case (a number already written as `+<digits>`): pre-flight runs this on every row of
+    million-row files.
+    """
 
     def __init__(self, country_code: str) -> None:
         self.cc = dial_code(country_code)

@@ -1,6 +1,5 @@
-"""When a campaign schedule fires, checked before anything reaches Temporal: a 5-field cron or calendar
-options (`--at HH:MM`, `--days mon-fri`) in one timezone, the overlap policy and the catch-up window. Also
-gives the local times of day a spec fires at, so the window can be checked against every one of them."""
+"""When a campaign schedule fires, checked before anything reaches Temporal: a 5-field cron or `--at HH:MM`
+/ `--days mon-fri` in one timezone, the overlap policy and the catch-up window."""
 
 from __future__ import annotations
 
@@ -38,7 +37,7 @@ class SpecError(ValueError):
 @dataclass(frozen=True)
 class FireSpec:
     spec: ScheduleSpec
-    times_of_day: list[time]  # local times the spec fires at, sorted
+    times_of_day: list[time]  # local times the spec fires at, sorted: the window is checked against each one
     when: str  # for people: 'cron "0 9 * * 1-5" in Asia/Kolkata'
 
 
@@ -126,7 +125,7 @@ def duration(text: str, option: str) -> timedelta:
 
 @dataclass(frozen=True)
 class ScheduleDefinition:
-    """Everything `schedule create` was given, checked (see campaign.cli.schedule_input)."""
+    """Everything `schedule create` was given, checked (see domain.schedule_input)."""
 
     scheduled: ScheduledCampaign
     fire: FireSpec

@@ -29,7 +29,7 @@ def _clock(value: object) -> time | None:
 
 
 def window_problems(start: str | None, end: str | None, call_config: dict[str, Any], now: datetime) -> list[str]:
-    """`now` is timezone-aware. Format and start < end are checked by campaign.validation."""
+    """`now` is timezone-aware. Format and start < end are checked by domain.validation."""
     call_time = _call_time(call_config)
     tz_name = str(call_time.get("timezone") or DEFAULT_TIMEZONE)
     try:

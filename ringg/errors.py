@@ -1,7 +1,5 @@
-"""Typed errors raised by the Ringg client, built from HTTP responses and transport failures.
-
-No message here may carry the API key: server text is scrubbed and httpx objects are never kept or chained.
-"""
+"""Typed errors raised by the Ringg client, built from HTTP responses and transport failures. No message here
+may carry the API key: server text is scrubbed and httpx objects are never kept or chained."""
 
 from __future__ import annotations
 

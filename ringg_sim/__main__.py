@@ -7,28 +7,78 @@ import asyncio
 import logging
 import signal
 import sys
+import textwrap
 from collections.abc import Sequence
+from typing import get_args
 
 import uvicorn
 
 from ringg_sim.app import create_app
-from ringg_sim.config import SimConfig
+from ringg_sim.config import EndpointName, SimConfig
 from ringg_sim.faults import install_log_filter, parse_fault_spec
+from ringg_sim.state import REQUEST_LOG_MAX
+
+DESCRIPTION = """\
+Ringg AI API simulator: Ringg's campaign API at http://HOST:PORT/ca/api/v0 (X-API-KEY) and an admin API at /_sim
+(no key). Prints `ringg-sim listening on http://HOST:PORT/ca/api/v0` once ready; exits 0 on SIGTERM/SIGINT."""
+
+_ENDPOINTS = textwrap.fill(
+    ", ".join(get_args(EndpointName)), width=112, initial_indent="  endpoints: ", subsequent_indent=" " * 13
+)
+EPILOG = f"""\
+time:
+  Every simulated duration is multiplied by --time-scale to get wall seconds. Call i of a launch starts at
+  launch + schedule_delay (5 s) + i / rate, where rate is --call-rate scaled by the launch's
+  concurrency_percentage/100 when one is given. A call lasts 30-120 s (completed), rings 15-40 s per attempt
+  when not picked up, and waits --retry-delay between attempts. A 6,000-row campaign spans ~3,200 simulated
+  seconds: --time-scale 0.01 ~ 32 s, 0.015 ~ 48 s, 0.018 ~ 57 s of wall time.
+
+faults (--fault ENDPOINT:KIND[:TIMES[:PARAM]]; TIMES requests, default 1, -1 = forever):
+{_ENDPOINTS}
+  rate_limit        429; PARAM is the Retry-After seconds (no header without it)
+  http_error        PARAM is the status (default 500)
+  delay             reads the whole request, waits PARAM seconds (default 1), then handles it normally:
+                    a request whose client gave up meanwhile is still committed
+  commit_then_drop  the side effect is done, then the connection is cut after the response headers: a client
+                    over HTTP sees httpx.RemoteProtocolError (in-process via ASGITransport,
+                    ringg_sim.faults.SimulatedDisconnect)
+
+request log:
+  Every API request is recorded (endpoint name, method, status or null when the connection was dropped,
+  t_received/t_done in the simulator's monotonic seconds, fault kind), the last {REQUEST_LOG_MAX:,} only.
+  GET /_sim/requests[?endpoint=NAME] returns them oldest first; POST /_sim/reset clears them.
+
+In tests, use ringg_sim.testing (running_simulator, SimAdmin) or create_app(SimConfig(...), clock=...)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m ringg_sim", description="Ringg AI API simulator")
+    p = argparse.ArgumentParser(
+        prog="python -m ringg_sim",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--port", type=int, required=True, help="TCP port (0 = pick a free one)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--api-key", default="sim-dev-key")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind")
+    p.add_argument("--api-key", default="sim-dev-key", help="the X-API-KEY the API accepts")
     p.add_argument("--time-scale", type=float, default=1.0, help="wall seconds per simulated second")
-    p.add_argument("--credits", type=float, default=1_000_000)
+    p.add_argument("--credits", type=float, default=1_000_000, help="the workspace's credits at start")
     p.add_argument("--credits-per-call", type=float, default=1.0)
-    p.add_argument("--upload-vocabulary", choices=["documented", "verifying", "fixture"], default="documented")
-    p.add_argument("--balance-shape", choices=["A", "B"], default="A")
+    p.add_argument(
+        "--upload-vocabulary",
+        choices=["documented", "verifying", "fixture"],
+        default="documented",
+        help="upload statuses: uploaded/processing/completed, verifying/ready, or in_db/draft",
+    )
+    p.add_argument(
+        "--balance-shape",
+        choices=["A", "B"],
+        default="A",
+        help="check-balance answers {status, message} (A) or {sufficient_balance, ...} (B)",
+    )
     p.add_argument("--call-rate", type=float, default=2.0, help="calls started per simulated second")
     p.add_argument("--retry-delay", type=float, default=30.0, help="simulated seconds before a retry")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the calls' outcomes and durations")
     p.add_argument("--dnc-every", type=int, default=0, help="Ringg rejects every Nth uploaded row (do-not-call)")
     p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     p.add_argument(

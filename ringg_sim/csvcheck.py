@@ -1,8 +1,4 @@
-"""Streaming CSV parsing and row validation for uploaded contact lists.
-
-Rows are read one at a time from the (spooled) upload; only compact per-row data is kept: the normalised
-number as an integer in an `array('Q')` and the mapped variable values joined into one bytes blob.
-"""
+"""Streaming CSV parsing and row validation for uploaded contact lists."""
 
 from __future__ import annotations
 
@@ -85,7 +81,11 @@ def parse_phone_list(values: list[str]) -> set[int]:
 
 
 class ContactList:
-    """Valid rows of one upload, plus the invalid-rows report."""
+    """Valid rows of one upload, plus the invalid-rows report.
+
+    Rows are read one at a time from the (spooled) upload; only compact per-row data is kept: the normalised
+    number as an integer in an `array('Q')` and the mapped variable values joined into one bytes blob.
+    """
 
     __slots__ = (
         "_blob",

@@ -1,13 +1,4 @@
-"""Time-based call progression, computed lazily from timestamps.
-
-A launch (one accepted campaign/start or make-call-async) schedules `n` calls; call i starts at simulated
-offset `delay + i / rate`. Each call's whole timeline (attempts, retries, final outcome) is a pure function
-of per-list random bytes, so the status of any call at any time is computed on demand. Because start
-offsets are sorted and a call's timeline spans at most `maxspan` simulated seconds, at a given time only a
-small window of calls [j, k) is "in flight": calls before j are settled (their final status lives in the
-`final` bytearray) and calls from k on have not started. Counting and paging use C-speed bytearray
-operations on `final`, so a 1M-call launch answers in milliseconds.
-"""
+"""Time-based call progression, computed lazily from timestamps: a launch's calls and their statuses at any time."""
 
 from __future__ import annotations
 
@@ -55,7 +46,15 @@ class CallView(NamedTuple):
 
 
 class Launch:
-    """One accepted launch of a list: n calls with a deterministic timeline."""
+    """One accepted launch of a list (a campaign start or make-call-async): n calls with a deterministic timeline.
+
+    Call i starts at simulated offset `delay + i / rate`. Each call's whole timeline (attempts, retries, final
+    outcome) is a pure function of per-list random bytes, so the status of any call at any time is computed on
+    demand. Because start offsets are sorted and a call's timeline spans at most `maxspan` simulated seconds, at
+    a given time only a small window of calls [j, k) is "in flight": calls before j are settled (their final
+    status lives in the `final` bytearray) and calls from k on have not started. Counting and paging use C-speed
+    bytearray operations on `final`, so a 1M-call launch answers in milliseconds.
+    """
 
     __slots__ = (
         "_cache",

@@ -1,15 +1,4 @@
-"""Agent event subscriptions (`PATCH /agent/v1`, operation `edit_event_subscriptions`) and their delivery.
-
-Once an agent has a subscription, a background task watches that agent's launches and, for every call that
-reaches a final status, POSTs the subscribed events (`call_completed`, `all_processing_completed`) to the
-URL with the configured headers (Ringg does not sign webhooks). Delivery follows Ringg's documented
-schedule: at once, then +10 s, +1 min, +2 min (simulated seconds, so scaled by `time_scale`), success only
-on exactly 200, then it gives up. Fault knobs: `webhook_duplicate_every` (every Nth event is delivered twice)
-and `webhook_drop_every` (every Nth event's first attempt is lost, so it arrives by a retry).
-
-Ringg documents `completed`, `failed` and `retry` as `call_completed` statuses: a call that ends in `error`
-is reported as `failed` (with its sub-status); retry attempts are not reported.
-"""
+"""Agent event subscriptions (`PATCH /agent/v1`, operation `edit_event_subscriptions`) and their delivery."""
 
 from __future__ import annotations
 
@@ -24,6 +13,8 @@ import httpx
 from ringg_sim.lifecycle import COMPLETED, ERROR, FAILED, TERMINAL, Launch
 
 DELIVERABLE = ("call_completed", "all_processing_completed")
+# Ringg's documented schedule: at once, then +10 s, +1 min, +2 min (simulated seconds, so scaled by time_scale);
+# success only on exactly 200, then it gives up.
 RETRY_SCHEDULE_S = (10.0, 60.0, 120.0)
 TICK_S = 0.05
 WORKSPACE_ID = "5f0c0a3e-2b6d-4a8e-9d51-3c1f0e7a9b20"
@@ -86,6 +77,8 @@ def parse_subscriptions(body: dict[str, Any]) -> tuple[str, list[Subscription]]:
 
 
 def event_payload(event_type: str, ln: Launch, i: int, el: float, contacts: Any, name: str) -> dict[str, Any]:
+    """The event of a finished call. Ringg documents `completed`, `failed` and `retry` as `call_completed`
+    statuses: a call that ends in `error` is reported as `failed` (with its sub-status)."""
     view = ln.view(i, el)
     status = "completed" if view.status == COMPLETED else "failed"
     payload: dict[str, Any] = {
@@ -112,7 +105,13 @@ def event_payload(event_type: str, ln: Launch, i: int, el: float, contacts: Any,
 
 
 class Deliverer:
-    """The background task: finds newly finished calls of subscribed agents and delivers their events."""
+    """The background task: finds newly finished calls of subscribed agents and delivers their events.
+
+    Every call that reaches a final status is sent to each subscribed URL with the subscription's headers (Ringg
+    does not sign webhooks); retry attempts are not reported. Fault knobs: `webhook_duplicate_every` (every Nth
+    event is delivered twice) and `webhook_drop_every` (every Nth event's first attempt is lost, so it arrives by
+    a retry).
+    """
 
     def __init__(self, state: Any) -> None:
         self._state = state

@@ -1,10 +1,5 @@
-"""Container health probe (the Dockerfile's HEALTHCHECK and the compose file's healthchecks), standard library only:
-
-    python -m runtime.healthcheck [http://HOST:PORT/PATH | tcp://HOST:PORT]
-
-Exit 0 when the target answers (HTTP status below 400, or a TCP connection accepted), 1 otherwise. Without a target it
-probes the worker's metrics endpoint when METRICS_BIND_ADDRESS is set (a wildcard host is probed on 127.0.0.1), and
-otherwise has nothing to probe and exits 0: one image runs the worker, the API, the simulator and one-shot jobs."""
+"""Container health probe (the Dockerfile's HEALTHCHECK, the compose file's healthchecks), standard library only:
+`python -m runtime.healthcheck [http://HOST:PORT/PATH | tcp://HOST:PORT]`."""
 
 from __future__ import annotations
 
@@ -20,6 +15,7 @@ _WILDCARDS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - names of the wildcard
 
 
 def default_target(env: Mapping[str, str]) -> str | None:
+    """The worker's metrics endpoint when METRICS_BIND_ADDRESS is set (a wildcard host is probed on 127.0.0.1)."""
     bind = env.get("METRICS_BIND_ADDRESS", "").strip()
     if not bind:
         return None
@@ -52,6 +48,9 @@ def probe(target: str, timeout_s: float = 3.0) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Exit 0 when the target answers (HTTP status below 400, or a TCP connection accepted), 1 otherwise. Without a
+    target it probes default_target(), and otherwise has nothing to probe and exits 0: one image runs the worker,
+    the API, the simulator and one-shot jobs."""
     args = list(sys.argv[1:] if argv is None else argv)
     target = args[0] if args else default_target(os.environ if env is None else env)
     if target is None:

@@ -1,6 +1,5 @@
-"""The worker's Prometheus endpoint: a Temporal Runtime whose telemetry serves `/metrics` on a bind address.
-The SDK's own metrics (`temporal_*`) and the campaign counters recorded through the activity and workflow
-meters are all served there."""
+"""The worker's Prometheus endpoint: a Temporal Runtime whose telemetry serves `/metrics` on a bind address, with
+the SDK's own metrics (`temporal_*`) and the campaign counters of the activity and workflow meters."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def _webhook_secret(env: Mapping[str, str]) -> SecretStr | None:
 def _temporal_target(env: Mapping[str, str]) -> tuple[str, str]:
     """TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; where one is unset, the SDK's client profile (TEMPORAL_CONFIG_FILE,
     TEMPORAL_PROFILE or ~/.config/temporalio/temporal.toml) supplies it, else localhost:7233 and `default`. The API key
-    and TLS settings are not read here: `campaign.temporal_client.connect` takes them from the same configuration."""
+    and TLS settings are not read here: `client.connect.connect` takes them from the same configuration."""
     address = env.get("TEMPORAL_ADDRESS", "").strip()
     namespace = env.get("TEMPORAL_NAMESPACE", "").strip()
     if address and namespace:

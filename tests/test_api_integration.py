@@ -1,6 +1,5 @@
-"""The HTTP API as a real `python -m api` process (uvicorn on 127.0.0.1) over the session dev server, the simulator
-and a worker, driven with `curl`: a campaign runs to completion, a repeat with the same Idempotency-Key is the same
-campaign (one upload, one launch on Ringg), a multipart upload, auth, bad input, opt-outs, cancel and schedules."""
+"""The HTTP API as a real `python -m api` process over the session dev server, the simulator and a worker, driven
+with `curl`: start and repeat, multipart upload, auth, bad input, opt-outs, cancel and schedules."""
 
 from __future__ import annotations
 

@@ -1,11 +1,5 @@
-"""Property test over the API's served OpenAPI document: schemathesis generates requests for every operation (schema
-examples, boundary and negative cases, random fuzzing; with a valid bearer token) against a running `python -m api`.
-No answer may be a 5xx, and every answer must match what the document says (status codes, headers, bodies).
-
-The API runs against its own dev server and worker, with Ringg unreachable (a closed loopback port): campaigns the
-generated requests start fail at pre-flight (their CSVs do not exist), and they stay out of the session server's
-histories (which test_zz_history_scan reads).
-schemathesis runs as its CLI: its pytest loader for a live server (`from_fixture`) does not work with pytest 9."""
+"""Property test over the API's served OpenAPI document: schemathesis requests for every operation to a running
+`python -m api` get no 5xx, and every answer matches the document (status codes, headers, bodies)."""
 
 from __future__ import annotations
 
@@ -80,6 +74,9 @@ def _seed(api: RunningApi, tmp: Path) -> None:
 
 @pytest.fixture(scope="module")
 def fuzz_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
+    """The API on its own dev server and worker, with Ringg unreachable (a closed loopback port): campaigns the
+    generated requests start fail at pre-flight (their CSVs do not exist), and they stay out of the session
+    server's histories (which the history scan reads)."""
     data_dir = tmp_path_factory.mktemp("api-fuzz")
     server = devstack.start_dev_server(data_dir, ui=False)
     address, task_queue = server.extra["address"], f"api-fuzz-{uuid.uuid4()}"
@@ -105,6 +102,8 @@ def fuzz_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
 def test_generated_requests_get_no_5xx_and_documented_answers(fuzz_api: RunningApi, tmp_path: Path) -> None:
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
+    # Schema examples, boundary and negative cases and random fuzzing, with a valid bearer token. schemathesis runs
+    # as its CLI: its pytest loader for a live server (`from_fixture`) does not work with pytest 9.
     args = ["--config-file", str(config), "--no-color", "run", f"{fuzz_api.base_url}/openapi.json"]
     args += ["--header", f"Authorization: Bearer {TOKEN}", "--checks", CHECKS]
     args += ["--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--workers", "1"]

@@ -1,7 +1,5 @@
-"""Bad input, kind by kind, through a raw start of CampaignWorkflow (no starter checks in front): each gets a
-clear, non-retryable error (or a report for the CSV's owner), no upload request is made where the input
-cannot succeed, and nothing is launched. Inputs a user gets wrong but that can be read (padded headers, a
-byte-order mark) are accepted and the campaign completes."""
+"""Bad input, kind by kind, through a raw start of CampaignWorkflow (no starter checks in front): a clear non-retryable
+error, no upload where it cannot succeed, no launch; readable mistakes (padded headers, a byte-order mark) complete."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""docker-compose.yml, the Dockerfile and .dockerignore against the code they run, without Docker: every command runs
-a module or file of this repository with flags its parser accepts, every variable given to the worker is one the
-worker reads, the search attributes are the workflows', the dependencies wait for the right conditions, the worker
-scales. `docker compose config` / Debian's `docker-compose config` also validates the file when one is installed."""
+"""docker-compose.yml, the Dockerfile and .dockerignore against the code they run, without Docker (`docker compose
+config` also validates the file where installed): commands, variables, search attributes, dependencies, scaling."""
 
 from __future__ import annotations
 

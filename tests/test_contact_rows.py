@@ -1,6 +1,5 @@
-"""Row checks of a contacts CSV: numbers to E.164, invalid and duplicate rows, the report for the CSV's owner,
-the cleaned file the upload sends, and that the fast block reader gives exactly what a plain csv.reader +
-per-row check gives (random files, tiny blocks so every boundary case is crossed)."""
+"""Row checks of a contacts CSV: numbers to E.164, invalid and duplicate rows, the owner's report, the cleaned file,
+and the fast block reader against a plain csv.reader + per-row check."""
 
 from __future__ import annotations
 
@@ -201,6 +200,7 @@ def test_blocks_give_the_same_verdicts_as_a_plain_reader(
     seed: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     rng = random.Random(seed)
+    # Random files and tiny blocks, so that every block-boundary case is crossed.
     monkeypatch.setattr(csv_blocks, "BLOCK_CHARS", rng.choice([7, 64, 500, 1 << 20]))
     monkeypatch.setattr(csv_blocks, "CSV_BLOCK_ROWS", rng.choice([1, 3, 50]))
     phones = PhoneNormalizer("+91")

@@ -1,10 +1,5 @@
-"""Crash recovery on real processes: `python worker.py` killed with SIGKILL while campaigns are pinned in every
-stage and replaced by a new worker process; and the Temporal dev server killed mid-campaign and restarted on the
-same port with the same SQLite file. Each campaign must complete with exactly one launch and one launched upload.
-
-The stage of a campaign is read from outside, without a worker: the CampaignStage search attribute (describe) and
-the simulator's per-endpoint request counters (a delayed request is counted before the simulator sleeps on it).
-"""
+"""Crash recovery on real processes: the worker SIGKILLed with campaigns pinned in every stage, the dev server killed
+and restarted on its SQLite file; each campaign completes with one launch and one launched upload (crash_helpers)."""
 
 from __future__ import annotations
 

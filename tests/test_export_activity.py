@@ -1,6 +1,5 @@
 """export_calls in an ActivityEnvironment over a real RinggClient and an in-test `calling/history`
-(httpx.MockTransport): limit/offset paging, resume from the heartbeated checkpoint, CSV-injection safety,
-results locations, and no contact data in logs or results."""
+(httpx.MockTransport): paging, resuming, CSV-injection safety, results locations, no contact data leaked."""
 
 from __future__ import annotations
 

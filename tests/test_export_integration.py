@@ -1,6 +1,5 @@
 """`starter.py export` end to end on real parts (dev server binary, simulator over HTTP, a real worker): the CSV
-the worker writes matches the simulator's ground truth call for call, and the export's history holds no contact
-data."""
+matches the simulator's ground truth call for call, and the export's history holds no contact data."""
 
 from __future__ import annotations
 

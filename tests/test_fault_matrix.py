@@ -1,11 +1,5 @@
 """Fault injection on real parts (the Temporal dev server binary, simulator subprocesses over HTTP, in-process
-workers): every non-idempotent POST under every fault still ends in a completed campaign with exactly one
-upload and exactly one launch (DESIGN.md principle 2); retries follow Retry-After, 401/403/400/422 fail at
-once (principle 3); faults on polls and monitoring only slow a campaign down.
-
-The matrix runs simulator "lanes" (a simulator subprocess + a worker), two per endpoint since faults are per
-endpoint, not per campaign: the lanes run concurrently, each lane's cases one after another, and each
-parametrized test awaits its own case's outcome."""
+workers): faults on every non-idempotent POST, Retry-After, rejected requests, faults on polls and monitoring."""
 
 from __future__ import annotations
 
@@ -75,6 +69,8 @@ def csv_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # -- the matrix ---------------------------------------------------------------------------------------------
+# Every non-idempotent POST under every fault still ends in a completed campaign with exactly one upload and exactly
+# one launch (DESIGN.md principle 2).
 
 
 @dataclass
@@ -96,6 +92,10 @@ def lane_of(endpoint: str, fault: Fault) -> str:
 
 @dataclass
 class Matrix:
+    """The matrix runs simulator "lanes" (a simulator subprocess + a worker), two per endpoint since faults are per
+    endpoint, not per campaign: the lanes run concurrently, each lane's cases one after another, and each
+    parametrized test awaits its own case's outcome."""
+
     lanes: dict[str, Lane]
     csv_path: Path
     cases: dict[tuple[str, str], asyncio.Future[CaseOutcome]] = field(default_factory=dict)
@@ -248,6 +248,7 @@ def _next_attempt_gap(log: list[dict[str, Any]], endpoint: str) -> tuple[float, 
 
 
 # -- b. Retry-After -----------------------------------------------------------------------------------------
+# Retries wait what Retry-After says (DESIGN.md principle 3).
 
 
 async def test_retry_after_is_honoured_on_the_launch(lane: Lane, admin: SimAdmin, csv_path: Path) -> None:
@@ -281,6 +282,7 @@ async def test_rate_limit_without_retry_after_still_retries_with_backoff(
 
 
 # -- c. rejected requests fail at once ----------------------------------------------------------------------
+# 401/403/400/422 are not retried (DESIGN.md principle 3).
 
 
 async def _failure_of(lane: Lane, req: CampaignRequest, timeout_s: float = 30) -> tuple[ApplicationError, float]:
@@ -339,6 +341,7 @@ async def test_rejected_launch_fails_at_once_without_launching(
 
 
 # -- d. faults on polls and monitoring ----------------------------------------------------------------------
+# They only slow a campaign down.
 
 POLL_FAULTS = [
     Fault("429", "rate_limit", times=2),

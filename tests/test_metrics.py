@@ -1,6 +1,5 @@
-"""The worker's Prometheus endpoint on real parts: `run_worker` with a metrics bind address on a free loopback
-port runs a campaign and an export against the simulator; /metrics then serves the SDK's metrics and the
-campaign counters with the values the run implies."""
+"""The worker's Prometheus endpoint on real parts: after a campaign and an export against the simulator, /metrics
+serves the SDK's metrics and the campaign counters with the values the run implies."""
 
 from __future__ import annotations
 

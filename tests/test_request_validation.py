@@ -1,5 +1,5 @@
-"""Request checks without I/O (campaign.validation), request files and flags (campaign.cli.request_input), and
-worker settings from the environment (campaign.settings)."""
+"""Request checks without I/O (domain.validation), request files and flags (cli.request_files,
+domain.request_input), and worker settings from the environment (runtime.settings)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def request(**changes: Any) -> CampaignRequest:
     return CampaignRequest.model_validate({**GOOD, **changes})
 
 
-# --- campaign.validation -------------------------------------------------------------------------------------
+# --- domain.validation ---------------------------------------------------------------------------------------
 
 
 EXACTLY_ONE = "give exactly one of from_numbers (a non-empty list) or number_pool_id"
@@ -134,7 +134,7 @@ def test_idempotency_key_with_a_trailing_newline_is_rejected() -> None:
     assert any("idempotency_key" in p for p in problems)
 
 
-# --- campaign.cli.request_input ------------------------------------------------------------------------------
+# --- cli.request_files, domain.request_input -----------------------------------------------------------------
 
 
 def test_json_request_file(tmp_path: Path) -> None:
@@ -280,7 +280,7 @@ def test_unreadable_request_file(tmp_path: Path) -> None:
     assert "absent.json" in str(info.value)
 
 
-# --- campaign.settings ---------------------------------------------------------------------------------------
+# --- runtime.settings ----------------------------------------------------------------------------------------
 
 
 def test_settings_defaults_follow_the_public_contract() -> None:

@@ -1,5 +1,4 @@
-"""`starter.py schedule create` refuses what cannot work before it reaches Temporal (bad cron, unknown timezone,
-a window already over at a fire time, a template that sets what each fire sets), with every problem listed;
+"""`starter.py schedule create` refuses what cannot work before it reaches Temporal, with every problem listed;
 backfill times and the operator hints of `describe`."""
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
-"""ScheduledCampaignWorkflow with a stub campaign child: the child is named by the tick (schedule ID + nominal
-fire time), a second fire of the same tick starts nothing, and an unusable fire or a failed campaign fails the
-fire with a clear message. The nominal time is set as a schedule would: TemporalScheduledStartTime."""
+"""ScheduledCampaignWorkflow with a stub campaign child: the child is named by the tick (schedule ID + nominal fire
+time), a second fire of the same tick starts nothing, and an unusable fire or a failed campaign fails the fire."""
 
 from __future__ import annotations
 
@@ -62,6 +61,7 @@ async def fire(env: WorkflowEnvironment, worker: Worker, inp: ScheduledCampaign)
         inp,
         id=f"fire-{uuid.uuid4()}",
         task_queue=worker.task_queue,
+        # The nominal fire time, set as a schedule sets it.
         search_attributes=TypedSearchAttributes([SearchAttributePair(SCHEDULED_START_TIME, FIRE)]),
     )
 

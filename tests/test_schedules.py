@@ -1,6 +1,5 @@
 """Recurring campaigns on real parts (dev server, simulator, worker), driven through `starter.py schedule` as an
-operator would (the typer app): two triggers are two ticks and launch once each; a backfilled tick launches once
-and a re-fire of it (backfill again, overlap ALLOW_ALL) launches nothing; describe shows what each fire did."""
+operator would: each tick launches once, a re-fire launches nothing, and describe shows what each fire did."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""`starter.py setup-search-attributes` against the session dev server: in a fresh namespace it adds the five
-Keyword attributes, a second run adds nothing, `--check` reports, and an attribute of another type is reported
-(exit 1), never changed."""
+"""`starter.py setup-search-attributes` against the session dev server: it adds the five Keyword attributes once,
+`--check` reports, and an attribute of another type is reported (exit 1), never changed."""
 
 from __future__ import annotations
 

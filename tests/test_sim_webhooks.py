@@ -1,6 +1,5 @@
-"""The simulator's webhooks over real HTTP: the client subscribes an agent (PATCH agent/v1), every finished
-call of a launched list is posted with the subscription's headers, a non-200 answer is retried on Ringg's
-schedule, and the duplicate/drop knobs do what they say."""
+"""The simulator's webhooks over real HTTP: subscriptions (PATCH agent/v1), every finished call posted with the
+subscription's headers, non-200 answers retried on Ringg's schedule, and the duplicate/drop knobs."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Connecting to Temporal Cloud or a TLS cluster is configuration: the SDK's environment configuration (TEMPORAL_*
-variables or a TOML profile) reaches `Client.connect` through `campaign.temporal_client.connect`, and the worker's
-settings take the address and namespace from the same profile. Nothing here opens a connection."""
+"""Connecting to Temporal Cloud or a TLS cluster is configuration: TEMPORAL_* variables or a TOML profile reach
+`Client.connect` (through `client.connect.connect`) and the worker's settings; nothing here opens a connection."""
 
 from __future__ import annotations
 

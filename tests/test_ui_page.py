@@ -1,4 +1,4 @@
-"""Reading the Temporal UI's User Metadata tab (campaign/ui_page.py) from page text as the browser returns it:
+"""Reading the Temporal UI's User Metadata tab (devtools/ui_page.py) from page text as the browser returns it:
 when it counts as rendered, the `calls` figure, and the checks against the campaign."""
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""The UI inspection in a real browser: `python -m campaign.ui_screenshot`'s path (dev server with its UI,
-simulator and worker as processes, a campaign running) opens the campaign's User Metadata tab in headless
-Chromium; the PNG is a real screenshot and the rendered page shows the summary, the details and the current
-details' progress table. Skipped where Debian's chromium is not installed (`make setup-browser`)."""
+"""The UI inspection in a real browser along `python -m devtools.ui_screenshot`'s path: the PNG is a real screenshot
+and the page shows the summary, the details and the progress table. Skipped where Chromium is not installed."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Webhooks end to end on real parts: `starter.py webhooks subscribe` (run on the worker, which holds the key
-and the secret), the simulator posting call events (with duplicates and lost first attempts), the receiver
-served over HTTP, and the campaign counting each call once — by webhook and by polling, both equal to the
-simulator's truth — while polling less than a campaign without webhooks."""
+"""Webhooks end to end on real parts (`starter.py webhooks subscribe`, simulator events with duplicates and lost
+first attempts, the receiver over HTTP): each call counted once, as the truth, by webhook and by fewer polls."""
 
 from __future__ import annotations
 
@@ -88,6 +86,7 @@ async def test_webhook_and_polling_counts_equal_the_truth_and_polling_slows_down
     receiver_url: str,
     tmp_path: Path,
 ) -> None:
+    # The subscription runs on the worker, which holds the key and the secret.
     code, out = await starter(
         dev_server, "webhooks", "subscribe", "--agent-id", "agent-hooked", "--url", receiver_url,
         "--task-queue", worker.task_queue,

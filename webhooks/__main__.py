@@ -1,4 +1,4 @@
-"""`python -m webhooks`: serves POST /webhooks/ringg (see webhooks/receiver.py) on WEBHOOK_HOST:WEBHOOK_PORT."""
+"""`python -m webhooks`: serves POST /webhooks/ringg (see client/webhook_receiver.py) on WEBHOOK_HOST:WEBHOOK_PORT."""
 
 from __future__ import annotations
 

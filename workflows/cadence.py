@@ -1,10 +1,4 @@
-"""How long to wait before the next progress poll (pure: used inside the workflow).
-
-A poll costs the same few history requests whatever the campaign's size, so the cost of monitoring is the
-number of polls. Once calls are finishing, the next poll is timed for when about `calls_per_poll` more
-calls will have finished (for big campaigns, a share of them that keeps the polls near `max_polls`), never
-sooner than `monitor_initial_s` nor later than `monitor_max_s`. While nothing moves, the wait backs off.
-"""
+"""How long to wait before the next progress poll (pure: used inside the workflow)."""
 
 from __future__ import annotations
 
@@ -24,6 +18,10 @@ def next_poll_interval(
     remaining: int | None,
     expected: int | None,
 ) -> float:
+    """A poll costs the same few history requests whatever the campaign's size, so the cost of monitoring is the
+    number of polls. Once calls are finishing, the next poll is timed for when about `calls_per_poll` more calls
+    will have finished (for big campaigns, a share of them that keeps the polls near `max_polls`), never sooner
+    than `monitor_initial_s` nor later than `monitor_max_s`. While nothing moves, the wait backs off."""
     low, high = polling.monitor_initial_s, polling.monitor_max_s
     if finished_since_last > 0 and seconds_since_last > 0:
         rate = finished_since_last / seconds_since_last

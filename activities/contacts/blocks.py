@@ -1,10 +1,5 @@
-"""A CSV's data rows in blocks of about a megabyte, read as fast as Python allows.
-
-Text without any double quote or lone carriage return is split into lines and cells with str methods driven
-by C-level `map` (exactly what the csv module gives for such text, at a fraction of the cost). From the first
-block with a quote on, the rest of the file is read by `csv.reader`, which handles quoted commas and
-newlines. Either way every block knows its rows' spreadsheet numbers (the header is row 1).
-"""
+"""A CSV's data rows in blocks of about a megabyte, read as fast as Python allows, each block with its rows'
+spreadsheet numbers (the header is row 1)."""
 
 from __future__ import annotations
 
@@ -40,7 +35,12 @@ class Block:
 
 
 def read_blocks(text: TextIO, width: int, mobile: int) -> Iterator[Block]:
-    """The rows after the header (already read from `text`)."""
+    """The rows after the header (already read from `text`).
+
+    Text without any double quote or lone carriage return is split into lines and cells with str methods driven
+    by C-level `map` (exactly what the csv module gives for such text, at a fraction of the cost). From the first
+    block with a quote on, the rest of the file is read by `csv.reader`, which handles quoted commas and newlines.
+    """
     first, pending = 2, ""
     while True:
         chunk = text.read(BLOCK_CHARS)

@@ -1,6 +1,5 @@
 """Pre-flight, before anything is sent to Ringg: the window in the campaign's timezone, then one streaming pass
-over the CSV that hashes the bytes, matches the header to variables_map, normalises every number to E.164 and
-reports invalid and duplicate rows (with their row numbers) in a file for the CSV's owner."""
+over the CSV (scan_csv) that reports invalid and duplicate rows in a file for the CSV's owner."""
 
 from __future__ import annotations
 

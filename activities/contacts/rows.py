@@ -1,10 +1,5 @@
 """The rows of a contacts CSV, checked: header matched to variables_map, every number to E.164, invalid and
-duplicate rows found with their spreadsheet row numbers (the header is row 1).
-
-Pre-flight and the upload walk a file with the same `checked_blocks`, so the cleaned file the upload rebuilds
-holds exactly the rows pre-flight counted as valid, on whichever worker it runs. Rows with clean numbers are
-checked with C-level operations (regexes over joined text, set updates); only the others get per-row code.
-"""
+duplicate rows found with their spreadsheet row numbers (the header is row 1)."""
 
 from __future__ import annotations
 
@@ -102,7 +97,11 @@ def read_layout(header: list[str] | None, variables_map: dict[str, str]) -> Layo
 def checked_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Iterator[Checked]:
     """Every data row after the header (already read) with its E.164 number or why it cannot be called.
     Duplicates are the caller's: `unique_blocks` marks them as the rows stream by; pre-flight's ProblemReport
-    finds them over the whole file at the end, which costs less."""
+    finds them over the whole file at the end, which costs less.
+
+    Pre-flight and the upload walk a file with this same function, so the cleaned file the upload rebuilds holds
+    exactly the rows pre-flight counted as valid, on whichever worker it runs. Rows with clean numbers are checked
+    with C-level operations (regexes over joined text, set updates); only the others get per-row code."""
     for block in read_blocks(text, layout.width, layout.mobile_index):
         numbers, unclean = phones.normalize_clean_batch(block.mobile)
         checked = Checked(block, numbers)

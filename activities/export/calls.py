@@ -1,8 +1,5 @@
 """export_calls: a campaign's per-contact outcomes from `calling/history` to CSV / JSONL files and a JSON
-summary at a results location. Pages (limit/offset) are streamed to staging files; after each page the
-checkpoint (offset, file sizes, running summary) is heartbeated, so a retried attempt resumes where the last
-one stopped instead of starting over. Only locations and counts are returned (workflow history stays PII-free).
-"""
+summary at a results location. Only locations and counts are returned (workflow history stays PII-free)."""
 
 from __future__ import annotations
 
@@ -89,6 +86,9 @@ class ExportActivities:
 
     @activity.defn
     async def export_calls(self, inp: ExportInput) -> ExportResult:
+        """Pages (limit/offset) are streamed to staging files; after each page the checkpoint (offset, file sizes,
+        running summary) is heartbeated, so a retried attempt resumes where the last one stopped instead of
+        starting over."""
         with activity_log_context():
             location = await self._prepared(inp.out_uri)
             token = _token()

@@ -1,9 +1,5 @@
 """Where export files go: a results location named by a URI. Files are written to a staging path and
-published under their final name once complete, so a reader never sees a half-written export.
-
-Local directories (a path or `file://`) are supported; another scheme (s3://, gs://…) is one class with
-`prepare`/`staging_path`/`publish` registered in `SCHEMES`.
-"""
+published under their final name once complete, so a reader never sees a half-written export."""
 
 from __future__ import annotations
 
@@ -66,6 +62,8 @@ def _local(uri: str) -> ResultsLocation:
     return LocalDirectory(uri, path)
 
 
+# Local directories (a path or `file://`) are supported; another scheme (s3://, gs://…) is one class with
+# `prepare`/`staging_path`/`publish` registered here.
 SCHEMES: dict[str, Callable[[str], ResultsLocation]] = {"": _local, "file": _local}
 
 

@@ -42,7 +42,7 @@ class ExportRow:
         return asdict(self)
 
     def as_csv(self) -> list[str]:
-        """Cells in COLUMNS order; text is neutralised against formula injection (see csv_safety)."""
+        """Cells in COLUMNS order; text is neutralised against formula injection (see domain.cell_safety)."""
         return [
             safe_text(self.call_id),
             safe_phone(self.number or ""),

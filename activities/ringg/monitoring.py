@@ -1,7 +1,5 @@
 """Counting a campaign's calls by status without reading a single row: `limit=1` history requests whose
-`total` Ringg returns for the filter (paging only when `total` is missing). Each poll costs 7 requests
-whatever the campaign's size: all calls plus the six common statuses; the rare ones (cancelled, forwarded)
-only when calls are left unaccounted for."""
+`total` Ringg returns for the filter (paging only when `total` is missing)."""
 
 from __future__ import annotations
 
@@ -11,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from contract.statuses import FINAL_CAMPAIGN_STATUSES, PENDING_STATUSES
 from ringg import HistoryQuery, RinggClient
 
+# Each poll costs 7 requests whatever the campaign's size: all calls plus the six common statuses; the rare ones
+# only when calls are left unaccounted for.
 COMMON_STATUSES = ("registered", "ongoing", "retry", "completed", "failed", "error")
 RARE_STATUSES = ("cancelled", "forwarded")
 KNOWN_STATUSES = COMMON_STATUSES + RARE_STATUSES
