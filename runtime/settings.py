@@ -10,11 +10,15 @@ from pydantic import BaseModel, SecretStr
 from temporalio.envconfig import ClientConfig
 
 from activities.reports import DEFAULT_REPORT_DIR
+from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from contract.names import TASK_QUEUE
+from ringg import DEFAULT_BASE_URL
 from runtime.metrics import bind_address_problem
 from runtime.webhook_settings import DEFAULT_HEADER, WebhookConfigError, header_name, read_secret
 
-DEFAULT_RINGG_BASE_URL = "https://prod-api.ringg.ai/ca/api/v0"
+# Activities one worker runs at once (its own limit, not the deployment's).
+MAX_CONCURRENT_ACTIVITIES = 50
+DEFAULT_RINGG_BASE_URL = DEFAULT_BASE_URL  # the Ringg client's
 
 
 class SettingsError(Exception):
@@ -73,9 +77,9 @@ class WorkerSettings(BaseModel):
     temporal_namespace: str = "default"
     task_queue: str = TASK_QUEUE
     log_level: str = "INFO"
-    max_concurrent_activities: int = 50
+    max_concurrent_activities: int = MAX_CONCURRENT_ACTIVITIES
     metrics_bind: str | None = None
-    confirm_window_s: float = 45.0
+    confirm_window_s: float = CONFIRM_WITHIN_S
     report_dir: Path = DEFAULT_REPORT_DIR
     webhook_secret: SecretStr | None = None
     webhook_header: str = DEFAULT_HEADER
@@ -103,9 +107,9 @@ class WorkerSettings(BaseModel):
             temporal_namespace=temporal_namespace,
             task_queue=env.get("RINGG_TASK_QUEUE", TASK_QUEUE),
             log_level=env.get("LOG_LEVEL", "INFO"),
-            max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 50),
+            max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", MAX_CONCURRENT_ACTIVITIES),
             metrics_bind=_bind_address(env),
-            confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", 45)),
+            confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", int(CONFIRM_WITHIN_S))),
             report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or DEFAULT_REPORT_DIR),
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),

@@ -23,7 +23,7 @@ from activities.ringg.webhook_setup import WebhookSetupActivities
 from client.connect import connect
 from ringg import RinggClient, make_http_client
 from runtime.metrics import metrics_runtime
-from runtime.settings import WorkerSettings
+from runtime.settings import MAX_CONCURRENT_ACTIVITIES, WorkerSettings
 from runtime.webhook_settings import DEFAULT_HEADER
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
@@ -39,7 +39,7 @@ def build_worker(
     ringg: RinggClient,
     task_queue: str,
     *,
-    max_concurrent_activities: int = 50,
+    max_concurrent_activities: int = MAX_CONCURRENT_ACTIVITIES,
     confirm_within_s: float = CONFIRM_WITHIN_S,
     report_dir: Path = DEFAULT_REPORT_DIR,
     webhook_secret: SecretStr | None = None,
