@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +39,26 @@ def _token(env: Mapping[str, str]) -> SecretStr | None:
     return SecretStr(token)
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a hostname other than localhost may resolve to anything
+
+
+def _host(env: Mapping[str, str], token: SecretStr | None) -> str:
+    host = env.get("API_HOST", "").strip() or "127.0.0.1"
+    if token is None and not _is_loopback(host):
+        raise SettingsError(
+            f"API_ALLOW_NO_AUTH=1 serves without authentication, so it is allowed only on a loopback API_HOST "
+            f"(127.0.0.1, ::1, localhost), not API_HOST={host!r}. Set API_TOKEN (or API_TOKEN_FILE) to serve "
+            "other hosts, or bind to 127.0.0.1."
+        )
+    return host
+
+
 def _port(env: Mapping[str, str]) -> int:
     raw = env.get("API_PORT", "").strip() or "8080"
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
@@ -66,9 +87,10 @@ class ApiSettings(BaseModel):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
         env = os.environ if env is None else env
+        token = _token(env)
         return cls(
-            token=_token(env),
-            host=env.get("API_HOST", "").strip() or "127.0.0.1",
+            token=token,
+            host=_host(env, token),
             port=_port(env),
             # Absolute: the path is handed to the workers as csv_uri.
             upload_dir=Path(env.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR).resolve(),

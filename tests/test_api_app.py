@@ -48,6 +48,12 @@ def test_settings_refuse_to_start_without_a_token(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="API_PORT"):
         ApiSettings.from_env({"API_TOKEN": TOKEN, "API_PORT": "80a"})
     assert ApiSettings.from_env({"API_ALLOW_NO_AUTH": "1"}).token is None
+    for loopback in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
+        assert ApiSettings.from_env({"API_ALLOW_NO_AUTH": "1", "API_HOST": loopback}).host == loopback
+    for exposed in ("0.0.0.0", "::", "10.0.0.5", "api.example.com"):
+        with pytest.raises(SettingsError, match=r"only on a loopback API_HOST.*Set API_TOKEN"):
+            ApiSettings.from_env({"API_ALLOW_NO_AUTH": "1", "API_HOST": exposed})
+        assert ApiSettings.from_env({"API_TOKEN": TOKEN, "API_HOST": exposed}).host == exposed
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
     settings = ApiSettings.from_env(
@@ -64,6 +70,11 @@ def test_python_m_api_refuses_to_start_without_a_token() -> None:
         [sys.executable, "-m", "api"], env=env, cwd=devstack.ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and "api not started: API_TOKEN is not set" in done.stderr
+    exposed = {**env, "API_ALLOW_NO_AUTH": "1", "API_HOST": "0.0.0.0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "api"], env=exposed, cwd=devstack.ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "only on a loopback API_HOST" in done.stderr
 
 
 async def test_bearer_auth_on_everything_but_health_and_docs(api: httpx.AsyncClient) -> None:
