@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect
 
 from api.errors import ApiError
 from api.store import StoredFile, UploadStore
+from contract.limits import MAX_FREE_FORM_DEPTH
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -45,6 +46,10 @@ def parse_json_object(raw: bytes, what: str) -> dict[str, Any]:
         json.dumps(data, ensure_ascii=False).encode("utf-8")  # refuses lone surrogates (\ud800)
     except (UnicodeError, ValueError) as err:
         raise ApiError(400, f"{what} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise ApiError(
+            422, f"{what} nests too deeply; free-form fields may nest at most {MAX_FREE_FORM_DEPTH} levels"
+        ) from None
     if not isinstance(data, dict):
         raise ApiError(422, f"{what} must be a JSON object")
     return data

@@ -24,7 +24,7 @@ from cli.export_cmd import export_command
 from cli.list_cmd import LimitOpt, NameOpt, PrefixOpt, QueryOpt, StageOpt, StatusOpt, campaigns_table
 from cli.live_view import CampaignView
 from cli.render import progress_table, result_table
-from cli.request_files import load_request_file, parse_mapping
+from cli.request_files import load_request_file, parse_json_option, parse_mapping
 from cli.schedule_cmds import schedule_app
 from cli.webhooks_cmd import webhooks_app
 from client.launcher import start_campaign
@@ -101,7 +101,7 @@ def start(
             "number_pool_id": number_pool_id,
             "campaign_start_time": start_time,
             "campaign_end_time": end_time,
-            "call_config": json.loads(call_config) if call_config else None,
+            "call_config": parse_json_option("--call-config", call_config),
             "concurrency_percentage": concurrency,
             "callback_url": callback_url,
             "remove_invalid_rows": remove_invalid_rows,
@@ -112,8 +112,6 @@ def start(
         if mapping:
             overrides["variables_map"] = {**base.get("variables_map", {}), **parse_mapping(mapping)}
         req = build_request(base, overrides)
-    except json.JSONDecodeError as err:
-        raise fail(f"--call-config is not valid JSON: {err}") from None
     except RequestInputError as err:
         raise fail(str(err)) from None
     problems = request_problems(req) + window_problems(

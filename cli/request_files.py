@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from contract.limits import MAX_FREE_FORM_DEPTH
 from domain.request_input import RequestInputError
 
 
@@ -20,6 +21,11 @@ def load_request_file(path: Path) -> dict[str, Any]:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
         raise RequestInputError(f"request file {str(path)!r} is not valid JSON/YAML: {err}") from None
+    except RecursionError:
+        raise RequestInputError(
+            f"request file {str(path)!r} nests too deeply: free-form fields may nest at most "
+            f"{MAX_FREE_FORM_DEPTH} levels"
+        ) from None
     if not isinstance(data, dict):
         raise RequestInputError(f"request file {str(path)!r} must hold one object (a CampaignRequest)")
     return data
@@ -32,6 +38,18 @@ def load_template_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(window, dict):
         raise RequestInputError(f'in {str(path)!r}, window must be an object, e.g. {{until: "18:00"}}')
     return data, window
+
+
+def parse_json_option(option: str, text: str | None) -> Any:
+    """The value of a JSON-valued flag (`--call-config`), or None when it is not given."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise RequestInputError(f"{option} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise RequestInputError(f"{option} nests too deeply: at most {MAX_FREE_FORM_DEPTH} levels") from None
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:

@@ -4,14 +4,13 @@ when it fires (cron or --at/--days in the campaign's timezone) and the overlap a
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
-from cli.request_files import load_template_file, parse_mapping
+from cli.request_files import load_template_file, parse_json_option, parse_mapping
 from cli.schedule_options import ScheduleIdArg, next_step
 from cli.schedule_view import local, span, window_text
 from client.schedules import create_schedule
@@ -62,7 +61,7 @@ def create(
             "csv_uri": csv,
             "from_numbers": from_number,
             "number_pool_id": number_pool_id,
-            "call_config": json.loads(call_config) if call_config else None,
+            "call_config": parse_json_option("--call-config", call_config),
             "flow": flow,
         }
         if mapping:
@@ -83,8 +82,6 @@ def create(
             overlap=overlap,
             catchup=catchup,
         )
-    except json.JSONDecodeError as err:
-        raise fail(f"--call-config is not valid JSON: {err}") from None
     except (RequestInputError, ScheduleInputError) as err:
         raise fail(str(err)) from None
 

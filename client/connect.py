@@ -1,5 +1,5 @@
 """One way to connect to Temporal for every entry point: the SDK's environment configuration (TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles) plus the pydantic data converter."""
+TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles) plus the product's data converter."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import asyncio
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+
+from client.converter import DATA_CONVERTER
 
 
 async def connect(address: str | None = None, namespace: str | None = None, **extra: Any) -> Client:
@@ -19,7 +20,7 @@ async def connect(address: str | None = None, namespace: str | None = None, **ex
     if namespace:
         config["namespace"] = namespace
     config.update(extra)
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, data_converter=DATA_CONVERTER)
 
 
 async def connect_when_ready(

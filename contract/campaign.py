@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contract import limits
+from contract.limits import ColumnName, Id, Short, Uri
 from contract.statuses import PENDING_STATUSES
 
 LARGE_FLOW_MIN_ROWS = 5_000
@@ -14,29 +16,32 @@ LARGE_FLOW_MIN_ROWS = 5_000
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
 Flow = Literal["auto", "standard", "large"]
+# Waits between polls: below a tenth of a second a campaign would poll Ringg in a hot loop; above a day a
+# typo (hours given as seconds) would look like a stall.
+Wait = Annotated[float, Field(ge=0.1, le=86_400.0)]
 ResolvedFlow = Literal["standard", "large"]
 
 
 class PollingConfig(BaseModel):
     """How often Ringg is polled; defaults suit real campaigns, the demo and tests shorten them."""
 
-    upload_initial_s: float = 5.0
-    upload_max_s: float = 60.0
-    upload_timeout_s: float = 2 * 3600.0
-    monitor_initial_s: float = 5.0
-    monitor_max_s: float = 120.0
-    monitor_backoff: float = 1.5
+    upload_initial_s: Wait = 5.0
+    upload_max_s: Wait = 60.0
+    upload_timeout_s: float = Field(default=2 * 3600.0, ge=1.0, le=7 * 86_400.0)
+    monitor_initial_s: Wait = 5.0
+    monitor_max_s: Wait = 120.0
+    monitor_backoff: float = Field(default=1.5, ge=1.0, le=10.0)
     # While webhooks report calls, polls only reconcile: the wait is stretched by this factor.
-    webhook_slowdown: float = 4.0
+    webhook_slowdown: float = Field(default=4.0, ge=1.0, le=100.0)
     # When Ringg's history says the campaign is done but webhooks have not reported every finished call yet,
     # how long the campaign stays open for the late ones (Ringg retries a delivery for about 3 minutes).
-    webhook_grace_s: float = 60.0
+    webhook_grace_s: float = Field(default=60.0, ge=0.0, le=3600.0)
     # Once calls finish, the next poll is timed for when about this many more will have finished ...
-    monitor_calls_per_poll: int = 1000
+    monitor_calls_per_poll: int = Field(default=1000, ge=1, le=10_000_000)
     # ... or, for big campaigns, for a share that keeps the number of polls near this.
-    monitor_max_polls: int = 150
-    balance_initial_s: float = 30.0
-    balance_max_s: float = 600.0
+    monitor_max_polls: int = Field(default=150, ge=1, le=100_000)
+    balance_initial_s: Wait = 30.0
+    balance_max_s: Wait = 600.0
 
 
 class ContinuedState(BaseModel):
@@ -64,31 +69,43 @@ class ContinuedState(BaseModel):
 
 
 class CampaignRequest(BaseModel):
-    """The workflow input (public contract, see DESIGN.md). Checked by `domain.validation`, not here,
-    so that a bad request fails the workflow with a readable error instead of failing to decode."""
+    """The workflow input (public contract, see DESIGN.md). The model holds only the limits on size and depth
+    (`contract.limits`: a request past them is refused by the API, the starter and the worker alike); what the
+    values mean is checked by `domain.validation`, which lists every problem at once."""
 
     model_config = ConfigDict(extra="forbid")
 
     campaign_name: str
-    agent_id: str
-    csv_uri: str
-    country_code: str = "+91"
-    variables_map: dict[str, str] = Field(default_factory=lambda: {"mobile_number": "Mobile Number"})
-    campaign_start_time: str | None = None
-    campaign_end_time: str | None = None
+    agent_id: Id
+    csv_uri: Uri
+    country_code: Short = "+91"
+    variables_map: dict[Id, ColumnName] = Field(
+        default_factory=lambda: {"mobile_number": "Mobile Number"}, max_length=limits.MAX_VARIABLES
+    )
+    campaign_start_time: Short | None = None
+    campaign_end_time: Short | None = None
     call_config: dict[str, Any] = Field(default_factory=dict)
-    from_numbers: list[str] | None = None
-    number_pool_id: str | None = None
+    from_numbers: list[Id] | None = Field(default=None, max_length=limits.MAX_FROM_NUMBERS)
+    number_pool_id: Id | None = None
     concurrency_percentage: int = 0
-    callback_url: str | None = None
-    email_completion_user_ids: list[str] | None = None
+    callback_url: Uri | None = None
+    email_completion_user_ids: list[Id] | None = Field(default=None, max_length=limits.MAX_EMAIL_USER_IDS)
     remove_invalid_rows: bool = False
     transliterate_callee_name: bool = False
     flow: Flow = "auto"
     idempotency_key: str | None = None
-    max_balance_wait_seconds: int = 3600
+    # Up to 30 days: a longer wait would hold a campaign open with nobody watching it.
+    max_balance_wait_seconds: int = Field(default=3600, le=30 * 86_400)
     polling: PollingConfig = Field(default_factory=PollingConfig)
     continued: ContinuedState | None = None
+
+    @field_validator("call_config")
+    @classmethod
+    def _bounded_call_config(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problem = limits.free_form_problem("call_config", value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class CallCounts(BaseModel):

@@ -18,6 +18,8 @@ INVALID_EXPORT_REQUEST = "InvalidExportRequest"
 INVALID_FIRE = "InvalidScheduledFire"
 CAMPAIGN_FAILED = "ScheduledCampaignFailed"
 ACTIVITY_FAILED = "ActivityFailed"
+# A workflow or activity input that cannot be decoded (too deep, too big, wrong shape): fails at once.
+UNDECODABLE_PAYLOAD = "InvalidPayload"
 
 # Transient: retried with backoff (a rate limit after Ringg's Retry-After).
 UPLOAD_PENDING = "UploadPending"

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from contract.limits import Id, Short, Uri
+
 ExportFormat = Literal["csv", "jsonl"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl")
 # calling/history pages: Ringg's maximum `limit` is not documented; 100 is what third parties use.
@@ -20,9 +22,9 @@ class ExportRequest(BaseModel):
     Without `since`/`until` the workflow asks Ringg for calls from 90 days ago to a day from now. Checked by
     `export_problems`, not by types, so a bad request fails the workflow readably instead of failing to decode."""
 
-    list_id: str
-    out_uri: str
-    formats: list[str] = Field(default_factory=lambda: [str(f) for f in EXPORT_FORMATS])
+    list_id: Id
+    out_uri: Uri
+    formats: list[Short] = Field(default_factory=lambda: [str(f) for f in EXPORT_FORMATS], max_length=10)
     since: datetime | None = None
     until: datetime | None = None
     page_size: int = DEFAULT_PAGE_SIZE

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from contract.limits import Uri
+
 
 class StopNumbersRequest(BaseModel):
     """Update `stop_numbers`: the numbers travel as a file reference, never in workflow history (PII)."""
 
-    numbers_uri: str
+    numbers_uri: Uri
 
 
 class StopNumbersResult(BaseModel):

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from contract.campaign import CampaignRequest, CampaignResult
+from contract.limits import Id, Short
 
 
 class WindowSpec(BaseModel):
@@ -16,7 +17,7 @@ class WindowSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    until: str | None = None
+    until: Short | None = None
     hours: float | None = None
     start_delay_minutes: int = 0
 
@@ -28,7 +29,7 @@ class ScheduledCampaign(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schedule_id: str
+    schedule_id: Id
     template: CampaignRequest
     window: WindowSpec
 

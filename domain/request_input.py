@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contract.campaign import CampaignRequest
+from domain.model_problems import model_problems
 
 
 class RequestInputError(Exception):
@@ -18,5 +19,5 @@ def build_request(base: dict[str, Any], overrides: dict[str, Any]) -> CampaignRe
     try:
         return CampaignRequest.model_validate(data)
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in err.errors())
+        problems = "; ".join(model_problems(err))
         raise RequestInputError(f"the campaign request is not valid: {problems}") from None

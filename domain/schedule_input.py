@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from contract.schedules import ScheduledCampaign, WindowSpec
 from domain.fire_render import FireRenderError, campaign_timezone, render_fire, template_problems, zone
+from domain.model_problems import model_problems
 from domain.request_input import build_request
 from domain.schedule_spec import (
     MIN_CATCHUP,
@@ -84,7 +85,7 @@ def build_definition(
     try:
         window_spec = WindowSpec.model_validate(window)
     except ValidationError as err:
-        details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors())
+        details = "; ".join(model_problems(err))
         raise _refused([f"the window is not valid ({details}); it takes until, hours, start_delay_minutes"]) from None
     sc = ScheduledCampaign(schedule_id=schedule_id, template=req, window=window_spec)
     problems = template_problems(sc)

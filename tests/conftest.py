@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from client.connect import connect, connect_when_ready
+from client.converter import DATA_CONVERTER
 from contract.search_attributes import ALL_KEYS
 from devtools import devstack
 from tests.history_scan import scan_histories
@@ -50,11 +50,11 @@ async def env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironme
     target = request.config.getoption("--workflow-environment")
     if target == "time-skipping":
         environment = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter, test_server_existing_path=_binary("temporal-test-server")
+            data_converter=DATA_CONVERTER, test_server_existing_path=_binary("temporal-test-server")
         )
     elif target == "local":
         environment = await WorkflowEnvironment.start_local(
-            data_converter=pydantic_data_converter,
+            data_converter=DATA_CONVERTER,
             dev_server_existing_path=_binary("temporal"),
             search_attributes=list(ALL_KEYS),
             ui=False,

@@ -27,6 +27,11 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 REQUEST = {"campaign_name": "Renewals", "agent_id": "agent-1", "from_numbers": ["n1"]}
 
 
+def deep_call_config(levels: int) -> bytes:
+    inner = json.dumps({**REQUEST, "csv_uri": "/c.csv", "call_config": "@"})
+    return inner.replace('"@"', '{"a": ' * (levels - 1) + "{}" + "}" * (levels - 1)).encode()
+
+
 async def app_client(tmp_path: Path, token: str | None = TOKEN) -> httpx.AsyncClient:
     # Port 1 on loopback: connection refused at once, so every Temporal call fails as "unavailable".
     temporal = await connect("127.0.0.1:1", lazy=True)
@@ -50,7 +55,7 @@ def test_settings_refuse_to_start_without_a_token(tmp_path: Path) -> None:
     assert ApiSettings.from_env({"API_ALLOW_NO_AUTH": "1"}).token is None
     for loopback in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
         assert ApiSettings.from_env({"API_ALLOW_NO_AUTH": "1", "API_HOST": loopback}).host == loopback
-    for exposed in ("0.0.0.0", "::", "10.0.0.5", "api.example.com"):
+    for exposed in ("0.0.0.0", "::", "10.0.0.5", "api.example.com"):  # noqa: S104 (refused: that is the point)
         with pytest.raises(SettingsError, match=r"only on a loopback API_HOST.*Set API_TOKEN"):
             ApiSettings.from_env({"API_ALLOW_NO_AUTH": "1", "API_HOST": exposed})
         assert ApiSettings.from_env({"API_TOKEN": TOKEN, "API_HOST": exposed}).host == exposed
@@ -70,7 +75,7 @@ def test_python_m_api_refuses_to_start_without_a_token() -> None:
         [sys.executable, "-m", "api"], env=env, cwd=devstack.ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and "api not started: API_TOKEN is not set" in done.stderr
-    exposed = {**env, "API_ALLOW_NO_AUTH": "1", "API_HOST": "0.0.0.0"}
+    exposed = {**env, "API_ALLOW_NO_AUTH": "1", "API_HOST": "0.0.0.0"}  # noqa: S104
     done = subprocess.run(
         [sys.executable, "-m", "api"], env=exposed, cwd=devstack.ROOT, capture_output=True, text=True, timeout=60
     )
@@ -112,6 +117,18 @@ async def test_temporal_down_is_503(api: httpx.AsyncClient) -> None:
         (json.dumps({**REQUEST, "csv_uri": "/c.csv", "idempotency_key": "a"}).encode(), {"Idempotency-Key": "b"}, 422,
          "Idempotency-Key header and the body's idempotency_key differ"),
         (json.dumps({**REQUEST, "csv_uri": "/no/such.csv"}).encode(), {}, 422, "not a file the API can read"),
+        # Decodable here but not by the worker (pydantic's JSON parser stops at 200 levels): refused, never started.
+        (deep_call_config(250), {}, 422, "call_config: Value error, call_config nests 250 levels deep; at most 8"),
+        # Deeper than Python's own parser goes: was an uncaught RecursionError, a 500.
+        (deep_call_config(100_000), {}, 422, "nests too deeply; free-form fields may nest at most 8 levels"),
+        (json.dumps({**REQUEST, "csv_uri": "/c.csv", "call_config": {"x": "y" * 70_000}}).encode(), {}, 422,
+         "call_config is 70009 bytes as JSON; at most 65536"),
+        (json.dumps({**REQUEST, "csv_uri": "/c.csv", "from_numbers": ["n"] * 1001}).encode(), {}, 422,
+         "from_numbers: List should have at most 1000 items"),
+        (json.dumps({**REQUEST, "csv_uri": "/" + "c" * 5000}).encode(), {}, 422,
+         "csv_uri: String should have at most 4096 characters"),
+        (json.dumps({**REQUEST, "csv_uri": "/c.csv", "polling": {"monitor_max_s": 1e308}}).encode(), {}, 422,
+         "polling.monitor_max_s: Input should be less than or equal to 86400"),
     ],
 )  # fmt: skip
 async def test_bad_start_bodies_are_4xx_with_a_clear_error(

@@ -31,6 +31,16 @@ MAP = {"mobile_number": "Mobile Number", "callee_name": "Name", "policy_id": "Po
 REQUEST = "InvalidCampaignRequest"
 
 
+PAYLOAD = "InvalidPayload"
+
+
+def nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"timezone": "Asia/Kolkata"}
+    for _ in range(levels - 1):
+        value = {"call_time": value}
+    return value
+
+
 def rows(n: int = 5) -> str:
     return "".join(f"{phone_for(i)},Name {i},POL-{i}\n" for i in range(1, n + 1))
 
@@ -152,6 +162,16 @@ CASES = [
     Case("empty campaign name", "campaign_name is required", changes={"campaign_name": "  "}, error_type=REQUEST),
     Case("unreadable csv_uri", "no such file on the worker", changes={"csv_uri": "/nonexistent/contacts.csv"}),
     Case("unsupported csv_uri", "Unsupported csv_uri", changes={"csv_uri": "s3://bucket/contacts.csv"}),
+    # Requests the worker could not even decode used to fail their workflow task every 10 s, forever.
+    Case("call_config 250 levels deep", "recursion limit", changes={"call_config": nested(250)}, error_type=PAYLOAD),
+    Case("call_config 20 levels deep", "nests 20 levels deep", changes={"call_config": nested(20)}, error_type=PAYLOAD),
+    Case("unknown request field", "Extra inputs are not permitted", changes={"priority": "high"}, error_type=PAYLOAD),
+    Case(
+        "polling in a hot loop",
+        "greater than or equal to 0.1",
+        changes={"polling": {"monitor_initial_s": 0}},
+        error_type=PAYLOAD,
+    ),
     Case(
         "unknown caller number",
         "no-such-number",

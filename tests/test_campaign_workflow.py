@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from client.converter import DATA_CONVERTER
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
 from contract.claim import ClaimOwnerInput, ClaimOwnerResult
 from contract.errors import INVALID_CSV, UPLOAD_PENDING
@@ -319,7 +319,7 @@ async def test_long_monitoring_continues_as_new_and_keeps_its_state() -> None:
     """A server that suggests continue-as-new early: monitoring carries list id, counts and the key claim into
     the next run, and the campaign still ends with one upload and one launch."""
     async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         search_attributes=list(ALL_KEYS),
         ui=False,

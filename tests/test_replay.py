@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from client.converter import DATA_CONVERTER
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
 
@@ -23,5 +23,5 @@ def test_golden_histories_exist() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_replays_without_nondeterminism(path: Path) -> None:
     history = WorkflowHistory.from_json(f"golden-{path.stem}", path.read_text())
-    replayer = Replayer(workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow], data_converter=DATA_CONVERTER)
     await replayer.replay_workflow(history)

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.service import TLSConfig
 
 from client import connect as temporal_client
+from client.converter import DATA_CONVERTER
 from runtime.settings import SettingsError, WorkerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +63,7 @@ async def test_connect_passes_api_key_and_turns_tls_on(
     assert captured["namespace"] == "ringg.a1b2c"
     assert captured["api_key"] == "cloud-key-123"
     assert captured["tls"] is True
-    assert captured["data_converter"] is pydantic_data_converter
+    assert captured["data_converter"] is DATA_CONVERTER
 
 
 async def test_connect_passes_mtls_cert_and_key(

@@ -9,9 +9,9 @@ import sys
 import uuid
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from client.converter import DATA_CONVERTER
 from contract.search_attributes import ALL_KEYS
 from tests.test_campaign_workflow import FakeRingg, make_worker, request
 
@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 async def record() -> None:
     binary = str(Path(sys.executable).parent / "temporal") if shutil.which("temporal") is None else "temporal"
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=shutil.which(binary) or binary,
         search_attributes=list(ALL_KEYS),
         ui=False,
