@@ -1,12 +1,13 @@
-"""CSV-injection ("formula injection") safety for exported cells: text cells are neutralised, strict E.164
-numbers are kept as they are."""
+"""CSV-injection ("formula injection") safety for every CSV the product writes for a person (contacts report,
+Ringg's invalid rows, exports): one rule, `safe_cell`."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # A spreadsheet treats a cell starting with one of these as a formula: a contact name such as `=HYPERLINK(...)`
-# would run when an operator opens the export.
+# would run when an operator opens the file.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
@@ -15,16 +16,15 @@ def is_e164(value: str) -> bool:
     return E164.fullmatch(value) is not None
 
 
-def safe_text(value: str) -> str:
-    """A text cell a spreadsheet will not evaluate: a leading single quote, which spreadsheets show as plain text."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet will not evaluate. Strict E.164 (`+` and 7-15 digits, nothing else) stays as it is:
+    digits alone cannot form a formula that calls anything, and a quote would corrupt every phone number for the
+    programs that read the file. Any other value starting like a formula (`=HYPERLINK(...)`, `@SUM(...)`, `-2+3`,
+    `+91 98765 43210`, `+1=cmd`) gets a leading single quote, which spreadsheets show as plain text."""
+    if value.startswith(FORMULA_TRIGGERS) and not is_e164(value):
+        return "'" + value
+    return value
 
 
-def safe_phone(value: str) -> str:
-    """A phone cell: strict E.164 (`+` and 7-15 digits, no other character) as is, anything else neutralised as text.
-
-    Digits alone cannot form a formula that calls anything, and the export stays correct for programs that read it
-    (a quote would corrupt every number). Any other value, such as `+91 98765-43210` or `+1=cmd`, is neutralised
-    like every other text cell.
-    """
-    return value if is_e164(value) else safe_text(value)
+def safe_row(cells: Iterable[str]) -> list[str]:
+    return [safe_cell(cell) for cell in cells]

@@ -34,7 +34,7 @@ from activities.contacts.rows import (
 from activities.contacts.source import CHUNK, CsvUnreadable, open_csv
 from activities.heartbeat import heartbeating
 from activities.log_context import activity_log_context
-from activities.reports import DEFAULT_REPORT_DIR, contacts_report_path
+from activities.reports import DEFAULT_REPORT_DIR, contacts_report_path, open_private, private_folder
 from contract.errors import INVALID_CSV, INVALID_REQUEST
 from contract.preflight import PreflightInput, PreflightResult
 from domain.idempotency import derive_key
@@ -82,7 +82,7 @@ def scan_csv(path: Path, variables_map: dict[str, str], country_code: str, repor
     csv.Error on a file that cannot be used at all."""
     sniff(path)
     phones = PhoneNormalizer(country_code)
-    with path.open("rb", buffering=0) as raw_file, report.open("w", encoding="utf-8", newline="") as out:
+    with path.open("rb", buffering=0) as raw_file, open_private(report) as out:
         hashing = _HashingReader(raw_file)  # type: ignore[arg-type]
         text = open_text(io.BufferedReader(hashing, CHUNK))
         layout = read_layout(next(csv.reader(text), None), variables_map)
@@ -213,6 +213,6 @@ class CsvActivities:
 
     def _file_report(self, report: Path, key: str) -> str:
         dest = contacts_report_path(self._report_dir, key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(dest.parent)
         report.replace(dest)
         return str(dest.resolve())

@@ -14,6 +14,8 @@ from typing import IO, TextIO
 
 from activities.contacts.blocks import Block, read_blocks
 from activities.contacts.source import CHUNK
+from activities.reports import open_private
+from domain.cell_safety import safe_row
 from domain.phones import PhoneNormalizer
 
 MOBILE_VAR = "mobile_number"
@@ -183,7 +185,7 @@ class ProblemReport:
     def __init__(self, out: IO[str], layout: Layout) -> None:
         self._out = out
         self._writer = csv.writer(out)
-        self._writer.writerow(["row", "problem", "phone_as_written", *layout.header])
+        self._writer.writerow(safe_row(["row", "problem", "phone_as_written", *layout.header]))
         self._layout = layout
         # Per row from row 2 on: its number as an integer (0: none). 8 bytes a row, where keeping the strings
         # would cost 60 more.
@@ -204,7 +206,7 @@ class ProblemReport:
 
     def _write(self, row: int, problem: str, cells: list[str]) -> None:
         mobile = self._layout.mobile_index
-        self._writer.writerow([row, problem, cells[mobile] if mobile < len(cells) else "", *cells])
+        self._writer.writerow(safe_row([str(row), problem, cells[mobile] if mobile < len(cells) else "", *cells]))
 
     def finish(self, reread: Callable[[], AbstractContextManager[TextIO]]) -> None:
         """Adds the duplicates; `reread` opens the file again, positioned after its header."""
@@ -251,7 +253,7 @@ def sort_report(report: Path) -> None:
     with report.open(newline="", encoding="utf-8") as src:
         lines = list(csv.reader(src))
     head, body = lines[0], sorted(lines[1:], key=lambda line: int(line[0]))
-    with report.open("w", newline="", encoding="utf-8") as out:
+    with open_private(report) as out:
         csv.writer(out).writerows([head, *body])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+from activities.reports import FILE_MODE, FOLDER_MODE
 from domain.file_uris import local_path_of
 
 
@@ -40,7 +41,7 @@ class LocalDirectory:
 
     def prepare(self) -> None:
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)  # an existing folder is left as it is
         except OSError as err:
             raise LocationUnusable(f"cannot create the directory {str(self.path)!r}: {err.strerror}") from None
         if not os.access(self.path, os.W_OK):
@@ -51,6 +52,7 @@ class LocalDirectory:
 
     def publish(self, staged: Path, name: str) -> str:
         final = self.path / name
+        os.chmod(staged, FILE_MODE)  # phone numbers: the worker's user and group only, like the reports
         os.replace(staged, final)
         return str(final)
 

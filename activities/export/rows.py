@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from domain.cell_safety import safe_phone, safe_text
+from domain.cell_safety import safe_cell
 from ringg import CallRecord
 
 COLUMNS = (
@@ -44,15 +44,15 @@ class ExportRow:
     def as_csv(self) -> list[str]:
         """Cells in COLUMNS order; text is neutralised against formula injection (see domain.cell_safety)."""
         return [
-            safe_text(self.call_id),
-            safe_phone(self.number or ""),
-            safe_text(self.name or ""),
-            safe_text(self.status or ""),
-            safe_text(self.sub_status or ""),
+            safe_cell(self.call_id),
+            safe_cell(self.number or ""),
+            safe_cell(self.name or ""),
+            safe_cell(self.status or ""),
+            safe_cell(self.sub_status or ""),
             str(self.attempts),
             _number(self.duration_s),
             _number(self.cost),
-            safe_text(self.attempted_at or ""),
+            safe_cell(self.attempted_at or ""),
         ]
 
 

@@ -19,7 +19,7 @@ from activities.contacts.source import CsvUnreadable, file_sha256, open_csv
 from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
 from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGN_UPLOADS, count
-from activities.reports import invalid_rows_path
+from activities.reports import invalid_rows_path, private_folder, write_safe_copy
 from activities.ringg.errors import map_ringg_error, redact
 from activities.ringg.reconcile import RinggBase, outcome_unknown, reused_upload
 from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING
@@ -183,11 +183,16 @@ class UploadActivities(RinggBase):
         person who owns the CSV; only the path goes into workflow history."""
         with activity_log_context():
             dest = invalid_rows_path(self._report_dir, inp.idempotency_key, inp.list_id)
-            await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(private_folder, dest.parent)
+            # Ringg's file as it came, then the copy a person opens: formula cells neutralised, mode 0640.
+            raw = dest.with_name(f".{dest.name}.from-ringg")
             try:
                 async with heartbeating():
-                    size = await self._ringg.download(inp.url, dest)
+                    size = await self._ringg.download(inp.url, raw)
+                    rows = await asyncio.to_thread(write_safe_copy, raw, dest)
             except RinggError as err:
                 raise map_ringg_error(err, doing="downloading Ringg's invalid rows") from None
-            log.info("invalid_rows_downloaded", list_id=inp.list_id, bytes=size)
+            finally:
+                raw.unlink(missing_ok=True)
+            log.info("invalid_rows_downloaded", list_id=inp.list_id, bytes=size, rows=rows)
             return InvalidRowsResult(path=str(dest.resolve()), bytes=size)
