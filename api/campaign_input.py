@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from api.errors import ApiError, validation_problems
 from api.models import StopNumbersBody
-from api.store import UploadStore
+from api.store import StoredFile, UploadStore
 from api.uploads import parse_json_object, read_form, read_json_object
 from client.launcher import idempotency_key_for
 from contract.campaign import CampaignRequest
@@ -41,6 +41,7 @@ def unsupported(request: Request, what: str) -> ApiError:
 class StartBody:
     fields: dict[str, Any]
     csv_sha256: str | None = None  # an uploaded CSV's: its key is derived without reading the file again
+    upload: StoredFile | None = None  # still staged: published only when the request is accepted
 
 
 async def campaign_body(request: Request, store: UploadStore) -> StartBody:
@@ -51,22 +52,26 @@ async def campaign_body(request: Request, store: UploadStore) -> StartBody:
     if kind != FORM_TYPE:
         raise unsupported(request, "a CampaignRequest")
     form = await read_form(request, store, kind="contacts", suffix=".csv", file_field="file", text_fields={"request"})
-    if "request" not in form.fields:
-        raise ApiError(422, "the form needs a `request` part: the CampaignRequest as JSON, without csv_uri")
-    data = parse_json_object(form.fields["request"].encode(), "the `request` part")
-    if form.file is None:
-        raise ApiError(422, "the form needs a `file` part: the contacts CSV")
-    if "csv_uri" in data:
-        raise ApiError(422, "give the contacts either as the `file` part or as csv_uri, not both")
-    return StartBody({**data, "csv_uri": str(form.file.path)}, form.file.sha256)
+    with store.discarded_if_refused(form.file):
+        if "request" not in form.fields:
+            raise ApiError(422, "the form needs a `request` part: the CampaignRequest as JSON, without csv_uri")
+        data = parse_json_object(form.fields["request"].encode(), "the `request` part")
+        if form.file is None:
+            raise ApiError(422, "the form needs a `file` part: the contacts CSV")
+        if "csv_uri" in data:
+            raise ApiError(422, "give the contacts either as the `file` part or as csv_uri, not both")
+    upload = form.file
+    assert upload is not None  # refused above
+    return StartBody({**data, "csv_uri": str(upload.path)}, upload.sha256, upload)
 
 
-async def numbers_body(request: Request, store: UploadStore) -> str:
-    """The numbers file of a stop-numbers request: `numbers_uri` from JSON, or the form's stored `file`."""
+async def numbers_body(request: Request, store: UploadStore) -> tuple[str, StoredFile | None]:
+    """The numbers file of a stop-numbers request: `numbers_uri` from JSON, or the form's `file` (still staged:
+    the caller publishes it once the request is accepted)."""
     kind = media_type(request)
     if kind in JSON_TYPES:
         try:
-            return StopNumbersBody.model_validate(await read_json_object(request)).numbers_uri
+            return StopNumbersBody.model_validate(await read_json_object(request)).numbers_uri, None
         except ValidationError as err:
             raise ApiError(422, "the body is not valid", validation_problems(err.errors(), located=False)) from None
     if kind != FORM_TYPE:
@@ -74,7 +79,7 @@ async def numbers_body(request: Request, store: UploadStore) -> str:
     form = await read_form(request, store, kind="stop-numbers", suffix=".csv", file_field="file", text_fields=set())
     if form.file is None:
         raise ApiError(422, "the form needs a `file` part: the phone numbers to stop")
-    return str(form.file.path)
+    return str(form.file.path), form.file
 
 
 def campaign_request(data: dict[str, Any], header_key: str | None) -> CampaignRequest:

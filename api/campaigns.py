@@ -73,8 +73,10 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
     ) -> StartedCampaign:
         """Start a campaign (idempotent: a repeat with the same key answers 200 with the same campaign)."""
         body = await campaign_body(request, ctx.store)
-        req = campaign_request(body.fields, idempotency_key)
-        key = await campaign_key(req, body.csv_sha256)
+        with ctx.store.discarded_if_refused(body.upload):
+            req = campaign_request(body.fields, idempotency_key)
+            key = await campaign_key(req, body.csv_sha256)
+        ctx.store.publish(body.upload)
         outcome = await start_campaign(ctx.client, req, task_queue=ctx.settings.task_queue, key=key)
         log.info("campaign_start", workflow_id=outcome.workflow_id, state=outcome.state)
         location = f"/v1/campaigns/{outcome.workflow_id}"
@@ -143,8 +145,10 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
     async def stop_numbers(ref: Ref, request: Request) -> StopNumbersDone:
         """Terminate the queued calls to these numbers (opt-outs); the workflow receives only the file's location."""
         handle = await found(ref)
-        numbers_uri = await numbers_body(request, ctx.store)
-        await _running(handle)
+        numbers_uri, upload = await numbers_body(request, ctx.store)
+        with ctx.store.discarded_if_refused(upload):
+            await _running(handle)
+        ctx.store.publish(upload)
         result = await run_stop_numbers(handle, numbers_uri)
         log.info("campaign_numbers_stopped", workflow_id=handle.id, numbers=result.numbers)
         return StopNumbersDone(

@@ -150,8 +150,8 @@ class _FormReader:
         if self.size == 0:
             path.unlink()
             raise ApiError(422, f"the form part {self.file_field!r} is empty")
-        stored = self.store.publish(path, self.kind, self.digest.hexdigest(), self.suffix)
-        self.form.file = StoredFile(stored, self.digest.hexdigest(), self.size)
+        sha256 = self.digest.hexdigest()
+        self.form.file = StoredFile(self.store.final_path(self.kind, sha256, self.suffix), sha256, self.size, path)
 
     def discard(self) -> None:
         if self.staging is not None:

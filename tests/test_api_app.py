@@ -203,8 +203,33 @@ async def test_bad_forms_leave_no_partial_file(
 ) -> None:
     response = await api.post("/v1/campaigns", files=files, headers=AUTH)
     assert response.status_code == status and expected in response.json()["error"], response.text
-    leftovers = list((tmp_path / "uploads").rglob(".incoming-*"))
-    assert not leftovers
+    leftovers = [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
+    assert not leftovers, "a refused upload must leave nothing on disk"
+
+
+async def test_a_refused_request_deletes_its_upload_but_not_an_accepted_copy(
+    api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    csv = b"Mobile Number,Name\n+919876543210,A\n"
+    refused = {**REQUEST, "agent_id": "", "concurrency_percentage": 150}
+    for request in (refused, {**REQUEST, "call_config": {"x": "y" * 70_000}}):
+        response = await api.post(
+            "/v1/campaigns",
+            files={"request": (None, json.dumps(request)), "file": ("contacts.csv", csv, "text/csv")},
+            headers=AUTH,
+        )
+        assert response.status_code == 422, response.text
+        assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()], "the refused upload stayed"
+    accepted = await api.post(
+        "/v1/campaigns", files={"request": (None, json.dumps(REQUEST)), "file": ("c.csv", csv)}, headers=AUTH
+    )
+    assert accepted.status_code == 503  # accepted and stored, then Temporal is down
+    again = await api.post(
+        "/v1/campaigns", files={"request": (None, json.dumps(refused)), "file": ("c.csv", csv)}, headers=AUTH
+    )
+    assert again.status_code == 422
+    [kept] = [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
+    assert kept.read_bytes() == csv, "a refused request must not delete the same bytes another request stored"
 
 
 async def test_a_truncated_form_is_refused(api: httpx.AsyncClient, tmp_path: Path) -> None:
