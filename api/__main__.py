@@ -13,6 +13,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from client.connect import connect
 from runtime.logs import configure_logging
+from runtime.retention import prune_forever
 from runtime.settings import SettingsError
 from runtime.webhook_settings import WebhookConfigError, WebhookSettings, read_secret
 
@@ -23,7 +24,11 @@ async def serve(settings: ApiSettings, webhooks: WebhookSettings | None) -> None
     app = create_app(settings, client, webhooks=webhooks)
     # log_config=None: uvicorn's loggers go through the structlog handler configured once, below.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, server_header=False)
-    await uvicorn.Server(config).serve()
+    pruner = asyncio.create_task(prune_forever(settings.upload_dir, settings.file_retention_days, "uploads"))
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        pruner.cancel()
 
 
 def main() -> int:

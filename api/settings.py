@@ -10,10 +10,10 @@ from pathlib import Path
 from pydantic import BaseModel, SecretStr
 
 from contract.names import TASK_QUEUE
-from runtime.settings import SettingsError
+from runtime.retention import DEFAULT_RETENTION_DAYS
+from runtime.settings import DEFAULT_UPLOAD_DIR, SettingsError, file_retention_days
 
 MIN_TOKEN_LENGTH = 16
-DEFAULT_UPLOAD_DIR = "data/uploads"
 
 
 def _token(env: Mapping[str, str]) -> SecretStr | None:
@@ -79,6 +79,7 @@ class ApiSettings(BaseModel):
     port: int = 8080
     upload_dir: Path = Path(DEFAULT_UPLOAD_DIR)
     max_upload_bytes: int = 1024 * 1024 * 1024
+    file_retention_days: int = DEFAULT_RETENTION_DAYS
     temporal_address: str | None = None  # None: the SDK's environment configuration, else localhost:7233
     temporal_namespace: str | None = None
     task_queue: str = TASK_QUEUE
@@ -95,6 +96,7 @@ class ApiSettings(BaseModel):
             # Absolute: the path is handed to the workers as csv_uri.
             upload_dir=Path(env.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR).resolve(),
             max_upload_bytes=_max_upload_bytes(env),
+            file_retention_days=file_retention_days(env),
             temporal_address=env.get("TEMPORAL_ADDRESS", "").strip() or None,
             temporal_namespace=env.get("TEMPORAL_NAMESPACE", "").strip() or None,
             task_queue=env.get("RINGG_TASK_QUEUE", "").strip() or TASK_QUEUE,

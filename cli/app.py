@@ -21,6 +21,7 @@ from temporalio.service import RPCError
 from cli.attributes_cmd import setup_search_attributes_command
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail, resolve_campaign
 from cli.export_cmd import export_command
+from cli.files_cmd import files_command
 from cli.list_cmd import LimitOpt, NameOpt, PrefixOpt, QueryOpt, StageOpt, StatusOpt, campaigns_table
 from cli.live_view import CampaignView
 from cli.render import progress_table, result_table
@@ -260,6 +261,7 @@ def watch_command(
 
 app.command("export")(export_command)
 app.command("setup-search-attributes")(setup_search_attributes_command)
+app.command("files")(files_command)
 
 
 @app.command("schema")

@@ -14,11 +14,14 @@ from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from contract.names import TASK_QUEUE
 from ringg import DEFAULT_BASE_URL
 from runtime.metrics import bind_address_problem
+from runtime.retention import DEFAULT_RETENTION_DAYS, RetentionError, retention_days
 from runtime.webhook_settings import DEFAULT_HEADER, WebhookConfigError, header_name, read_secret
 
 # Activities one worker runs at once (its own limit, not the deployment's).
 MAX_CONCURRENT_ACTIVITIES = 50
 DEFAULT_RINGG_BASE_URL = DEFAULT_BASE_URL  # the Ringg client's
+# Where the HTTP API stores uploaded files (CAMPAIGN_UPLOAD_DIR); `starter.py files` looks there too.
+DEFAULT_UPLOAD_DIR = "data/uploads"
 
 
 class SettingsError(Exception):
@@ -32,6 +35,13 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name}={raw!r} must be a whole number of 1 or more (default {default}).")
     return int(raw)
+
+
+def file_retention_days(env: Mapping[str, str]) -> int:
+    try:
+        return retention_days(env)
+    except RetentionError as err:
+        raise SettingsError(str(err)) from None
 
 
 def _bind_address(env: Mapping[str, str]) -> str | None:
@@ -81,6 +91,7 @@ class WorkerSettings(BaseModel):
     metrics_bind: str | None = None
     confirm_window_s: float = CONFIRM_WITHIN_S
     report_dir: Path = DEFAULT_REPORT_DIR
+    file_retention_days: int = DEFAULT_RETENTION_DAYS
     webhook_secret: SecretStr | None = None
     webhook_header: str = DEFAULT_HEADER
 
@@ -111,6 +122,7 @@ class WorkerSettings(BaseModel):
             metrics_bind=_bind_address(env),
             confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", int(CONFIRM_WITHIN_S))),
             report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or DEFAULT_REPORT_DIR),
+            file_retention_days=file_retention_days(env),
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),
         )

@@ -23,6 +23,7 @@ from activities.ringg.webhook_setup import WebhookSetupActivities
 from client.connect import connect
 from ringg import RinggClient, make_http_client
 from runtime.metrics import metrics_runtime
+from runtime.retention import prune_forever
 from runtime.settings import MAX_CONCURRENT_ACTIVITIES, WorkerSettings
 from runtime.webhook_settings import DEFAULT_HEADER
 from workflows.campaign import CampaignWorkflow
@@ -114,5 +115,9 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
                 ringg=settings.ringg_base_url,
                 metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
             )
-            await stop.wait()
+            pruner = asyncio.create_task(prune_forever(settings.report_dir, settings.file_retention_days, "reports"))
+            try:
+                await stop.wait()
+            finally:
+                pruner.cancel()
             log.info("worker_stopping", reason="signal")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -48,9 +50,12 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
 
 @pytest.fixture(scope="module")
 def api(dev_server: devstack.Proc, worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    running = start_api(
-        tmp_path_factory.mktemp("api"), address=dev_server.extra["address"], task_queue=worker.task_queue, token=TOKEN
-    )
+    data_dir = tmp_path_factory.mktemp("api")
+    aged_out = data_dir / "uploads" / "contacts" / "aged-out.csv"
+    aged_out.parent.mkdir(parents=True)
+    aged_out.write_bytes(b"Mobile Number\n+919876543210\n")
+    os.utime(aged_out, (time.time() - 31 * 86_400, time.time() - 31 * 86_400))
+    running = start_api(data_dir, address=dev_server.extra["address"], task_queue=worker.task_queue, token=TOKEN)
     yield running
     devstack.stop(running.proc)
 
@@ -219,6 +224,15 @@ async def test_schedules(api: RunningApi, stack_client: Client, tmp_path: Path) 
     assert (await curl("POST", f"{url}/{schedule_id}/pause", token=TOKEN, json_body={"note": "test"})).status == 204
     assert (await curl("DELETE", f"{url}/{schedule_id}", token=TOKEN)).status == 204
     assert (await curl("GET", f"{url}/{schedule_id}", token=TOKEN)).status == 404
+
+
+async def test_uploads_past_the_retention_are_pruned_by_the_api(api: RunningApi) -> None:
+    aged_out = api.upload_dir / "contacts" / "aged-out.csv"
+    for _ in range(50):
+        if not aged_out.exists():
+            break
+        await asyncio.sleep(0.1)
+    assert not aged_out.exists(), "a 31-day-old upload outlived CAMPAIGN_FILE_RETENTION_DAYS (30)"
 
 
 def test_the_api_log_holds_no_token_and_no_contact(api: RunningApi) -> None:

@@ -1,0 +1,59 @@
+"""`starter.py files`: what the uploads and reports folders hold on this machine, and pruning what has aged out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from activities.reports import DEFAULT_REPORT_DIR
+from cli.common import console, fail
+from runtime.retention import RETENTION_SETTING, Inventory, RetentionError, inventory, prune, retention_days
+from runtime.settings import DEFAULT_UPLOAD_DIR
+
+
+def files_command(
+    prune_: Annotated[bool, typer.Option("--prune", help="Delete the files older than the retention.")] = False,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than-days", min=1, help=f"Retention in days for this run (default: {RETENTION_SETTING}, 30)."
+        ),
+    ] = None,
+) -> None:
+    """Show the uploads (CAMPAIGN_UPLOAD_DIR) and reports (CAMPAIGN_REPORT_DIR) on this machine, and with --prune
+    delete the files last written more than the retention ago. The API and the workers also prune on their own,
+    every 6 hours."""
+    try:
+        keep = days if days is not None else retention_days(os.environ)
+    except RetentionError as err:
+        raise fail(str(err)) from None
+    folders = {
+        "uploads": Path(os.environ.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR),
+        "reports": Path(os.environ.get("CAMPAIGN_REPORT_DIR", "").strip() or DEFAULT_REPORT_DIR),
+    }
+    action = prune if prune_ else inventory
+    found: dict[str, Inventory] = {name: action(path.resolve(), keep) for name, path in folders.items()}
+    table = Table(title=f"Campaign files (retention: {f'{keep} days' if keep else 'kept for ever'})")
+    for column in ("folder", "path", "files", "size", "oldest", "deleted" if prune_ else "past retention"):
+        table.add_column(column, overflow="fold")
+    for name, inv in found.items():
+        oldest = "—" if inv.oldest_age_days is None else f"{inv.oldest_age_days:.1f} days"
+        aged = f"{inv.expired_files} ({_human(inv.expired_bytes)})"
+        table.add_row(name, str(inv.root), str(inv.files), _human(inv.bytes), oldest, aged)
+    console.print(table)
+    waiting = sum(i.expired_files for i in found.values())
+    if not prune_ and waiting:
+        console.print(f"{waiting} files are past the retention: `starter.py files --prune` deletes them.")
+
+
+def _human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
