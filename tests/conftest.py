@@ -3,10 +3,15 @@ stack (dev server binary + simulator, real processes on 127.0.0.1) for integrati
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+
+# The CLI's rich consoles size themselves when cli.common is imported, whichever test (or xdist worker) imports it
+# first: one width for every in-process CLI run, so messages are never wrapped mid-phrase.
+os.environ.setdefault("COLUMNS", "250")
 
 import pytest
 import pytest_asyncio
@@ -34,7 +39,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if report := terminalreporter.config.stash.get(HISTORY_SCAN, None):
-        terminalreporter.write_line(report.splitlines()[0])
+        for line in report.splitlines():
+            if line.startswith("history scan:"):
+                terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker has its own dev server and scan: its report travels to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and (report := session.config.stash.get(HISTORY_SCAN, None)):
+        workeroutput["history_scan"] = report
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    report = getattr(node, "workeroutput", {}).get("history_scan")
+    if report:
+        config: pytest.Config = getattr(node, "config")  # noqa: B009 (xdist's WorkerController, untyped)
+        config.stash[HISTORY_SCAN] = "\n".join(filter(None, [config.stash.get(HISTORY_SCAN, ""), report]))
 
 
 def _binary(name: str) -> str:
