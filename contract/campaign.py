@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contract.chunks import ChunkState
 from contract.statuses import PENDING_STATUSES
 
 LARGE_FLOW_MIN_ROWS = 5_000
@@ -61,6 +62,7 @@ class ContinuedState(BaseModel):
     monitor_interval_s: float = 0.0
     calls_by_status: dict[str, int] = Field(default_factory=dict)
     ringg_status: str | None = None
+    chunks: ChunkState | None = None
 
 
 class CampaignRequest(BaseModel):
@@ -130,6 +132,11 @@ class CampaignProgress(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     message: str = ""
     updated_at: str | None = None
+    # The standard flow in chunks (the large flow unavailable): every chunk's list (list_id is the first), how many
+    # chunks were planned, and which flow ran and why.
+    list_ids: list[str] = Field(default_factory=list)
+    chunks: int = 0
+    flow_note: str = ""
 
 
 class CampaignResult(BaseModel):
@@ -154,3 +161,7 @@ class CampaignResult(BaseModel):
     reused_existing_list: bool = False
     warnings: list[str] = Field(default_factory=list)
     message: str = ""
+    # As in CampaignProgress: every chunk's list when the campaign ran in chunks (list_id is the first).
+    list_ids: list[str] = Field(default_factory=list)
+    chunks: int = 0
+    flow_note: str = ""
