@@ -1,0 +1,287 @@
+"""CampaignWorkflow on the standard flow in chunks, when the large flow is unavailable: each chunk saved and launched
+exactly once (one activity, reconciled with Ringg under the chunk's tag), the chunks' lists monitored as one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ActivityCancellationType
+
+with workflow.unsafe.imports_passed_through():
+    from activities.ringg.activities import RinggActivities
+    from contract import search_attributes as sa
+    from contract.campaign import CampaignRequest, CampaignResult, ContinuedState
+    from contract.chunk_steps import ChunkInput, ChunkResult, ChunkSnapshotInput, TerminateChunksInput
+    from contract.chunks import ChunkList, ChunkState
+    from contract.errors import INSUFFICIENT_BALANCE, INVALID_REQUEST, LARGE_FLOW_NOT_ENABLED, LARGE_FLOW_OFF
+    from contract.messages import StopNumbersResult
+    from contract.preflight import PreflightResult
+    from contract.ringg_steps import CampaignSnapshot, SnapshotInput, TerminateNumbersInput, UploadResult
+    from domain.chunks import (
+        CHUNK_ROWS,
+        MAX_CHUNKS,
+        ChunkSpan,
+        chunk_campaign_name,
+        chunk_fallback,
+        chunk_family_tag,
+        chunk_plan,
+        chunk_tag,
+        combined_status,
+        flow_note,
+    )
+    from domain.validation import flow_problems
+
+from workflows import options
+from workflows.campaign_state import CampaignFailed
+from workflows.launch_stages import LaunchStages
+from workflows.monitor_stage import MonitorStage
+
+
+class ChunkStages(LaunchStages, MonitorStage):
+    """The chunks: when to fall back to them, launching them one by one, polling them together, cancelling them."""
+
+    _chunks: ChunkState | None = None
+    # Opt-out files (update stop_numbers) applied so far: chunks launched after them get them too.
+    _stop_uris: tuple[str, ...] = ()
+
+    def _chunk_reason(self, req: CampaignRequest, rows: int, failed: CampaignFailed) -> str | None:
+        """Why the campaign goes on in chunks after its large-flow upload was refused, or None (the failure stands;
+        a request for flow "large" learns how to run it)."""
+        reason = chunk_fallback(req.flow, failed.error_type)
+        if reason is None and failed.error_type in (LARGE_FLOW_NOT_ENABLED, LARGE_FLOW_OFF):
+            raise CampaignFailed(
+                f"Campaign {req.campaign_name!r} ({rows:,} rows) was not started: {failed.message} It asks for flow "
+                '"large": ask Ringg to enable large campaigns for the workspace, or start it with flow "auto" to run '
+                f"it on the standard flow in chunks of at most {CHUNK_ROWS:,} rows.",
+                failed.error_type,
+            )
+        return reason
+
+    async def _launch_in_chunks(self, req: CampaignRequest, pre: PreflightResult, key: str, reason: str) -> None:
+        rows = pre.valid_rows if pre.valid_rows is not None else pre.data_rows
+        plan = chunk_plan(rows)
+        problems = flow_problems(req, "standard")
+        if len(plan) > MAX_CHUNKS:
+            problems.append(
+                f"the standard flow takes at most {MAX_CHUNKS * CHUNK_ROWS:,} rows ({MAX_CHUNKS} chunks of "
+                f"{CHUNK_ROWS:,}); split the CSV or ask Ringg to enable large campaigns for the workspace"
+            )
+        if problems:
+            raise CampaignFailed(
+                f"Campaign {req.campaign_name!r} ({rows:,} rows) was not started: {reason}, and the standard flow "
+                "cannot take it: " + "; ".join(problems),
+                INVALID_REQUEST,
+            )
+        note = flow_note(reason, len(plan))
+        self._chunks = ChunkState(total=len(plan), note=note, family_tag=chunk_family_tag(key))
+        self._p.flow, self._p.chunks, self._p.flow_note = "standard", len(plan), note
+        self._launch_attempted = True  # a chunk's activity launches it: a cancel terminates what it finds
+        workflow.logger.info("campaign %s runs in %d chunks: %s", req.campaign_name, len(plan), reason)
+        for span in plan:
+            try:
+                await self._launch_chunk(req, pre, key, span)
+            except CampaignFailed as failed:
+                raise self._partly_launched(failed) from None
+        self._set_stage("monitoring", f"{len(plan)} chunks launched ({note})")
+
+    async def _launch_chunk(self, req: CampaignRequest, pre: PreflightResult, key: str, span: ChunkSpan) -> None:
+        assert self._chunks is not None
+        total = self._chunks.total
+        upload = self._upload_input(req, pre, key).model_copy(
+            update={
+                "flow": "standard",
+                "ringg_campaign_name": chunk_campaign_name(req.campaign_name, key, span.number, total),
+                "idempotency_tag": chunk_tag(key, span.number),
+                "chunk_probe_tag": None,
+            }
+        )
+        chunk = ChunkInput(
+            number=span.number,
+            total=total,
+            skip_rows=span.skip,
+            rows=span.rows,
+            upload=upload,
+            launch=self._launch_input(req, list_id="").model_copy(update={"flow": "standard"}),
+        )
+        deadline = workflow.now() + timedelta(seconds=req.max_balance_wait_seconds)
+        interval = req.polling.balance_initial_s
+        while True:
+            self._set_stage("launching", f"chunk {span.number}/{total}: saving {span.rows:,} rows, then launching")
+            try:
+                done = await workflow.execute_activity_method(
+                    RinggActivities.launch_chunk,
+                    chunk,
+                    start_to_close_timeout=options.CHUNK_TIMEOUT,
+                    heartbeat_timeout=options.CHUNK_HEARTBEAT,
+                    retry_policy=options.RINGG_RETRY,
+                    # A cancel waits for the activity to stop, so the terminate that follows sees its launch.
+                    cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                    summary=f"chunk {span.number}/{total}: save and launch (reconciled with Ringg first)",
+                )
+            except ActivityError as err:
+                cause = err.cause
+                if isinstance(cause, ApplicationError) and cause.type == INSUFFICIENT_BALANCE:
+                    self._p.message = cause.message
+                    interval = await self._wait_for_credits(deadline, interval, req)
+                    continue
+                raise self._failure(err, f"chunk {span.number}/{total}") from err
+            self._record_chunk(span, done)
+            for uri in self._stop_uris:  # opt-outs that arrived while the campaign's chunks were being launched
+                await self._terminate_numbers(done.list_id, uri)
+            return
+
+    def _record_chunk(self, span: ChunkSpan, done: ChunkResult) -> None:
+        assert self._chunks is not None
+        contacts = done.contacts if done.contacts is not None else span.rows
+        self._chunks.lists.append(
+            ChunkList(number=span.number, list_id=done.list_id, contacts=contacts, invalid_rows=done.invalid_rows)
+        )
+        self._p.list_ids.append(done.list_id)
+        if self._p.list_id is None:
+            # BulkListId is one Keyword: the first chunk's list, the result's list_id.
+            self._p.list_id = done.list_id
+            workflow.upsert_search_attributes([sa.BULK_LIST_ID.value_set(done.list_id)])
+        self._p.contacts = sum(c.contacts or 0 for c in self._chunks.lists)
+        self._p.invalid_rows = sum(c.invalid_rows for c in self._chunks.lists)
+        self._p.ringg_status = done.ringg_status
+        self._reused = self._reused or done.reused_existing
+
+    async def _stop_numbers(self, numbers_uri: str) -> StopNumbersResult:
+        """Opt-outs: the numbers in the file terminated in every list of the campaign (each chunk's, and those of
+        chunks launched later)."""
+        assert self._p.list_id is not None
+        self._stop_uris = (*self._stop_uris, numbers_uri)
+        stopped = StopNumbersResult()
+        for list_id in list(self._p.list_ids or [self._p.list_id]):
+            one = await self._terminate_numbers(list_id, numbers_uri)
+            stopped = StopNumbersResult(numbers=one.numbers, batches=stopped.batches + one.batches)
+        return stopped
+
+    async def _terminate_numbers(self, list_id: str, numbers_uri: str) -> StopNumbersResult:
+        return await workflow.execute_activity_method(
+            RinggActivities.terminate_numbers,
+            TerminateNumbersInput(list_id=list_id, numbers_uri=numbers_uri, country_code=self._req.country_code),
+            start_to_close_timeout=options.TERMINATE_NUMBERS_TIMEOUT,
+            heartbeat_timeout=options.TERMINATE_NUMBERS_HEARTBEAT,
+            retry_policy=options.RINGG_RETRY,
+            summary="terminate numbers (opt-outs)",
+        )
+
+    def _partly_launched(self, failed: CampaignFailed) -> CampaignFailed:
+        lists = self._p.list_ids
+        if not lists:
+            return failed
+        assert self._chunks is not None
+        shown = ", ".join(lists[:3]) + (", …" if len(lists) > 3 else "")
+        return CampaignFailed(
+            f"{failed.message} Before this, {len(lists)} of {self._chunks.total} chunks were launched (lists "
+            f"{shown}) and Ringg keeps calling them: start the same request again to launch the other chunks and "
+            "monitor them all (launched chunks are not launched again).",
+            failed.error_type,
+        )
+
+    async def _upload(self, req: CampaignRequest, pre: PreflightResult, key: str) -> UploadResult:
+        upload = await super()._upload(req, pre, key)
+        self._p.list_ids = [upload.list_id]
+        return upload
+
+    # -- monitoring, continue-as-new, cancel, result ------------------------------------------------------
+
+    async def _snapshot(self, snapshot_input: SnapshotInput) -> CampaignSnapshot:
+        chunks = self._chunks
+        if chunks is None:
+            return await super()._snapshot(snapshot_input)
+        open_lists = [c for c in chunks.lists if c.list_id not in chunks.finished]
+        statuses: list[str | None] = list(chunks.finished_statuses)
+        counts = dict(chunks.finished_calls)
+        requests = 0
+        if open_lists:
+            snap = await self._call(
+                RinggActivities.snapshot_chunks,
+                ChunkSnapshotInput(
+                    lists=open_lists,
+                    family_tag=chunks.family_tag,
+                    since=snapshot_input.since,
+                    campaign_status=snapshot_input.campaign_status,
+                ),
+                start_to_close_timeout=options.CHUNK_SNAPSHOT_TIMEOUT,
+                heartbeat_timeout=options.SNAPSHOT_HEARTBEAT,
+                retry_policy=options.SNAPSHOT_RETRY,
+                summary=f"poll #{self._p.polls + 1} ({len(open_lists)} of {chunks.total} lists)",
+            )
+            requests = snap.requests
+            for one in snap.lists:
+                statuses.append(one.ringg_status)
+                for status, n in one.calls_by_status.items():
+                    counts[status] = counts.get(status, 0) + n
+                if one.finished:  # its calls have all ended: counted once more below, never polled again
+                    chunks.finished.append(one.list_id)
+                    ended = one.ringg_status or "completed"
+                    chunks.finished_statuses[ended] = chunks.finished_statuses.get(ended, 0) + 1
+                    for status, n in one.calls_by_status.items():
+                        chunks.finished_calls[status] = chunks.finished_calls.get(status, 0) + n
+        return CampaignSnapshot(
+            ringg_status=combined_status(statuses),
+            calls_by_status=counts,
+            total_calls=sum(counts.values()),
+            finished=len(chunks.finished) == len(chunks.lists),
+            requests=requests,
+        )
+
+    async def _await_late_webhooks(self) -> None:
+        # Webhooks find a campaign by BulkListId, which holds the first chunk's list only: the others' events are
+        # not routed here, so waiting for them would only delay the end. The polls counted every list.
+        if self._chunks is None:
+            await super()._await_late_webhooks()
+
+    def _continued_state(self) -> ContinuedState:
+        return super()._continued_state().model_copy(update={"chunks": self._chunks})
+
+    async def _resume(self, state: ContinuedState) -> None:
+        await super()._resume(state)
+        self._p.list_ids = [state.list_id]
+        if state.chunks is not None:
+            self._chunks = state.chunks
+            self._p.list_ids = [c.list_id for c in state.chunks.lists]
+            self._p.chunks, self._p.flow_note = state.chunks.total, state.chunks.note
+            self._touch()
+
+    async def _on_cancel(self) -> None:
+        chunks = self._chunks
+        if chunks is None:
+            await super()._on_cancel()
+            return
+        self._set_stage("terminating", "cancel requested; terminating the chunks' queued calls on Ringg")
+        try:
+            ended = await workflow.execute_activity_method(
+                RinggActivities.terminate_chunks,
+                TerminateChunksInput(family_tag=chunks.family_tag, list_ids=self._p.list_ids),
+                start_to_close_timeout=options.TERMINATE_NUMBERS_TIMEOUT,
+                heartbeat_timeout=options.TERMINATE_NUMBERS_HEARTBEAT,
+                retry_policy=options.RINGG_RETRY,
+                summary="terminate every chunk's list on Ringg (cancel)",
+            )
+        except ActivityError as err:
+            reason = err.cause.message if isinstance(err.cause, ApplicationError) else str(err.cause or err)
+            workflow.logger.error("terminating the chunks on cancel failed: %s", reason)
+            self._set_stage(
+                "cancelled",
+                f"Ringg refused the terminate ({reason}); queued calls of the campaign's {len(self._p.list_ids)} "
+                "chunk lists may still be placed: terminate them from Ringg's dashboard",
+            )
+            return
+        self._set_stage(
+            "cancelled",
+            f"terminated {len(ended.terminated)} chunk lists on Ringg; calls already in progress finish normally",
+        )
+
+    def _result(self, status: str) -> CampaignResult:
+        return (
+            super()
+            ._result(status)
+            .model_copy(
+                update={"list_ids": list(self._p.list_ids), "chunks": self._p.chunks, "flow_note": self._p.flow_note}
+            )
+        )
