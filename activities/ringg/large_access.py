@@ -17,6 +17,7 @@ from ringg import RinggError, RinggForbidden
 # auto: try the large flow, fall back on Ringg's 403; on: a 403 fails the campaign; off: never try it.
 LargeFlowMode = Literal["auto", "on", "off"]
 LARGE_FLOW_MODES: tuple[str, ...] = get_args(LargeFlowMode)
+UPLOAD_CSV = "POST campaign/upload-csv"  # the client's endpoint name (RinggError.endpoint)
 
 
 class LargeFlowAccess(RinggBase):
@@ -42,8 +43,9 @@ class LargeFlowAccess(RinggBase):
 
     def _large_flow_refused(self, err: RinggError) -> ApplicationError | None:
         """Ringg's answer when the workspace lacks large-campaign access is undocumented; a 403 ("key is valid but
-        lacks permission for that action") to upload-csv is read as that, since upload-csv creates nothing then."""
-        if not isinstance(err, RinggForbidden):
+        lacks permission for that action") to upload-csv is read as that, since upload-csv creates nothing then. A 403
+        to any other request (the /campaign/all lookup before it) stays an API-key problem."""
+        if not isinstance(err, RinggForbidden) or err.endpoint != UPLOAD_CSV:
             return None
         said = f"{err.endpoint} -> 403: {redact(err.server_message) or 'no reason given'}"
         if self._large_flow == "on":
