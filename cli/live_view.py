@@ -38,6 +38,10 @@ def header(workflow_id: str, p: CampaignProgress) -> Table:
     table.add_column("value")
     table.add_row("stage", p.stage + (f" — {p.message}" if p.message else ""))
     table.add_row("list id", f"{p.list_id or '—'} ({p.flow or '—'} flow, Ringg: {p.ringg_status or '—'})")
+    if p.flow_note:
+        table.add_row("flow", p.flow_note)
+    if p.chunks:
+        table.add_row("chunk lists", f"{len(p.list_ids)} of {p.chunks} saved and launched")
     rows = f"{p.data_rows if p.data_rows is not None else '—'} rows, {p.contacts if p.contacts is not None else '—'}"
     table.add_row("contacts", rows + " accepted by Ringg")
     if p.unusable_rows or p.duplicate_rows:

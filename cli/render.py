@@ -13,6 +13,10 @@ def _ordered(counts: dict[str, int]) -> list[tuple[str, int]]:
     return known + sorted((s, n) for s, n in counts.items() if s not in CALL_STATUS_ORDER)
 
 
+def _flow(flow: str | None, note: str) -> str:
+    return (flow or "—") + (f" ({note})" if note else "")
+
+
 def _row_reports(
     table: Table, unusable: int, duplicates: int, report: str | None, ringg_invalid: int, ringg_report: str | None
 ) -> None:
@@ -31,7 +35,9 @@ def progress_table(workflow_id: str, p: CampaignProgress) -> Table:
     table.add_column("value")
     table.add_row("stage", p.stage + (f" — {p.message}" if p.message else ""))
     table.add_row("list id", p.list_id or "—")
-    table.add_row("flow", p.flow or "—")
+    table.add_row("flow", _flow(p.flow, p.flow_note))
+    if p.chunks:
+        table.add_row("chunk lists", f"{len(p.list_ids)} of {p.chunks}: {', '.join(p.list_ids) or '—'}")
     table.add_row("Ringg status", p.ringg_status or "—")
     table.add_row("rows / contacts", f"{p.data_rows if p.data_rows is not None else '—'} / {p.contacts or '—'}")
     _row_reports(table, p.unusable_rows, p.duplicate_rows, p.contacts_report, p.invalid_rows, p.invalid_rows_report)
@@ -54,7 +60,9 @@ def result_table(workflow_id: str, r: CampaignResult) -> Table:
     table.add_column("value")
     table.add_row("status", r.status)
     table.add_row("list id", r.list_id or "—")
-    table.add_row("flow", r.flow or "—")
+    table.add_row("flow", _flow(r.flow, r.flow_note))
+    if r.chunks:
+        table.add_row("chunk lists", f"{len(r.list_ids)} of {r.chunks}: {', '.join(r.list_ids) or '—'}")
     table.add_row("data rows", str(r.data_rows))
     _row_reports(table, r.unusable_rows, r.duplicate_rows, r.contacts_report, r.invalid_rows, r.invalid_rows_report)
     if r.duplicate_of:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contract import limits
+from contract.chunks import ChunkState
 from contract.limits import ColumnName, Id, Short, Uri
 from contract.statuses import PENDING_STATUSES
 
@@ -66,6 +67,7 @@ class ContinuedState(BaseModel):
     monitor_interval_s: float = 0.0
     calls_by_status: dict[str, int] = Field(default_factory=dict)
     ringg_status: str | None = None
+    chunks: ChunkState | None = None
 
 
 class CampaignRequest(BaseModel):
@@ -147,6 +149,11 @@ class CampaignProgress(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     message: str = ""
     updated_at: str | None = None
+    # The standard flow in chunks (the large flow unavailable): every chunk's list (list_id is the first), how many
+    # chunks were planned, and which flow ran and why.
+    list_ids: list[str] = Field(default_factory=list)
+    chunks: int = 0
+    flow_note: str = ""
 
 
 class CampaignResult(BaseModel):
@@ -171,3 +178,7 @@ class CampaignResult(BaseModel):
     reused_existing_list: bool = False
     warnings: list[str] = Field(default_factory=list)
     message: str = ""
+    # As in CampaignProgress: every chunk's list when the campaign ran in chunks (list_id is the first).
+    list_ids: list[str] = Field(default_factory=list)
+    chunks: int = 0
+    flow_note: str = ""

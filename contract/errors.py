@@ -27,3 +27,8 @@ RINGG_RATE_LIMITED = "RinggRateLimited"
 RINGG_SERVER_ERROR = "RinggServerError"
 RINGG_UNAVAILABLE = "RinggUnavailable"
 RINGG_BAD_RESPONSE = "RinggBadResponse"
+
+# The large flow is unavailable: the campaign goes on the standard flow in chunks (domain/chunks.py) when it may.
+LARGE_FLOW_NOT_ENABLED = "LargeFlowNotEnabled"  # Ringg answered 403 to upload-csv
+LARGE_FLOW_OFF = "LargeFlowOff"  # RINGG_LARGE_FLOW=off on the worker
+CAMPAIGN_IN_CHUNKS = "CampaignInChunks"  # this key's chunks are already on Ringg

@@ -9,7 +9,7 @@ from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
 
 # State carried across continue-as-new: a caller never sets it, so the schema leaves it out.
 INTERNAL_FIELDS = ("continued",)
-_INTERNAL_DEFS = ("ContinuedState",)
+_INTERNAL_DEFS = ("ContinuedState", "ChunkState", "ChunkList")
 
 DESCRIPTIONS = {
     "campaign_name": "Shown in Ringg and in Temporal (search attribute CampaignName); at most 200 characters.",
@@ -28,7 +28,8 @@ DESCRIPTIONS = {
     "email_completion_user_ids": "Ringg users emailed when the campaign ends.",
     "remove_invalid_rows": "Call the valid rows when some rows are unusable (else the campaign stops with a report).",
     "transliterate_callee_name": "Ask Ringg to transliterate callee names.",
-    "flow": 'auto (default: "large" from 5,000 data rows), standard or large.',
+    "flow": 'auto (default: "large" from 5,000 data rows, or the standard flow in chunks of at most 4,000 rows '
+    "where the workspace has no large flow), standard or large.",
     "idempotency_key": "One key -> at most one launch. Default: derived from the CSV's content hash, agent_id, "
     "campaign_name and the window.",
     "max_balance_wait_seconds": "How long an insufficient balance is re-checked before the campaign fails.",

@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-delay", type=float, default=30.0, help="simulated seconds before a retry")
     p.add_argument("--seed", type=int, default=0, help="seed of the calls' outcomes and durations")
     p.add_argument("--dnc-every", type=int, default=0, help="Ringg rejects every Nth uploaded row (do-not-call)")
+    p.add_argument(
+        "--large-flow",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="whether the workspace has the beta large-campaign flow; --no-large-flow: its endpoints answer 403",
+    )
     p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     p.add_argument(
         "--fault",
@@ -106,6 +112,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> SimConfig:
         retry_delay_s=args.retry_delay,
         seed=args.seed,
         dnc_every=args.dnc_every,
+        large_flow_enabled=args.large_flow,
         log_level=args.log_level,
         faults=[parse_fault_spec(s) for s in args.fault],
     )

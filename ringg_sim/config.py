@@ -118,6 +118,9 @@ class SimConfig(BaseModel):
     # Webhook faults: every Nth event is delivered twice / loses its first attempt (arrives by a retry).
     webhook_duplicate_every: int = Field(default=0, ge=0)
     webhook_drop_every: int = Field(default=0, ge=0)
+    # Whether the workspace has the beta large-campaign flow (upload-csv ... make-call-async); when off, those
+    # endpoints answer 403 (ringg_sim/beta_access.py says why 403).
+    large_flow_enabled: bool = True
     numbers: list[WorkspaceNumber] = Field(default_factory=_default_numbers)
     extra_pool_ids: list[str] = Field(default_factory=list)
     faults: list[FaultRule] = Field(default_factory=list)
@@ -145,5 +148,6 @@ MUTABLE_FIELDS = frozenset(
         "upload_base_s",
         "upload_rows_per_s",
         "extra_pool_ids",
+        "large_flow_enabled",
     }
 )

@@ -1,4 +1,5 @@
-"""The API gateway middleware: names the endpoint, counts the request, applies its fault rule, checks X-API-KEY."""
+"""The API gateway middleware: names the endpoint, counts the request, applies its fault rule, checks X-API-KEY
+and the workspace's large-flow access."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ringg_sim.beta_access import beta_refusal
 from ringg_sim.config import EndpointName, FaultRule
 from ringg_sim.faults import SimulatedDisconnect
 from ringg_sim.state import RequestRecord, SimState
@@ -129,6 +131,11 @@ class GatewayMiddleware:
         key = dict(scope["headers"]).get(b"x-api-key", b"").decode("latin-1")
         if key != self.state.config.api_key:
             await _send_json(send, 401, {"detail": "Invalid or missing API key"}, [])
+            return
+        refusal = beta_refusal(self.state.config, resolve_endpoint(scope["method"], scope["path"]))
+        if refusal is not None:
+            await _buffered(receive)  # read the upload first: a client still sending sees the answer, not a reset
+            await _send_json(send, *refusal, [])
             return
         await self.app(scope, receive, send)
 

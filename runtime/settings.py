@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 from pydantic import BaseModel, SecretStr
 from temporalio.envconfig import ClientConfig
 
 from activities.reports import DEFAULT_REPORT_DIR
+from activities.ringg.large_access import LARGE_FLOW_MODES, LargeFlowMode
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from contract.names import TASK_QUEUE
 from ringg import DEFAULT_BASE_URL
@@ -56,6 +58,16 @@ def _bind_address(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _large_flow(env: Mapping[str, str]) -> LargeFlowMode:
+    raw = env.get("RINGG_LARGE_FLOW", "").strip().lower() or "auto"
+    if raw in LARGE_FLOW_MODES:
+        return cast(LargeFlowMode, raw)
+    raise SettingsError(
+        f"RINGG_LARGE_FLOW={raw!r} must be one of {', '.join(LARGE_FLOW_MODES)} (default auto: use Ringg's large flow "
+        "for 5,000+ rows and fall back to the standard flow in chunks when Ringg answers that it is not enabled)."
+    )
+
+
 def _webhook_secret(env: Mapping[str, str]) -> SecretStr | None:
     try:
         return read_secret(env)
@@ -94,6 +106,7 @@ class WorkerSettings(BaseModel):
     file_retention_days: int = DEFAULT_RETENTION_DAYS
     webhook_secret: SecretStr | None = None
     webhook_header: str = DEFAULT_HEADER
+    large_flow: LargeFlowMode = "auto"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -125,4 +138,5 @@ class WorkerSettings(BaseModel):
             file_retention_days=file_retention_days(env),
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),
+            large_flow=_large_flow(env),
         )

@@ -18,6 +18,7 @@ from activities.export.calls import ExportActivities
 from activities.metrics import record_ringg_request
 from activities.reports import DEFAULT_REPORT_DIR
 from activities.ringg.activities import RinggActivities
+from activities.ringg.large_access import LargeFlowMode
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from activities.ringg.webhook_setup import WebhookSetupActivities
 from client.connect import connect
@@ -45,8 +46,9 @@ def build_worker(
     report_dir: Path = DEFAULT_REPORT_DIR,
     webhook_secret: SecretStr | None = None,
     webhook_header: str = DEFAULT_HEADER,
+    large_flow: LargeFlowMode = "auto",
 ) -> Worker:
-    ringg_acts = RinggActivities(ringg, confirm_within_s=confirm_within_s, report_dir=report_dir)
+    ringg_acts = RinggActivities(ringg, confirm_within_s=confirm_within_s, report_dir=report_dir, large_flow=large_flow)
     return Worker(
         client,
         task_queue=task_queue,
@@ -69,6 +71,9 @@ def build_worker(
             ringg_acts.snapshot_campaign,
             ringg_acts.terminate_campaign,
             ringg_acts.terminate_numbers,
+            ringg_acts.launch_chunk,
+            ringg_acts.snapshot_chunks,
+            ringg_acts.terminate_chunks,
             ExportActivities(ringg).export_calls,
             WebhookSetupActivities(ringg, webhook_secret, webhook_header).subscribe_webhooks,
         ],
@@ -105,6 +110,7 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
             report_dir=settings.report_dir,
             webhook_secret=settings.webhook_secret,
             webhook_header=settings.webhook_header,
+            large_flow=settings.large_flow,
         )
         async with worker:
             log.info(
@@ -113,6 +119,7 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
                 temporal=settings.temporal_address,
                 namespace=settings.temporal_namespace,
                 ringg=settings.ringg_base_url,
+                large_flow=settings.large_flow,
                 metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
             )
             pruner = asyncio.create_task(prune_forever(settings.report_dir, settings.file_retention_days, "reports"))

@@ -1,4 +1,5 @@
-"""The terminal views: `watch`'s progress bars and `list`'s visibility query (no server needed)."""
+"""The terminal views: `watch`'s progress bars, `status`, the UI's details, and `list`'s visibility query (no
+server needed)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import pytest
 from rich.console import Console
 
 from cli.live_view import CampaignView
+from cli.render import progress_table, result_table
 from client.listing import ListProblem, visibility_query
-from contract.campaign import CallCounts, CampaignProgress
+from contract.campaign import CallCounts, CampaignProgress, CampaignResult
+from workflows.details import progress_markdown
 
 
 def rendered(view: CampaignView, progress: CampaignProgress) -> str:
@@ -52,3 +55,31 @@ def test_list_queries_campaigns_one_row_each_with_filters() -> None:
 def test_list_refuses_filters_it_cannot_quote(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(ListProblem, match=message):
         visibility_query(**kwargs)
+
+
+def test_watch_status_and_the_ui_say_which_flow_ran_and_why() -> None:
+    note = "large flow not enabled on this workspace: standard flow in 3 chunks"
+    lists = ["list-a", "list-b", "list-c"]
+    p = progress({"completed": 10}, flow="standard", flow_note=note, list_ids=lists, list_id="list-a", chunks=3)
+    watched = rendered(CampaignView("campaign-ik-1"), p)
+    assert note in watched and "3 of 3 saved and launched" in watched
+
+    console = Console(record=True, width=200, color_system=None)
+    console.print(progress_table("campaign-ik-1", p))
+    result = CampaignResult(
+        campaign_name="Renewals",
+        idempotency_key="ik-1",
+        list_id="list-a",
+        flow="standard",
+        status="completed",
+        list_ids=lists,
+        chunks=3,
+        flow_note=note,
+    )
+    console.print(result_table("campaign-ik-1", result))
+    shown = console.export_text()
+    assert shown.count(f"standard ({note})") == 2 and shown.count("3 of 3: list-a, list-b, list-c") == 2
+
+    details = progress_markdown(p)
+    assert f"| flow | standard — {note} |" in details
+    assert "| chunk lists | 3 of 3 saved: `list-a`, …, `list-c` |" in details

@@ -313,14 +313,25 @@ async def test_wrong_api_key_fails_fast_before_any_upload(
     assert statuses == [("workspace_numbers", 401)], f"expected one 401 and nothing after it: {statuses}"
 
 
-async def test_forbidden_upload_fails_at_once(lane: Lane, admin: SimAdmin, csv_path: Path) -> None:
-    admin.add_fault("upload_csv", "http_error", status=403)
-    req = make_request(csv_path, flow="large", name="Forbidden")
+@pytest.mark.parametrize(
+    ("endpoint", "flow", "error_type", "says"),
+    [
+        # A 403 to the large flow's upload means the workspace lacks large-campaign access; flow "large" was asked
+        # for, so the campaign fails (flow "auto" would go on in chunks: tests/test_chunked_campaign.py).
+        ("upload_csv", "large", "LargeFlowNotEnabled", 'start it with flow "auto"'),
+        ("save", "standard", "RinggAuthError", "RINGG_API_KEY"),
+    ],
+)
+async def test_forbidden_upload_fails_at_once(
+    lane: Lane, admin: SimAdmin, csv_path: Path, endpoint: str, flow: RequestFlow, error_type: str, says: str
+) -> None:
+    admin.add_fault(endpoint, "http_error", status=403)
+    req = make_request(csv_path, flow=flow, name=f"Forbidden {flow}")
     err, seconds = await _failure_of(lane, req)
-    assert err.type == "RinggAuthError" and err.non_retryable, f"unexpected failure type {err.type}: {err.message}"
-    assert "RINGG_API_KEY" in err.message and "403" in err.message, err.message
+    assert err.type == error_type and err.non_retryable, f"unexpected failure type {err.type}: {err.message}"
+    assert says in err.message and "403" in err.message, err.message
     assert seconds < 10, f"a 403 took {seconds:.1f}s to fail (retried?)"
-    assert [r["status"] for r in admin.requests("upload_csv")] == [403], "a 403 upload must not be retried"
+    assert [r["status"] for r in admin.requests(endpoint)] == [403], "a 403 upload must not be retried"
     assert uploads_named(admin, req.campaign_name) == []
 
 

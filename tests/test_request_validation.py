@@ -404,3 +404,12 @@ def test_settings_never_show_the_key() -> None:
 def test_a_bad_concurrency_setting_is_a_settings_error() -> None:
     with pytest.raises(SettingsError, match="WORKER_MAX_CONCURRENT_ACTIVITIES"):
         WorkerSettings.from_env({"RINGG_API_KEY": "sk-live-abc", "WORKER_MAX_CONCURRENT_ACTIVITIES": "lots"})
+
+
+def test_large_flow_setting_is_read_and_checked() -> None:
+    base = {"RINGG_API_KEY": "sk-live-abc"}
+    assert WorkerSettings.from_env(base).large_flow == "auto"
+    assert WorkerSettings.from_env({**base, "RINGG_LARGE_FLOW": " OFF "}).large_flow == "off"
+    assert WorkerSettings.from_env({**base, "RINGG_LARGE_FLOW": "on"}).large_flow == "on"
+    with pytest.raises(SettingsError, match=r"RINGG_LARGE_FLOW='never' must be one of auto, on, off"):
+        WorkerSettings.from_env({**base, "RINGG_LARGE_FLOW": "never"})

@@ -16,23 +16,23 @@ with workflow.unsafe.imports_passed_through():
     from contract.messages import CallEventsSignal, StopNumbersRequest, StopNumbersResult
     from contract.names import CAMPAIGN_WORKFLOW
     from contract.preflight import PreflightInput
-    from contract.ringg_steps import CallerNumbersInput, TerminateNumbersInput
+    from contract.ringg_steps import CallerNumbersInput
     from contract.statuses import LAUNCHED_STATUSES
     from domain.idempotency import ringg_tag
     from domain.validation import flow_problems, rejected_rows_problem, request_problems
 
 from workflows import options
 from workflows.campaign_state import CampaignFailed
-from workflows.launch_stages import LaunchStages
-from workflows.monitor_stage import MonitorStage
+from workflows.chunk_stages import ChunkStages
 
 WEBHOOK_DEDUPE_S = 600.0  # Ringg retries an event for about 3 minutes
 WEBHOOK_SEEN_MAX = 200_000
 
 
 @workflow.defn(name=CAMPAIGN_WORKFLOW)
-class CampaignWorkflow(LaunchStages, MonitorStage):
-    """One Ringg campaign: pre-flight, key claim, upload, upload-status polling, balance, one launch, monitoring.
+class CampaignWorkflow(ChunkStages):
+    """One Ringg campaign: pre-flight, key claim, upload, upload-status polling, balance, one launch, monitoring;
+    or, where the large flow is unavailable, each chunk saved and launched once, then monitoring (ChunkStages).
 
     Query `progress` -> CampaignProgress. Update `recheck_balance` -> CampaignProgress (re-checks an insufficient
     balance at once). Update `stop_numbers(StopNumbersRequest)` -> StopNumbersResult (terminates the numbers in a
@@ -72,16 +72,7 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
     @workflow.update
     async def stop_numbers(self, req: StopNumbersRequest) -> StopNumbersResult:
         assert self._p.list_id is not None  # the validator refuses the update before the launch
-        return await workflow.execute_activity_method(
-            RinggActivities.terminate_numbers,
-            TerminateNumbersInput(
-                list_id=self._p.list_id, numbers_uri=req.numbers_uri, country_code=self._req.country_code
-            ),
-            start_to_close_timeout=options.TERMINATE_NUMBERS_TIMEOUT,
-            heartbeat_timeout=options.TERMINATE_NUMBERS_HEARTBEAT,
-            retry_policy=options.RINGG_RETRY,
-            summary="terminate numbers (opt-outs)",
-        )
+        return await self._stop_numbers(req.numbers_uri)
 
     @stop_numbers.validator
     def _stop_numbers_allowed(self, req: StopNumbersRequest) -> None:
@@ -189,7 +180,14 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
             return owner
 
         self._set_stage("uploading", f"{pre.data_rows} rows, {self._p.flow} flow")
-        upload = await self._upload(req, pre, key)
+        try:
+            upload = await self._upload(req, pre, key)
+        except CampaignFailed as failed:
+            reason = self._chunk_reason(req, pre.data_rows, failed)
+            if reason is None:
+                raise
+            await self._launch_in_chunks(req, pre, key, reason)
+            return None
         if upload.reused_existing and upload.ringg_status in LAUNCHED_STATUSES:
             self._launch_attempted = True
             self._p.ringg_status = upload.ringg_status

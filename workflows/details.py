@@ -36,10 +36,12 @@ def progress_markdown(p: CampaignProgress) -> str:
         "| field | value |",
         "|---|---|",
         f"| list id | `{p.list_id or '—'}` |",
-        f"| flow | {p.flow or '—'} |",
+        f"| flow | {p.flow or '—'}{f' — {p.flow_note}' if p.flow_note else ''} |",
         f"| Ringg status | {p.ringg_status or '—'} |",
         f"| contacts | {p.contacts if p.contacts is not None else '—'} (rejected by Ringg: {p.invalid_rows}) |",
     ]
+    if p.chunks:
+        lines.append(f"| chunk lists | {chunk_lists(p)} |")
     if p.unusable_rows or p.duplicate_rows:
         lines.append(f"| not called | {p.unusable_rows} unusable rows, {p.duplicate_rows} duplicate numbers |")
     if p.contacts_report:
@@ -57,3 +59,10 @@ def progress_markdown(p: CampaignProgress) -> str:
                 lines.append(f"| · {status} | {p.calls.by_status[status]} |")
     lines.append(f"| polls | {p.polls} (updated {p.updated_at or '—'}) |")
     return "\n".join(lines)
+
+
+def chunk_lists(p: CampaignProgress) -> str:
+    """The chunks' lists in a line of bounded length: how many are saved, the first and the last."""
+    ids = [f"`{i}`" for i in p.list_ids]
+    shown = ", ".join(ids if len(ids) <= 2 else [ids[0], "…", ids[-1]])
+    return f"{len(ids)} of {p.chunks} saved" + (f": {shown}" if ids else "")

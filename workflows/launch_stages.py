@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.errors import INSUFFICIENT_BALANCE, UPLOAD_TIMEOUT
     from contract.preflight import PreflightResult
     from contract.ringg_steps import InvalidRowsInput, LaunchInput, ListRef, UploadInput, UploadResult
+    from domain.chunks import chunk_tag
     from domain.idempotency import tagged_campaign_name
 
 from workflows import options
@@ -24,26 +25,32 @@ from workflows.campaign_state import CampaignFailed, CampaignState
 class LaunchStages(CampaignState):
     """Upload, wait for Ringg's processing, wait for credits, launch once."""
 
+    def _upload_input(self, req: CampaignRequest, pre: PreflightResult, key: str) -> UploadInput:
+        """What the upload sends (the chunks' saves send the same, under their own names and tags)."""
+        assert self._p.flow is not None
+        return UploadInput(
+            flow=self._p.flow,
+            csv_uri=req.csv_uri,
+            content_hash=pre.content_hash,
+            ringg_campaign_name=tagged_campaign_name(req.campaign_name, key),
+            idempotency_tag=self._tag,
+            agent_id=req.agent_id,
+            country_code=req.country_code,
+            variables_map=req.variables_map,
+            campaign_start_time=req.campaign_start_time,
+            campaign_end_time=req.campaign_end_time,
+            call_config=req.call_config,
+            remove_invalid_rows=req.remove_invalid_rows,
+            transliterate_callee_name=req.transliterate_callee_name,
+            expected_rows=pre.valid_rows,
+            chunk_probe_tag=chunk_tag(key, 1) if self._p.flow == "large" else None,
+        )
+
     async def _upload(self, req: CampaignRequest, pre: PreflightResult, key: str) -> UploadResult:
         assert self._p.flow is not None
         upload = await self._call(
             RinggActivities.upload_contacts,
-            UploadInput(
-                flow=self._p.flow,
-                csv_uri=req.csv_uri,
-                content_hash=pre.content_hash,
-                ringg_campaign_name=tagged_campaign_name(req.campaign_name, key),
-                idempotency_tag=self._tag,
-                agent_id=req.agent_id,
-                country_code=req.country_code,
-                variables_map=req.variables_map,
-                campaign_start_time=req.campaign_start_time,
-                campaign_end_time=req.campaign_end_time,
-                call_config=req.call_config,
-                remove_invalid_rows=req.remove_invalid_rows,
-                transliterate_callee_name=req.transliterate_callee_name,
-                expected_rows=pre.valid_rows,
-            ),
+            self._upload_input(req, pre, key),
             start_to_close_timeout=options.UPLOAD_TIMEOUT,
             heartbeat_timeout=options.UPLOAD_HEARTBEAT,
             retry_policy=options.RINGG_RETRY,
@@ -160,11 +167,12 @@ class LaunchStages(CampaignState):
             )
         return min(interval * 2, req.polling.balance_max_s)
 
-    def _launch_input(self, req: CampaignRequest) -> LaunchInput:
-        assert self._p.list_id is not None and self._p.flow is not None
+    def _launch_input(self, req: CampaignRequest, list_id: str | None = None) -> LaunchInput:
+        list_id = self._p.list_id if list_id is None else list_id
+        assert list_id is not None and self._p.flow is not None
         return LaunchInput(
             flow=self._p.flow,
-            list_id=self._p.list_id,
+            list_id=list_id,
             idempotency_tag=self._tag,
             agent_id=req.agent_id,
             country_code=req.country_code,

@@ -12,7 +12,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.ringg.activities import RinggActivities
     from contract.campaign import CallCounts, CampaignProgress, ContinuedState
-    from contract.ringg_steps import SnapshotInput, TerminateInput
+    from contract.ringg_steps import CampaignSnapshot, SnapshotInput, TerminateInput
     from contract.statuses import FINAL_CAMPAIGN_STATUSES, PENDING_STATUSES
 
 from workflows import options
@@ -45,14 +45,7 @@ class MonitorStage(CampaignState):
             # Ringg's campaign status costs a request: every few polls, and whenever no call is pending.
             ask_status = self._p.polls % CAMPAIGN_STATUS_EVERY == 0
             snapshot_input = snapshot_input.model_copy(update={"campaign_status": ask_status})
-            snap = await self._call(
-                RinggActivities.snapshot_campaign,
-                snapshot_input,
-                start_to_close_timeout=options.SNAPSHOT_TIMEOUT,
-                heartbeat_timeout=options.SNAPSHOT_HEARTBEAT,
-                retry_policy=options.SNAPSHOT_RETRY,
-                summary=f"poll #{self._p.polls + 1}",
-            )
+            snap = await self._snapshot(snapshot_input)
             changed = snap.calls_by_status != self._p.calls.by_status or (
                 snap.ringg_status is not None and snap.ringg_status != self._p.ringg_status
             )
@@ -95,6 +88,16 @@ class MonitorStage(CampaignState):
                     timeout=self._monitor_interval,
                     timeout_summary=f"next poll in {self._monitor_interval:.0f}s",
                 )
+
+    async def _snapshot(self, snapshot_input: SnapshotInput) -> CampaignSnapshot:
+        return await self._call(
+            RinggActivities.snapshot_campaign,
+            snapshot_input,
+            start_to_close_timeout=options.SNAPSHOT_TIMEOUT,
+            heartbeat_timeout=options.SNAPSHOT_HEARTBEAT,
+            retry_policy=options.SNAPSHOT_RETRY,
+            summary=f"poll #{self._p.polls + 1}",
+        )
 
     async def _await_late_webhooks(self) -> None:
         """Webhooks flowed but lag behind the finished calls: stay open a little for the late ones (a closed

@@ -10,10 +10,13 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from contract.campaign import PollingConfig
     from contract.errors import (
+        CAMPAIGN_IN_CHUNKS,
         CSV_CHANGED,
         EXPORT_LOCATION_UNUSABLE,
         INSUFFICIENT_BALANCE,
         INVALID_CSV,
+        LARGE_FLOW_NOT_ENABLED,
+        LARGE_FLOW_OFF,
         RINGG_AUTH,
         RINGG_REJECTED,
         UNKNOWN_CALLER_NUMBER,
@@ -28,6 +31,9 @@ PERMANENT = [
     UPLOAD_FAILED,
     CSV_CHANGED,
     UNKNOWN_CALLER_NUMBER,
+    LARGE_FLOW_NOT_ENABLED,
+    LARGE_FLOW_OFF,
+    CAMPAIGN_IN_CHUNKS,
 ]
 
 # Reading and hashing the CSV: local I/O, a few quick retries (an http(s) source may blip).
@@ -62,6 +68,13 @@ TERMINATE_NUMBERS_HEARTBEAT = timedelta(seconds=45)  # one heartbeat per batch (
 # The upload streams the whole file in one request: long timeout, heartbeats prove the worker is alive.
 UPLOAD_TIMEOUT = timedelta(minutes=30)
 UPLOAD_HEARTBEAT = timedelta(seconds=20)
+
+# One chunk (at most 4,000 rows): its file rebuilt from the CSV, one save, one launch, each maybe after a confirm
+# window. A short heartbeat: a killed worker's chunk is picked up again within 10 s.
+CHUNK_TIMEOUT = timedelta(minutes=15)
+CHUNK_HEARTBEAT = timedelta(seconds=10)
+# A chunk snapshot counts every list not yet finished (7 requests each, 3 lists at a time).
+CHUNK_SNAPSHOT_TIMEOUT = timedelta(minutes=10)
 
 # A snapshot is ~10 requests; it heartbeats so a killed worker's poll is retried within 15 s.
 SNAPSHOT_TIMEOUT = timedelta(minutes=2)

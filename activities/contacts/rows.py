@@ -257,10 +257,19 @@ def sort_report(report: Path) -> None:
         csv.writer(out).writerows([head, *body])
 
 
-def write_clean_csv(src: Path, dest: Path, variables_map: dict[str, str], phones: PhoneNormalizer) -> int:
+def write_clean_csv(
+    src: Path,
+    dest: Path,
+    variables_map: dict[str, str],
+    phones: PhoneNormalizer,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+) -> int:
     """The file Ringg receives: the trimmed header, then every valid row with its number in E.164 (invalid and
-    duplicate rows dropped, no byte-order mark). Returns the rows written."""
-    written = 0
+    duplicate rows dropped, no byte-order mark). With `start`/`stop`, only the valid rows numbered start..stop-1
+    (from 0, in file order): one chunk of the campaign; reading ends after them. Returns the rows written."""
+    written = valid = 0
     with (
         src.open("rb") as raw,
         open_text(io.BufferedReader(raw, CHUNK)) as text,
@@ -274,10 +283,14 @@ def write_clean_csv(src: Path, dest: Path, variables_map: dict[str, str], phones
             keep = []
             for i, number in enumerate(checked.numbers):
                 if number:  # "" for blank and rejected rows
-                    cells = checked.block.cells(i)
-                    cells = (cells + [""] * layout.width)[: layout.width] if len(cells) < layout.width else cells
-                    cells[mobile] = number
-                    keep.append(cells)
+                    if start <= valid and (stop is None or valid < stop):
+                        cells = checked.block.cells(i)
+                        cells = (cells + [""] * layout.width)[: layout.width] if len(cells) < layout.width else cells
+                        cells[mobile] = number
+                        keep.append(cells)
+                    valid += 1
             writer.writerows(keep)
             written += len(keep)
+            if stop is not None and valid >= stop:
+                break
     return written

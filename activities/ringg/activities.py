@@ -3,10 +3,32 @@ Ringg's own state, so a retry after "committed on the server, response lost" nev
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from activities.reports import DEFAULT_REPORT_DIR
+from activities.ringg.chunks import ChunkActivities
+from activities.ringg.large_access import LargeFlowMode
 from activities.ringg.launch import LaunchActivities
 from activities.ringg.progress import ProgressActivities
+from activities.ringg.reconcile import CONFIRM_EVERY_S, CONFIRM_WITHIN_S
 from activities.ringg.upload import UploadActivities
+from ringg import RinggClient
 
 
-class RinggActivities(UploadActivities, LaunchActivities, ProgressActivities):
-    """All Ringg activities: register its bound methods on the worker (runtime/worker_app.py)."""
+class RinggActivities(ChunkActivities, UploadActivities, LaunchActivities, ProgressActivities):
+    """All Ringg activities: register its bound methods on the worker (runtime/worker_app.py). `large_flow` is the
+    worker's RINGG_LARGE_FLOW (activities/ringg/large_access.py)."""
+
+    def __init__(
+        self,
+        client: RinggClient,
+        *,
+        confirm_within_s: float = CONFIRM_WITHIN_S,
+        confirm_every_s: float = CONFIRM_EVERY_S,
+        report_dir: Path = DEFAULT_REPORT_DIR,
+        large_flow: LargeFlowMode = "auto",
+    ) -> None:
+        super().__init__(
+            client, confirm_within_s=confirm_within_s, confirm_every_s=confirm_every_s, report_dir=report_dir
+        )
+        self._large_flow = large_flow

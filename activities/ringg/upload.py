@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import functools
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import structlog
@@ -21,7 +22,8 @@ from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGN_UPLOADS, count
 from activities.reports import invalid_rows_path, private_folder, write_safe_copy
 from activities.ringg.errors import map_ringg_error, redact
-from activities.ringg.reconcile import RinggBase, outcome_unknown, reused_upload
+from activities.ringg.large_access import LargeFlowAccess
+from activities.ringg.reconcile import outcome_unknown, reused_upload
 from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING
 from contract.ringg_steps import (
     InvalidRowsInput,
@@ -39,6 +41,8 @@ from ringg import (
 )
 
 log = structlog.get_logger()
+# Builds the file to send from the CSV's local path (None: the CSV changed since pre-flight).
+Prepare = Callable[[UploadInput, Path], AbstractAsyncContextManager[Path | None]]
 
 
 @contextlib.asynccontextmanager
@@ -65,7 +69,7 @@ async def _cleaned(inp: UploadInput, path: Path) -> AsyncIterator[Path | None]:
         yield clean
 
 
-class UploadActivities(RinggBase):
+class UploadActivities(LargeFlowAccess):
     """upload_contacts, get_upload_status."""
 
     @activity.defn
@@ -79,7 +83,7 @@ class UploadActivities(RinggBase):
             count(CAMPAIGN_UPLOADS, attributes={"flow": inp.flow, "outcome": outcome})
             return result
 
-    async def _upload(self, inp: UploadInput, guard: PostGuard) -> UploadResult:
+    async def _upload(self, inp: UploadInput, guard: PostGuard, prepare: Prepare = _cleaned) -> UploadResult:
         probe = functools.partial(self._existing_upload, inp.idempotency_tag)
         try:
             found = await probe()
@@ -90,7 +94,9 @@ class UploadActivities(RinggBase):
             if found is not None:
                 log.info("upload_reused_existing_list", list_id=found.id, ringg_status=found.campaign_status)
                 return reused_upload(found)
-            async with open_csv(inp.csv_uri) as path, _cleaned(inp, path) as upload_path:
+            if inp.flow == "large":
+                await self._check_large_flow(inp)
+            async with open_csv(inp.csv_uri) as path, prepare(inp, path) as upload_path:
                 if upload_path is None:
                     raise ApplicationError(
                         f"The CSV at {inp.csv_uri!r} changed after it was validated; nothing was uploaded. "
@@ -112,7 +118,8 @@ class UploadActivities(RinggBase):
         except CsvUnreadable as err:
             raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
         except RinggError as err:
-            raise map_ringg_error(err, doing="uploading the contact list") from None
+            refused = self._large_flow_refused(err) if inp.flow == "large" else None
+            raise refused or map_ringg_error(err, doing="uploading the contact list") from None
         log.info("contacts_uploaded", list_id=result.list_id, flow=inp.flow)
         return result
 

@@ -1,5 +1,6 @@
-"""Re-records the golden histories replayed by tests/test_replay.py: `python -m tests.histories.record`.
-Run it only for an intended, replay-safe change of the workflow's commands (otherwise use workflow.patched)."""
+"""Re-records the golden histories replayed by tests/test_replay.py: `python -m tests.histories.record [NAME ...]`
+(all, or the named ones). Run it only for an intended, replay-safe change of the workflow's commands (otherwise use
+workflow.patched), or to add a scenario."""
 
 from __future__ import annotations
 
@@ -7,18 +8,44 @@ import asyncio
 import shutil
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from client.converter import DATA_CONVERTER
+from contract.campaign import CampaignRequest
 from contract.search_attributes import ALL_KEYS
 from tests.test_campaign_workflow import FakeRingg, make_worker, request
+from tests.test_chunk_workflow import ChunkFake
+from tests.test_chunk_workflow import make_worker as make_chunk_worker
 
 HERE = Path(__file__).resolve().parent
+Scenario = tuple[Callable[[WorkflowEnvironment], Worker], CampaignRequest]
 
 
-async def record() -> None:
+def scenarios() -> dict[str, Scenario]:
+    def fake(ringg: FakeRingg) -> Callable[[WorkflowEnvironment], Worker]:
+        return lambda env: make_worker(env, ringg)
+
+    return {
+        "large_flow": (fake(FakeRingg(key="ik-golden-large")), request()),
+        "standard_flow": (
+            fake(FakeRingg(rows=120, key="ik-golden-standard")),
+            request(number_pool_id="pool-1", from_numbers=None),
+        ),
+        "balance_topped_up": (fake(FakeRingg(sufficient_after=2, key="ik-golden-balance")), request()),
+        # The large flow refused (403): three chunks saved and launched, polled together.
+        "chunked_flow": (lambda env: make_chunk_worker(env, ChunkFake(key="ik-golden-chunks")), request()),
+    }
+
+
+async def record(names: list[str]) -> None:
+    chosen = {name: s for name, s in scenarios().items() if not names or name in names}
+    unknown = set(names) - set(chosen)
+    if unknown:
+        raise SystemExit(f"no scenario {', '.join(sorted(unknown))}; known: {', '.join(scenarios())}")
     binary = str(Path(sys.executable).parent / "temporal") if shutil.which("temporal") is None else "temporal"
     env = await WorkflowEnvironment.start_local(
         data_converter=DATA_CONVERTER,
@@ -26,17 +53,9 @@ async def record() -> None:
         search_attributes=list(ALL_KEYS),
         ui=False,
     )
-    scenarios = {
-        "large_flow": (FakeRingg(key="ik-golden-large"), request()),
-        "standard_flow": (
-            FakeRingg(rows=120, key="ik-golden-standard"),
-            request(number_pool_id="pool-1", from_numbers=None),
-        ),
-        "balance_topped_up": (FakeRingg(sufficient_after=2, key="ik-golden-balance"), request()),
-    }
     async with env:
-        for name, (fake, req) in scenarios.items():
-            async with make_worker(env, fake) as worker:
+        for name, (make, req) in chosen.items():
+            async with make(env) as worker:
                 handle = await env.client.start_workflow(
                     "CampaignWorkflow", req, id=f"golden-{name}-{uuid.uuid4().hex[:6]}", task_queue=worker.task_queue
                 )
@@ -47,4 +66,4 @@ async def record() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1:]))
