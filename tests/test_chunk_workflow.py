@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from client.converter import DATA_CONVERTER
 from contract.chunk_steps import (
     ChunkInput,
     ChunkResult,
@@ -278,7 +278,7 @@ async def test_continue_as_new_carries_the_chunks_lists_and_counts() -> None:
     """A server that suggests continue-as-new early: the next run polls the same open lists, keeps the finished
     lists' counts, and no chunk is launched again."""
     async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         search_attributes=list(ALL_KEYS),
         ui=False,
