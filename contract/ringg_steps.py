@@ -37,6 +37,8 @@ class UploadResult(BaseModel):
     contacts: int | None = None
     invalid_rows: int = 0
     invalid_rows_url: str | None = None
+    # Rows Ringg received (save's total_rows); None when the answer does not say.
+    total_rows: int | None = None
 
 
 class ListRef(BaseModel):
@@ -49,6 +51,13 @@ class UploadStatusResult(BaseModel):
     contacts: int | None = None
     invalid_rows: int = 0
     invalid_rows_url: str | None = None
+    # read_upload_status answers while Ringg is still processing too (ready False), with its row counts.
+    ready: bool = True
+    total_rows: int | None = None
+    processed_rows: int | None = None
+    successful_rows: int | None = None
+    failed_rows: int | None = None
+    percent: float | None = None
 
 
 class BalanceResult(BaseModel):
@@ -79,6 +88,8 @@ class LaunchInput(BaseModel):
 class LaunchResult(BaseModel):
     ringg_status: str | None = None
     already_launched: bool = False
+    # start / v2/start only: whether the workspace has other calls in progress (they share its capacity).
+    has_ongoing_calls: bool | None = None
 
 
 class SnapshotInput(BaseModel):
