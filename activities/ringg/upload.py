@@ -20,9 +20,11 @@ from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
 from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGN_UPLOADS, count
 from activities.reports import invalid_rows_path
-from activities.ringg.errors import map_ringg_error, redact
+from activities.ringg.errors import map_ringg_error
+from activities.ringg.invalid_rows import invalid_rows_refusal
 from activities.ringg.reconcile import RinggBase, outcome_unknown, reused_upload
-from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING
+from activities.ringg.upload_progress import upload_failed, upload_status_result
+from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_PENDING
 from contract.ringg_steps import (
     InvalidRowsInput,
     InvalidRowsResult,
@@ -112,7 +114,7 @@ class UploadActivities(RinggBase):
         except CsvUnreadable as err:
             raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
         except RinggError as err:
-            raise map_ringg_error(err, doing="uploading the contact list") from None
+            raise invalid_rows_refusal(inp, err) or map_ringg_error(err, doing="uploading the contact list") from None
         log.info("contacts_uploaded", list_id=result.list_id, flow=inp.flow)
         return result
 
@@ -143,6 +145,7 @@ class UploadActivities(RinggBase):
             ringg_status="draft",
             contacts=saved.successful_rows if saved.successful_rows is not None else saved.total_rows,
             invalid_rows=saved.failed_rows or 0,
+            total_rows=saved.total_rows,
         )
 
     @activity.defn
@@ -155,13 +158,7 @@ class UploadActivities(RinggBase):
             except RinggError as err:
                 raise map_ringg_error(err, doing="polling the upload status") from None
             if status.state is UploadState.FAILED:
-                raise ApplicationError(
-                    f"Ringg could not process the uploaded list {ref.list_id}: "
-                    f"{redact(status.message or 'no reason given')} (status {status.status!r}). "
-                    "Fix the CSV and start a new campaign.",
-                    type=UPLOAD_FAILED,
-                    non_retryable=True,
-                )
+                raise upload_failed(ref, status)
             if status.state is not UploadState.READY:
                 if status.state is UploadState.UNKNOWN:
                     log.warning("upload_status_unknown", list_id=ref.list_id, status=status.status)
@@ -170,12 +167,7 @@ class UploadActivities(RinggBase):
                     type=UPLOAD_PENDING,
                     category=ApplicationErrorCategory.BENIGN,
                 )
-            return UploadStatusResult(
-                status=status.status,
-                contacts=status.total,
-                invalid_rows=status.invalidated_rows_count or 0,
-                invalid_rows_url=status.invalidated_rows_csv_url,
-            )
+            return upload_status_result(status)
 
     @activity.defn
     async def download_invalid_rows(self, inp: InvalidRowsInput) -> InvalidRowsResult:
