@@ -17,7 +17,8 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import options
 from workflows.cadence import next_poll_interval
-from workflows.campaign_state import CampaignState
+from workflows.not_called import NotCalledStage
+from workflows.patches import RINGG_DOCS_CHECKS
 
 # Continue as new well before Temporal's suggestion so one run's history stays small (principle 1).
 HISTORY_EVENTS_BEFORE_CONTINUE = 1_500
@@ -27,7 +28,7 @@ FINAL_STATUS_POLLS = 3
 CAMPAIGN_STATUS_EVERY = 5
 
 
-class MonitorStage(CampaignState):
+class MonitorStage(NotCalledStage):
     """Poll until Ringg reports the campaign finished; carry state across continue-as-new; terminate on cancel."""
 
     async def _monitor(self) -> None:
@@ -146,6 +147,8 @@ class MonitorStage(CampaignState):
             monitor_interval_s=self._monitor_interval,
             calls_by_status=self._p.calls.by_status,
             ringg_status=self._p.ringg_status,
+            upload=self._p.upload,
+            workspace_has_ongoing_calls=self._p.workspace_has_ongoing_calls,
         )
 
     async def _resume(self, state: ContinuedState) -> None:
@@ -169,6 +172,8 @@ class MonitorStage(CampaignState):
             calls=CallCounts(by_status=state.calls_by_status, total=sum(state.calls_by_status.values())),
             polls=state.polls,
             webhook_calls=state.webhook_calls,
+            upload=state.upload,
+            workspace_has_ongoing_calls=state.workspace_has_ongoing_calls,
         )
         # Hold the key again for this run; if a duplicate grabbed it in between, it reconciles with Ringg
         # and finds this campaign already launched, so nothing is launched twice.
@@ -196,6 +201,10 @@ class MonitorStage(CampaignState):
                     "placed: terminate it from Ringg's dashboard",
                 )
                 return
-            self._set_stage("cancelled", "terminated on Ringg; calls already in progress finish normally")
+            left = ""
+            if workflow.patched(RINGG_DOCS_CHECKS):
+                not_called = await self._count_not_called(stopped=True)
+                left = f"; {not_called:,} contacts were never called" if not_called else ""
+            self._set_stage("cancelled", f"terminated on Ringg{left}; calls already in progress finish normally")
         else:
             self._set_stage("cancelled", "cancelled before launch; nothing was launched")

@@ -15,8 +15,10 @@ with workflow.unsafe.imports_passed_through():
         INSUFFICIENT_BALANCE,
         INVALID_CSV,
         RINGG_AUTH,
+        RINGG_INVALID_ROWS,
         RINGG_REJECTED,
         UNKNOWN_CALLER_NUMBER,
+        UNKNOWN_NUMBER_POOL,
         UPLOAD_FAILED,
     )
 
@@ -28,6 +30,8 @@ PERMANENT = [
     UPLOAD_FAILED,
     CSV_CHANGED,
     UNKNOWN_CALLER_NUMBER,
+    UNKNOWN_NUMBER_POOL,
+    RINGG_INVALID_ROWS,
 ]
 
 # Reading and hashing the CSV: local I/O, a few quick retries (an http(s) source may blip).
@@ -66,6 +70,10 @@ UPLOAD_HEARTBEAT = timedelta(seconds=20)
 # A snapshot is ~10 requests; it heartbeats so a killed worker's poll is retried within 15 s.
 SNAPSHOT_TIMEOUT = timedelta(minutes=2)
 SNAPSHOT_HEARTBEAT = timedelta(seconds=15)
+
+# Contacts never called: one history request per 100 cancelled calls, once the campaign is final.
+NOT_CALLED_TIMEOUT = timedelta(minutes=30)
+NOT_CALLED_HEARTBEAT = timedelta(seconds=30)
 
 # Monitoring never gives up on a transient outage; each failed poll is retried with a backoff up to 5 min.
 SNAPSHOT_RETRY = RetryPolicy(
