@@ -50,6 +50,22 @@ class UploadProgress(BaseModel):
     failed_rows: int | None = None
     percent: float | None = None
 
+    def describe(self) -> str:
+        """E.g. "2,800 of 6,200 rows processed (45.2%), 2,744 accepted, 56 invalid — processing"."""
+        parts: list[str] = []
+        if self.processed_rows is not None and self.total_rows:
+            parts.append(f"{self.processed_rows:,} of {self.total_rows:,} rows processed")
+        elif self.total_rows is not None:
+            parts.append(f"{self.total_rows:,} rows")
+        if self.percent is not None:
+            parts[-1:] = [f"{parts[-1]} ({self.percent:g}%)" if parts else f"{self.percent:g}% processed"]
+        if self.successful_rows is not None:
+            parts.append(f"{self.successful_rows:,} accepted")
+        if self.failed_rows:
+            parts.append(f"{self.failed_rows:,} invalid")
+        text = ", ".join(parts) or "no counts from Ringg yet"
+        return f"{text} — {self.status}" if self.status else text
+
 
 class ContinuedState(BaseModel):
     """Internal: what a campaign carries across continue-as-new while it is being monitored. Callers
