@@ -45,7 +45,7 @@ class NotCalledActivities(RinggBase):
                 bulk_list_id=inp.list_id,
                 status=NEVER_DIALLED_STATUS,
                 start_date=inp.since - timedelta(days=1),
-                end_date=datetime.now(UTC) + timedelta(days=1),
+                end_date=max(datetime.now(UTC), inp.since) + timedelta(days=1),
                 limit=PAGE,
             )
             previous: set[str] = set()
