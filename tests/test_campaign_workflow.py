@@ -67,6 +67,8 @@ class FakeRingg:
     preflight_error: ApplicationError | None = None
     spam_numbers: list[str] = field(default_factory=list)
     ringg_invalid: int = 10
+    unusable_rows: int = 0  # rows pre-flight rejects
+    upload_gate: asyncio.Event | None = None  # when set up, the second upload-status read waits for it
     save_counts: tuple[int, int, int] | None = None  # standard flow: save's (total, successful, failed) rows
     known_pools: tuple[str, ...] = ("pool-1",)
     final_counts: dict[str, int] = field(default_factory=lambda: {"completed": 5900, "failed": 90})
@@ -89,7 +91,13 @@ class FakeRingg:
             if fake.preflight_error:
                 raise fake.preflight_error
             return PreflightResult(
-                data_rows=fake.rows, content_hash="h", idempotency_key=inp.idempotency_key or fake.key
+                data_rows=fake.rows,
+                content_hash="h",
+                idempotency_key=inp.idempotency_key or fake.key,
+                valid_rows=fake.rows - fake.unusable_rows,
+                unusable_rows=fake.unusable_rows,
+                first_problem_rows=list(range(2, 2 + min(fake.unusable_rows, 5))),
+                report_path="/reports/contacts-report.csv" if fake.unusable_rows else None,
             )
 
         @activity.defn(name="find_claim_owner")
@@ -136,6 +144,8 @@ class FakeRingg:
         async def read_upload_status(ref: ListRef) -> UploadStatusResult:
             fake.calls["read_upload_status"] += 1
             polls, bad = fake.calls["read_upload_status"], fake.ringg_invalid
+            if polls == 2 and fake.upload_gate is not None:
+                await fake.upload_gate.wait()
             if polls <= fake.pending_polls:
                 done = fake.rows * polls // (fake.pending_polls + 1)
                 return UploadStatusResult(
