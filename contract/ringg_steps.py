@@ -99,6 +99,9 @@ class SnapshotInput(BaseModel):
     expected_calls: int | None = None
     # Ringg's campaign status (one more request) is read when no call is pending, or when this is set.
     campaign_status: bool = True
+    # Ringg last said "scheduled" (waiting for its start time) and no call has moved: read the status first and,
+    # while it still says so, skip the history counts (1 request instead of 8).
+    scheduled_probe: bool = False
 
 
 class CampaignSnapshot(BaseModel):
@@ -107,6 +110,8 @@ class CampaignSnapshot(BaseModel):
     total_calls: int = 0
     finished: bool = False
     requests: int = 0
+    # False when a scheduled probe found the campaign still scheduled: calls_by_status was not read.
+    counts_read: bool = True
 
 
 class TerminateInput(BaseModel):

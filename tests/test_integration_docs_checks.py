@@ -48,7 +48,8 @@ def admin(sim: RunningSimulator) -> Iterator[SimAdmin]:
     with SimAdmin(sim) as client:
         defaults = client.config()
         yield client
-        client.configure(**{k: defaults[k] for k in ("dnc_every", "upload_rows_per_s", "call_rate")})
+        knobs = ("dnc_every", "upload_rows_per_s", "call_rate", "schedule_delay_s")
+        client.configure(**{k: defaults[k] for k in knobs})
 
 
 @pytest_asyncio.fixture
@@ -198,3 +199,19 @@ async def test_contacts_a_stopped_campaign_never_dialled_are_counted_and_exporte
     assert {r["call_id"] for r in rows if r["outcome"] == "not_called"} == never
     assert not {r["status"] for r in rows if r["outcome"] == "not_called"} - {"cancelled"}
     assert exported.summary.not_called == len(never)
+
+
+async def test_a_campaign_waiting_for_its_start_is_polled_by_its_status_alone(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    admin.configure(schedule_delay_s=1000)  # Ringg holds the launched campaign "scheduled" for ~5 s
+    req = make_request(write_sample_csv(tmp_path / "contacts.csv", 30))
+    before = len(admin.requests("history"))
+    handle = (await start_campaign(stack_client, req, task_queue=worker.task_queue)).handle
+    waiting = await progress_when(handle, lambda p: p.stage == "monitoring" and p.polls >= 3)
+    during = admin.requests("history")[before:]
+    result = await handle.result()
+
+    assert waiting.ringg_status == "scheduled" and "waiting for the campaign's start time" in waiting.message
+    assert during == [], "call history was read while Ringg said the campaign had not started"
+    assert result.status == "completed" and result.total_calls == 30

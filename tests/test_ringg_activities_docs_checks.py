@@ -18,12 +18,15 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.ringg.activities import RinggActivities
 from contract.ringg_checks import NotCalledInput, NumberPoolInput
+from contract.ringg_steps import SnapshotInput
 from ringg import RinggClient, make_http_client
 from tests.ringg_activity_helpers import (
     BASE,
     KEY,
     LIST_ID,
     PREFIX,
+    TAG,
+    TAGGED_NAME,
     FakeRingg,
     failure,
     launch_input,
@@ -281,3 +284,33 @@ async def test_count_not_called_resumes_from_its_heartbeat(history: CancelledHis
     assert history.offsets == [100, 200]
     assert (result.not_called, result.cancelled, result.requests) == (247, 250, 3)
     assert json.loads(json.dumps(result.model_dump())) == result.model_dump()
+
+
+# --- snapshot_campaign: the scheduled probe ------------------------------------------------------------------------
+
+
+def probe_input() -> SnapshotInput:
+    return SnapshotInput(list_id=LIST_ID, idempotency_tag=TAG, since=datetime.now(UTC), scheduled_probe=True)
+
+
+async def test_a_scheduled_campaign_costs_one_request_a_poll(ringg: FakeRingg, acts: RinggActivities) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "scheduled")
+    ringg.calls_by_status = {"registered": 40}
+
+    snap = await run(acts.snapshot_campaign, probe_input())
+
+    assert (snap.ringg_status, snap.counts_read, snap.requests, snap.finished) == ("scheduled", False, 1, False)
+    assert ringg.routes() == ["GET campaign/all"], "history was read although Ringg still waits for the start time"
+
+
+async def test_a_probe_that_finds_the_campaign_started_reads_the_counts(
+    ringg: FakeRingg, acts: RinggActivities
+) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"registered": 30, "ongoing": 10}
+
+    snap = await run(acts.snapshot_campaign, probe_input())
+
+    assert snap.counts_read and snap.ringg_status == "ongoing"
+    assert snap.calls_by_status == {"registered": 30, "ongoing": 10}
+    assert ringg.sent("GET calling/history"), "the counts were not read"

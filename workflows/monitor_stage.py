@@ -45,7 +45,9 @@ class MonitorStage(NotCalledStage):
         while True:
             # Ringg's campaign status costs a request: every few polls, and whenever no call is pending.
             ask_status = self._p.polls % CAMPAIGN_STATUS_EVERY == 0
-            snapshot_input = snapshot_input.model_copy(update={"campaign_status": ask_status})
+            # Scheduled (waiting for its start time) with no call moved yet: the status alone tells the next step.
+            probe = self._p.ringg_status == "scheduled" and not self._finished_calls() and not self._calls_moving()
+            snapshot_input = snapshot_input.model_copy(update={"campaign_status": ask_status, "scheduled_probe": probe})
             snap = await self._call(
                 RinggActivities.snapshot_campaign,
                 snapshot_input,
@@ -59,8 +61,12 @@ class MonitorStage(NotCalledStage):
             )
             self._p.polls += 1
             self._p.ringg_status = snap.ringg_status or self._p.ringg_status
-            self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
-            self._touch()
+            if snap.counts_read:
+                self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
+                self._touch()
+            else:
+                changed = False
+                self._set_stage("monitoring", "scheduled on Ringg: waiting for the campaign's start time")
             if snap.finished:
                 return
             # Ringg calls the campaign finished but some calls still read as pending: trust Ringg after a few polls.
@@ -117,6 +123,9 @@ class MonitorStage(NotCalledStage):
     def _all_reported_by_webhook(self) -> bool:
         expected = self._p.contacts
         return bool(expected) and sum(self._p.webhook_calls.values()) >= (expected or 0) > self._finished_calls()
+
+    def _calls_moving(self) -> bool:
+        return any(self._p.calls.by_status.get(s, 0) for s in ("ongoing", "retry"))
 
     def _finished_calls(self) -> int:
         pending = sum(self._p.calls.by_status.get(s, 0) for s in PENDING_STATUSES)
