@@ -5,14 +5,18 @@ upload, the standard flow refuses concurrency_percentage, upload progress and co
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from pathlib import Path
 
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner
 
+from cli.app import app
 from contract.campaign import CampaignProgress
 from tests.test_campaign_workflow import FakeRingg, make_worker, request, start
 from workflows.campaign import CampaignWorkflow
@@ -228,3 +232,15 @@ def test_ui_static_details_show_concurrency_only_where_it_is_sent() -> None:
     assert "concurrency 25% (large flow only)" in static_details(request(concurrency_percentage=25))
     shown = static_details(request())
     assert "concurrency shared by Ringg" in shown and "concurrency 0%" not in shown
+
+
+def test_the_starter_refuses_a_share_above_one_and_standard_concurrency(tmp_path: Path) -> None:
+    path = tmp_path / "request.json"
+    body = request(flow="standard", concurrency_percentage=25).model_dump(mode="json", exclude={"continued"})
+    path.write_text(json.dumps(body), encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["start", "--request", str(path), "--max-invalid-row-share", "1.5"], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 1, result.output
+    assert "max_invalid_row_share must be between 0 and 1" in result.output
+    assert "concurrency_percentage (25) is only sent by the large flow" in result.output
