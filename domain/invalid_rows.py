@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 
-# Ringg's refusal of a whole upload names the invalid rows ("3 invalid rows ...", "invalid rows: 3").
-_INVALID_ROWS = re.compile(r"invalid[\s_-]*rows?|rows?\s+(?:are\s+|were\s+)?invalid", re.IGNORECASE)
-_COUNT_NEAR = re.compile(
-    r"(\d[\d,]*)\s+(?:\w+\s+){0,2}?invalid[\s_-]*rows?|invalid[\s_-]*rows?\D{0,20}?(\d[\d,]*)", re.IGNORECASE
+# Ringg's refusal of a whole upload for its invalid rows, and the count it names, in the phrasings seen or likely:
+# "3 invalid rows", "invalid rows: 3", "3 of 40 rows are invalid", "rows with invalid numbers".
+_ABOUT_ROWS = re.compile(r"\binvalid\W+(?:\w+\W+){0,4}?rows?\b|\brows?\W+(?:\w+\W+){0,4}?invalid", re.IGNORECASE)
+_COUNTS = (
+    re.compile(r"(\d[\d,]*)\s+(?:of\s+\d[\d,]*\s+)?rows?\s+(?:are\s+|were\s+|is\s+)?invalid", re.IGNORECASE),
+    re.compile(r"(\d[\d,]*)\s+(?:\w+\s+){0,2}?invalid\s+rows?", re.IGNORECASE),
+    # not inside "remove_invalid_rows"
+    re.compile(r"\binvalid[\s-]*rows?\b\D{0,20}?(\d[\d,]*)", re.IGNORECASE),
 )
 
 
@@ -27,11 +31,13 @@ def ringg_skips_invalid_rows(remove_invalid_rows: bool, max_invalid_row_share: f
 
 def refusal_names_invalid_rows(server_message: str) -> tuple[bool, int | None]:
     """Whether Ringg's refusal of an upload is about invalid rows, and the count it names (None: not named)."""
-    if not _INVALID_ROWS.search(server_message):
+    if not _ABOUT_ROWS.search(server_message):
         return False, None
-    match = _COUNT_NEAR.search(server_message)
-    number = next((g for g in match.groups() if g), None) if match else None
-    return True, int(number.replace(",", "")) if number else None
+    for pattern in _COUNTS:
+        match = pattern.search(server_message)
+        if match:
+            return True, int(match.group(1).replace(",", ""))
+    return True, None
 
 
 def _percent(share: float) -> str:

@@ -19,6 +19,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.ringg.activities import RinggActivities
 from contract.ringg_checks import NotCalledInput, NumberPoolInput
 from contract.ringg_steps import SnapshotInput
+from domain.invalid_rows import refusal_names_invalid_rows
 from ringg import RinggClient, make_http_client
 from tests.ringg_activity_helpers import (
     BASE,
@@ -175,8 +176,15 @@ async def test_read_upload_status_failed_is_non_retryable(ringg: FakeRingg, acts
         ({"detail": "Found 3 invalid rows; set remove_invalid_rows=true to skip them"}, 3),
         ({"error": {"message": "invalid rows: 1,204 (row 7: +91 98765 43210 is on the DNC list)"}}, 1204),
         ({"detail": "Upload failed: some rows are invalid"}, None),
+        (
+            {
+                "detail": "4 of 40 rows are invalid, so the upload failed and no list was created. Fix those rows "
+                "and upload again, or set remove_invalid_rows=true to skip them."
+            },
+            4,
+        ),
     ],
-    ids=["detail", "error-message", "no-count"],
+    ids=["detail", "error-message", "no-count", "n-of-m"],
 )
 async def test_save_refusing_invalid_rows_stops_for_good_with_the_count_and_what_to_do(
     ringg: FakeRingg, acts: RinggActivities, csv_path: Any, detail: dict[str, Any], count: int | None
@@ -191,6 +199,20 @@ async def test_save_refusing_invalid_rows_stops_for_good_with_the_count_and_what
     assert "nothing was uploaded or launched" in err.message and "remove_invalid_rows=true" in err.message
     assert "98765" not in err.message, "a phone number from Ringg's message reached the error"
     assert posts(ringg) == ["POST campaign/save"]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("remove_invalid_rows must be a boolean", (False, None)),
+        ("Invalid agent_id", (False, None)),
+        ("Upload failed: some rows are invalid; set remove_invalid_rows=true (row limit 5000)", (True, None)),
+        ("CSV has rows with invalid mobile numbers", (True, None)),
+        ("invalid rows: 12", (True, 12)),
+    ],
+)
+def test_which_refusals_are_about_invalid_rows(message: str, expected: tuple[bool, int | None]) -> None:
+    assert refusal_names_invalid_rows(message) == expected
 
 
 async def test_a_400_about_something_else_stays_a_plain_rejection(
