@@ -68,11 +68,18 @@ class UploadWatch(CampaignState):
             await workflow.sleep(timedelta(seconds=max(wait, 0.001)), summary="next upload-status read")
             interval = min(interval * UPLOAD_POLL_BACKOFF, max(polling.upload_max_s, polling.upload_initial_s))
 
+    def _rows_sent(self) -> int:
+        """The rows of the uploaded file: the CSV's data rows less those pre-flight left out."""
+        return self._data_rows - self._p.unusable_rows - self._p.duplicate_rows
+
     def _show_upload(self, status: UploadStatusResult) -> None:
+        total, processed = status.total_rows, status.processed_rows
+        if status.ready and total is None:
+            total = processed = self._rows_sent()  # Ringg processed every row this workflow sent
         self._p.upload = UploadProgress(
             status=status.status,
-            total_rows=status.total_rows,
-            processed_rows=status.processed_rows,
+            total_rows=total,
+            processed_rows=processed,
             successful_rows=status.successful_rows,
             failed_rows=status.failed_rows,
             percent=status.percent,
@@ -86,9 +93,7 @@ class UploadWatch(CampaignState):
 
     def _show_saved(self, upload: UploadResult) -> None:
         """The standard flow's save answers once, with its counts: the upload is processed already."""
-        total = upload.total_rows
-        if total is None and upload.contacts is not None:
-            total = upload.contacts + upload.invalid_rows
+        total = upload.total_rows if upload.total_rows is not None else self._rows_sent()
         self._p.upload = UploadProgress(
             status=upload.ringg_status,
             total_rows=total,

@@ -18,16 +18,15 @@ log = structlog.get_logger()
 
 
 def upload_status_result(status: UploadStatus) -> UploadStatusResult:
-    """Counts from any of the documented vocabularies. Once processing is done, missing row counts are filled in
-    from the contacts and invalid rows (the OpenAPI vocabulary reports only those)."""
+    """Counts from any of the documented vocabularies. Once processing is done, the accepted and invalid rows are
+    filled in from the contacts and invalidated rows (the OpenAPI vocabulary reports only those). Rows received
+    are not derived from them: whether Ringg counts invalid rows it keeps among the contacts is not documented."""
     ready = status.state is UploadState.READY
     contacts, invalid = status.contacts, status.invalid_rows
     total_rows, processed = status.total_rows, status.processed_rows
     successful = status.successful_rows
     failed = status.failed_rows
     if ready:
-        if total_rows is None and contacts is not None:
-            total_rows = contacts + invalid
         processed = total_rows if total_rows is not None else processed
         successful = contacts if successful is None else successful
         failed = invalid if failed is None else failed
