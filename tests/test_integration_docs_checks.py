@@ -10,7 +10,9 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import pytest_asyncio
 from pydantic import SecretStr
@@ -24,6 +26,7 @@ from client.launcher import start_campaign
 from contract.campaign import CampaignProgress, CampaignRequest, CampaignResult, PollingConfig
 from contract.export import ExportInput
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
+from domain.window import WINDOW_FORMAT
 from ringg import RinggClient, TerminateRequest, make_http_client
 from ringg_sim.config import DEFAULT_POOL_ID
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
@@ -33,6 +36,7 @@ from workflows.campaign import CampaignWorkflow
 pytestmark = pytest.mark.integration
 
 SIM_KEY = "sim-docs-checks-key-81d0"
+IST = ZoneInfo("Asia/Kolkata")
 NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
 FAST = PollingConfig(upload_initial_s=0.2, upload_max_s=0.5, monitor_initial_s=0.3, monitor_max_s=1)
 
@@ -58,18 +62,30 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
         yield running
 
 
+def window(start: datetime, end: datetime) -> dict[str, object]:
+    """Request fields of a window open all day from `start` to `end` (Asia/Kolkata)."""
+    return {
+        "campaign_start_time": start.astimezone(IST).strftime(WINDOW_FORMAT),
+        "campaign_end_time": end.astimezone(IST).strftime(WINDOW_FORMAT),
+        "call_config": {
+            "call_time": {"call_start_time": "00:00", "call_end_time": "23:59", "timezone": IST.key},
+            # one retry, a minute later: a simulator that honours retry minutes finishes in seconds
+            "call_retry_config": {"retry_count": 1, "retry_busy": 1, "retry_not_picked": 1, "retry_failed": 1},
+        },
+    }
+
+
 def make_request(csv_path: Path, **overrides: object) -> CampaignRequest:
+    """A window open now: a simulator that honours windows, whose clock runs ahead of the wall clock, keeps it
+    open for this module's run (72 simulated hours at time scale 0.005 are 21 wall minutes)."""
+    now = datetime.now(UTC)
     data: dict[str, object] = {
         "campaign_name": f"Docs {uuid.uuid4().hex[:6]}",
         "agent_id": "agent-docs",
         "csv_uri": str(csv_path),
         "variables_map": DEFAULT_MAP,
         "from_numbers": [NUMBER_ID],
-        "campaign_start_time": "18/10/2030, 09:00",
-        "campaign_end_time": "18/10/2030, 18:00",
-        "call_config": {
-            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
-        },
+        **window(now - timedelta(hours=1), now + timedelta(hours=72)),
         "polling": FAST,
     }
     return CampaignRequest.model_validate({**data, **overrides})
@@ -215,3 +231,28 @@ async def test_a_campaign_waiting_for_its_start_is_polled_by_its_status_alone(
     assert waiting.ringg_status == "scheduled" and "waiting for the campaign's start time" in waiting.message
     assert during == [], "call history was read while Ringg said the campaign had not started"
     assert result.status == "completed" and result.total_calls == 30
+
+
+async def test_a_window_closing_with_contacts_left_reports_them_as_never_called(
+    stack_client: Client, worker: Worker, admin: SimAdmin, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """Issue 12's window end to end: 20 simulated minutes at 1 call every 50 s leave most of 60 contacts uncalled;
+    Ringg completes the campaign at the window's end and cancels the rest without an attempt. Needs a simulator
+    that honours windows on a simulated clock (GET /_sim/clock); skipped on one that calls regardless."""
+    clock = httpx.get(f"{sim.admin_url}/clock", timeout=10)
+    if clock.status_code == 404:
+        pytest.skip("this simulator does not honour campaign windows (no /_sim/clock)")
+    sim_now = datetime.fromtimestamp(float(clock.json()["epoch"]), UTC)
+    admin.configure(call_rate=0.02)
+    req = make_request(
+        write_sample_csv(tmp_path / "contacts.csv", 60),
+        **window(sim_now - timedelta(minutes=1), sim_now + timedelta(minutes=20)),
+    )
+    result = await (await start_campaign(stack_client, req, task_queue=worker.task_queue)).handle.result()
+
+    assert result.list_id is not None
+    truth = admin.campaign_calls(result.list_id)
+    never = {c["call_id"] for c in truth if c["status"] == "cancelled" and c["attempts"] == 0}
+    assert result.status == "completed" and 0 < len(never) < 60
+    assert result.not_called == len(never) and result.calls_by_status["cancelled"] >= len(never)
+    assert result.calls_by_status.get("failed", 0) + len(never) <= 60, "never-called contacts counted as failed"
