@@ -23,8 +23,10 @@ class NotCalledStage(CampaignState):
     calls still queued when Ringg already calls the campaign final."""
 
     async def _count_not_called(self, *, stopped: bool = False) -> int | None:
-        """`stopped`: right after this workflow's terminate (Ringg cancelled the queued calls at once). Returns
-        the count, also kept in progress; None when it could not be read (the campaign's outcome stands)."""
+        """`stopped`: right after this workflow's terminate (Ringg cancelled the queued calls at once); the count
+        then has options.NOT_CALLED_ON_CANCEL_BUDGET, so a cancel is not held up by a huge list (the export still
+        marks each contact). Returns the count, also kept in progress; None when it could not be read (the
+        campaign's outcome stands)."""
         assert self._p.list_id is not None
         calls = self._p.calls.by_status
         final = stopped or self._p.ringg_status in FINAL_CAMPAIGN_STATUSES
@@ -36,6 +38,7 @@ class NotCalledStage(CampaignState):
                     RinggActivities.count_not_called,
                     NotCalledInput(list_id=self._p.list_id, since=datetime.fromisoformat(self._since)),
                     start_to_close_timeout=options.NOT_CALLED_TIMEOUT,
+                    schedule_to_close_timeout=options.NOT_CALLED_ON_CANCEL_BUDGET if stopped else None,
                     heartbeat_timeout=options.NOT_CALLED_HEARTBEAT,
                     retry_policy=options.RINGG_RETRY,
                     summary="count contacts never called",

@@ -74,6 +74,8 @@ SNAPSHOT_HEARTBEAT = timedelta(seconds=15)
 # Contacts never called: one history request per 100 cancelled calls, once the campaign is final.
 NOT_CALLED_TIMEOUT = timedelta(minutes=30)
 NOT_CALLED_HEARTBEAT = timedelta(seconds=30)
+# After a cancel's terminate the count may not hold the cancellation up longer than this (~100k calls).
+NOT_CALLED_ON_CANCEL_BUDGET = timedelta(minutes=2)
 
 # Monitoring never gives up on a transient outage; each failed poll is retried with a backoff up to 5 min.
 SNAPSHOT_RETRY = RetryPolicy(
