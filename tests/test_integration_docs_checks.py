@@ -154,6 +154,22 @@ async def test_ringg_invalid_rows_never_launch_a_standard_campaign(
     assert launched_lists(admin, req.campaign_name) == []
 
 
+async def test_more_invalid_rows_than_the_share_allows_stop_a_standard_campaign_with_the_report(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    """With a share allowed, Ringg is asked to skip invalid rows, so save creates the list; 4 of 40 (10%) is more
+    than 5%: not launched, and the list's invalid-rows report is saved."""
+    admin.configure(dnc_every=10)
+    req = make_request(write_sample_csv(tmp_path / "contacts.csv", 40), max_invalid_row_share=0.05)
+    handle = (await start_campaign(stack_client, req, task_queue=worker.task_queue)).handle
+    cause = await failure_of(handle)
+    progress = await handle.query(CampaignWorkflow.progress)
+    assert cause.type == "RinggInvalidRows" and "more than the 5% max_invalid_row_share allows" in cause.message
+    assert progress.invalid_rows_report is not None and progress.invalid_rows_report in cause.message
+    assert len(Path(progress.invalid_rows_report).read_text().splitlines()) == 1 + 4
+    assert launched_lists(admin, req.campaign_name) == []
+
+
 async def test_a_tolerated_share_of_ringg_invalid_rows_is_skipped_and_the_rest_called(
     stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
 ) -> None:

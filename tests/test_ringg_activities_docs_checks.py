@@ -31,6 +31,7 @@ from tests.ringg_activity_helpers import (
     FakeRingg,
     failure,
     launch_input,
+    ok,
     posts,
     ref,
     run,
@@ -229,6 +230,34 @@ async def test_save_counts_reach_the_upload_result(ringg: FakeRingg, acts: Ringg
     assert (result.total_rows, result.contacts, result.invalid_rows) == (40, 37, 3)
     fields_sent = ringg.sent("POST campaign/save")[0].content
     assert b'name="remove_invalid_rows"\r\n\r\ntrue' in fields_sent
+
+
+async def test_save_with_failed_rows_finds_the_report_in_the_lists_row(
+    ringg: FakeRingg, acts: RinggActivities, csv_path: Any
+) -> None:
+    url = "https://files.ringg.test/invalid.csv"
+    ringg.save_counts = (40, 37, 3)
+    original = ringg._upload
+
+    def upload_then_report(path: str, request: httpx.Request) -> httpx.Response:
+        response = original(path, request)
+        ringg.campaigns[-1]["invalid_entries_file"] = url
+        return response
+
+    ringg._upload = upload_then_report  # type: ignore[method-assign]  # the list's row carries the report URL
+    result = await run(acts.upload_contacts, upload_input(csv_path, flow="standard", remove_invalid_rows=True))
+    assert result.invalid_rows == 3 and result.invalid_rows_url == url
+    assert posts(ringg) == ["POST campaign/save"]
+
+
+async def test_save_report_lookup_failing_does_not_fail_the_upload(
+    ringg: FakeRingg, acts: RinggActivities, csv_path: Any
+) -> None:
+    ringg.save_counts = (40, 37, 3)
+    ringg.fail("GET campaign/all", ok({"campaigns": []}), httpx.Response(500, json={"detail": "boom"}))
+    result = await run(acts.upload_contacts, upload_input(csv_path, flow="standard", remove_invalid_rows=True))
+    assert result.invalid_rows == 3 and result.invalid_rows_url is None and not result.reused_existing
+    assert posts(ringg) == ["POST campaign/save"]
 
 
 # --- launch: has_ongoing_calls ---------------------------------------------------------------------------------

@@ -145,8 +145,21 @@ class UploadActivities(RinggBase):
             ringg_status="draft",
             contacts=saved.successful_rows if saved.successful_rows is not None else saved.total_rows,
             invalid_rows=saved.failed_rows or 0,
+            invalid_rows_url=await self._invalid_rows_url(saved.list_id, inp.idempotency_tag)
+            if saved.failed_rows
+            else None,
             total_rows=saved.total_rows,
         )
+
+    async def _invalid_rows_url(self, list_id: str, tag: str) -> str | None:
+        """save's answer has no invalid-rows report; the list's row in campaign/all may. Best effort: the upload
+        is done, a failed read must not fail it."""
+        try:
+            found = await self._campaign(list_id, tag)
+        except RinggError as err:
+            log.warning("invalid_rows_url_unread", list_id=list_id, error=type(err).__name__)
+            return None
+        return found.invalidated_rows_csv_url if found else None
 
     @activity.defn
     async def get_upload_status(self, ref: ListRef) -> UploadStatusResult:
