@@ -82,6 +82,10 @@ def start(
     concurrency: Annotated[int | None, typer.Option("--concurrency", help="concurrency_percentage")] = None,
     callback_url: Annotated[str | None, typer.Option("--callback-url")] = None,
     remove_invalid_rows: Annotated[bool | None, typer.Option("--remove-invalid-rows/--keep-invalid-rows")] = None,
+    max_invalid_row_share: Annotated[
+        float | None,
+        typer.Option("--max-invalid-row-share", help="0..1: share of rows that may be invalid and skipped"),
+    ] = None,
     flow: Annotated[str | None, typer.Option("--flow", help="auto | standard | large")] = None,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
     max_balance_wait: Annotated[int | None, typer.Option("--max-balance-wait", help="seconds")] = None,
@@ -106,6 +110,7 @@ def start(
             "concurrency_percentage": concurrency,
             "callback_url": callback_url,
             "remove_invalid_rows": remove_invalid_rows,
+            "max_invalid_row_share": max_invalid_row_share,
             "flow": flow,
             "idempotency_key": idempotency_key,
             "max_balance_wait_seconds": max_balance_wait,

@@ -44,8 +44,12 @@ def header(workflow_id: str, p: CampaignProgress) -> Table:
         table.add_row("chunk lists", f"{len(p.list_ids)} of {p.chunks} saved and launched")
     rows = f"{p.data_rows if p.data_rows is not None else '—'} rows, {p.contacts if p.contacts is not None else '—'}"
     table.add_row("contacts", rows + " accepted by Ringg")
+    if p.upload is not None:
+        table.add_row("upload", p.upload.describe())
     if p.unusable_rows or p.duplicate_rows:
         table.add_row("not called", f"{p.unusable_rows} unusable, {p.duplicate_rows} duplicates: {p.contacts_report}")
+    if p.not_called is not None:
+        table.add_row("never called", f"{p.not_called} contacts (window closed or stopped first; not failed calls)")
     if p.missing_credits is not None:
         table.add_row("credits", f"missing {p.missing_credits:g} (required {p.required_credits:g})")
     for warning in p.warnings:

@@ -40,6 +40,8 @@ def progress_table(workflow_id: str, p: CampaignProgress) -> Table:
         table.add_row("chunk lists", f"{len(p.list_ids)} of {p.chunks}: {', '.join(p.list_ids) or '—'}")
     table.add_row("Ringg status", p.ringg_status or "—")
     table.add_row("rows / contacts", f"{p.data_rows if p.data_rows is not None else '—'} / {p.contacts or '—'}")
+    if p.upload is not None:
+        table.add_row("upload", p.upload.describe())
     _row_reports(table, p.unusable_rows, p.duplicate_rows, p.contacts_report, p.invalid_rows, p.invalid_rows_report)
     for warning in p.warnings:
         table.add_row("warning", warning)
@@ -50,6 +52,8 @@ def progress_table(workflow_id: str, p: CampaignProgress) -> Table:
         bar = "█" * int(30 * n / total) if total else ""
         table.add_row(f"  {status}", f"{n:>8}  {bar}")
     table.add_row("calls", str(total))
+    if p.not_called is not None:
+        table.add_row("never called", f"{p.not_called} (window closed or stopped first; not failed calls)")
     table.add_row("polls", str(p.polls))
     return table
 
@@ -72,4 +76,6 @@ def result_table(workflow_id: str, r: CampaignResult) -> Table:
     for status, n in _ordered(r.calls_by_status):
         table.add_row(f"  {status}", str(n))
     table.add_row("calls", str(r.total_calls))
+    if r.not_called:
+        table.add_row("never called", f"{r.not_called} (window closed or stopped first; not failed calls)")
     return table

@@ -45,6 +45,34 @@ class PollingConfig(BaseModel):
     balance_max_s: Wait = 600.0
 
 
+class UploadProgress(BaseModel):
+    """Ringg's processing of the uploaded list, as upload-status (large flow) or save (standard flow) reported
+    it: rows received, processed so far, accepted and invalidated; `percent` when Ringg's answer allows it."""
+
+    status: str | None = None
+    total_rows: int | None = None
+    processed_rows: int | None = None
+    successful_rows: int | None = None
+    failed_rows: int | None = None
+    percent: float | None = None
+
+    def describe(self) -> str:
+        """E.g. "2,800 of 6,200 rows processed (45.2%), 2,744 accepted, 56 invalid — processing"."""
+        parts: list[str] = []
+        if self.processed_rows is not None and self.total_rows:
+            parts.append(f"{self.processed_rows:,} of {self.total_rows:,} rows processed")
+        elif self.total_rows is not None:
+            parts.append(f"{self.total_rows:,} rows")
+        if self.percent is not None:
+            parts[-1:] = [f"{parts[-1]} ({self.percent:g}%)" if parts else f"{self.percent:g}% processed"]
+        if self.successful_rows is not None:
+            parts.append(f"{self.successful_rows:,} accepted")
+        if self.failed_rows:
+            parts.append(f"{self.failed_rows:,} invalid")
+        text = ", ".join(parts) or "no counts from Ringg yet"
+        return f"{text} — {self.status}" if self.status else text
+
+
 class ContinuedState(BaseModel):
     """Internal: what a campaign carries across continue-as-new while it is being monitored. Callers
     never set it."""
@@ -68,6 +96,8 @@ class ContinuedState(BaseModel):
     calls_by_status: dict[str, int] = Field(default_factory=dict)
     ringg_status: str | None = None
     chunks: ChunkState | None = None
+    upload: UploadProgress | None = None
+    workspace_has_ongoing_calls: bool | None = None
 
 
 class CampaignRequest(BaseModel):
@@ -93,6 +123,9 @@ class CampaignRequest(BaseModel):
     callback_url: Uri | None = None
     email_completion_user_ids: list[Id] | None = Field(default=None, max_length=limits.MAX_EMAIL_USER_IDS)
     remove_invalid_rows: bool = False
+    # With remove_invalid_rows false: the share (0..1) of the CSV's rows that may be invalid (pre-flight's or
+    # Ringg's) and skipped without stopping the campaign. 0 = any invalid row stops it before launch.
+    max_invalid_row_share: float = 0.0
     transliterate_callee_name: bool = False
     flow: Flow = "auto"
     idempotency_key: str | None = None
@@ -137,7 +170,13 @@ class CampaignProgress(BaseModel):
     duplicate_rows: int = 0
     contacts_report: str | None = None
     ringg_status: str | None = None
+    upload: UploadProgress | None = None
     calls: CallCounts = Field(default_factory=CallCounts)
+    # Contacts Ringg never dialled once the campaign was final (its window closed, or it was stopped):
+    # cancelled without an attempt, distinct from calls that failed. None until counted.
+    not_called: int | None = None
+    # Ringg's has_ongoing_calls at the standard flow's launch: other calls share the workspace's capacity.
+    workspace_has_ongoing_calls: bool | None = None
     required_credits: float | None = None
     available_credits: float | None = None
     missing_credits: float | None = None
@@ -167,6 +206,8 @@ class CampaignResult(BaseModel):
     ringg_status: str | None = None
     calls_by_status: dict[str, int] = Field(default_factory=dict)
     total_calls: int = 0
+    # Contacts never dialled: the window closed or the campaign was stopped first (not failed calls).
+    not_called: int = 0
     data_rows: int = 0
     contacts: int | None = None
     invalid_rows: int = 0

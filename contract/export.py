@@ -46,6 +46,8 @@ class ExportSummary(BaseModel):
     `avg_duration_s` averages over the calls that have a duration (connected calls), not over every call."""
 
     total_calls: int = 0
+    # Contacts Ringg never dialled (cancelled without an attempt: window closed or campaign stopped first).
+    not_called: int = 0
     by_status: dict[str, int] = Field(default_factory=dict)
     by_sub_status: dict[str, dict[str, int]] = Field(default_factory=dict)
     total_cost: float = 0.0

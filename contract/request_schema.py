@@ -9,7 +9,7 @@ from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
 
 # State carried across continue-as-new: a caller never sets it, so the schema leaves it out.
 INTERNAL_FIELDS = ("continued",)
-_INTERNAL_DEFS = ("ContinuedState", "ChunkState", "ChunkList")
+_INTERNAL_DEFS = ("ContinuedState", "ChunkState", "ChunkList", "UploadProgress")
 
 DESCRIPTIONS = {
     "campaign_name": "Shown in Ringg and in Temporal (search attribute CampaignName); at most 200 characters.",
@@ -23,10 +23,15 @@ DESCRIPTIONS = {
     "call_retry_config and any other documented key (passed through).",
     "from_numbers": "Caller numbers (or their ids); give exactly one of from_numbers / number_pool_id.",
     "number_pool_id": "A Ringg number pool; give exactly one of from_numbers / number_pool_id.",
-    "concurrency_percentage": "0..100.",
+    "concurrency_percentage": "0..100; sent only by the large flow (make-call-async). The standard flow's start "
+    "endpoints do not take it, so a standard-flow campaign with a non-zero value is refused before any upload.",
     "callback_url": "Ringg calls it when the campaign ends.",
     "email_completion_user_ids": "Ringg users emailed when the campaign ends.",
-    "remove_invalid_rows": "Call the valid rows when some rows are unusable (else the campaign stops with a report).",
+    "remove_invalid_rows": "Call the valid rows when some rows are unusable (else the campaign stops with a report "
+    "before launch, whether pre-flight or Ringg found them).",
+    "max_invalid_row_share": "0..1 (default 0). With remove_invalid_rows false: the share of the CSV's rows that may "
+    "be invalid (pre-flight's and Ringg's together) and skipped without stopping the campaign; Ringg is then asked "
+    "to skip invalid rows, and more than this share stops the campaign before launch with the report.",
     "transliterate_callee_name": "Ask Ringg to transliterate callee names.",
     "flow": 'auto (default: "large" from 5,000 data rows, or the standard flow in chunks of at most 4,000 rows '
     "where the workspace has no large flow), standard or large.",
@@ -49,6 +54,7 @@ def request_json_schema(ref_template: str = "#/$defs/{model}") -> dict[str, Any]
     props = schema["properties"]
     props["campaign_name"].update(minLength=1, maxLength=200)
     props["concurrency_percentage"].update(minimum=0, maximum=100)
+    props["max_invalid_row_share"].update(minimum=0, maximum=1)
     props["idempotency_key"]["anyOf"][0]["pattern"] = f"^{IDEMPOTENCY_KEY_PATTERN.pattern}$"
     schema["description"] = (
         "Input of the CampaignWorkflow (one JSON object; unknown fields are refused). Start it by workflow type "

@@ -39,6 +39,8 @@ class UploadResult(BaseModel):
     contacts: int | None = None
     invalid_rows: int = 0
     invalid_rows_url: str | None = None
+    # Rows Ringg received (save's total_rows); None when the answer does not say.
+    total_rows: int | None = None
 
 
 class ListRef(BaseModel):
@@ -51,6 +53,13 @@ class UploadStatusResult(BaseModel):
     contacts: int | None = None
     invalid_rows: int = 0
     invalid_rows_url: str | None = None
+    # read_upload_status answers while Ringg is still processing too (ready False), with its row counts.
+    ready: bool = True
+    total_rows: int | None = None
+    processed_rows: int | None = None
+    successful_rows: int | None = None
+    failed_rows: int | None = None
+    percent: float | None = None
 
 
 class BalanceResult(BaseModel):
@@ -81,6 +90,8 @@ class LaunchInput(BaseModel):
 class LaunchResult(BaseModel):
     ringg_status: str | None = None
     already_launched: bool = False
+    # start / v2/start only: whether the workspace has other calls in progress (they share its capacity).
+    has_ongoing_calls: bool | None = None
 
 
 class SnapshotInput(BaseModel):
@@ -90,6 +101,9 @@ class SnapshotInput(BaseModel):
     expected_calls: int | None = None
     # Ringg's campaign status (one more request) is read when no call is pending, or when this is set.
     campaign_status: bool = True
+    # Ringg last said "scheduled" (waiting for its start time) and no call has moved: read the status first and,
+    # while it still says so, skip the history counts (1 request instead of 8).
+    scheduled_probe: bool = False
 
 
 class CampaignSnapshot(BaseModel):
@@ -98,6 +112,8 @@ class CampaignSnapshot(BaseModel):
     total_calls: int = 0
     finished: bool = False
     requests: int = 0
+    # False when a scheduled probe found the campaign still scheduled: calls_by_status was not read.
+    counts_read: bool = True
 
 
 class TerminateInput(BaseModel):

@@ -7,11 +7,14 @@ from datetime import datetime
 
 from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
 from contract.preflight import PreflightResult
+from domain.invalid_rows import share_allows
 from domain.phones import dial_code
 from domain.window import parse_window_time
 
 
-def request_problems(req: CampaignRequest) -> list[str]:
+def request_problems(req: CampaignRequest, *, concurrency_rule: bool = True) -> list[str]:
+    """`concurrency_rule=False` only for campaigns started before the standard flow refused
+    concurrency_percentage (their replay must decide as they did)."""
     problems: list[str] = []
     for name in ("campaign_name", "agent_id", "csv_uri"):
         if not str(getattr(req, name)).strip():
@@ -31,6 +34,11 @@ def request_problems(req: CampaignRequest) -> list[str]:
         problems.append(str(err))
     if not 0 <= req.concurrency_percentage <= 100:
         problems.append(f"concurrency_percentage must be between 0 and 100, got {req.concurrency_percentage}")
+    if not 0 <= req.max_invalid_row_share <= 1:
+        problems.append(
+            "max_invalid_row_share must be between 0 and 1 (a share of the CSV's rows), "
+            f"got {req.max_invalid_row_share}"
+        )
     if req.max_balance_wait_seconds < 0:
         problems.append("max_balance_wait_seconds must be 0 or more")
     if req.idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(req.idempotency_key):
@@ -40,21 +48,29 @@ def request_problems(req: CampaignRequest) -> list[str]:
         )
     problems.extend(_window_problems(req))
     if req.flow == "standard":
-        problems.extend(flow_problems(req, "standard"))
+        problems.extend(flow_problems(req, "standard", concurrency_rule=concurrency_rule))
     return problems
 
 
-def flow_problems(req: CampaignRequest, flow: str) -> list[str]:
-    """What the chosen flow needs beyond request_problems: /campaign/save requires the window and call_config."""
+def flow_problems(req: CampaignRequest, flow: str, *, concurrency_rule: bool = True) -> list[str]:
+    """What the chosen flow needs beyond request_problems: /campaign/save requires the window and call_config;
+    /campaign/start and /campaign/v2/start take no concurrency_percentage (only make-call-async does)."""
     if flow != "standard":
         return []
+    problems: list[str] = []
     missing = [name for name in ("campaign_start_time", "campaign_end_time", "call_config") if not getattr(req, name)]
-    if not missing:
-        return []
-    return [
-        f"the standard flow (/campaign/save) requires {', '.join(missing)}; give them, "
-        'e.g. "campaign_start_time": "18/10/2026, 09:00" and call_config.call_time with the timezone'
-    ]
+    if missing:
+        problems.append(
+            f"the standard flow (/campaign/save) requires {', '.join(missing)}; give them, "
+            'e.g. "campaign_start_time": "18/10/2026, 09:00" and call_config.call_time with the timezone'
+        )
+    if concurrency_rule and req.concurrency_percentage:
+        problems.append(
+            f"concurrency_percentage ({req.concurrency_percentage}) is only sent by the large flow "
+            "(/campaign/make-call-async); the standard flow's /campaign/start and /campaign/v2/start do not accept "
+            "it. Drop it (0: Ringg shares the workspace's capacity across campaigns) or use flow large"
+        )
+    return problems
 
 
 def _window_problems(req: CampaignRequest) -> list[str]:
@@ -75,11 +91,15 @@ def _window_problems(req: CampaignRequest) -> list[str]:
     return problems
 
 
-def rejected_rows_problem(campaign_name: str, pre: PreflightResult, *, remove_invalid_rows: bool) -> str | None:
+def rejected_rows_problem(
+    campaign_name: str, pre: PreflightResult, *, remove_invalid_rows: bool, max_invalid_row_share: float = 0.0
+) -> str | None:
     """Why the campaign cannot go on with the rows pre-flight rejected (unusable rows: a bad phone number or a
     row that does not fit the header; duplicate numbers), or None.
-    With remove_invalid_rows it goes on with the valid rows, unless there are none."""
-    if not pre.rejected_rows or (remove_invalid_rows and pre.valid_rows):
+    With remove_invalid_rows, or rejected rows within max_invalid_row_share, it goes on with the valid rows,
+    unless there are none."""
+    tolerated = remove_invalid_rows or share_allows(pre.rejected_rows, pre.data_rows, max_invalid_row_share)
+    if not pre.rejected_rows or (tolerated and pre.valid_rows):
         return None
     kinds = [
         f"{n:,} {what}{'s' if n > 1 else ''}"
@@ -96,6 +116,12 @@ def rejected_rows_problem(campaign_name: str, pre: PreflightResult, *, remove_in
     )
     if not pre.valid_rows:
         return head + "No row is left to call: fix the CSV and start again."
+    over = (
+        f" That is more than the {max_invalid_row_share * 100:g}% max_invalid_row_share allows."
+        if max_invalid_row_share > 0
+        else ""
+    )
     return head + (
         f"Fix the CSV and start again, or set remove_invalid_rows=true to call only the {pre.valid_rows:,} valid rows."
+        + over
     )

@@ -39,7 +39,7 @@ from .models.upload import (
     UploadStatus,
     upload_state,
 )
-from .models.workspace import NumbersPage, WorkspaceInfo, WorkspaceNumber
+from .models.workspace import NumberPool, NumberPoolPage, NumbersPage, WorkspaceInfo, WorkspaceNumber
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -58,6 +58,8 @@ __all__ = [
     "HistoryQuery",
     "MakeCallAsyncRequest",
     "MakeCallAsyncResult",
+    "NumberPool",
+    "NumberPoolPage",
     "NumbersPage",
     "RinggBadRequest",
     "RinggClient",

@@ -28,7 +28,7 @@ from .models.campaign import (
     TerminateResult,
 )
 from .models.upload import BalanceCheck, MakeCallAsyncRequest, MakeCallAsyncResult, UploadCsvResult, UploadStatus
-from .models.workspace import NumbersPage, WorkspaceInfo, WorkspaceNumber
+from .models.workspace import NumberPool, NumberPoolPage, NumbersPage, WorkspaceInfo, WorkspaceNumber
 from .responses import M, collect_pages, parse_response
 from .transfer import open_for_upload, stream_to_file
 
@@ -128,6 +128,17 @@ class RinggClient:
         async def fetch(limit: int, offset: int) -> tuple[list[WorkspaceNumber], int | None]:
             page = await self.workspace_numbers(limit=limit, offset=offset)
             return page.workspace_numbers, page.total
+
+        return await collect_pages(fetch, page_size, max_pages)
+
+    async def number_pools(self, *, limit: int = 100, offset: int = 0) -> NumberPoolPage:
+        """The dashboard's pool listing (fixtures only; a workspace's public API may answer 404)."""
+        return await self._call("GET", "number-pool", NumberPoolPage, params={"limit": limit, "offset": offset})
+
+    async def all_number_pools(self, *, page_size: int = 100, max_pages: int = 20) -> list[NumberPool]:
+        async def fetch(limit: int, offset: int) -> tuple[list[NumberPool], int | None]:
+            page = await self.number_pools(limit=limit, offset=offset)
+            return page.pools, page.total
 
         return await collect_pages(fetch, page_size, max_pages)
 

@@ -148,6 +148,30 @@ CASES = [
         error_type=REQUEST,
     ),
     Case(
+        "invalid row share above 1",
+        "max_invalid_row_share must be between 0 and 1",
+        changes={"max_invalid_row_share": 1.5},
+        error_type=REQUEST,
+    ),
+    Case(
+        "concurrency on the standard flow",
+        "concurrency_percentage (25) is only sent by the large flow",
+        changes={"flow": "standard", "concurrency_percentage": 25},
+        error_type=REQUEST,
+    ),
+    Case(
+        "concurrency where auto picks the standard flow",
+        "/campaign/start and /campaign/v2/start do not accept it",
+        changes={"concurrency_percentage": 25},
+        error_type=REQUEST,
+    ),
+    Case(
+        "unknown number pool",
+        "number_pool_id pool-404 is not a number pool of this Ringg workspace",
+        changes={"from_numbers": None, "number_pool_id": "pool-404"},
+        error_type="UnknownNumberPool",
+    ),
+    Case(
         "bad country code",
         "country_code 'India' is not a dialling code",
         changes={"country_code": "India"},

@@ -21,13 +21,16 @@ from temporalio.worker import Worker
 from client.converter import DATA_CONVERTER
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
 from contract.claim import ClaimOwnerInput, ClaimOwnerResult
-from contract.errors import INVALID_CSV, UPLOAD_PENDING
+from contract.errors import INVALID_CSV, UNKNOWN_NUMBER_POOL, UPLOAD_PENDING
 from contract.preflight import PreflightInput, PreflightResult
+from contract.ringg_checks import NotCalledInput, NotCalledResult, NumberPoolInput, NumberPoolResult
 from contract.ringg_steps import (
     BalanceResult,
     CallerNumbersInput,
     CallerNumbersResult,
     CampaignSnapshot,
+    InvalidRowsInput,
+    InvalidRowsResult,
     LaunchInput,
     LaunchResult,
     ListRef,
@@ -63,6 +66,15 @@ class FakeRingg:
     finish_after: int = 2
     preflight_error: ApplicationError | None = None
     spam_numbers: list[str] = field(default_factory=list)
+    ringg_invalid: int = 10
+    unusable_rows: int = 0  # rows pre-flight rejects
+    upload_gate: asyncio.Event | None = None  # when set up, the second upload-status read waits for it
+    save_counts: tuple[int, int, int] | None = None  # standard flow: save's (total, successful, failed) rows
+    known_pools: tuple[str, ...] = ("pool-1",)
+    final_counts: dict[str, int] = field(default_factory=lambda: {"completed": 5900, "failed": 90})
+    final_status: str = "completed"
+    never_called: int = 0
+    has_ongoing_calls: bool | None = None
     terminate_error: ApplicationError | None = None
     calls: Counter[str] = field(default_factory=Counter)
     launches: list[LaunchInput] = field(default_factory=list)
@@ -79,7 +91,13 @@ class FakeRingg:
             if fake.preflight_error:
                 raise fake.preflight_error
             return PreflightResult(
-                data_rows=fake.rows, content_hash="h", idempotency_key=inp.idempotency_key or fake.key
+                data_rows=fake.rows,
+                content_hash="h",
+                idempotency_key=inp.idempotency_key or fake.key,
+                valid_rows=fake.rows - fake.unusable_rows,
+                unusable_rows=fake.unusable_rows,
+                first_problem_rows=list(range(2, 2 + min(fake.unusable_rows, 5))),
+                report_path="/reports/contacts-report.csv" if fake.unusable_rows else None,
             )
 
         @activity.defn(name="find_claim_owner")
@@ -93,10 +111,26 @@ class FakeRingg:
                 spam=[f"{n} is flagged as spam" for n in inp.from_numbers if n in fake.spam_numbers]
             )
 
+        @activity.defn(name="check_number_pool")
+        async def check_number_pool(inp: NumberPoolInput) -> NumberPoolResult:
+            fake.calls["check_number_pool"] += 1
+            if inp.number_pool_id not in fake.known_pools:
+                raise ApplicationError(
+                    f"number_pool_id {inp.number_pool_id} is not a number pool of this Ringg workspace",
+                    type=UNKNOWN_NUMBER_POOL,
+                    non_retryable=True,
+                )
+            return NumberPoolResult(members=2)
+
         @activity.defn(name="upload_contacts")
         async def upload_contacts(inp: UploadInput) -> UploadResult:
             fake.calls["upload_contacts"] += 1
             fake.uploads.append(inp)
+            if inp.flow == "standard" and fake.save_counts is not None:
+                total, good, bad = fake.save_counts
+                return UploadResult(
+                    list_id="list-1", ringg_status="draft", contacts=good, invalid_rows=bad, total_rows=total
+                )
             return UploadResult(list_id="list-1", ringg_status="verifying", contacts=None)
 
         @activity.defn(name="get_upload_status")
@@ -105,6 +139,40 @@ class FakeRingg:
             if fake.calls["get_upload_status"] <= fake.pending_polls:
                 raise ApplicationError("still processing", type=UPLOAD_PENDING)
             return UploadStatusResult(status="completed", contacts=fake.rows - 10, invalid_rows=10)
+
+        @activity.defn(name="read_upload_status")
+        async def read_upload_status(ref: ListRef) -> UploadStatusResult:
+            fake.calls["read_upload_status"] += 1
+            polls, bad = fake.calls["read_upload_status"], fake.ringg_invalid
+            if polls == 2 and fake.upload_gate is not None:
+                await fake.upload_gate.wait()
+            if polls <= fake.pending_polls:
+                done = fake.rows * polls // (fake.pending_polls + 1)
+                return UploadStatusResult(
+                    status="processing",
+                    ready=False,
+                    total_rows=fake.rows,
+                    processed_rows=done,
+                    successful_rows=done,
+                    failed_rows=0,
+                    percent=round(100 * done / fake.rows, 1),
+                )
+            return UploadStatusResult(
+                status="completed",
+                contacts=fake.rows - bad,
+                invalid_rows=bad,
+                invalid_rows_url="https://files.ringg.test/invalid.csv" if bad else None,
+                total_rows=fake.rows,
+                processed_rows=fake.rows,
+                successful_rows=fake.rows - bad,
+                failed_rows=bad,
+                percent=100.0,
+            )
+
+        @activity.defn(name="download_invalid_rows")
+        async def download_invalid_rows(inp: InvalidRowsInput) -> InvalidRowsResult:
+            fake.calls["download_invalid_rows"] += 1
+            return InvalidRowsResult(path=f"/reports/{inp.idempotency_key}/ringg-invalid-rows-{inp.list_id}.csv")
 
         @activity.defn(name="check_balance")
         async def check_balance(ref: ListRef) -> BalanceResult:
@@ -122,19 +190,24 @@ class FakeRingg:
             fake.calls["launch_campaign"] += 1
             fake.launches.append(inp)
             fake.launched.set()
-            return LaunchResult(ringg_status="scheduled")
+            return LaunchResult(ringg_status="scheduled", has_ongoing_calls=fake.has_ongoing_calls)
 
         @activity.defn(name="snapshot_campaign")
         async def snapshot_campaign(inp: SnapshotInput) -> CampaignSnapshot:
             fake.calls["snapshot_campaign"] += 1
             done = fake.calls["snapshot_campaign"] >= fake.finish_after
-            counts = {"completed": 5900, "failed": 90} if done else {"registered": 5000, "ongoing": 990}
+            counts = fake.final_counts if done else {"registered": 5000, "ongoing": 990}
             return CampaignSnapshot(
-                ringg_status="completed" if done else "ongoing",
+                ringg_status=fake.final_status if done else "ongoing",
                 calls_by_status=counts,
-                total_calls=5990,
+                total_calls=sum(counts.values()),
                 finished=done,
             )
+
+        @activity.defn(name="count_not_called")
+        async def count_not_called(inp: NotCalledInput) -> NotCalledResult:
+            fake.calls["count_not_called"] += 1
+            return NotCalledResult(not_called=fake.never_called, cancelled=fake.never_called, requests=1)
 
         @activity.defn(name="terminate_campaign")
         async def terminate_campaign(inp: TerminateInput) -> TerminateResult:
@@ -147,11 +220,15 @@ class FakeRingg:
             preflight_csv,
             find_claim_owner,
             check_caller_numbers,
+            check_number_pool,
             upload_contacts,
             get_upload_status,
+            read_upload_status,
+            download_invalid_rows,
             check_balance,
             launch_campaign,
             snapshot_campaign,
+            count_not_called,
             terminate_campaign,
         ]
 
@@ -167,6 +244,8 @@ def request(**overrides: Any) -> CampaignRequest:
         "call_config": {
             "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
         },
+        # Most tests are about other stages: Ringg's invalid rows (the fake reports 10) are skipped.
+        "remove_invalid_rows": True,
         "polling": FAST,
     }
     return CampaignRequest.model_validate({**base, **overrides})
@@ -199,7 +278,7 @@ async def test_large_flow_runs_every_stage_once(env: WorkflowEnvironment) -> Non
     assert result.calls_by_status == {"completed": 5900, "failed": 90}
     assert result.invalid_rows == 10 and result.contacts == 5990
     assert fake.calls["upload_contacts"] == 1 and fake.calls["launch_campaign"] == 1
-    assert fake.calls["get_upload_status"] == 3
+    assert fake.calls["read_upload_status"] == 3 and fake.calls["get_upload_status"] == 0
     assert fake.uploads[0].ringg_campaign_name.startswith("Renewals [rc-")
     assert progress.stage == "completed" and progress.polls == 2
 
@@ -217,7 +296,7 @@ async def test_small_csv_takes_the_standard_flow(env: WorkflowEnvironment) -> No
     async with make_worker(env, fake) as worker:
         result = await (await start(env, worker, request())).result()
     assert result.flow == "standard"
-    assert fake.calls["get_upload_status"] == 0 and fake.calls["check_balance"] == 0
+    assert fake.calls["read_upload_status"] == 0 and fake.calls["check_balance"] == 0
     assert fake.launches[0].flow == "standard"
 
 

@@ -128,8 +128,11 @@ async def test_pages_through_history_and_streams_every_call_to_csv_and_jsonl(
         "duration_s": "12.5",
         "cost": "0.2",
         "attempted_at": "2030-10-18T09:00:05+00:00",
+        "outcome": "called",
     }
     assert rows[1]["attempts"] == "2" and rows[4]["attempts"] == "0"  # failed after a retry; never dialled
+    # A failed call was called; a cancelled one never dialled was not (window closed or campaign stopped).
+    assert (rows[1]["outcome"], rows[3]["outcome"], rows[4]["outcome"]) == ("called", "called", "not_called")
     lines = Path(result.files["jsonl"]).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["call_id"] for line in lines] == [r["call_id"] for r in rows]
     assert [b["offset"] for b in beats] == [100, 200, 250]
@@ -142,6 +145,7 @@ async def test_pages_through_history_and_streams_every_call_to_csv_and_jsonl(
         "cancelled": 50,
     }
     assert summary.by_sub_status["failed"] == {"NOT_ABLE_TO_CALL": 50}
+    assert summary.not_called == 50
     assert (summary.total_cost, summary.total_duration_s, summary.avg_duration_s) == (20.0, 1250.0, 12.5)
     report = json.loads(Path(result.summary_file).read_text())
     assert report["total_calls"] == 250 and report["files"] == result.files
@@ -211,6 +215,35 @@ async def test_rows_repeated_across_a_page_boundary_are_written_once(tmp_path: P
         )
     assert [r["call_id"] for r in csv_rows(result.files["csv"])] == [c["id"] for c in calls]
     assert result.pages == 3, "without a total, paging stops at the first short page"
+
+
+async def test_outcome_tells_never_dialled_contacts_from_calls_stopped_after_an_attempt(tmp_path: Path) -> None:
+    """A call cancelled while waiting for its retry was dialled: "called", not "not_called"; a queued or ongoing
+    call is still "pending"."""
+    calls = [
+        call(4, id="never", call_attempt_time=None, retry_count=0),
+        call(4, id="retry-stopped", call_attempt_time="2030-10-18T09:00:05+00:00", retry_count=0),
+        call(4, id="queued", status="registered", call_attempt_time=None),
+        call(4, id="ringing", status="ongoing", call_attempt_time="2030-10-18T09:00:05+00:00"),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"calls": calls, "total": len(calls)})
+
+    async with make_http_client(BASE, SecretStr("sk-unit"), transport=httpx.MockTransport(handler)) as http:
+        result = await ActivityEnvironment().run(
+            ExportActivities(RinggClient(http)).export_calls, export_input(tmp_path, ["csv", "jsonl"])
+        )
+    rows = csv_rows(result.files["csv"])
+    assert {r["call_id"]: r["outcome"] for r in rows} == {
+        "never": "not_called",
+        "retry-stopped": "called",
+        "queued": "pending",
+        "ringing": "pending",
+    }
+    lines = Path(result.files["jsonl"]).read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["outcome"] for line in lines] == [r["outcome"] for r in rows]
+    assert result.summary.not_called == 1
 
 
 async def test_csv_cells_cannot_run_as_formulas_but_e164_numbers_stay_exact(tmp_path: Path) -> None:

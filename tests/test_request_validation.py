@@ -69,6 +69,13 @@ WINDOW_SHAPE = 'must look like "DD/MM/YYYY, HH:MM"'
         ({"agent_id": ""}, "agent_id is required"),
         ({"csv_uri": " "}, "csv_uri is required"),
         ({"max_balance_wait_seconds": -1}, "max_balance_wait_seconds must be 0 or more"),
+        ({"max_invalid_row_share": 1.5}, "max_invalid_row_share must be between 0 and 1"),
+        ({"max_invalid_row_share": -0.01}, "max_invalid_row_share must be between 0 and 1"),
+        ({"max_invalid_row_share": float("nan")}, "max_invalid_row_share must be between 0 and 1"),
+        (
+            {"flow": "standard", "concurrency_percentage": 25, "call_config": {"call_time": {"timezone": "UTC"}}},
+            "concurrency_percentage (25) is only sent by the large flow (/campaign/make-call-async)",
+        ),
         ({"idempotency_key": "has space"}, KEY_RULE),
         ({"idempotency_key": "-leading-dash"}, KEY_RULE),
         ({"idempotency_key": "a/b"}, KEY_RULE),
@@ -99,6 +106,11 @@ def test_bad_requests_give_one_clear_problem(changes: dict[str, Any], expected: 
         {"idempotency_key": "0"},
         {"campaign_name": "x" * 200},
         {"max_balance_wait_seconds": 0},
+        {"max_invalid_row_share": 0.05},
+        {"max_invalid_row_share": 1},
+        {"flow": "large", "concurrency_percentage": 25},
+        {"concurrency_percentage": 25},  # auto: refused later only if the CSV takes the standard flow
+        {"flow": "standard", "concurrency_percentage": 0, "call_config": {"call_time": {"timezone": "UTC"}}},
     ],
 )
 def test_good_requests_have_no_problems(changes: dict[str, Any]) -> None:
@@ -413,3 +425,8 @@ def test_large_flow_setting_is_read_and_checked() -> None:
     assert WorkerSettings.from_env({**base, "RINGG_LARGE_FLOW": "on"}).large_flow == "on"
     with pytest.raises(SettingsError, match=r"RINGG_LARGE_FLOW='never' must be one of auto, on, off"):
         WorkerSettings.from_env({**base, "RINGG_LARGE_FLOW": "never"})
+
+
+def test_runs_from_before_the_rule_replay_without_it() -> None:
+    standard = request(flow="standard", concurrency_percentage=25, call_config={"call_time": {"timezone": "UTC"}})
+    assert request_problems(standard, concurrency_rule=False) == []

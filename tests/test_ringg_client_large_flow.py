@@ -74,12 +74,21 @@ UPLOAD_STATUS_VARIANTS: list[tuple[dict[str, Any], UploadState, dict[str, Any]]]
             "failed_rows": 56,
         },
         UploadState.PENDING,
-        {"total": 6200, "processed_rows": 2800, "successful_rows": 2744, "failed_rows": 56},
+        # total_rows is every row received, not the contacts: kept apart from `total` (total_callees).
+        {
+            "total": None,
+            "total_rows": 6200,
+            "processed_rows": 2800,
+            "successful_rows": 2744,
+            "failed_rows": 56,
+            "percent": 45.2,
+            "invalid_rows": 56,
+        },
     ),
     (
         {"bulk_list_id": LIST_ID, "status": "completed", "total_rows": "6144"},
         UploadState.READY,
-        {"total": 6144},
+        {"total_rows": 6144, "contacts": 6144, "percent": 100.0},
     ),
     (
         {"bulk_list_id": LIST_ID, "status": "failed", "error": "Mobile Number column missing"},

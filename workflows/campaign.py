@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.messages import CallEventsSignal, StopNumbersRequest, StopNumbersResult
     from contract.names import CAMPAIGN_WORKFLOW
     from contract.preflight import PreflightInput
+    from contract.ringg_checks import NumberPoolInput
     from contract.ringg_steps import CallerNumbersInput
     from contract.statuses import LAUNCHED_STATUSES
     from domain.idempotency import ringg_tag
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows import options
 from workflows.campaign_state import CampaignFailed
 from workflows.chunk_stages import ChunkStages
+from workflows.patches import RINGG_DOCS_CHECKS
 
 WEBHOOK_DEDUPE_S = 600.0  # Ringg retries an event for about 3 minutes
 WEBHOOK_SEEN_MAX = 200_000
@@ -96,7 +98,9 @@ class CampaignWorkflow(ChunkStages):
                 await self._resume(req.continued)
             await self._monitor()
             await self._await_late_webhooks()
-            self._set_stage("completed", f"Ringg reports the campaign {self._p.ringg_status or 'finished'}")
+            not_called = await self._count_not_called() if workflow.patched(RINGG_DOCS_CHECKS) else None
+            left = f"; {not_called:,} contacts were never called (not failed calls)" if not_called else ""
+            self._set_stage("completed", f"Ringg reports the campaign {self._p.ringg_status or 'finished'}{left}")
             # Finished by the counts while Ringg still said "ongoing": every call has ended, so it completed.
             final = self._p.ringg_status if self._p.ringg_status in ("terminated", "failed") else "completed"
             await workflow.wait_condition(workflow.all_handlers_finished)
@@ -119,7 +123,9 @@ class CampaignWorkflow(ChunkStages):
             [sa.CAMPAIGN_NAME.value_set(req.campaign_name[: sa.NAME_MAX]), sa.AGENT_ID.value_set(req.agent_id)]
         )
         self._set_stage("validating", "checking the request and the CSV")
-        problems = request_problems(req)
+        # Runs started before these checks existed replay without them (workflows.patches).
+        docs_checks = workflow.patched(RINGG_DOCS_CHECKS)
+        problems = request_problems(req, concurrency_rule=docs_checks)
         if problems:
             raise CampaignFailed(
                 f"Campaign {req.campaign_name!r} was not started: " + "; ".join(problems), INVALID_REQUEST
@@ -151,11 +157,16 @@ class CampaignWorkflow(ChunkStages):
         self._p.unusable_rows = pre.unusable_rows
         self._p.duplicate_rows = pre.duplicate_rows
         self._p.contacts_report = pre.report_path
-        rejected = rejected_rows_problem(req.campaign_name, pre, remove_invalid_rows=req.remove_invalid_rows)
+        rejected = rejected_rows_problem(
+            req.campaign_name,
+            pre,
+            remove_invalid_rows=req.remove_invalid_rows,
+            max_invalid_row_share=req.max_invalid_row_share,
+        )
         if rejected:
             raise CampaignFailed(rejected, INVALID_CSV)
         self._p.flow = self._resolve_flow(req, pre.data_rows if pre.valid_rows is None else pre.valid_rows)
-        problems = flow_problems(req, self._p.flow)
+        problems = flow_problems(req, self._p.flow, concurrency_rule=docs_checks)
         if problems:
             raise CampaignFailed(
                 f"Campaign {req.campaign_name!r} ({pre.data_rows} rows) was not started: " + "; ".join(problems),
@@ -172,6 +183,15 @@ class CampaignWorkflow(ChunkStages):
                 summary="check from_numbers against the workspace",
             )
             self._p.warnings.extend(checked.spam)
+        elif docs_checks and (req.number_pool_id or "").strip():
+            pool = await self._call(
+                RinggActivities.check_number_pool,
+                NumberPoolInput(number_pool_id=(req.number_pool_id or "").strip()),
+                start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                retry_policy=options.RINGG_RETRY,
+                summary="check number_pool_id against the workspace",
+            )
+            self._p.warnings.extend(pool.warnings)
 
         owner = await self._take_claim(key)
         if owner is not None:
@@ -195,6 +215,10 @@ class CampaignWorkflow(ChunkStages):
             return None
         if self._p.flow == "large":
             await self._wait_for_upload(req)
+        elif docs_checks:
+            self._show_saved(upload)
+        if docs_checks:
+            await self._check_ringg_invalid_rows(req, upload.invalid_rows_url)
         await self._launch_when_funded(req)
         return None
 

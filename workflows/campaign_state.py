@@ -127,6 +127,7 @@ class CampaignState:
             ringg_status=self._p.ringg_status,
             calls_by_status=self._p.calls.by_status,
             total_calls=self._p.calls.total,
+            not_called=self._p.not_called or 0,
             data_rows=self._data_rows,
             contacts=self._p.contacts,
             invalid_rows=self._p.invalid_rows,

@@ -18,12 +18,18 @@ def static_details(req: CampaignRequest) -> str:
         f"pool `{req.number_pool_id}`" if req.number_pool_id else f"{len(req.from_numbers or [])} caller number(s)"
     )
     window = f"{req.campaign_start_time} → {req.campaign_end_time}" if req.campaign_start_time else "Ringg default"
+    # Only make-call-async takes concurrency_percentage: a standard-flow campaign with one is refused, not dropped.
+    concurrency = (
+        f", concurrency {req.concurrency_percentage}% (large flow only)"
+        if req.concurrency_percentage
+        else ", concurrency shared by Ringg"
+    )
     return "\n".join(
         [
             f"**Campaign** {req.campaign_name}",
             "",  # the UI's Markdown renderer starts a list only after a blank line
             f"- agent `{req.agent_id}`, flow `{req.flow}`, {numbers}",
-            f"- window {window}, concurrency {req.concurrency_percentage}%",
+            f"- window {window}{concurrency}",
             f"- contacts from `{req.csv_uri}`",
         ]
     )
@@ -42,6 +48,8 @@ def progress_markdown(p: CampaignProgress) -> str:
     ]
     if p.chunks:
         lines.append(f"| chunk lists | {chunk_lists(p)} |")
+    if p.upload is not None:
+        lines.append(f"| upload | {p.upload.describe()} |")
     if p.unusable_rows or p.duplicate_rows:
         lines.append(f"| not called | {p.unusable_rows} unusable rows, {p.duplicate_rows} duplicate numbers |")
     if p.contacts_report:
@@ -52,11 +60,15 @@ def progress_markdown(p: CampaignProgress) -> str:
         )
     for warning in p.warnings:
         lines.append(f"| warning | {warning} |")
+    if p.workspace_has_ongoing_calls:
+        lines.append("| workspace | other calls in progress share its capacity |")
     if p.calls.total:
         lines.append(f"| calls | {p.calls.total} |")
         for status in CALL_STATUS_ORDER:
             if p.calls.by_status.get(status):
                 lines.append(f"| · {status} | {p.calls.by_status[status]} |")
+    if p.not_called is not None:
+        lines.append(f"| never called | {p.not_called} (window closed or stopped first; not failed calls) |")
     lines.append(f"| polls | {p.polls} (updated {p.updated_at or '—'}) |")
     return "\n".join(lines)
 

@@ -12,17 +12,20 @@ with workflow.unsafe.imports_passed_through():
     from activities.ringg.activities import RinggActivities
     from contract import search_attributes as sa
     from contract.campaign import CampaignRequest
-    from contract.errors import INSUFFICIENT_BALANCE, UPLOAD_TIMEOUT
+    from contract.errors import INSUFFICIENT_BALANCE
     from contract.preflight import PreflightResult
-    from contract.ringg_steps import InvalidRowsInput, LaunchInput, ListRef, UploadInput, UploadResult
+    from contract.ringg_steps import InvalidRowsInput, LaunchInput, LaunchResult, ListRef, UploadInput, UploadResult
     from domain.chunks import chunk_tag
     from domain.idempotency import tagged_campaign_name
+    from domain.invalid_rows import ringg_skips_invalid_rows
 
 from workflows import options
-from workflows.campaign_state import CampaignFailed, CampaignState
+from workflows.campaign_state import CampaignFailed
+from workflows.patches import RINGG_DOCS_CHECKS
+from workflows.upload_watch import UploadWatch
 
 
-class LaunchStages(CampaignState):
+class LaunchStages(UploadWatch):
     """Upload, wait for Ringg's processing, wait for credits, launch once."""
 
     def _upload_input(self, req: CampaignRequest, pre: PreflightResult, key: str) -> UploadInput:
@@ -40,7 +43,7 @@ class LaunchStages(CampaignState):
             campaign_start_time=req.campaign_start_time,
             campaign_end_time=req.campaign_end_time,
             call_config=req.call_config,
-            remove_invalid_rows=req.remove_invalid_rows,
+            remove_invalid_rows=ringg_skips_invalid_rows(req.remove_invalid_rows, req.max_invalid_row_share),
             transliterate_callee_name=req.transliterate_callee_name,
             expected_rows=pre.valid_rows,
             chunk_probe_tag=chunk_tag(key, 1) if self._p.flow == "large" else None,
@@ -67,24 +70,22 @@ class LaunchStages(CampaignState):
     async def _wait_for_upload(self, req: CampaignRequest) -> None:
         assert self._p.list_id is not None
         self._set_stage("processing_upload", "Ringg is validating the uploaded rows")
-        try:
-            status = await workflow.execute_activity_method(
-                RinggActivities.get_upload_status,
-                ListRef(list_id=self._p.list_id, idempotency_tag=self._tag),
-                start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
-                schedule_to_close_timeout=timedelta(seconds=req.polling.upload_timeout_s),
-                retry_policy=options.upload_status_retry(req.polling),
-                summary="poll upload-status until processed",
-            )
-        except ActivityError as err:
-            if isinstance(err.cause, ApplicationError | CancelledError):
-                raise self._failure(err, "polling the upload status") from err
-            raise CampaignFailed(
-                f"Ringg did not finish processing list {self._p.list_id} within "
-                f"{req.polling.upload_timeout_s:.0f}s; nothing was launched. Check the list in Ringg's dashboard "
-                "and start the campaign again (the same request reuses the uploaded list).",
-                UPLOAD_TIMEOUT,
-            ) from err
+        if workflow.patched(RINGG_DOCS_CHECKS):
+            status = await self._poll_upload(req)
+        else:  # runs started before upload progress: the retry policy is the poll loop
+            try:
+                status = await workflow.execute_activity_method(
+                    RinggActivities.get_upload_status,
+                    ListRef(list_id=self._p.list_id, idempotency_tag=self._tag),
+                    start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                    schedule_to_close_timeout=timedelta(seconds=req.polling.upload_timeout_s),
+                    retry_policy=options.upload_status_retry(req.polling),
+                    summary="poll upload-status until processed",
+                )
+            except ActivityError as err:
+                if isinstance(err.cause, ApplicationError | CancelledError):
+                    raise self._failure(err, "polling the upload status") from err
+                raise self._upload_timeout(req) from err
         self._p.contacts = status.contacts if status.contacts is not None else self._p.contacts
         self._p.invalid_rows = status.invalid_rows
         self._p.ringg_status = status.status
@@ -142,7 +143,7 @@ class LaunchStages(CampaignState):
                     continue
                 raise self._failure(err, "launching") from err
             self._p.ringg_status = launched.ringg_status
-            self._set_stage("monitoring", "launched" if not launched.already_launched else "launch confirmed")
+            self._set_stage("monitoring", self._launched_message(launched))
             return
 
     async def _wait_for_credits(self, deadline: datetime, interval: float, req: CampaignRequest) -> float:
@@ -166,6 +167,14 @@ class LaunchStages(CampaignState):
                 timeout_summary="re-check balance",
             )
         return min(interval * 2, req.polling.balance_max_s)
+
+    def _launched_message(self, launched: LaunchResult) -> str:
+        self._p.workspace_has_ongoing_calls = launched.has_ongoing_calls
+        said = "launch confirmed" if launched.already_launched else "launched"
+        if launched.has_ongoing_calls:
+            # Ringg's has_ongoing_calls: other calls in progress share the workspace's call capacity.
+            return said + "; the workspace has other calls in progress sharing its capacity, so calls may start slowly"
+        return said
 
     def _launch_input(self, req: CampaignRequest, list_id: str | None = None) -> LaunchInput:
         list_id = self._p.list_id if list_id is None else list_id

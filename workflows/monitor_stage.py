@@ -17,7 +17,8 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import options
 from workflows.cadence import next_poll_interval
-from workflows.campaign_state import CampaignState
+from workflows.not_called import NotCalledStage
+from workflows.patches import RINGG_DOCS_CHECKS
 
 # Continue as new well before Temporal's suggestion so one run's history stays small (principle 1).
 HISTORY_EVENTS_BEFORE_CONTINUE = 1_500
@@ -27,7 +28,7 @@ FINAL_STATUS_POLLS = 3
 CAMPAIGN_STATUS_EVERY = 5
 
 
-class MonitorStage(CampaignState):
+class MonitorStage(NotCalledStage):
     """Poll until Ringg reports the campaign finished; carry state across continue-as-new; terminate on cancel."""
 
     async def _monitor(self) -> None:
@@ -44,15 +45,21 @@ class MonitorStage(CampaignState):
         while True:
             # Ringg's campaign status costs a request: every few polls, and whenever no call is pending.
             ask_status = self._p.polls % CAMPAIGN_STATUS_EVERY == 0
-            snapshot_input = snapshot_input.model_copy(update={"campaign_status": ask_status})
+            # Scheduled (waiting for its start time) with no call moved yet: the status alone tells the next step.
+            probe = self._p.ringg_status == "scheduled" and not self._finished_calls() and not self._calls_moving()
+            snapshot_input = snapshot_input.model_copy(update={"campaign_status": ask_status, "scheduled_probe": probe})
             snap = await self._snapshot(snapshot_input)
             changed = snap.calls_by_status != self._p.calls.by_status or (
                 snap.ringg_status is not None and snap.ringg_status != self._p.ringg_status
             )
             self._p.polls += 1
             self._p.ringg_status = snap.ringg_status or self._p.ringg_status
-            self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
-            self._touch()
+            if snap.counts_read:
+                self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
+                self._touch()
+            else:
+                changed = False
+                self._set_stage("monitoring", "scheduled on Ringg: waiting for the campaign's start time")
             if snap.finished:
                 return
             # Ringg calls the campaign finished but some calls still read as pending: trust Ringg after a few polls.
@@ -120,6 +127,9 @@ class MonitorStage(CampaignState):
         expected = self._p.contacts
         return bool(expected) and sum(self._p.webhook_calls.values()) >= (expected or 0) > self._finished_calls()
 
+    def _calls_moving(self) -> bool:
+        return any(self._p.calls.by_status.get(s, 0) for s in ("ongoing", "retry"))
+
     def _finished_calls(self) -> int:
         pending = sum(self._p.calls.by_status.get(s, 0) for s in PENDING_STATUSES)
         return self._p.calls.total - pending
@@ -149,6 +159,8 @@ class MonitorStage(CampaignState):
             monitor_interval_s=self._monitor_interval,
             calls_by_status=self._p.calls.by_status,
             ringg_status=self._p.ringg_status,
+            upload=self._p.upload,
+            workspace_has_ongoing_calls=self._p.workspace_has_ongoing_calls,
         )
 
     async def _resume(self, state: ContinuedState) -> None:
@@ -172,6 +184,8 @@ class MonitorStage(CampaignState):
             calls=CallCounts(by_status=state.calls_by_status, total=sum(state.calls_by_status.values())),
             polls=state.polls,
             webhook_calls=state.webhook_calls,
+            upload=state.upload,
+            workspace_has_ongoing_calls=state.workspace_has_ongoing_calls,
         )
         # Hold the key again for this run; if a duplicate grabbed it in between, it reconciles with Ringg
         # and finds this campaign already launched, so nothing is launched twice.
@@ -199,6 +213,10 @@ class MonitorStage(CampaignState):
                     "placed: terminate it from Ringg's dashboard",
                 )
                 return
-            self._set_stage("cancelled", "terminated on Ringg; calls already in progress finish normally")
+            left = ""
+            if workflow.patched(RINGG_DOCS_CHECKS):
+                not_called = await self._count_not_called(stopped=True)
+                left = f"; {not_called:,} contacts were never called" if not_called else ""
+            self._set_stage("cancelled", f"terminated on Ringg{left}; calls already in progress finish normally")
         else:
             self._set_stage("cancelled", "cancelled before launch; nothing was launched")

@@ -18,8 +18,10 @@ with workflow.unsafe.imports_passed_through():
         LARGE_FLOW_NOT_ENABLED,
         LARGE_FLOW_OFF,
         RINGG_AUTH,
+        RINGG_INVALID_ROWS,
         RINGG_REJECTED,
         UNKNOWN_CALLER_NUMBER,
+        UNKNOWN_NUMBER_POOL,
         UPLOAD_FAILED,
     )
 
@@ -34,6 +36,8 @@ PERMANENT = [
     LARGE_FLOW_NOT_ENABLED,
     LARGE_FLOW_OFF,
     CAMPAIGN_IN_CHUNKS,
+    UNKNOWN_NUMBER_POOL,
+    RINGG_INVALID_ROWS,
 ]
 
 # Reading and hashing the CSV: local I/O, a few quick retries (an http(s) source may blip).
@@ -79,6 +83,12 @@ CHUNK_SNAPSHOT_TIMEOUT = timedelta(minutes=10)
 # A snapshot is ~10 requests; it heartbeats so a killed worker's poll is retried within 15 s.
 SNAPSHOT_TIMEOUT = timedelta(minutes=2)
 SNAPSHOT_HEARTBEAT = timedelta(seconds=15)
+
+# Contacts never called: one history request per 100 cancelled calls, once the campaign is final.
+NOT_CALLED_TIMEOUT = timedelta(minutes=30)
+NOT_CALLED_HEARTBEAT = timedelta(seconds=30)
+# After a cancel's terminate the count may not hold the cancellation up longer than this (~100k calls).
+NOT_CALLED_ON_CANCEL_BUDGET = timedelta(minutes=2)
 
 # Monitoring never gives up on a transient outage; each failed poll is retried with a backoff up to 5 min.
 SNAPSHOT_RETRY = RetryPolicy(

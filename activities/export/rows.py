@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from domain.call_outcome import Outcome, outcome
 from domain.cell_safety import safe_cell
 from ringg import CallRecord
 
@@ -18,6 +19,8 @@ COLUMNS = (
     "duration_s",
     "cost",
     "attempted_at",
+    # called | not_called (Ringg never dialled it: the window closed or the campaign was stopped) | pending
+    "outcome",
 )
 
 
@@ -34,6 +37,7 @@ class ExportRow:
     duration_s: float | None
     cost: float | None
     attempted_at: str | None
+    outcome: Outcome
 
     def __repr__(self) -> str:
         return f"ExportRow(call_id={self.call_id!r}, status={self.status!r})"
@@ -53,6 +57,7 @@ class ExportRow:
             _number(self.duration_s),
             _number(self.cost),
             safe_cell(self.attempted_at or ""),
+            self.outcome,
         ]
 
 
@@ -81,4 +86,5 @@ def row_from_call(call: CallRecord) -> ExportRow:
         duration_s=call.call_duration,
         cost=call.call_cost,
         attempted_at=call.call_attempt_time,
+        outcome=outcome(call),
     )

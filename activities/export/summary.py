@@ -16,6 +16,8 @@ def add_rows(summary: ExportSummary, rows: Iterable[ExportRow]) -> None:
         status = row.status or NO_STATUS
         sub = row.sub_status or NO_SUB_STATUS
         summary.total_calls += 1
+        if row.outcome == "not_called":
+            summary.not_called += 1
         summary.by_status[status] = summary.by_status.get(status, 0) + 1
         subs = summary.by_sub_status.setdefault(status, {})
         subs[sub] = subs.get(sub, 0) + 1

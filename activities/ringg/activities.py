@@ -9,13 +9,24 @@ from activities.reports import DEFAULT_REPORT_DIR
 from activities.ringg.chunks import ChunkActivities
 from activities.ringg.large_access import LargeFlowMode
 from activities.ringg.launch import LaunchActivities
+from activities.ringg.not_called import NotCalledActivities
+from activities.ringg.pools import PoolActivities
 from activities.ringg.progress import ProgressActivities
 from activities.ringg.reconcile import CONFIRM_EVERY_S, CONFIRM_WITHIN_S
 from activities.ringg.upload import UploadActivities
+from activities.ringg.upload_progress import UploadProgressActivities
 from ringg import RinggClient
 
 
-class RinggActivities(ChunkActivities, UploadActivities, LaunchActivities, ProgressActivities):
+class RinggActivities(
+    ChunkActivities,
+    UploadActivities,
+    UploadProgressActivities,
+    LaunchActivities,
+    PoolActivities,
+    ProgressActivities,
+    NotCalledActivities,
+):
     """All Ringg activities: register its bound methods on the worker (runtime/worker_app.py). `large_flow` is the
     worker's RINGG_LARGE_FLOW (activities/ringg/large_access.py)."""
 

@@ -80,7 +80,7 @@ class LaunchActivities(RinggBase):
                 return LaunchResult(ringg_status=current.campaign_status, already_launched=True)
             guard.settled = False
             try:
-                status = await self._send_launch(inp)
+                status, has_ongoing_calls = await self._send_launch(inp)
             except RinggBadRequest:
                 guard.settled = True
                 # "campaign already started" is a success once Ringg's state confirms it.
@@ -99,10 +99,12 @@ class LaunchActivities(RinggBase):
                 raise
         except RinggError as err:
             raise map_ringg_error(err, doing="launching the campaign") from None
-        log.info("campaign_launched", list_id=inp.list_id, flow=inp.flow)
-        return LaunchResult(ringg_status=status)
+        log.info("campaign_launched", list_id=inp.list_id, flow=inp.flow, has_ongoing_calls=has_ongoing_calls)
+        return LaunchResult(ringg_status=status, has_ongoing_calls=has_ongoing_calls)
 
-    async def _send_launch(self, inp: LaunchInput) -> str | None:
+    async def _send_launch(self, inp: LaunchInput) -> tuple[str | None, bool | None]:
+        """Ringg's status after the launch, and (start / v2/start only) whether the workspace has other calls
+        in progress."""
         if inp.flow == "large":
             launched = await self._ringg.make_call_async(
                 MakeCallAsyncRequest(
@@ -119,7 +121,7 @@ class LaunchActivities(RinggBase):
                     email_completion_user_ids=inp.email_completion_user_ids,
                 )
             )
-            return launched.status or "scheduled"
+            return launched.status or "scheduled", None
         if inp.number_pool_id:
             started = await self._ringg.start_campaign_v2(
                 StartV2Request(
@@ -140,7 +142,7 @@ class LaunchActivities(RinggBase):
                     email_completion_user_ids=inp.email_completion_user_ids,
                 )
             )
-        return "scheduled" if started else None
+        return ("scheduled" if started else None), started.has_ongoing_calls
 
     @activity.defn
     async def check_caller_numbers(self, inp: CallerNumbersInput) -> CallerNumbersResult:

@@ -24,6 +24,9 @@ from ringg import (
 
 log = structlog.get_logger()
 
+# Ringg's status while a campaign waits for its start time: no call has been placed yet.
+SCHEDULED = "scheduled"
+
 
 class ProgressActivities(RinggBase):
     """snapshot_campaign, terminate_campaign."""
@@ -32,10 +35,14 @@ class ProgressActivities(RinggBase):
     async def snapshot_campaign(self, inp: SnapshotInput) -> CampaignSnapshot:
         """Call counts by status from /calling/history totals, then (when asked, or when no call is pending) the
         campaign status from /campaign/all: read in this order, a final status never comes with counts older than
-        itself."""
+        itself. A scheduled probe reads the status alone while Ringg still says "scheduled"."""
         with activity_log_context():
             status = None
             try:
+                if inp.scheduled_probe:
+                    campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
+                    if campaign is not None and campaign.campaign_status == SCHEDULED:
+                        return CampaignSnapshot(ringg_status=SCHEDULED, counts_read=False, requests=1)
                 async with heartbeating():
                     counts, requests = await count_calls(self._ringg, inp.list_id, inp.since)
                     if inp.campaign_status or not sum(counts.get(s, 0) for s in PENDING_STATUSES):

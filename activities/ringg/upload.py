@@ -21,10 +21,12 @@ from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
 from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGN_UPLOADS, count
 from activities.reports import invalid_rows_path, private_folder, write_safe_copy
-from activities.ringg.errors import map_ringg_error, redact
+from activities.ringg.errors import map_ringg_error
+from activities.ringg.invalid_rows import invalid_rows_refusal
 from activities.ringg.large_access import LargeFlowAccess
 from activities.ringg.reconcile import outcome_unknown, reused_upload
-from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING
+from activities.ringg.upload_progress import upload_failed, upload_status_result
+from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_PENDING
 from contract.ringg_steps import (
     InvalidRowsInput,
     InvalidRowsResult,
@@ -119,7 +121,9 @@ class UploadActivities(LargeFlowAccess):
             raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
         except RinggError as err:
             refused = self._large_flow_refused(err) if inp.flow == "large" else None
-            raise refused or map_ringg_error(err, doing="uploading the contact list") from None
+            raise (
+                refused or invalid_rows_refusal(inp, err) or map_ringg_error(err, doing="uploading the contact list")
+            ) from None
         log.info("contacts_uploaded", list_id=result.list_id, flow=inp.flow)
         return result
 
@@ -150,7 +154,21 @@ class UploadActivities(LargeFlowAccess):
             ringg_status="draft",
             contacts=saved.successful_rows if saved.successful_rows is not None else saved.total_rows,
             invalid_rows=saved.failed_rows or 0,
+            invalid_rows_url=await self._invalid_rows_url(saved.list_id, inp.idempotency_tag)
+            if saved.failed_rows
+            else None,
+            total_rows=saved.total_rows,
         )
+
+    async def _invalid_rows_url(self, list_id: str, tag: str) -> str | None:
+        """save's answer has no invalid-rows report; the list's row in campaign/all may. Best effort: the upload
+        is done, a failed read must not fail it."""
+        try:
+            found = await self._campaign(list_id, tag)
+        except RinggError as err:
+            log.warning("invalid_rows_url_unread", list_id=list_id, error=type(err).__name__)
+            return None
+        return found.invalidated_rows_csv_url if found else None
 
     @activity.defn
     async def get_upload_status(self, ref: ListRef) -> UploadStatusResult:
@@ -162,13 +180,7 @@ class UploadActivities(LargeFlowAccess):
             except RinggError as err:
                 raise map_ringg_error(err, doing="polling the upload status") from None
             if status.state is UploadState.FAILED:
-                raise ApplicationError(
-                    f"Ringg could not process the uploaded list {ref.list_id}: "
-                    f"{redact(status.message or 'no reason given')} (status {status.status!r}). "
-                    "Fix the CSV and start a new campaign.",
-                    type=UPLOAD_FAILED,
-                    non_retryable=True,
-                )
+                raise upload_failed(ref, status)
             if status.state is not UploadState.READY:
                 if status.state is UploadState.UNKNOWN:
                     log.warning("upload_status_unknown", list_id=ref.list_id, status=status.status)
@@ -177,12 +189,7 @@ class UploadActivities(LargeFlowAccess):
                     type=UPLOAD_PENDING,
                     category=ApplicationErrorCategory.BENIGN,
                 )
-            return UploadStatusResult(
-                status=status.status,
-                contacts=status.total,
-                invalid_rows=status.invalidated_rows_count or 0,
-                invalid_rows_url=status.invalidated_rows_csv_url,
-            )
+            return upload_status_result(status)
 
     @activity.defn
     async def download_invalid_rows(self, inp: InvalidRowsInput) -> InvalidRowsResult:

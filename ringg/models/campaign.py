@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from .common import LowerStr, OptFloat, OptInt, RinggRequest, RinggResponse
+from .common import LowerStr, OptBool, OptFloat, OptInt, RinggRequest, RinggResponse
 
 
 class CampaignForm(RinggRequest):
@@ -71,8 +71,11 @@ class StartV2Request(RinggRequest):
 
 
 class StartResult(RinggResponse):
+    """`campaign/start` and `campaign/v2/start`. `has_ongoing_calls`: whether the workspace has *other* calls
+    in progress, which share its call capacity with this campaign."""
+
     status: str | None = None
-    has_ongoing_calls: bool | None = None
+    has_ongoing_calls: OptBool = None
     message: str | None = None
 
 

@@ -87,6 +87,18 @@ def _lenient_float(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+
+
+def _lenient_bool(value: Any) -> Any:
+    """A flag Ringg may send as a bool, 0/1 or a word; anything else reads as unknown (None), never an error."""
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).strip().lower()
+    return True if text in _TRUE else False if text in _FALSE else None
+
+
 def _lower(value: Any) -> Any:
     value = _blank_to_none(value)
     return value.strip().lower() if isinstance(value, str) else value
@@ -95,6 +107,8 @@ def _lower(value: Any) -> Any:
 # Counts and credits: accept "12", "12.0", "" (as None) as well as numbers.
 OptInt = Annotated[int | None, BeforeValidator(_lenient_int)]
 OptFloat = Annotated[float | None, BeforeValidator(_lenient_float)]
+# Informational flags (e.g. has_ongoing_calls): an unexpected value must not fail the whole response.
+OptBool = Annotated[bool | None, BeforeValidator(_lenient_bool)]
 # Status vocabularies are open-ended and inconsistently cased; compare them lower-cased.
 LowerStr = Annotated[str | None, BeforeValidator(_lower)]
 

@@ -56,14 +56,24 @@ class UploadCsvResult(RinggResponse):
 
 
 class UploadStatus(RinggResponse):
-    """`campaign/upload-status/{id}`; `status` is kept raw, `state` is its normalised meaning."""
+    """`campaign/upload-status/{id}`; `status` is kept raw, `state` is its normalised meaning.
 
-    _aliases = {"bulk_list_id": ("campaign_id",), **_COUNT_ALIASES}
+    Three vocabularies (reference section 1.5): the OpenAPI example (`total_callees`, `invalidated_rows_count`),
+    the prose guidance (`total_rows`, `processed_rows`, `successful_rows`, `failed_rows`) and the dashboard
+    fixture (`total_contacts`, `invalid_entries_file`). `total` is the callable contacts, `total_rows` the rows
+    Ringg received: they differ by the rows it invalidated."""
+
+    _aliases = {
+        "bulk_list_id": ("campaign_id",),
+        "total": ("total_callees", "total_contacts"),
+        "invalidated_rows_csv_url": ("invalid_entries_file",),
+    }
 
     bulk_list_id: str | None = None
     status: str = ""
     campaign_name: str | None = None
     total: OptInt = None
+    total_rows: OptInt = None
     processed_rows: OptInt = None
     successful_rows: OptInt = None
     failed_rows: OptInt = None
@@ -86,6 +96,32 @@ class UploadStatus(RinggResponse):
     @property
     def state(self) -> UploadState:
         return upload_state(self.status)
+
+    @property
+    def contacts(self) -> int | None:
+        """Rows Ringg will call, from whichever vocabulary the answer uses."""
+        if self.total is not None:
+            return self.total
+        if self.successful_rows is not None:
+            return self.successful_rows
+        if self.total_rows is not None:
+            return max(self.total_rows - (self.failed_rows or 0), 0)
+        return None
+
+    @property
+    def invalid_rows(self) -> int:
+        if self.invalidated_rows_count is not None:
+            return self.invalidated_rows_count
+        return self.failed_rows or 0
+
+    @property
+    def percent(self) -> float | None:
+        """How far processing is: 100 once ready, processed/total rows while Ringg says (None when it does not)."""
+        if self.state is UploadState.READY:
+            return 100.0
+        if self.processed_rows is not None and self.total_rows:
+            return round(min(100.0, max(0.0, 100.0 * self.processed_rows / self.total_rows)), 1)
+        return None
 
 
 class BalanceCheck(RinggResponse):

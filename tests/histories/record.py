@@ -38,6 +38,22 @@ def scenarios() -> dict[str, Scenario]:
         "balance_topped_up": (fake(FakeRingg(sufficient_after=2, key="ik-golden-balance")), request()),
         # The large flow refused (403): three chunks saved and launched, polled together.
         "chunked_flow": (lambda env: make_chunk_worker(env, ChunkFake(key="ik-golden-chunks")), request()),
+        # The paths behind workflow.patched("ringg-docs-checks"): upload progress polls, a tolerated share of
+        # Ringg-invalidated rows, contacts never called; the pool check and save's counts on the standard flow.
+        "large_flow_docs_checks": (
+            fake(
+                FakeRingg(
+                    key="ik-golden-large-docs",
+                    final_counts={"completed": 5000, "failed": 500, "cancelled": 490},
+                    never_called=480,
+                )
+            ),
+            request(remove_invalid_rows=False, max_invalid_row_share=0.01),
+        ),
+        "standard_pool_docs_checks": (
+            fake(FakeRingg(rows=120, key="ik-golden-standard-docs", save_counts=(120, 118, 2))),
+            request(number_pool_id="pool-1", from_numbers=None, remove_invalid_rows=False, max_invalid_row_share=0.05),
+        ),
     }
 
 

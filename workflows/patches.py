@@ -1,0 +1,9 @@
+"""Patch ids (workflow.patched) for changes of CampaignWorkflow's commands, so runs started before a change
+replay as they ran."""
+
+from __future__ import annotations
+
+# Issue 12: the number-pool check before upload, the upload-status poll that reports progress, the stop on rows
+# Ringg invalidated, the standard flow's refusal of concurrency_percentage, and the count of contacts never
+# called. One id for all of them: a run takes every new path or none.
+RINGG_DOCS_CHECKS = "ringg-docs-checks"
