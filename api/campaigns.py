@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.campaign_input import campaign_body, campaign_key, campaign_request, numbers_body
+from api.campaign_input import allowed, campaign_body, campaign_key, campaign_request, numbers_body
 from api.context import ApiContext, errors
 from api.errors import ApiError
 from api.models import (
@@ -74,8 +74,11 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
         """Start a campaign (idempotent: a repeat with the same key answers 200 with the same campaign)."""
         body = await campaign_body(request, ctx.store)
         req = campaign_request(body.fields, idempotency_key)
-        key = await campaign_key(req, body.csv_sha256)
-        outcome = await start_campaign(ctx.client, req, task_queue=ctx.settings.task_queue, key=key)
+        await allowed(req.csv_uri, ctx.sources, what="csv_uri", refused="the campaign was not started")
+        key = await campaign_key(req, ctx.sources, body.csv_sha256)
+        outcome = await start_campaign(
+            ctx.client, req, task_queue=ctx.settings.task_queue, key=key, sources=ctx.sources
+        )
         log.info("campaign_start", workflow_id=outcome.workflow_id, state=outcome.state)
         location = f"/v1/campaigns/{outcome.workflow_id}"
         response.status_code = 201 if outcome.state == "started" else 200
@@ -143,7 +146,7 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
     async def stop_numbers(ref: Ref, request: Request) -> StopNumbersDone:
         """Terminate the queued calls to these numbers (opt-outs); the workflow receives only the file's location."""
         handle = await found(ref)
-        numbers_uri = await numbers_body(request, ctx.store)
+        numbers_uri = await numbers_body(request, ctx.store, ctx.sources)
         await _running(handle)
         result = await run_stop_numbers(handle, numbers_uri)
         log.info("campaign_numbers_stopped", workflow_id=handle.id, numbers=result.numbers)

@@ -6,12 +6,14 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from temporalio.envconfig import ClientConfig
 
+from activities.contacts.source import env_sources
 from activities.reports import DEFAULT_REPORT_DIR
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from contract.names import TASK_QUEUE
+from domain.csv_sources import CsvSettingError, CsvSources, csv_sources_from_env
 from ringg import DEFAULT_BASE_URL
 from runtime.metrics import bind_address_problem
 from runtime.webhook_settings import DEFAULT_HEADER, WebhookConfigError, header_name, read_secret
@@ -53,6 +55,14 @@ def _webhook_secret(env: Mapping[str, str]) -> SecretStr | None:
         raise SettingsError(str(err)) from None
 
 
+def csv_sources(env: Mapping[str, str], *, upload_dir: Path | None = None) -> CsvSources:
+    """CAMPAIGN_CSV_* (where contacts may come from, and their size limits), for the worker and the API."""
+    try:
+        return csv_sources_from_env(env, upload_dir=upload_dir)
+    except CsvSettingError as err:
+        raise SettingsError(str(err)) from None
+
+
 def _temporal_target(env: Mapping[str, str]) -> tuple[str, str]:
     """TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; where one is unset, the SDK's client profile (TEMPORAL_CONFIG_FILE,
     TEMPORAL_PROFILE or ~/.config/temporalio/temporal.toml) supplies it, else localhost:7233 and `default`. The API key
@@ -83,6 +93,8 @@ class WorkerSettings(BaseModel):
     report_dir: Path = DEFAULT_REPORT_DIR
     webhook_secret: SecretStr | None = None
     webhook_header: str = DEFAULT_HEADER
+    # Built by from_env; a WorkerSettings made in code takes this process's CAMPAIGN_CSV_* environment.
+    csv_sources: CsvSources = Field(default_factory=env_sources)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -113,4 +125,5 @@ class WorkerSettings(BaseModel):
             report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or DEFAULT_REPORT_DIR),
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),
+            csv_sources=csv_sources(env),
         )

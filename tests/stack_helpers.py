@@ -7,6 +7,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
 import sys
 import tempfile
 import uuid
@@ -55,6 +56,11 @@ async def worker_for(
             yield worker
 
 
+def csv_settings() -> dict[str, str]:
+    """This process's CAMPAIGN_CSV_* settings, for a process started with a bare environment."""
+    return {name: value for name, value in os.environ.items() if name.startswith("CAMPAIGN_CSV_")}
+
+
 def uploads_named(admin: SimAdmin, campaign_name: str) -> list[dict[str, Any]]:
     """The simulator's uploads (save or upload-csv) for this campaign: its name plus the ` [rc-…]` key tag."""
     return [u for u in admin.stats()["uploads"] if str(u["campaign_name"]).startswith(campaign_name + " [rc-")]
@@ -90,7 +96,8 @@ async def starter(dev_server: devstack.Proc, *args: str, timeout_s: float = 120)
         cwd=devstack.ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={"COLUMNS": "250", "PATH": "/usr/bin:/bin"},
+        # A bare environment, but the CAMPAIGN_CSV_* rules of the tests (conftest.csv_dirs allows tmp_path).
+        env={"COLUMNS": "250", "PATH": "/usr/bin:/bin", **csv_settings()},
     )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
     return proc.returncode or 0, out.decode()

@@ -100,7 +100,9 @@ async def test_temporal_down_is_503(api: httpx.AsyncClient) -> None:
         (json.dumps({**REQUEST, "csv_uri": "/c.csv", "continued": {}}).encode(), {}, 422, "continued is internal"),
         (json.dumps({**REQUEST, "csv_uri": "/c.csv", "idempotency_key": "a"}).encode(), {"Idempotency-Key": "b"}, 422,
          "Idempotency-Key header and the body's idempotency_key differ"),
-        (json.dumps({**REQUEST, "csv_uri": "/no/such.csv"}).encode(), {}, 422, "not a file the API can read"),
+        (json.dumps({**REQUEST, "csv_uri": "/no/such.csv"}).encode(), {}, 422, "outside the folders contacts may"),
+        (json.dumps({**REQUEST, "csv_uri": "http://127.0.0.1:9/c.csv"}).encode(), {"Idempotency-Key": "k-1"}, 422,
+         "CAMPAIGN_CSV_URL_HOSTS=(none)"),
     ],
 )  # fmt: skip
 async def test_bad_start_bodies_are_4xx_with_a_clear_error(

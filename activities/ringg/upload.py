@@ -15,14 +15,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.contacts.rows import write_clean_csv
-from activities.contacts.source import CsvUnreadable, file_sha256, open_csv
+from activities.contacts.source import CsvUnreadable, contacts_failure, file_sha256, open_csv
 from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
 from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGN_UPLOADS, count
 from activities.reports import invalid_rows_path
 from activities.ringg.errors import map_ringg_error, redact
 from activities.ringg.reconcile import RinggBase, outcome_unknown, reused_upload
-from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING
+from contract.errors import CSV_CHANGED, UPLOAD_FAILED, UPLOAD_PENDING
 from contract.ringg_steps import (
     InvalidRowsInput,
     InvalidRowsResult,
@@ -31,6 +31,7 @@ from contract.ringg_steps import (
     UploadResult,
     UploadStatusResult,
 )
+from domain.csv_sources import CsvLimitExceeded, CsvLimits, SourceRefused, shown
 from domain.phones import PhoneNormalizer
 from ringg import (
     CampaignForm,
@@ -42,7 +43,7 @@ log = structlog.get_logger()
 
 
 @contextlib.asynccontextmanager
-async def _cleaned(inp: UploadInput, path: Path) -> AsyncIterator[Path | None]:
+async def _cleaned(inp: UploadInput, path: Path, limits: CsvLimits) -> AsyncIterator[Path | None]:
     """The file to send: the CSV rebuilt by the same row checks pre-flight ran (E.164 numbers, invalid and
     duplicate rows dropped, trimmed header), or None when the CSV changed since pre-flight."""
     if await asyncio.to_thread(file_sha256, path) != inp.content_hash:
@@ -54,10 +55,10 @@ async def _cleaned(inp: UploadInput, path: Path) -> AsyncIterator[Path | None]:
     with tempfile.TemporaryDirectory(prefix="campaign-upload-") as tmp:
         clean = Path(tmp) / path.name
         phones = PhoneNormalizer(inp.country_code)
-        rows = await asyncio.to_thread(write_clean_csv, path, clean, inp.variables_map, phones)
+        rows = await asyncio.to_thread(write_clean_csv, path, clean, inp.variables_map, phones, limits)
         if rows != inp.expected_rows:
             raise ApplicationError(
-                f"The CSV at {inp.csv_uri!r} gave {rows} valid rows on this worker but {inp.expected_rows} in "
+                f"The CSV at {shown(inp.csv_uri)!r} gave {rows} valid rows on this worker but {inp.expected_rows} in "
                 "pre-flight; nothing was uploaded. This is a bug: report it with the campaign's workflow ID.",
                 type=CSV_CHANGED,
                 non_retryable=True,
@@ -90,10 +91,13 @@ class UploadActivities(RinggBase):
             if found is not None:
                 log.info("upload_reused_existing_list", list_id=found.id, ringg_status=found.campaign_status)
                 return reused_upload(found)
-            async with open_csv(inp.csv_uri) as path, _cleaned(inp, path) as upload_path:
+            async with (
+                open_csv(inp.csv_uri, self._sources) as path,
+                _cleaned(inp, path, self._sources.limits) as upload_path,
+            ):
                 if upload_path is None:
                     raise ApplicationError(
-                        f"The CSV at {inp.csv_uri!r} changed after it was validated; nothing was uploaded. "
+                        f"The CSV at {shown(inp.csv_uri)!r} changed after it was validated; nothing was uploaded. "
                         "Start the campaign again to validate the new file.",
                         type=CSV_CHANGED,
                         non_retryable=True,
@@ -109,8 +113,8 @@ class UploadActivities(RinggBase):
                             return reused_upload(confirmed)
                     guard.settled = True
                     raise
-        except CsvUnreadable as err:
-            raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
+        except (SourceRefused, CsvUnreadable, CsvLimitExceeded) as err:
+            raise contacts_failure(err, "Nothing was uploaded", inp.csv_uri) from None
         except RinggError as err:
             raise map_ringg_error(err, doing="uploading the contact list") from None
         log.info("contacts_uploaded", list_id=result.list_id, flow=inp.flow)
