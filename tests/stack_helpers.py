@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from devtools import devstack
+from domain.csv_sources import CsvSources
 from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin
 from runtime.worker_app import build_worker
@@ -40,8 +41,10 @@ async def worker_for(
     confirm_within_s: float = CONFIRM_WITHIN_S,
     report_dir: Path = REPORT_DIR,
     webhook_secret: str | None = None,
+    csv_sources: CsvSources | None = None,
 ) -> AsyncIterator[Worker]:
-    """A real worker (the production wiring) on a fresh task queue, talking to `sim` over HTTP."""
+    """A real worker (the production wiring) on a fresh task queue, talking to `sim` over HTTP; `csv_sources`: where
+    it may read contacts (default: this process's CAMPAIGN_CSV_* environment, which allows tmp_path)."""
     async with make_http_client(sim.base_url, SecretStr(api_key or sim.api_key), timeout=timeout) as http:
         ringg = RinggClient(http, upload_timeout=timeout) if timeout else RinggClient(http)
         worker = build_worker(
@@ -51,6 +54,7 @@ async def worker_for(
             confirm_within_s=confirm_within_s,
             report_dir=report_dir,
             webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
+            csv_sources=csv_sources,
         )
         async with worker:
             yield worker
