@@ -166,7 +166,7 @@ CASES = [
         error_type=REQUEST,
     ),
     Case("empty campaign name", "campaign_name is required", changes={"campaign_name": "  "}, error_type=REQUEST),
-    Case("unreadable csv_uri", "no such file on the worker", uri=lambda tmp, _: str(tmp / "nonexistent.csv")),
+    Case("unreadable csv_uri", "no such file on this machine", uri=lambda tmp, _: str(tmp / "nonexistent.csv")),
     Case("unsupported csv_uri", "Unsupported csv_uri", changes={"csv_uri": "s3://bucket/c.csv"}, error_type=SOURCE),
     # Where contacts may come from (CAMPAIGN_CSV_DIRS, CAMPAIGN_CSV_URL_HOSTS): refused, the file never quoted.
     Case(

@@ -10,12 +10,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from pydantic import SecretStr
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
 from activities.contacts.source import CsvUnreadable, admit, content_sha256, open_csv
+from activities.ringg.activities import RinggActivities
 from api.settings import ApiSettings
 from cli.app import app
+from contract.errors import CSV_SOURCE_REFUSED
+from contract.ringg_steps import TerminateNumbersInput
 from domain.csv_sources import (
     ALLOW_PRIVATE,
     DIRS,
@@ -32,6 +39,7 @@ from domain.csv_sources import (
     shown,
     url_problem,
 )
+from ringg import RinggClient, make_http_client
 from runtime.settings import SettingsError, WorkerSettings
 from tests.csv_source_helpers import SECRET, SECRET_CSV, Route, Served, http_server
 
@@ -327,3 +335,37 @@ def test_the_starter_refuses_before_reaching_temporal(folders: tuple[Path, Path]
         assert result.exit_code == 1, result.output
         assert "the campaign was not started" in result.output and "cannot reach Temporal" not in result.output
         assert SECRET not in result.output
+
+
+def test_schedules_and_stop_numbers_are_refused_before_reaching_temporal(folders: tuple[Path, Path]) -> None:
+    allowed, outside = folders
+    env = {"COLUMNS": "300", DIRS: str(allowed)}
+    schedule = ["schedule", "create", "nightly", "--name", "N", "--agent-id", "a", "--from-number", "n"]
+    when = ["--cron", "0 9 * * *", "--until", "18:00", "--address", "127.0.0.1:1"]
+    result = CliRunner().invoke(app, [*schedule, "--csv", str(outside / "{date}.csv"), *when], env=env)
+    assert result.exit_code == 1 and "the schedule was not created" in result.output, result.output
+    assert "the template's, for a fire on" in result.output and "cannot reach Temporal" not in result.output
+    stop = ["stop-numbers", "campaign-x", "--file", str(outside / "api_key"), "--address", "127.0.0.1:1"]
+    result = CliRunner().invoke(app, stop, env=env)
+    assert result.exit_code == 1 and "no number was stopped" in result.output, result.output
+    assert "cannot reach Temporal" not in result.output and SECRET not in result.output
+
+
+async def test_the_stop_numbers_activity_holds_numbers_uri_to_the_same_rules(folders: tuple[Path, Path]) -> None:
+    allowed, outside = folders
+    sent: list[httpx.Request] = []
+
+    def ringg(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"message": "ok"})
+
+    transport = httpx.MockTransport(ringg)
+    async with make_http_client("https://ringg.test/ca/api/v0", SecretStr("k"), transport=transport) as http:
+        acts = RinggActivities(RinggClient(http), sources=rules(allowed))
+        for uri in (str(outside / "api_key"), "/etc/passwd", "http://169.254.169.254/latest/"):
+            inp = TerminateNumbersInput(list_id="L1", numbers_uri=uri, country_code="+91")
+            with pytest.raises(ApplicationError) as info:
+                await ActivityEnvironment().run(acts.terminate_numbers, inp)
+            assert info.value.type == CSV_SOURCE_REFUSED and info.value.non_retryable
+            assert "numbers_uri" in info.value.message and SECRET not in info.value.message
+    assert sent == []

@@ -86,7 +86,7 @@ def _readable_file(path: Path, sources: CsvSources, what: str, uri: str) -> Path
     try:
         info = real.stat()
     except OSError:
-        raise CsvUnreadable(f"{what} {uri!r} was not found: no such file on the worker") from None
+        raise CsvUnreadable(f"{what} {uri!r} was not found: no such file on this machine") from None
     if not stat.S_ISREG(info.st_mode):
         raise CsvUnreadable(f"{what} {uri!r} is not a regular file")
     if info.st_size > sources.limits.max_bytes:
