@@ -19,7 +19,8 @@ from api.uploads import parse_json_object, read_form, read_json_object
 from client.launcher import idempotency_key_for
 from contract.campaign import CampaignRequest
 from contract.request_schema import INTERNAL_FIELDS
-from domain.csv_sources import CsvLimitExceeded, CsvSources, SourceRefused, shown
+from domain.csv_limits import CsvLimitExceeded
+from domain.csv_sources import CsvSources, SourceRefused, shown
 from domain.validation import request_problems
 from domain.window import window_problems
 

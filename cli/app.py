@@ -46,7 +46,8 @@ from contract.campaign import CampaignProgress, CampaignResult
 from contract.messages import StopNumbersRequest
 from contract.names import TASK_QUEUE
 from contract.request_schema import request_json_schema
-from domain.csv_sources import CsvLimitExceeded, shown
+from domain.csv_limits import CsvLimitExceeded
+from domain.csv_sources import shown
 from domain.request_input import RequestInputError, build_request
 from domain.validation import request_problems
 from domain.window import window_problems

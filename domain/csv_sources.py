@@ -1,5 +1,6 @@
-"""Where contacts files (csv_uri, numbers_uri) may come from and how big they may be: the rules, and the CAMPAIGN_CSV_*
-settings they come from, parsed here only (the worker, the API and the starter all call `csv_sources_from_env`)."""
+"""Where contacts files (csv_uri, numbers_uri) may come from: the folder, host and address rules, and every
+CAMPAIGN_CSV_* setting (these and domain.csv_limits'), parsed here only: the worker, the API and the starter all
+call `csv_sources_from_env`."""
 
 from __future__ import annotations
 
@@ -10,15 +11,23 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from urllib.parse import SplitResult, urlsplit
 
+from domain.csv_limits import (
+    DEFAULT_DOWNLOAD_TIMEOUT_S,
+    DEFAULT_MAX_CELL_CHARS,
+    DEFAULT_MAX_COLUMNS,
+    DEFAULT_MAX_LINE_CHARS,
+    DEFAULT_MAX_MB,
+    DOWNLOAD_TIMEOUT_S,
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_LINE_CHARS,
+    MAX_MB,
+    CsvLimits,
+)
+
 DIRS = "CAMPAIGN_CSV_DIRS"
 URL_HOSTS = "CAMPAIGN_CSV_URL_HOSTS"
 ALLOW_PRIVATE = "CAMPAIGN_CSV_URL_ALLOW_PRIVATE"
-MAX_MB = "CAMPAIGN_CSV_MAX_MB"
-DOWNLOAD_TIMEOUT_S = "CAMPAIGN_CSV_DOWNLOAD_TIMEOUT_S"
-MAX_LINE_CHARS = "CAMPAIGN_CSV_MAX_LINE_CHARS"
-MAX_CELL_CHARS = "CAMPAIGN_CSV_MAX_CELL_CHARS"
-MAX_COLUMNS = "CAMPAIGN_CSV_MAX_COLUMNS"
-
 PROJECT_ROOT = Path(os.path.abspath(__file__)).parent.parent
 DEFAULT_UPLOAD_DIR = Path("data/uploads")  # the API's CAMPAIGN_UPLOAD_DIR default
 DEFAULT_CONTACTS_DIR = Path("data/contacts")
@@ -32,20 +41,6 @@ METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200")
 )
 
-# Defaults sized for million-row campaigns. A contacts row is a number, a name and a few variables: a few hundred
-# bytes, so a million rows are a few hundred MB; 1 GiB is also the API's upload cap (API_MAX_UPLOAD_MB), so a file
-# the API stores is a file the worker reads.
-DEFAULT_MAX_MB = 1024
-# The whole download (every redirect, every byte): 1 GiB at 2 MB/s, and well inside pre-flight's 15-minute timeout.
-DEFAULT_DOWNLOAD_TIMEOUT_S = 600
-# One line (one row, or one physical line of a quoted multi-line row): a thousand times a real row, and no more
-# than a read block (1 Mi characters), so a long line costs one block's reading and never a quadratic re-scan.
-DEFAULT_MAX_LINE_CHARS = 1 << 20
-# One cell: the csv module's own default limit (128 Ki), far above any name, address or note.
-DEFAULT_MAX_CELL_CHARS = 128 * 1024
-# Columns in the header: a campaign maps a handful of variables; wide CRM exports stay well under a thousand.
-DEFAULT_MAX_COLUMNS = 1000
-
 
 class CsvSettingError(ValueError):
     """A CAMPAIGN_CSV_* setting is not valid; the message names it and its default."""
@@ -53,49 +48,6 @@ class CsvSettingError(ValueError):
 
 class SourceRefused(ValueError):
     """A contacts file is not one the operator allows: the message names the rule and the setting to change."""
-
-
-class CsvLimitExceeded(ValueError):
-    """A contacts file is bigger than a CAMPAIGN_CSV_* limit: the message names the limit and its setting."""
-
-
-@dataclass(frozen=True)
-class CsvLimits:
-    max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024
-    download_timeout_s: float = DEFAULT_DOWNLOAD_TIMEOUT_S
-    max_line_chars: int = DEFAULT_MAX_LINE_CHARS
-    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
-    max_columns: int = DEFAULT_MAX_COLUMNS
-
-    def too_big(self) -> CsvLimitExceeded:
-        mb = self.max_bytes / (1024 * 1024)
-        return CsvLimitExceeded(f"the file is larger than {mb:,.0f} MB ({MAX_MB}); raise {MAX_MB} or split the file")
-
-    def too_slow(self) -> CsvLimitExceeded:
-        return CsvLimitExceeded(
-            f"the download did not finish within {self.download_timeout_s:,.0f} s ({DOWNLOAD_TIMEOUT_S}); serve it "
-            f"faster, or raise {DOWNLOAD_TIMEOUT_S}"
-        )
-
-    def line_too_long(self, row: int | None) -> CsvLimitExceeded:
-        where = f"row {row:,} is" if row else "a line is"
-        return CsvLimitExceeded(
-            f"{where} longer than {self.max_line_chars:,} characters ({MAX_LINE_CHARS}); is this a CSV with one "
-            f"row per line? Raise {MAX_LINE_CHARS} if the rows are really that long"
-        )
-
-    def cell_too_large(self, row: int | None) -> CsvLimitExceeded:
-        where = f"row {row:,} has" if row else "a row has"
-        return CsvLimitExceeded(
-            f"{where} a cell longer than {self.max_cell_chars:,} characters ({MAX_CELL_CHARS}); an unclosed quote? "
-            f"Raise {MAX_CELL_CHARS} if the cells are really that long"
-        )
-
-    def too_many_columns(self, columns: int) -> CsvLimitExceeded:
-        return CsvLimitExceeded(
-            f"the header has {columns:,} columns, more than {self.max_columns:,} ({MAX_COLUMNS}); remove the "
-            f"columns the campaign does not use, or raise {MAX_COLUMNS}"
-        )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from activities.contacts.blocks import read_blocks
 from activities.contacts.numbers import read_numbers
 from activities.contacts.preflight import scan_csv
 from activities.contacts.rows import read_header, write_clean_csv
-from domain.csv_sources import CsvLimitExceeded, CsvLimits
+from domain.csv_limits import CsvLimitExceeded, CsvLimits
 from domain.phones import PhoneNormalizer
 
 MAP = {"mobile_number": "Mobile Number", "callee_name": "Name"}

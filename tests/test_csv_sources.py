@@ -23,14 +23,12 @@ from api.settings import ApiSettings
 from cli.app import app
 from contract.errors import CSV_SOURCE_REFUSED
 from contract.ringg_steps import TerminateNumbersInput
+from domain.csv_limits import MAX_MB, CsvLimitExceeded, CsvLimits
 from domain.csv_sources import (
     ALLOW_PRIVATE,
     DIRS,
-    MAX_MB,
     PROJECT_ROOT,
     URL_HOSTS,
-    CsvLimitExceeded,
-    CsvLimits,
     CsvSettingError,
     CsvSources,
     SourceRefused,

@@ -25,7 +25,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.app import create_app
 from api.settings import ApiSettings
 from contract.errors import CSV_LIMIT_EXCEEDED, CSV_SOURCE_REFUSED
-from domain.csv_sources import CsvLimits, CsvSources
+from domain.csv_limits import CsvLimits
+from domain.csv_sources import CsvSources
 from domain.idempotency import workflow_id_for
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.csv_source_helpers import SECRET, SECRET_CSV, Route, Served, http_server

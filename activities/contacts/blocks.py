@@ -12,7 +12,7 @@ from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import TextIO
 
-from domain.csv_sources import CsvLimits
+from domain.csv_limits import CsvLimits
 
 BLOCK_CHARS = 1 << 20
 CSV_BLOCK_ROWS = 512  # few rows alive at once: the garbage collector has little to walk

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from activities.contacts.blocks import DEFAULT_LIMITS, csv_lines
-from domain.csv_sources import CsvLimits
+from domain.csv_limits import CsvLimits
 
 _NOT_DIGITS = re.compile(r"[^\d+]")
 

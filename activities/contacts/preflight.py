@@ -40,7 +40,8 @@ from activities.log_context import activity_log_context
 from activities.reports import DEFAULT_REPORT_DIR, contacts_report_path
 from contract.errors import INVALID_CSV, INVALID_REQUEST
 from contract.preflight import PreflightInput, PreflightResult
-from domain.csv_sources import CsvLimitExceeded, CsvLimits, CsvSources, SourceRefused, shown
+from domain.csv_limits import CsvLimitExceeded, CsvLimits
+from domain.csv_sources import CsvSources, SourceRefused, shown
 from domain.idempotency import derive_key
 from domain.phones import PhoneNormalizer, dial_code
 from domain.window import window_problems

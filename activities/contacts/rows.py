@@ -14,7 +14,7 @@ from typing import IO, TextIO
 
 from activities.contacts.blocks import DEFAULT_LIMITS, Block, csv_lines, read_blocks
 from activities.contacts.source import CHUNK
-from domain.csv_sources import CsvLimits
+from domain.csv_limits import CsvLimits
 from domain.phones import PhoneNormalizer
 
 MOBILE_VAR = "mobile_number"

@@ -18,9 +18,9 @@ import httpx
 from temporalio.exceptions import ApplicationError
 
 from contract.errors import CSV_LIMIT_EXCEEDED, CSV_SOURCE_REFUSED, INVALID_CSV
+from domain.csv_limits import CsvLimitExceeded
 from domain.csv_sources import (
     MAX_REDIRECTS,
-    CsvLimitExceeded,
     CsvSources,
     SourceRefused,
     address_problem,

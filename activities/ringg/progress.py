@@ -20,7 +20,8 @@ from contract.errors import INVALID_CSV
 from contract.messages import StopNumbersResult
 from contract.ringg_steps import CampaignSnapshot, SnapshotInput, TerminateInput, TerminateNumbersInput, TerminateResult
 from contract.statuses import PENDING_STATUSES
-from domain.csv_sources import CsvLimitExceeded, SourceRefused, shown
+from domain.csv_limits import CsvLimitExceeded
+from domain.csv_sources import SourceRefused, shown
 from ringg import (
     RinggError,
     TerminateRequest,

@@ -31,7 +31,8 @@ from contract.ringg_steps import (
     UploadResult,
     UploadStatusResult,
 )
-from domain.csv_sources import CsvLimitExceeded, CsvLimits, SourceRefused, shown
+from domain.csv_limits import CsvLimitExceeded, CsvLimits
+from domain.csv_sources import SourceRefused, shown
 from domain.phones import PhoneNormalizer
 from ringg import (
     CampaignForm,
