@@ -231,6 +231,13 @@ class CsvActivities:
             raise ApplicationError(
                 f"{not_started}: the CSV {shown_uri!r} cannot be used: {err}.", type=INVALID_CSV, non_retryable=True
             ) from None
+        except ValueError as err:
+            # Anything else a file makes the reader raise: its words might quote the file, so only its kind is shown.
+            raise ApplicationError(
+                f"{not_started}: the CSV {shown_uri!r} cannot be used ({type(err).__name__}).",
+                type=INVALID_CSV,
+                non_retryable=True,
+            ) from None
 
     def _file_report(self, report: Path, key: str) -> str:
         dest = contacts_report_path(self._report_dir, key)
