@@ -3,6 +3,7 @@ OpenAPI document (with CampaignRequest's public schema)."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from client.event_dedupe import Deduper
 from client.event_forwarder import Forwarder
 from client.webhook_receiver import webhook_router
 from contract.request_schema import request_json_schema
+from runtime.settings import csv_sources
 from runtime.webhook_settings import WebhookSettings
 
 DESCRIPTION = """Start, inspect, list and cancel Ringg campaigns running on Temporal, and manage recurring
@@ -57,7 +59,8 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
     not the bearer token: Ringg sends the headers its subscription holds)."""
     store = UploadStore(settings.upload_dir, settings.max_upload_bytes)
     store.prepare()
-    ctx = ApiContext(client=client, settings=settings, store=store)
+    sources = settings.csv_sources or csv_sources(os.environ, upload_dir=settings.upload_dir)
+    ctx = ApiContext(client=client, settings=settings, store=store, sources=sources)
     app = CampaignApi(title="Ringg campaigns API", version="1.0.0", description=DESCRIPTION)
     install_error_handlers(app)
     auth = []

@@ -3,16 +3,15 @@ the CSV) and the numbers of a stop-numbers request (a file reference, or the fil
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import Request
 from pydantic import ValidationError
 
+from activities.contacts.source import CsvUnreadable, admit
 from api.errors import ApiError, validation_problems
 from api.models import StopNumbersBody
 from api.store import StoredFile, UploadStore
@@ -20,7 +19,8 @@ from api.uploads import parse_json_object, read_form, read_json_object
 from client.launcher import idempotency_key_for
 from contract.campaign import CampaignRequest
 from contract.request_schema import INTERNAL_FIELDS
-from domain.file_uris import local_path_of
+from domain.csv_limits import CsvLimitExceeded
+from domain.csv_sources import CsvSources, SourceRefused, shown
 from domain.validation import request_problems
 from domain.window import window_problems
 
@@ -65,15 +65,17 @@ async def campaign_body(request: Request, store: UploadStore) -> StartBody:
     return StartBody({**data, "csv_uri": str(upload.path)}, upload.sha256, upload)
 
 
-async def numbers_body(request: Request, store: UploadStore) -> tuple[str, StoredFile | None]:
-    """The numbers file of a stop-numbers request: `numbers_uri` from JSON, or the form's `file` (still staged:
-    the caller publishes it once the request is accepted)."""
+async def numbers_body(request: Request, store: UploadStore, sources: CsvSources) -> tuple[str, StoredFile | None]:
+    """The numbers file of a stop-numbers request: `numbers_uri` from JSON (where the CAMPAIGN_CSV_* rules allow),
+    or the form's `file` (still staged: the caller publishes it once the request is accepted)."""
     kind = media_type(request)
     if kind in JSON_TYPES:
         try:
-            return StopNumbersBody.model_validate(await read_json_object(request)).numbers_uri, None
+            numbers_uri = StopNumbersBody.model_validate(await read_json_object(request)).numbers_uri
         except ValidationError as err:
             raise ApiError(422, "the body is not valid", validation_problems(err.errors(), located=False)) from None
+        await allowed(numbers_uri, sources, what="numbers_uri", refused="no number was stopped")
+        return numbers_uri, None
     if kind != FORM_TYPE:
         raise unsupported(request, "the numbers")
     form = await read_form(request, store, kind="stop-numbers", suffix=".csv", file_field="file", text_fields=set())
@@ -109,30 +111,31 @@ def campaign_request(data: dict[str, Any], header_key: str | None) -> CampaignRe
     return req
 
 
-async def campaign_key(req: CampaignRequest, csv_sha256: str | None = None) -> str:
-    """The idempotency key: given, or derived from the CSV's bytes (which this process must then read, unless it
-    has just stored them: `csv_sha256`)."""
+async def allowed(uri: str, sources: CsvSources, *, what: str, refused: str) -> None:
+    """422 when the file is not one the CAMPAIGN_CSV_* rules allow (the problem names the rule and the setting)."""
+    try:
+        await admit(uri, sources, what=what)
+    except SourceRefused as err:
+        raise ApiError(422, f"{refused}: {what} is not allowed", [str(err)]) from None
+
+
+async def campaign_key(req: CampaignRequest, sources: CsvSources, csv_sha256: str | None = None) -> str:
+    """The idempotency key: given, or derived from the CSV's bytes (which this process must then read, under the
+    rules and limits the worker applies, unless it has just stored them: `csv_sha256`)."""
     if req.idempotency_key or csv_sha256:
         return await idempotency_key_for(req, csv_sha256)
-    path = local_path_of(req.csv_uri)
     hint = "upload the file (multipart/form-data), or give an Idempotency-Key"
-    if path is not None and not await asyncio.to_thread(_is_regular_file, path):
-        raise ApiError(
-            422,
-            f"csv_uri {req.csv_uri!r} is not a file the API can read; it derives the idempotency key from the CSV's "
-            f"bytes: {hint}",
-        )
+    not_started = "the campaign was not started"
     try:
-        return await idempotency_key_for(req)
-    except (OSError, httpx.HTTPError, httpx.InvalidURL) as err:
+        return await idempotency_key_for(req, sources=sources)
+    except SourceRefused as err:
+        raise ApiError(422, f"{not_started}: csv_uri is not allowed", [str(err)]) from None
+    except (CsvLimitExceeded, CsvUnreadable) as err:
+        raise ApiError(
+            422, f"{not_started}: cannot read the CSV to derive the idempotency key ({err}): {hint}"
+        ) from None
+    except (OSError, httpx.HTTPError) as err:
         reason = getattr(err, "strerror", None) or type(err).__name__
         raise ApiError(
-            422, f"cannot read the CSV {req.csv_uri!r} to derive the idempotency key ({reason}): {hint}"
+            422, f"cannot read the CSV {shown(req.csv_uri)!r} to derive the idempotency key ({reason}): {hint}"
         ) from None
-
-
-def _is_regular_file(path: Path) -> bool:
-    try:
-        return bool(path.is_file())
-    except (OSError, ValueError):
-        return False

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.campaign_input import campaign_body, campaign_key, campaign_request, numbers_body
+from api.campaign_input import allowed, campaign_body, campaign_key, campaign_request, numbers_body
 from api.context import ApiContext, errors
 from api.errors import ApiError
 from api.models import (
@@ -75,9 +75,12 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
         body = await campaign_body(request, ctx.store)
         with ctx.store.discarded_if_refused(body.upload):
             req = campaign_request(body.fields, idempotency_key)
-            key = await campaign_key(req, body.csv_sha256)
+            await allowed(req.csv_uri, ctx.sources, what="csv_uri", refused="the campaign was not started")
+            key = await campaign_key(req, ctx.sources, body.csv_sha256)
         ctx.store.publish(body.upload)
-        outcome = await start_campaign(ctx.client, req, task_queue=ctx.settings.task_queue, key=key)
+        outcome = await start_campaign(
+            ctx.client, req, task_queue=ctx.settings.task_queue, key=key, sources=ctx.sources
+        )
         log.info("campaign_start", workflow_id=outcome.workflow_id, state=outcome.state)
         location = f"/v1/campaigns/{outcome.workflow_id}"
         response.status_code = 201 if outcome.state == "started" else 200
@@ -145,7 +148,7 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
     async def stop_numbers(ref: Ref, request: Request) -> StopNumbersDone:
         """Terminate the queued calls to these numbers (opt-outs); the workflow receives only the file's location."""
         handle = await found(ref)
-        numbers_uri, upload = await numbers_body(request, ctx.store)
+        numbers_uri, upload = await numbers_body(request, ctx.store, ctx.sources)
         with ctx.store.discarded_if_refused(upload):
             await _running(handle)
         ctx.store.publish(upload)

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api.errors import ErrorBody
 from api.settings import ApiSettings
 from api.store import UploadStore
+from domain.csv_sources import CsvSources
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class ApiContext:
     client: Client
     settings: ApiSettings
     store: UploadStore
+    sources: CsvSources  # where csv_uri and numbers_uri may point (settings.csv_sources, or the environment's)
 
 
 def errors(*codes: int, ok: Mapping[int | str, dict[str, Any]] | None = None) -> dict[int | str, dict[str, Any]]:

@@ -24,8 +24,9 @@ from api.schedule_models import (
     Triggered,
 )
 from client.schedule_report import campaign_schedules, schedule_report
-from client.schedules import campaign_of_fire, create_schedule, trigger_schedule
+from client.schedules import admit_template, campaign_of_fire, create_schedule, trigger_schedule
 from contract.campaign import CampaignRequest
+from domain.csv_sources import SourceRefused
 from domain.request_input import RequestInputError
 from domain.schedule_input import ScheduleInputError, build_definition
 
@@ -86,8 +87,17 @@ def schedules_router(ctx: ApiContext) -> APIRouter:
             raise ApiError(422, "the schedule was not created", _problems(err)) from None
         except (RequestInputError, ValueError, OverflowError) as err:
             raise ApiError(422, "the schedule was not created", [str(err)]) from None
+        try:
+            await admit_template(defn, ctx.sources)
+        except SourceRefused as err:
+            raise ApiError(422, "the schedule was not created: template.csv_uri is not allowed", [str(err)]) from None
         outcome = await create_schedule(
-            ctx.client, defn, task_queue=ctx.settings.task_queue, paused=body.paused, note=body.note
+            ctx.client,
+            defn,
+            task_queue=ctx.settings.task_queue,
+            paused=body.paused,
+            note=body.note,
+            sources=ctx.sources,
         )
         if outcome.state == "exists_different":
             raise ApiError(

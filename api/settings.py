@@ -10,8 +10,9 @@ from pathlib import Path
 from pydantic import BaseModel, SecretStr
 
 from contract.names import TASK_QUEUE
+from domain.csv_sources import DEFAULT_UPLOAD_DIR, CsvSources
 from runtime.retention import DEFAULT_RETENTION_DAYS
-from runtime.settings import DEFAULT_UPLOAD_DIR, SettingsError, file_retention_days
+from runtime.settings import SettingsError, csv_sources, file_retention_days
 
 MIN_TOKEN_LENGTH = 16
 
@@ -84,21 +85,26 @@ class ApiSettings(BaseModel):
     temporal_namespace: str | None = None
     task_queue: str = TASK_QUEUE
     log_level: str = "INFO"
+    # Where csv_uri/numbers_uri may point and the size limits (CAMPAIGN_CSV_*; by default the upload folder and
+    # data/contacts). None: this process's environment, with upload_dir (ApiContext builds it once).
+    csv_sources: CsvSources | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
         env = os.environ if env is None else env
         token = _token(env)
+        # Absolute: the path is handed to the workers as csv_uri.
+        upload_dir = Path(env.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR).resolve()
         return cls(
             token=token,
             host=_host(env, token),
             port=_port(env),
-            # Absolute: the path is handed to the workers as csv_uri.
-            upload_dir=Path(env.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR).resolve(),
+            upload_dir=upload_dir,
             max_upload_bytes=_max_upload_bytes(env),
             file_retention_days=file_retention_days(env),
             temporal_address=env.get("TEMPORAL_ADDRESS", "").strip() or None,
             temporal_namespace=env.get("TEMPORAL_NAMESPACE", "").strip() or None,
             task_queue=env.get("RINGG_TASK_QUEUE", "").strip() or TASK_QUEUE,
             log_level=env.get("LOG_LEVEL", "").strip() or "INFO",
+            csv_sources=csv_sources(env, upload_dir=upload_dir),
         )

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.live import Live
+from rich.markup import escape
 from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
@@ -18,8 +20,18 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from activities.contacts.source import CsvUnreadable
 from cli.attributes_cmd import setup_search_attributes_command
-from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail, resolve_campaign
+from cli.common import (
+    AddressOpt,
+    NamespaceOpt,
+    check_source,
+    client_for,
+    console,
+    contact_sources,
+    fail,
+    resolve_campaign,
+)
 from cli.export_cmd import export_command
 from cli.files_cmd import files_command
 from cli.list_cmd import LimitOpt, NameOpt, PrefixOpt, QueryOpt, StageOpt, StatusOpt, campaigns_table
@@ -35,6 +47,8 @@ from contract.campaign import CampaignProgress, CampaignResult
 from contract.messages import StopNumbersRequest
 from contract.names import TASK_QUEUE
 from contract.request_schema import request_json_schema
+from domain.csv_limits import CsvLimitExceeded
+from domain.csv_sources import shown
 from domain.request_input import RequestInputError, build_request
 from domain.validation import request_problems
 from domain.window import window_problems
@@ -129,11 +143,18 @@ def start(
 
 
 async def _start(req: Any, wait: bool, task_queue: str, address: str | None, namespace: str | None) -> None:
+    sources = contact_sources()
+    await check_source(req.csv_uri, sources, what="csv_uri", refused="the campaign was not started")
     client = await client_for(address, namespace)
     try:
-        outcome = await start_campaign(client, req, task_queue=task_queue)
-    except OSError as err:
-        raise fail(f"cannot read the CSV {req.csv_uri!r} to compute its idempotency key: {err}") from None
+        outcome = await start_campaign(client, req, task_queue=task_queue, sources=sources)
+    except (CsvLimitExceeded, CsvUnreadable) as err:
+        raise fail(escape(f"cannot read the CSV to compute its idempotency key: {err}")) from None
+    except (OSError, httpx.HTTPError) as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise fail(
+            escape(f"cannot read the CSV {shown(req.csv_uri)!r} to compute its idempotency key: {reason}")
+        ) from None
     verb = {"started": "Started", "running": "Already running", "completed": "Already completed"}[outcome.state]
     console.print(f"{verb}: campaign [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")
     if outcome.state == "completed" or wait:
@@ -208,6 +229,7 @@ def stop_numbers(
     uri = numbers_file if "://" in numbers_file else str(Path(numbers_file).resolve())
 
     async def run() -> None:
+        await check_source(uri, contact_sources(), what="numbers_uri", refused="no number was stopped")
         handle = await resolve_campaign(await client_for(address, namespace), campaign)
         try:
             result = await handle.execute_update(CampaignWorkflow.stop_numbers, StopNumbersRequest(numbers_uri=uri))

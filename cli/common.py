@@ -3,15 +3,20 @@ style (an operator sees one line saying what failed and what to do, never a trac
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from temporalio.client import Client, WorkflowHandle
 
+from activities.contacts.source import admit
 from client.connect import connect
 from client.lookup import find_campaign
 from contract.campaign import CampaignResult
+from domain.csv_sources import CsvSources, SourceRefused
+from runtime.settings import SettingsError, csv_sources
 from workflows.campaign import CampaignWorkflow
 
 console = Console()
@@ -24,6 +29,22 @@ NamespaceOpt = Annotated[str | None, typer.Option("--namespace", envvar="TEMPORA
 def fail(message: str, code: int = 1) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def contact_sources() -> CsvSources:
+    """The environment's CAMPAIGN_CSV_* rules: the starter refuses, before anything starts, what the workers
+    would refuse."""
+    try:
+        return csv_sources(os.environ)
+    except SettingsError as err:
+        raise fail(escape(str(err))) from None
+
+
+async def check_source(uri: str, sources: CsvSources, *, what: str, refused: str) -> None:
+    try:
+        await admit(uri, sources, what=what)
+    except SourceRefused as err:
+        raise fail(escape(f"{refused}: {err}")) from None
 
 
 async def client_for(address: str | None, namespace: str | None) -> Client:

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from activities.reports import DEFAULT_REPORT_DIR
 from cli.common import console, fail
+from domain.csv_sources import DEFAULT_UPLOAD_DIR
 from runtime.retention import RETENTION_SETTING, Inventory, RetentionError, inventory, prune, retention_days
-from runtime.settings import DEFAULT_UPLOAD_DIR
 
 
 def files_command(

@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.common import AddressOpt, NamespaceOpt, client_for, console, contact_sources, fail
 from cli.request_files import load_template_file, parse_json_option, parse_mapping
 from cli.schedule_options import ScheduleIdArg, next_step
 from cli.schedule_view import local, span, window_text
-from client.schedules import create_schedule
+from client.schedules import admit_template, create_schedule
 from contract.names import TASK_QUEUE
+from domain.csv_sources import SourceRefused
 from domain.request_input import RequestInputError
 from domain.schedule_input import ScheduleInputError, build_definition
 
@@ -86,8 +88,13 @@ def create(
         raise fail(str(err)) from None
 
     async def run() -> None:
+        sources = contact_sources()
+        try:
+            await admit_template(defn, sources)
+        except SourceRefused as err:
+            raise fail(escape(f"the schedule was not created: {err}")) from None
         client = await client_for(address, namespace)
-        outcome = await create_schedule(client, defn, task_queue=task_queue, paused=paused, note=note)
+        outcome = await create_schedule(client, defn, task_queue=task_queue, paused=paused, note=note, sources=sources)
         if outcome.state == "exists_different":
             raise fail(
                 f"schedule {schedule_id!r} already exists with a different template, timing, policy or task "

@@ -13,10 +13,11 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.contacts.source import content_sha256
+from activities.contacts.source import admit, content_sha256, env_sources
 from contract import search_attributes as sa
 from contract.campaign import CampaignRequest, CampaignResult
 from contract.names import TASK_QUEUE
+from domain.csv_sources import CsvSources
 from domain.idempotency import derive_key, workflow_id_for
 from workflows.campaign import CampaignWorkflow
 from workflows.details import static_details, static_summary
@@ -30,12 +31,15 @@ class StartOutcome:
     state: str  # "started" | "running" (an open run with this key) | "completed" (already ran to completion)
 
 
-async def idempotency_key_for(req: CampaignRequest, csv_sha256: str | None = None) -> str:
-    """The request's key, or the one derived from the CSV's bytes: read here (as the worker reads them) unless
-    their sha256 is given. Raises OSError or httpx's errors when the CSV cannot be read."""
+async def idempotency_key_for(
+    req: CampaignRequest, csv_sha256: str | None = None, sources: CsvSources | None = None
+) -> str:
+    """The request's key, or the one derived from the CSV's bytes: read here (as the worker reads them, under the
+    same rules and limits: `sources`, by default this process's environment's) unless their sha256 is given.
+    Raises SourceRefused, CsvLimitExceeded, CsvUnreadable, OSError or httpx's errors when the CSV cannot be read."""
     if req.idempotency_key:
         return req.idempotency_key
-    digest = csv_sha256 or await content_sha256(req.csv_uri)
+    digest = csv_sha256 or await content_sha256(req.csv_uri, sources or env_sources())
     return derive_key(digest, req.agent_id, req.campaign_name, req.campaign_start_time, req.campaign_end_time)
 
 
@@ -50,10 +54,19 @@ async def _is_running(client: Client, workflow_id: str) -> bool:
 
 
 async def start_campaign(
-    client: Client, req: CampaignRequest, *, task_queue: str = TASK_QUEUE, key: str | None = None
+    client: Client,
+    req: CampaignRequest,
+    *,
+    task_queue: str = TASK_QUEUE,
+    key: str | None = None,
+    sources: CsvSources | None = None,
 ) -> StartOutcome:
-    """`key`: the request's idempotency key when the caller has computed it already (idempotency_key_for)."""
-    key = key or await idempotency_key_for(req)
+    """`key`: the request's idempotency key when the caller has computed it already (idempotency_key_for).
+    Nothing starts when csv_uri is not one `sources` allow (SourceRefused; by default this process's environment's
+    CAMPAIGN_CSV_* rules, which the worker applies again)."""
+    sources = sources or env_sources()
+    await admit(req.csv_uri, sources)
+    key = key or await idempotency_key_for(req, sources=sources)
     workflow_id = workflow_id_for(key)
     running = await _is_running(client, workflow_id)
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from temporalio.api.common.v1 import Payload
@@ -23,14 +23,17 @@ from temporalio.client import (
     ScheduleState,
 )
 
+from activities.contacts.source import admit, env_sources
 from contract import search_attributes as sa
 from contract.names import FIRE_WORKFLOW
 from contract.schedules import ScheduledCampaign
-from domain.fire_render import fire_key
+from domain.csv_sources import CsvSources
+from domain.fire_render import fire_key, render_text
 from domain.idempotency import workflow_id_for
 from domain.schedule_spec import ScheduleDefinition
 
 MEMO_WHEN = "when"
+SAMPLE_DAY = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -103,11 +106,26 @@ async def _same_definition(
     )
 
 
+async def admit_template(defn: ScheduleDefinition, sources: CsvSources) -> None:
+    """The template's csv_uri (rendered for a sample day: placeholders fill in the file name, not the folder or host)
+    against the CAMPAIGN_CSV_* rules; each fire's pre-flight checks its own file again. Raises SourceRefused."""
+    what = f"csv_uri (the template's, for a fire on {SAMPLE_DAY:%Y-%m-%d})"
+    await admit(render_text(defn.scheduled.template.csv_uri, SAMPLE_DAY), sources, what=what)
+
+
 async def create_schedule(
-    client: Client, defn: ScheduleDefinition, *, task_queue: str, paused: bool = False, note: str = ""
+    client: Client,
+    defn: ScheduleDefinition,
+    *,
+    task_queue: str,
+    paused: bool = False,
+    note: str = "",
+    sources: CsvSources | None = None,
 ) -> CreateOutcome:
     """Creates the schedule; an existing one with the same ID is left as it is (reported as the same
-    template, timing, policies and task queue, or as different)."""
+    template, timing, policies and task queue, or as different). Nothing is created when the template's csv_uri
+    is not one `sources` allow (SourceRefused; by default this process's environment's rules)."""
+    await admit_template(defn, sources or env_sources())
     try:
         handle = await client.create_schedule(
             defn.schedule_id,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 # Permanent: the workflow names these in non_retryable_error_types or reacts to them.
 INVALID_CSV = "InvalidCsv"
+CSV_SOURCE_REFUSED = "CsvSourceRefused"  # csv_uri/numbers_uri outside the allowed folders, hosts or addresses
+CSV_LIMIT_EXCEEDED = "CsvLimitExceeded"  # the file is over a CAMPAIGN_CSV_* size limit
 INVALID_REQUEST = "InvalidCampaignRequest"
 RINGG_AUTH = "RinggAuthError"
 RINGG_REJECTED = "RinggRejected"

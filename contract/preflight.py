@@ -20,12 +20,14 @@ class PreflightInput(BaseModel):
 
 
 class PreflightResult(BaseModel):
-    """Counts and the report's path, never rows. valid_rows is None in histories from before row checks."""
+    """Counts and the report's path, never rows. valid_rows is None in histories from before row checks; `headers`
+    (the header's names) is only read from old histories: the header's size is `columns`, its names stay out."""
 
     data_rows: int
     content_hash: str
     idempotency_key: str
     headers: list[str] = Field(default_factory=list)
+    columns: int = 0
     valid_rows: int | None = None
     unusable_rows: int = 0
     duplicate_rows: int = 0

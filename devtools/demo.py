@@ -19,7 +19,7 @@ from client.launcher import idempotency_key_for
 from contract.campaign import CampaignRequest, PollingConfig
 from contract.names import TASK_QUEUE
 from devtools import devstack
-from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
+from devtools.sample_csv import CONTACTS_DIR, DEFAULT_MAP, write_sample_csv
 from domain.idempotency import workflow_id_for
 
 console = Console()
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         }
         procs.append(devstack.start_worker(data, env=worker_env))
         console.print(f"[bold]3/4[/] Generating a {args.rows}-row contacts CSV (a few bad numbers on purpose) …")
-        csv_path = write_sample_csv(data / "contacts.csv", args.rows, invalid_every=997)
+        csv_path = write_sample_csv(CONTACTS_DIR / "demo-contacts.csv", args.rows, invalid_every=997)
         req = demo_request(csv_path)
         request_path = data / "request.json"
         request_path.write_text(json.dumps(req.model_dump(mode="json", exclude_none=True), indent=2))

@@ -6,9 +6,13 @@ import csv
 import random
 from pathlib import Path
 
+from domain.csv_sources import DEFAULT_CONTACTS_DIR, PROJECT_ROOT
+
 FIRST = ("Asha", "Ravi", "Meera", "Arjun", "Priya", "Vikram", "Neha", "Rahul", "Kavya", "Sanjay")
 LAST = ("Sharma", "Iyer", "Patel", "Reddy", "Khan", "Das", "Nair", "Gupta", "Singh", "Joshi")
 HEADER = ("Mobile Number", "Name", "Policy ID", "Due Date")
+# Where the demo and the UI check put their CSVs: a folder CAMPAIGN_CSV_DIRS allows by default.
+CONTACTS_DIR = PROJECT_ROOT / DEFAULT_CONTACTS_DIR
 DEFAULT_MAP = {
     "mobile_number": "Mobile Number",
     "callee_name": "Name",

@@ -30,7 +30,7 @@ from contract.search_attributes import AGENT_ID
 from devtools import devstack
 from devtools.browser import BrowserError, find_chromium
 from devtools.demo import DEMO_API_KEY, demo_request
-from devtools.sample_csv import write_sample_csv
+from devtools.sample_csv import CONTACTS_DIR, write_sample_csv
 from devtools.ui_capture import capture
 from devtools.ui_page import Check, Expected, PageState, checks
 from workflows.campaign import CampaignWorkflow
@@ -77,7 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "photographs an existing campaign.",
     )
     parser.add_argument("--out", type=Path, help="PNG to write (default: <data-dir>/campaign-ui.png)")
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help=f"logs, SQLite, CSV (default {DATA_DIR})")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DATA_DIR, help=f"logs and SQLite (default {DATA_DIR}); the CSV: data/contacts"
+    )
     parser.add_argument("--rows", type=int, default=1500, help="contacts in the campaign (default 1500)")
     parser.add_argument("--time-scale", type=float, default=0.05, help="simulator time scale (default 0.05)")
     parser.add_argument("--address", help="reuse this Temporal server (host:port) instead of starting one")
@@ -122,7 +124,7 @@ async def _target(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], prog
 async def start(address: str, namespace: str, data: Path, rows: int, task_queue: str) -> str:
     """Starts a campaign through the launcher, which sets the static summary and details; returns its workflow id."""
     client = await _connect(address, namespace)
-    csv_path = write_sample_csv(data / "contacts.csv", rows, invalid_every=499)
+    csv_path = write_sample_csv(CONTACTS_DIR / "ui-check-contacts.csv", rows, invalid_every=499)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     req = demo_request(csv_path).model_copy(
         update={"campaign_name": f"UI check {stamp}", "idempotency_key": f"ui-check-{uuid.uuid4().hex[:12]}"}

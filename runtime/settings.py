@@ -7,13 +7,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from temporalio.envconfig import ClientConfig
 
+from activities.contacts.source import env_sources
 from activities.reports import DEFAULT_REPORT_DIR
 from activities.ringg.large_access import LARGE_FLOW_MODES, LargeFlowMode
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from contract.names import TASK_QUEUE
+from domain.csv_sources import CsvSettingError, CsvSources, csv_sources_from_env
 from ringg import DEFAULT_BASE_URL
 from runtime.metrics import bind_address_problem
 from runtime.retention import DEFAULT_RETENTION_DAYS, RetentionError, retention_days
@@ -22,8 +24,6 @@ from runtime.webhook_settings import DEFAULT_HEADER, WebhookConfigError, header_
 # Activities one worker runs at once (its own limit, not the deployment's).
 MAX_CONCURRENT_ACTIVITIES = 50
 DEFAULT_RINGG_BASE_URL = DEFAULT_BASE_URL  # the Ringg client's
-# Where the HTTP API stores uploaded files (CAMPAIGN_UPLOAD_DIR); `starter.py files` looks there too.
-DEFAULT_UPLOAD_DIR = "data/uploads"
 
 
 class SettingsError(Exception):
@@ -75,6 +75,14 @@ def _webhook_secret(env: Mapping[str, str]) -> SecretStr | None:
         raise SettingsError(str(err)) from None
 
 
+def csv_sources(env: Mapping[str, str], *, upload_dir: Path | None = None) -> CsvSources:
+    """CAMPAIGN_CSV_* (where contacts may come from, and their size limits), for the worker and the API."""
+    try:
+        return csv_sources_from_env(env, upload_dir=upload_dir)
+    except CsvSettingError as err:
+        raise SettingsError(str(err)) from None
+
+
 def _temporal_target(env: Mapping[str, str]) -> tuple[str, str]:
     """TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; where one is unset, the SDK's client profile (TEMPORAL_CONFIG_FILE,
     TEMPORAL_PROFILE or ~/.config/temporalio/temporal.toml) supplies it, else localhost:7233 and `default`. The API key
@@ -107,6 +115,8 @@ class WorkerSettings(BaseModel):
     webhook_secret: SecretStr | None = None
     webhook_header: str = DEFAULT_HEADER
     large_flow: LargeFlowMode = "auto"
+    # Built by from_env; a WorkerSettings made in code takes this process's CAMPAIGN_CSV_* environment.
+    csv_sources: CsvSources = Field(default_factory=env_sources)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -139,4 +149,5 @@ class WorkerSettings(BaseModel):
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),
             large_flow=_large_flow(env),
+            csv_sources=csv_sources(env),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import signal
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.contacts.preflight import CsvActivities
+from activities.contacts.source import env_sources
 from activities.export.calls import ExportActivities
 from activities.metrics import record_ringg_request
 from activities.reports import DEFAULT_REPORT_DIR
@@ -22,6 +24,7 @@ from activities.ringg.large_access import LargeFlowMode
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from activities.ringg.webhook_setup import WebhookSetupActivities
 from client.connect import connect
+from domain.csv_sources import CsvSources
 from ringg import RinggClient, make_http_client
 from runtime.metrics import metrics_runtime
 from runtime.retention import prune_forever
@@ -47,8 +50,13 @@ def build_worker(
     webhook_secret: SecretStr | None = None,
     webhook_header: str = DEFAULT_HEADER,
     large_flow: LargeFlowMode = "auto",
+    csv_sources: CsvSources | None = None,
 ) -> Worker:
-    ringg_acts = RinggActivities(ringg, confirm_within_s=confirm_within_s, report_dir=report_dir, large_flow=large_flow)
+    """`csv_sources`: where contacts files may be read from and their limits (None: this process's environment)."""
+    csv_sources = csv_sources or env_sources()
+    ringg_acts = RinggActivities(
+        ringg, confirm_within_s=confirm_within_s, report_dir=report_dir, large_flow=large_flow, sources=csv_sources
+    )
     return Worker(
         client,
         task_queue=task_queue,
@@ -60,7 +68,7 @@ def build_worker(
             SubscribeWebhooksWorkflow,
         ],
         activities=[
-            CsvActivities(report_dir).preflight_csv,
+            CsvActivities(report_dir, csv_sources).preflight_csv,
             ClaimActivities(client).find_claim_owner,
             ringg_acts.upload_contacts,
             ringg_acts.get_upload_status,
@@ -100,6 +108,8 @@ async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None
 
 
 async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
+    # The csv module's cell limit is process-wide: the worker's is the contacts' cell limit.
+    csv.field_size_limit(settings.csv_sources.limits.max_cell_chars)
     runtime = metrics_runtime(settings.metrics_bind)
     extra = {} if runtime is None else {"runtime": runtime}
     client = await connect(settings.temporal_address, settings.temporal_namespace, **extra)
@@ -114,6 +124,7 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
             webhook_secret=settings.webhook_secret,
             webhook_header=settings.webhook_header,
             large_flow=settings.large_flow,
+            csv_sources=settings.csv_sources,
         )
         async with worker:
             log.info(

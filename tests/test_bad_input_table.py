@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from temporalio.worker import Worker
 from contract.campaign import CampaignResult
 from devtools.sample_csv import phone_for
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from tests.csv_source_helpers import SECRET, SECRET_CSV
 from tests.stack_helpers import uploads_named, worker_for
 
 pytestmark = pytest.mark.integration
@@ -46,6 +49,7 @@ def rows(n: int = 5) -> str:
 
 
 GOOD_CSV = (HEADER + "\n" + rows()).encode()
+LEAKS = (SECRET, "secret_col", "xxxxxxxx", "root:x:0")  # what the refused files hold: never in an error
 
 
 @dataclass
@@ -56,6 +60,18 @@ class Case:
     changes: dict[str, Any] = field(default_factory=dict)
     error_type: str = "InvalidCsv"
     report: bool = False  # the error names a report of the rows for the CSV's owner
+    uri: Callable[[Path, Path], str] | None = None  # csv_uri from (tmp_path, a secret file outside the allowed folders)
+
+
+def symlink_to(tmp_path: Path, target: Path) -> str:
+    link = tmp_path / "innocent-looking.csv"
+    link.symlink_to(target)
+    return str(link)
+
+
+SOURCE = "CsvSourceRefused"
+LIMIT = "CsvLimitExceeded"
+WIDE = 1_000_001
 
 
 CASES = [
@@ -184,8 +200,57 @@ CASES = [
         error_type=REQUEST,
     ),
     Case("empty campaign name", "campaign_name is required", changes={"campaign_name": "  "}, error_type=REQUEST),
-    Case("unreadable csv_uri", "no such file on the worker", changes={"csv_uri": "/nonexistent/contacts.csv"}),
-    Case("unsupported csv_uri", "Unsupported csv_uri", changes={"csv_uri": "s3://bucket/contacts.csv"}),
+    Case("unreadable csv_uri", "no such file on this machine", uri=lambda tmp, _: str(tmp / "nonexistent.csv")),
+    Case("unsupported csv_uri", "Unsupported csv_uri", changes={"csv_uri": "s3://bucket/c.csv"}, error_type=SOURCE),
+    # Where contacts may come from (CAMPAIGN_CSV_DIRS, CAMPAIGN_CSV_URL_HOSTS): refused, the file never quoted.
+    Case(
+        "secret file outside the folders",
+        "outside the folders contacts may be read from",
+        uri=lambda _, secret: str(secret),
+        error_type=SOURCE,
+    ),
+    Case(
+        "/etc/passwd",
+        "outside the folders contacts may be read from",
+        changes={"csv_uri": "/etc/passwd"},
+        error_type=SOURCE,
+    ),
+    Case("/proc/self/environ", "never read there", changes={"csv_uri": "/proc/self/environ"}, error_type=SOURCE),
+    Case("symlink out of the folder", "symlinks followed", uri=symlink_to, error_type=SOURCE),
+    Case(
+        "loopback URL",
+        "CAMPAIGN_CSV_URL_HOSTS=(none)",
+        changes={"csv_uri": "http://127.0.0.1:9/c.csv"},
+        error_type=SOURCE,
+    ),
+    Case(
+        "private-address URL", "CAMPAIGN_CSV_URL_HOSTS", changes={"csv_uri": "http://10.0.0.7/c.csv"}, error_type=SOURCE
+    ),
+    Case(
+        "metadata URL",
+        "CAMPAIGN_CSV_URL_HOSTS",
+        changes={"csv_uri": "http://169.254.169.254/latest/"},
+        error_type=SOURCE,
+    ),
+    # Size limits at their defaults (CAMPAIGN_CSV_MAX_*): counts and limits in the error, no cell or header name.
+    Case(
+        "over-long line",
+        "row 3 is longer than 1,048,576 characters",
+        (HEADER + "\n" + rows(1) + "+919812345678,N,P" + "x" * (1 << 21) + "\n").encode(),
+        error_type=LIMIT,
+    ),
+    Case(
+        "1,001 columns",
+        "the header has 1,003 columns, more than 1,000",
+        (HEADER + "".join(f",secret_col_{i}" for i in range(1000)) + "\n" + rows()).encode(),
+        error_type=LIMIT,
+    ),
+    Case(
+        f"{WIDE:,} columns",
+        "row 1 is longer than 1,048,576 characters",
+        (HEADER + ",secret_col" * WIDE + "\n" + rows()).encode(),
+        error_type=LIMIT,
+    ),
     # Requests the worker could not even decode used to fail their workflow task every 10 s, forever.
     Case("call_config 250 levels deep", "recursion limit", changes={"call_config": nested(250)}, error_type=PAYLOAD),
     Case("call_config 20 levels deep", "nests 20 levels deep", changes={"call_config": nested(20)}, error_type=PAYLOAD),
@@ -217,14 +282,24 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
         yield running
 
 
-def raw_request(case: Case, tmp_path: Path) -> dict[str, Any]:
-    slug = case.kind.replace(" ", "-")
+@pytest.fixture(scope="module")
+def secret() -> Iterator[Path]:
+    """A file outside pytest's base temp folder (which the tests' CAMPAIGN_CSV_DIRS allows), that reads as contacts."""
+    folder = Path(tempfile.mkdtemp(prefix="campaign-secret-"))
+    path = folder / "ringg_api_key"
+    path.write_text(SECRET_CSV)
+    yield path
+    shutil.rmtree(folder)
+
+
+def raw_request(case: Case, tmp_path: Path, secret: Path) -> dict[str, Any]:
+    slug = "".join(c if c.isalnum() else "-" for c in case.kind)
     path = tmp_path / f"{slug}.csv"
     path.write_bytes(case.csv)
     request: dict[str, Any] = {
         "campaign_name": f"Bad input {slug} {uuid.uuid4().hex[:6]}",
         "agent_id": "agent-bad-input",
-        "csv_uri": str(path),
+        "csv_uri": case.uri(tmp_path, secret) if case.uri else str(path),
         "variables_map": MAP,
         "from_numbers": [NUMBER_ID],
         "campaign_start_time": "18/10/2030, 09:00",
@@ -255,9 +330,9 @@ def test_the_table_has_at_least_twenty_kinds() -> None:
 
 
 async def test_each_bad_input_gets_a_clear_error_and_nothing_is_uploaded_or_launched(
-    stack_client: Client, worker: Worker, sim: RunningSimulator, tmp_path: Path
+    stack_client: Client, worker: Worker, sim: RunningSimulator, tmp_path: Path, secret: Path
 ) -> None:
-    requests = [raw_request(case, tmp_path) for case in CASES]
+    requests = [raw_request(case, tmp_path, secret) for case in CASES]
     with SimAdmin(sim) as admin:
         before = admin.stats()
         outcomes = await asyncio.gather(*(run_case(stack_client, worker.task_queue, r) for r in requests))
@@ -278,6 +353,7 @@ async def test_each_bad_input_gets_a_clear_error_and_nothing_is_uploaded_or_laun
             check(outcome.non_retryable, f"{case.kind}: the error is retryable")
             check(outcome.type == case.error_type, f"{case.kind}: type {outcome.type}, not {case.error_type}")
             check(case.expect in outcome.message, f"{case.kind}: {case.expect!r} not in {outcome.message!r}")
+            check(not any(leak in outcome.message for leak in LEAKS), f"{case.kind}: the file is quoted")
             check(not uploads, f"{case.kind}: uploaded although it cannot succeed")
             if case.report:
                 named = " is listed in " in outcome.message and "contacts-report.csv" in outcome.message

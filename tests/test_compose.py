@@ -394,7 +394,8 @@ def test_api_service_matches_the_api_package(tmp_path: Path) -> None:
     api = service("api")
     assert module_in_repo("api"), "python -m api: no api package in this repository"
     source = "\n".join(
-        path.read_text() for path in [p for d in ("api", "client", "runtime") for p in ROOT.glob(f"{d}/**/*.py")]
+        path.read_text()
+        for path in [p for d in ("api", "client", "runtime", "domain") for p in ROOT.glob(f"{d}/**/*.py")]
     )
     for name, value in environment(api).items():
         assert f'"{name}"' in source or sdk_reads(name, value, tmp_path), f"the API does not read {name}"

@@ -3,6 +3,7 @@ hashing, header checks, encodings, local/file:///http sources, idempotency keys)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.server
 import tempfile
@@ -17,12 +18,17 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.contacts.preflight import CsvActivities, CsvScan, scan_csv
+from activities.contacts.source import env_sources
 from contract.preflight import PreflightInput, PreflightResult
+from domain.csv_sources import CsvSources
 from domain.idempotency import derive_key
 
 HEADER = "Name,Mobile Number,City\n"
 ROWS = "Asha Verma,+919876543210,Pune\nRahul Mehta,+919812345678,Delhi\nMeera Iyer,+919800000003,Chennai\n"
 MAPPING = {"mobile_number": "Mobile Number", "callee_name": "Name"}
+# The tests' rules with downloads from this machine's HTTP server allowed (CAMPAIGN_CSV_URL_HOSTS=127.0.0.1 and
+# CAMPAIGN_CSV_URL_ALLOW_PRIVATE=1).
+LOOPBACK = dataclasses.replace(env_sources(), url_hosts=frozenset({"127.0.0.1"}), allow_private=True)
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "contacts.csv") -> Path:
@@ -47,20 +53,24 @@ def preflight_input(csv_uri: str | Path, **changes: Any) -> PreflightInput:
     return PreflightInput.model_validate({**data, **changes})
 
 
-async def preflight(inp: PreflightInput, reports: Path | None = None) -> PreflightResult:
+async def preflight(
+    inp: PreflightInput, reports: Path | None = None, sources: CsvSources | None = None
+) -> PreflightResult:
     reports = reports or Path(tempfile.mkdtemp(prefix="reports-"))
-    return await ActivityEnvironment().run(CsvActivities(reports).preflight_csv, inp)
+    return await ActivityEnvironment().run(CsvActivities(reports, sources).preflight_csv, inp)
 
 
 def scan(path: Path, mapping: dict[str, str] = MAPPING) -> CsvScan:
     return scan_csv(path, mapping, "+91", path.with_suffix(".report.csv"))
 
 
-async def preflight_error(inp: PreflightInput) -> ApplicationError:
+async def preflight_error(
+    inp: PreflightInput, error_type: str = "InvalidCsv", sources: CsvSources | None = None
+) -> ApplicationError:
     with pytest.raises(ApplicationError) as info:
-        await preflight(inp)
+        await preflight(inp, sources=sources)
     err = info.value
-    assert err.type == "InvalidCsv" and err.non_retryable
+    assert err.type == error_type and err.non_retryable
     return err
 
 
@@ -72,7 +82,7 @@ def test_scan_counts_non_blank_rows_and_hashes_the_bytes(tmp_path: Path) -> None
 
     result = scan(path)
 
-    assert result.headers == ["Name", "Mobile Number", "City"]
+    assert result.columns == 3
     assert result.counts.data_rows == 3
     assert result.content_hash == sha256_of(path)
 
@@ -92,7 +102,7 @@ def test_scan_strips_a_bom_and_header_spaces(tmp_path: Path) -> None:
 
     result = scan(path)
 
-    assert result.headers == ["Name", "Mobile Number", "City"]
+    assert result.columns == 3 and result.counts.data_rows == 3  # " Mobile Number " is the mapped column
     assert result.content_hash == sha256_of(path)  # the BOM is part of the hashed bytes
 
 
@@ -124,7 +134,7 @@ async def test_preflight_counts_rows_and_hashes_the_file(tmp_path: Path) -> None
 
     assert result.data_rows == 3
     assert result.content_hash == sha256_of(path)
-    assert result.headers == ["Name", "Mobile Number", "City"]
+    assert result.columns == 3 and result.headers == []  # the header's size, never its names
     assert result.idempotency_key.startswith("ik-")
 
 
@@ -133,20 +143,20 @@ async def test_preflight_accepts_a_bom_and_padded_headers(tmp_path: Path) -> Non
 
     result = await preflight(preflight_input(path))
 
-    assert result.data_rows == 3
-    assert result.headers == ["Name", "Mobile Number", "City"]
+    assert result.data_rows == 3 and result.columns == 3  # "  Mobile Number\t" matched the mapping
     assert result.content_hash == sha256_of(path)
 
 
-async def test_preflight_names_missing_and_existing_columns(tmp_path: Path) -> None:
+async def test_preflight_names_the_missing_columns_and_counts_the_others(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + ROWS)
     inp = preflight_input(path, variables_map={"mobile_number": "Phone", "callee_name": "Name", "due": "Due Date"})
 
     err = await preflight_error(inp)
 
     assert "'Phone'" in err.message and "'Due Date'" in err.message
-    assert "Its columns are: 'Name', 'Mobile Number', 'City'" in err.message
-    assert "variables_map" in err.message
+    assert "the header has 3 columns" in err.message and "variables_map" in err.message
+    # The file's own header names are not quoted back (only the caller's mapped names are).
+    assert "City" not in err.message and "Mobile Number" not in err.message
 
 
 async def test_preflight_rejects_an_empty_file(tmp_path: Path) -> None:
@@ -187,7 +197,7 @@ async def test_preflight_reports_a_missing_file(tmp_path: Path) -> None:
 
 
 async def test_preflight_rejects_unsupported_schemes() -> None:
-    err = await preflight_error(preflight_input("s3://bucket/contacts.csv"))
+    err = await preflight_error(preflight_input("s3://bucket/contacts.csv"), "CsvSourceRefused")
 
     assert "Unsupported csv_uri" in err.message
 
@@ -236,7 +246,7 @@ async def test_preflight_downloads_http_csv_with_the_same_hash_and_key(
     local = write(tmp_path, HEADER + ROWS)
     write(root, local.read_bytes(), "contacts.csv")
 
-    remote = await preflight(preflight_input(f"{base}/contacts.csv"))
+    remote = await preflight(preflight_input(f"{base}/contacts.csv"), sources=LOOPBACK)
     from_disk = await preflight(preflight_input(local))
 
     assert remote.content_hash == sha256_of(local) == from_disk.content_hash
@@ -247,7 +257,7 @@ async def test_preflight_downloads_http_csv_with_the_same_hash_and_key(
 async def test_preflight_reports_an_http_error(http_root: tuple[str, Path]) -> None:
     base, _ = http_root
 
-    err = await preflight_error(preflight_input(f"{base}/missing.csv"))
+    err = await preflight_error(preflight_input(f"{base}/missing.csv"), sources=LOOPBACK)
 
     assert "HTTP 404" in err.message and "missing.csv" in err.message
 

@@ -86,7 +86,12 @@ def test_template_file_problems(tmp_path: Path, fields: dict[str, Any], expected
 
 def test_a_valid_definition_gets_as_far_as_connecting(tmp_path: Path) -> None:
     """The file's window is replaced by the flags' (here --until over the file's hours)."""
-    path = write_template(tmp_path, window={"hours": 400}, call_config={"call_time": {"timezone": "Europe/London"}})
+    path = write_template(
+        tmp_path,
+        csv_uri=str(tmp_path / "{date}.csv"),
+        window={"hours": 400},
+        call_config={"call_time": {"timezone": "Europe/London"}},
+    )
     code, out = create("-r", str(path), "--at", "09:00", "--days", "mon-fri", "--until", "18:00")
     assert code == 1 and "cannot reach Temporal at 127.0.0.1:1" in out, out
 

@@ -4,6 +4,7 @@ spreadsheet numbers (the header is row 1)."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,8 +12,11 @@ from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import TextIO
 
+from domain.csv_limits import CsvLimits
+
 BLOCK_CHARS = 1 << 20
 CSV_BLOCK_ROWS = 512  # few rows alive at once: the garbage collector has little to walk
+DEFAULT_LIMITS = CsvLimits()
 
 
 @dataclass
@@ -34,38 +38,92 @@ class Block:
         return self.lines[i].split(",")
 
 
-def read_blocks(text: TextIO, width: int, mobile: int) -> Iterator[Block]:
-    """The rows after the header (already read from `text`).
+def read_blocks(text: TextIO, width: int, mobile: int, limits: CsvLimits = DEFAULT_LIMITS) -> Iterator[Block]:
+    """The rows after the header (already read from `text`), within the line and cell limits.
 
     Text without any double quote or lone carriage return is split into lines and cells with str methods driven
-    by C-level `map` (exactly what the csv module gives for such text, at a fraction of the cost). From the first
-    block with a quote on, the rest of the file is read by `csv.reader`, which handles quoted commas and newlines.
+    by C-level `map` (exactly what the csv module gives for such text, at a fraction of the cost), and its lines
+    are measured block by block (a line longer than the limit can only be in a block longer than it). From the
+    first block with a quote on, the rest of the file is read by `csv.reader`, which handles quoted commas and
+    newlines, from lines read no longer than the limit.
     """
-    first, pending = 2, ""
+    first, pending, max_line = 2, "", limits.max_line_chars
     while True:
         chunk = text.read(BLOCK_CHARS)
-        block = pending + chunk
+        block, pending = _cut(pending + chunk, final=not chunk)
+        if len(pending) > max_line + 1:  # the unfinished line is too long already (+1: a CR before its LF)
+            raise limits.line_too_long(first + block.count("\n"))
         if not block:
-            return
-        if chunk:
-            cut = block.rfind("\n") + 1
-            if cut == 0:  # one line longer than a block: read on
-                pending = block
-                continue
-            block, pending = block[:cut], block[cut:]
-        else:
-            pending = ""
+            if not chunk:
+                return
+            continue  # one line longer than a block: read on
         lines = _split_lines(block) if '"' not in block else None
         if lines is None:
-            # Quotes or lone carriage returns: finish the current line, then let the csv module read the rest
-            # of the file as one stream.
-            rest = pending + text.readline()
-            yield from _csv_blocks(csv.reader(chain(io.StringIO(block + rest, newline=""), text)), first, width, mobile)
+            # Quotes or lone carriage returns: finish the current line, then let the csv module read the rest of
+            # the file as one stream.
+            head = block + pending + text.readline(max_line + 2)
+            rest = chain(io.StringIO(head, newline=""), _readlines(text, max_line))
+            yield from _csv_blocks(csv.reader(_bounded(rest, limits, None)), first, width, mobile, limits)
             return
         if lines[-1] == "":
             lines.pop()
+        _check_sizes(block, first, limits)
         yield _lines_block(lines, first, width, mobile)
         first += len(lines)
+
+
+def csv_lines(text: TextIO, limits: CsvLimits, row: int | None = None) -> Iterator[str]:
+    """The file's next lines, for `csv.reader`: none is read whole when longer than the limit, which is refused
+    (`row`: the spreadsheet row of the first line, for the error). Nothing after the lines taken is consumed."""
+    return _bounded(_readlines(text, limits.max_line_chars), limits, row)
+
+
+def _readlines(text: TextIO, max_line: int) -> Iterator[str]:
+    return iter(functools.partial(text.readline, max_line + 2), "")  # +2: the line end
+
+
+def _bounded(lines: Iterator[str], limits: CsvLimits, row: int | None) -> Iterator[str]:
+    max_line = limits.max_line_chars
+    for line in lines:
+        if len(line) > max_line and len(line.rstrip("\r\n")) > max_line:
+            raise limits.line_too_long(row)
+        yield line
+
+
+def _cut(text: str, *, final: bool) -> tuple[str, str]:
+    """(the whole lines, the unfinished last line). Without any LF, lines end at the last lone CR (not a final
+    CR, which may be the first half of a CRLF)."""
+    if final:
+        return text, ""
+    cut = text.rfind("\n") + 1 or text.rfind("\r", 0, len(text) - 1) + 1
+    return text[:cut], text[cut:]
+
+
+def _check_sizes(block: str, first: int, limits: CsvLimits) -> None:
+    """Quote-free text, one row a line: no line over the line limit, no cell over the cell limit. A cell is never
+    longer than its line, so only lines longer than the cell limit are split into cells."""
+    at = _long_line(block, 0, limits.max_line_chars)
+    if at >= 0:
+        raise limits.line_too_long(first + block.count("\n", 0, at))
+    at = _long_line(block, 0, limits.max_cell_chars)
+    while at >= 0:
+        end = block.find("\n", at)
+        end = len(block) if end < 0 else end
+        if max(map(len, block[at:end].rstrip("\r").split(","))) > limits.max_cell_chars:
+            raise limits.cell_too_large(first + block.count("\n", 0, at))
+        at = _long_line(block, end + 1, limits.max_cell_chars)
+
+
+def _long_line(block: str, start: int, limit: int) -> int:
+    """Where the first line from `start` on longer than `limit` (+1: a CR before its LF) starts, or -1. Each step
+    looks for the last LF within reach, so a block of short lines takes a few C-level scans, not one per line."""
+    pos, end = start, len(block)
+    while end - pos > limit + 1:
+        newline = block.rfind("\n", pos, pos + limit + 2)
+        if newline < 0:
+            return pos
+        pos = newline + 1
+    return -1
 
 
 def _split_lines(block: str) -> list[str] | None:
@@ -93,8 +151,21 @@ def _lines_block(lines: list[str], first: int, width: int, mobile: int) -> Block
     return Block(first, len(lines), cells, lines=lines)
 
 
-def _csv_blocks(reader: Iterator[list[str]], first: int, width: int, mobile: int) -> Iterator[Block]:
-    while rows := list(islice(reader, CSV_BLOCK_ROWS)):
+def _csv_blocks(reader: Iterator[list[str]], first: int, width: int, mobile: int, limits: CsvLimits) -> Iterator[Block]:
+    # The csv module refuses cells over csv.field_size_limit (the worker sets it to the cell limit); a smaller
+    # limit than the module's (in tests, or a reader in another process) is checked here, block by block.
+    check_cells = limits.max_cell_chars < csv.field_size_limit()
+    while True:
+        try:
+            rows = list(islice(reader, CSV_BLOCK_ROWS))
+        except csv.Error as err:
+            if str(err).startswith("field larger than field limit"):
+                raise limits.cell_too_large(None) from None
+            raise
+        if not rows:
+            return
+        if check_cells and max(map(len, chain.from_iterable(rows)), default=0) > limits.max_cell_chars:
+            raise limits.cell_too_large(None)
         yield _rows_block(rows, first, width, mobile)
         first += len(rows)
 

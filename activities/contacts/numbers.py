@@ -7,6 +7,9 @@ import csv
 import re
 from pathlib import Path
 
+from activities.contacts.blocks import DEFAULT_LIMITS, csv_lines
+from domain.csv_limits import CsvLimits
+
 _NOT_DIGITS = re.compile(r"[^\d+]")
 
 
@@ -22,10 +25,11 @@ def normalise(raw: str, country_code: str) -> str | None:
     return cleaned
 
 
-def read_numbers(path: Path, country_code: str) -> list[str]:
+def read_numbers(path: Path, country_code: str, limits: CsvLimits = DEFAULT_LIMITS) -> list[str]:
+    """Raises CsvLimitExceeded on a line over the limit, UnicodeDecodeError or csv.Error on a file that is not CSV."""
     numbers: dict[str, None] = {}
     with path.open(newline="", encoding="utf-8-sig") as f:
-        for row in csv.reader(f):
+        for row in csv.reader(csv_lines(f, limits)):
             if row and (number := normalise(row[0], country_code)):
                 numbers[number] = None
     return list(numbers)

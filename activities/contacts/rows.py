@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TextIO
 
-from activities.contacts.blocks import Block, read_blocks
+from activities.contacts.blocks import DEFAULT_LIMITS, Block, csv_lines, read_blocks
 from activities.contacts.source import CHUNK
 from activities.reports import open_private
 from domain.cell_safety import safe_row
+from domain.csv_limits import CsvLimits
 from domain.phones import PhoneNormalizer
 
 MOBILE_VAR = "mobile_number"
@@ -34,11 +35,13 @@ class CsvProblem(ValueError):
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the mapped columns are in the file's header (names trimmed of spaces)."""
+    """Where the mapped columns are in the file's header (names trimmed of spaces), and the limits rows are read
+    within."""
 
     header: list[str]
     mobile_index: int
     width: int
+    limits: CsvLimits = DEFAULT_LIMITS
 
 
 @dataclass
@@ -76,16 +79,35 @@ def open_text(binary: IO[bytes]) -> io.TextIOWrapper:
     return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
 
 
-def read_layout(header: list[str] | None, variables_map: dict[str, str]) -> Layout:
+def read_header(text: TextIO, limits: CsvLimits = DEFAULT_LIMITS) -> list[str] | None:
+    """The header row (None for an empty file), within the line, cell and column limits."""
+    try:
+        header = next(csv.reader(csv_lines(text, limits, row=1)), None)
+    except csv.Error as err:
+        if str(err).startswith("field larger than field limit"):
+            raise limits.cell_too_large(1) from None
+        raise
+    if header is not None:
+        if len(header) > limits.max_columns:
+            raise limits.too_many_columns(len(header))
+        if max(map(len, header), default=0) > limits.max_cell_chars:
+            raise limits.cell_too_large(1)
+    return header
+
+
+def read_layout(header: list[str] | None, variables_map: dict[str, str], limits: CsvLimits = DEFAULT_LIMITS) -> Layout:
+    """Matches the header to variables_map. Errors name the mapped columns (the caller's own words) and give counts,
+    never the file's other header names: a file that is not a contacts list must not be quoted back."""
     if header is None or not any(h.strip() for h in header):
         raise CsvProblem("the file is empty (no header row)")
     names = [h.strip() for h in header]
     wanted = list(dict.fromkeys(c.strip() for c in variables_map.values()))
     missing = [c for c in wanted if c not in names]
     if missing:
+        columns = f"{len(names):,} column{'s' if len(names) != 1 else ''}"
         raise CsvProblem(
-            f"it has no column {', '.join(repr(c) for c in missing)} (mapped in variables_map). "
-            f"Its columns are: {', '.join(repr(h) for h in names)}. Fix variables_map or the CSV header"
+            f"it has no column {', '.join(repr(c) for c in missing)} (mapped in variables_map; the header has "
+            f"{columns}, none of them named so). Fix variables_map or the CSV header"
         )
     twice = [c for c in wanted if names.count(c) > 1]
     if twice:
@@ -93,7 +115,7 @@ def read_layout(header: list[str] | None, variables_map: dict[str, str]) -> Layo
             f"the column {', '.join(repr(c) for c in twice)} appears more than once in the header, so it is "
             "not clear which one to use. Rename or remove the extra column"
         )
-    return Layout(names, names.index(variables_map[MOBILE_VAR].strip()), len(names))
+    return Layout(names, names.index(variables_map[MOBILE_VAR].strip()), len(names), limits)
 
 
 def checked_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Iterator[Checked]:
@@ -104,7 +126,7 @@ def checked_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Ite
     Pre-flight and the upload walk a file with this same function, so the cleaned file the upload rebuilds holds
     exactly the rows pre-flight counted as valid, on whichever worker it runs. Rows with clean numbers are checked
     with C-level operations (regexes over joined text, set updates); only the others get per-row code."""
-    for block in read_blocks(text, layout.width, layout.mobile_index):
+    for block in read_blocks(text, layout.width, layout.mobile_index, layout.limits):
         numbers, unclean = phones.normalize_clean_batch(block.mobile)
         checked = Checked(block, numbers)
         for i in sorted({*unclean, *block.ragged}) if block.ragged else unclean:
@@ -219,7 +241,7 @@ class ProblemReport:
         wanted = sorted(duplicates)
         at = 0
         with reread() as text:
-            for block in read_blocks(text, self._layout.width, self._layout.mobile_index):
+            for block in read_blocks(text, self._layout.width, self._layout.mobile_index, self._layout.limits):
                 end = block.first_row + block.size
                 while at < len(wanted) and wanted[at] < end:
                     row = wanted[at]
@@ -262,6 +284,7 @@ def write_clean_csv(
     dest: Path,
     variables_map: dict[str, str],
     phones: PhoneNormalizer,
+    limits: CsvLimits = DEFAULT_LIMITS,
     *,
     start: int = 0,
     stop: int | None = None,
@@ -275,7 +298,7 @@ def write_clean_csv(
         open_text(io.BufferedReader(raw, CHUNK)) as text,
         dest.open("w", encoding="utf-8", newline="") as out,
     ):
-        layout = read_layout(next(csv.reader(text), None), variables_map)
+        layout = read_layout(read_header(text, limits), variables_map, limits)
         writer = csv.writer(out)
         writer.writerow(layout.header)
         mobile = layout.mobile_index

@@ -15,6 +15,7 @@ from activities.ringg.progress import ProgressActivities
 from activities.ringg.reconcile import CONFIRM_EVERY_S, CONFIRM_WITHIN_S
 from activities.ringg.upload import UploadActivities
 from activities.ringg.upload_progress import UploadProgressActivities
+from domain.csv_sources import CsvSources
 from ringg import RinggClient
 
 
@@ -28,7 +29,8 @@ class RinggActivities(
     NotCalledActivities,
 ):
     """All Ringg activities: register its bound methods on the worker (runtime/worker_app.py). `large_flow` is the
-    worker's RINGG_LARGE_FLOW (activities/ringg/large_access.py)."""
+    worker's RINGG_LARGE_FLOW (activities/ringg/large_access.py); `sources` where contacts files may be read from
+    (None: this process's CAMPAIGN_CSV_* environment)."""
 
     def __init__(
         self,
@@ -38,8 +40,13 @@ class RinggActivities(
         confirm_every_s: float = CONFIRM_EVERY_S,
         report_dir: Path = DEFAULT_REPORT_DIR,
         large_flow: LargeFlowMode = "auto",
+        sources: CsvSources | None = None,
     ) -> None:
         super().__init__(
-            client, confirm_within_s=confirm_within_s, confirm_every_s=confirm_every_s, report_dir=report_dir
+            client,
+            confirm_within_s=confirm_within_s,
+            confirm_every_s=confirm_every_s,
+            report_dir=report_dir,
+            sources=sources,
         )
         self._large_flow = large_flow

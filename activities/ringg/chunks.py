@@ -35,6 +35,7 @@ from contract.chunk_steps import (
 from contract.errors import CSV_CHANGED
 from contract.ringg_steps import LaunchResult, UploadInput
 from contract.statuses import FINAL_CAMPAIGN_STATUSES, LAUNCHED_STATUSES, PENDING_STATUSES
+from domain.csv_limits import CsvLimits
 from domain.phones import PhoneNormalizer
 from ringg import RinggError, TerminateRequest
 
@@ -50,7 +51,7 @@ def _chunk_file(chunk: ChunkInput) -> Prepare:
     valid rows; None when the CSV changed since pre-flight."""
 
     @contextlib.asynccontextmanager
-    async def build(inp: UploadInput, path: Path) -> AsyncIterator[Path | None]:
+    async def build(inp: UploadInput, path: Path, limits: CsvLimits) -> AsyncIterator[Path | None]:
         if await asyncio.to_thread(file_sha256, path) != inp.content_hash:
             yield None
             return
@@ -59,7 +60,7 @@ def _chunk_file(chunk: ChunkInput) -> Prepare:
             phones = PhoneNormalizer(inp.country_code)
             stop = chunk.skip_rows + chunk.rows
             write = functools.partial(write_clean_csv, start=chunk.skip_rows, stop=stop)
-            rows = await asyncio.to_thread(write, path, dest, inp.variables_map, phones)
+            rows = await asyncio.to_thread(write, path, dest, inp.variables_map, phones, limits)
             if rows != chunk.rows:
                 raise ApplicationError(
                     f"Chunk {chunk.number}/{chunk.total} of the CSV at {inp.csv_uri!r} gave {rows} valid rows on "

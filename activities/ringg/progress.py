@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
+
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contacts.numbers import batches, read_numbers
-from activities.contacts.source import CsvUnreadable, open_csv
+from activities.contacts.source import CsvUnreadable, contacts_failure, open_csv
 from activities.heartbeat import heartbeating
 from activities.log_context import activity_log_context
 from activities.ringg.errors import map_ringg_error
@@ -17,6 +20,8 @@ from contract.errors import INVALID_CSV
 from contract.messages import StopNumbersResult
 from contract.ringg_steps import CampaignSnapshot, SnapshotInput, TerminateInput, TerminateNumbersInput, TerminateResult
 from contract.statuses import PENDING_STATUSES
+from domain.csv_limits import CsvLimitExceeded
+from domain.csv_sources import SourceRefused, shown
 from ringg import (
     RinggError,
     TerminateRequest,
@@ -75,16 +80,29 @@ class ProgressActivities(RinggBase):
         """Terminates queued/retry calls to the listed numbers inside this campaign, 100 numbers a request
         (PATCH campaign/terminate with campaign_id + mobile_numbers; repeating a batch is harmless)."""
         with activity_log_context():
+            not_stopped = f"No number was stopped in campaign {inp.list_id}"
             try:
-                async with open_csv(inp.numbers_uri) as path:
-                    numbers = read_numbers(path, inp.country_code)
-            except (CsvUnreadable, UnicodeDecodeError, OSError) as err:
+                async with open_csv(inp.numbers_uri, self._sources, what="numbers_uri") as path:
+                    numbers = await asyncio.to_thread(read_numbers, path, inp.country_code, self._sources.limits)
+            except (SourceRefused, CsvUnreadable, CsvLimitExceeded) as err:
+                raise contacts_failure(err, not_stopped, inp.numbers_uri) from None
+            except (UnicodeDecodeError, csv.Error):
                 raise ApplicationError(
-                    f"The number list {inp.numbers_uri!r} cannot be read: {err}", type=INVALID_CSV, non_retryable=True
+                    f"{not_stopped}: the number list {shown(inp.numbers_uri)!r} is not UTF-8 CSV text (one number per "
+                    "line, or a first column).",
+                    type=INVALID_CSV,
+                    non_retryable=True,
+                ) from None
+            except OSError as err:
+                raise ApplicationError(
+                    f"{not_stopped}: the number list {shown(inp.numbers_uri)!r} cannot be read ({err.strerror}).",
+                    type=INVALID_CSV,
+                    non_retryable=True,
                 ) from None
             if not numbers:
                 raise ApplicationError(
-                    f"The number list {inp.numbers_uri!r} holds no phone number (one per line, or a first column).",
+                    f"The number list {shown(inp.numbers_uri)!r} holds no phone number (one per line, or a first "
+                    "column).",
                     type=INVALID_CSV,
                     non_retryable=True,
                 )

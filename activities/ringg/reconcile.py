@@ -11,9 +11,11 @@ from typing import TypeVar
 
 import structlog
 
+from activities.contacts.source import env_sources
 from activities.reports import DEFAULT_REPORT_DIR
 from contract.ringg_steps import UploadResult
 from contract.statuses import LAUNCHED_STATUSES
+from domain.csv_sources import CsvSources
 from ringg import (
     Campaign,
     RinggClient,
@@ -60,9 +62,11 @@ class RinggBase:
         confirm_within_s: float = CONFIRM_WITHIN_S,
         confirm_every_s: float = CONFIRM_EVERY_S,
         report_dir: Path = DEFAULT_REPORT_DIR,
+        sources: CsvSources | None = None,
     ) -> None:
         self._ringg = client
         self._report_dir = report_dir
+        self._sources = sources or env_sources()  # where csv_uri and numbers_uri may be read from
         self._confirm_within_s = confirm_within_s
         self._confirm_every_s = confirm_every_s
 

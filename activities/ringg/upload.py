@@ -16,7 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.contacts.rows import write_clean_csv
-from activities.contacts.source import CsvUnreadable, file_sha256, open_csv
+from activities.contacts.source import CsvUnreadable, contacts_failure, file_sha256, open_csv
 from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
 from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGN_UPLOADS, count
@@ -26,7 +26,7 @@ from activities.ringg.invalid_rows import invalid_rows_refusal
 from activities.ringg.large_access import LargeFlowAccess
 from activities.ringg.reconcile import outcome_unknown, reused_upload
 from activities.ringg.upload_progress import upload_failed, upload_status_result
-from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_PENDING
+from contract.errors import CSV_CHANGED, UPLOAD_PENDING
 from contract.ringg_steps import (
     InvalidRowsInput,
     InvalidRowsResult,
@@ -35,6 +35,8 @@ from contract.ringg_steps import (
     UploadResult,
     UploadStatusResult,
 )
+from domain.csv_limits import CsvLimitExceeded, CsvLimits
+from domain.csv_sources import SourceRefused, shown
 from domain.phones import PhoneNormalizer
 from ringg import (
     CampaignForm,
@@ -44,11 +46,11 @@ from ringg import (
 
 log = structlog.get_logger()
 # Builds the file to send from the CSV's local path (None: the CSV changed since pre-flight).
-Prepare = Callable[[UploadInput, Path], AbstractAsyncContextManager[Path | None]]
+Prepare = Callable[[UploadInput, Path, CsvLimits], AbstractAsyncContextManager[Path | None]]
 
 
 @contextlib.asynccontextmanager
-async def _cleaned(inp: UploadInput, path: Path) -> AsyncIterator[Path | None]:
+async def _cleaned(inp: UploadInput, path: Path, limits: CsvLimits) -> AsyncIterator[Path | None]:
     """The file to send: the CSV rebuilt by the same row checks pre-flight ran (E.164 numbers, invalid and
     duplicate rows dropped, trimmed header), or None when the CSV changed since pre-flight."""
     if await asyncio.to_thread(file_sha256, path) != inp.content_hash:
@@ -60,10 +62,10 @@ async def _cleaned(inp: UploadInput, path: Path) -> AsyncIterator[Path | None]:
     with tempfile.TemporaryDirectory(prefix="campaign-upload-") as tmp:
         clean = Path(tmp) / path.name
         phones = PhoneNormalizer(inp.country_code)
-        rows = await asyncio.to_thread(write_clean_csv, path, clean, inp.variables_map, phones)
+        rows = await asyncio.to_thread(write_clean_csv, path, clean, inp.variables_map, phones, limits)
         if rows != inp.expected_rows:
             raise ApplicationError(
-                f"The CSV at {inp.csv_uri!r} gave {rows} valid rows on this worker but {inp.expected_rows} in "
+                f"The CSV at {shown(inp.csv_uri)!r} gave {rows} valid rows on this worker but {inp.expected_rows} in "
                 "pre-flight; nothing was uploaded. This is a bug: report it with the campaign's workflow ID.",
                 type=CSV_CHANGED,
                 non_retryable=True,
@@ -98,10 +100,13 @@ class UploadActivities(LargeFlowAccess):
                 return reused_upload(found)
             if inp.flow == "large":
                 await self._check_large_flow(inp)
-            async with open_csv(inp.csv_uri) as path, prepare(inp, path) as upload_path:
+            async with (
+                open_csv(inp.csv_uri, self._sources) as path,
+                prepare(inp, path, self._sources.limits) as upload_path,
+            ):
                 if upload_path is None:
                     raise ApplicationError(
-                        f"The CSV at {inp.csv_uri!r} changed after it was validated; nothing was uploaded. "
+                        f"The CSV at {shown(inp.csv_uri)!r} changed after it was validated; nothing was uploaded. "
                         "Start the campaign again to validate the new file.",
                         type=CSV_CHANGED,
                         non_retryable=True,
@@ -117,8 +122,8 @@ class UploadActivities(LargeFlowAccess):
                             return reused_upload(confirmed)
                     guard.settled = True
                     raise
-        except CsvUnreadable as err:
-            raise ApplicationError(str(err), type=INVALID_CSV, non_retryable=True) from None
+        except (SourceRefused, CsvUnreadable, CsvLimitExceeded) as err:
+            raise contacts_failure(err, "Nothing was uploaded", inp.csv_uri) from None
         except RinggError as err:
             refused = self._large_flow_refused(err) if inp.flow == "large" else None
             raise (
