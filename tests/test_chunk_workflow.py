@@ -33,6 +33,7 @@ from contract.claim import ClaimOwnerInput, ClaimOwnerResult
 from contract.errors import CAMPAIGN_IN_CHUNKS, INSUFFICIENT_BALANCE, LARGE_FLOW_NOT_ENABLED, LARGE_FLOW_OFF
 from contract.messages import StopNumbersRequest, StopNumbersResult
 from contract.preflight import PreflightInput, PreflightResult
+from contract.ringg_checks import NotCalledInput, NotCalledResult, NumberPoolInput, NumberPoolResult
 from contract.ringg_steps import (
     CallerNumbersInput,
     CallerNumbersResult,
@@ -63,6 +64,7 @@ class ChunkFake:
     stopped: list[str] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     uploads: list[UploadInput] = field(default_factory=list)
+    not_called_lists: list[str] = field(default_factory=list)
     chunks: list[ChunkInput] = field(default_factory=list)
     polled: list[list[str]] = field(default_factory=list)
     terminated: list[TerminateChunksInput] = field(default_factory=list)
@@ -135,7 +137,18 @@ class ChunkFake:
             fake.stopped.append(inp.list_id)
             return StopNumbersResult(numbers=2, batches=1)
 
+        @activity.defn(name="check_number_pool")
+        async def check_number_pool(inp: NumberPoolInput) -> NumberPoolResult:
+            return NumberPoolResult(members=2)
+
+        @activity.defn(name="count_not_called")
+        async def count_not_called(inp: NotCalledInput) -> NotCalledResult:
+            fake.not_called_lists.append(inp.list_id)
+            return NotCalledResult(not_called=1, cancelled=1, requests=1)
+
         return [
+            check_number_pool,
+            count_not_called,
             terminate_numbers,
             preflight_csv,
             find_claim_owner,
@@ -272,6 +285,8 @@ async def test_cancel_terminates_every_chunk_list(env: WorkflowEnvironment) -> N
     assert terminate.list_ids == ["list-1", "list-2", "list-3"]
     assert terminate.family_tag == chunk_family_tag(fake.key)
     assert progress.stage == "cancelled" and "terminated 3 chunk lists" in progress.message
+    assert fake.not_called_lists == ["list-1", "list-2", "list-3"], "each chunk's never-called contacts counted"
+    assert progress.not_called == 3 and "3 contacts were never called" in progress.message
 
 
 async def test_continue_as_new_carries_the_chunks_lists_and_counts() -> None:

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import options
 from workflows.monitor_stage import MonitorStage
+from workflows.patches import RINGG_DOCS_CHECKS
 
 
 class ChunkMonitor(MonitorStage):
@@ -107,9 +108,13 @@ class ChunkMonitor(MonitorStage):
                 "chunk lists may still be placed: terminate them from Ringg's dashboard",
             )
             return
+        left = ""
+        if workflow.patched(RINGG_DOCS_CHECKS):
+            not_called = await self._count_not_called(stopped=True)
+            left = f"; {not_called:,} contacts were never called" if not_called else ""
         self._set_stage(
             "cancelled",
-            f"terminated {len(ended.terminated)} chunk lists on Ringg; calls already in progress finish normally",
+            f"terminated {len(ended.terminated)} chunk lists on Ringg{left}; calls already in progress finish normally",
         )
 
     def _result(self, status: str) -> CampaignResult:
