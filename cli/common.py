@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from client.connect import connect
 from client.lookup import find_campaign
+from client.payload_keys import PayloadKeyError
 from contract.campaign import CampaignResult
 from workflows.campaign import CampaignWorkflow
 
@@ -29,6 +30,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 async def client_for(address: str | None, namespace: str | None) -> Client:
     try:
         return await connect(address, namespace)
+    except PayloadKeyError as err:
+        raise fail(str(err), code=2) from None
     except RuntimeError as err:
         detail = "connection refused" if "refused" in str(err).lower() else str(err).splitlines()[0][:160]
         raise fail(

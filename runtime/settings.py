@@ -6,11 +6,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from temporalio.envconfig import ClientConfig
 
 from activities.reports import DEFAULT_REPORT_DIR
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
+from client.payload_keys import PayloadKeyError, PayloadKeys, payload_keys_from_env
 from contract.names import TASK_QUEUE
 from ringg import DEFAULT_BASE_URL
 from runtime.metrics import bind_address_problem
@@ -53,6 +54,13 @@ def _webhook_secret(env: Mapping[str, str]) -> SecretStr | None:
         raise SettingsError(str(err)) from None
 
 
+def _payload_keys(env: Mapping[str, str]) -> PayloadKeys | None:
+    try:
+        return payload_keys_from_env(env)
+    except PayloadKeyError as err:
+        raise SettingsError(str(err)) from None
+
+
 def _temporal_target(env: Mapping[str, str]) -> tuple[str, str]:
     """TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; where one is unset, the SDK's client profile (TEMPORAL_CONFIG_FILE,
     TEMPORAL_PROFILE or ~/.config/temporalio/temporal.toml) supplies it, else localhost:7233 and `default`. The API key
@@ -83,6 +91,8 @@ class WorkerSettings(BaseModel):
     report_dir: Path = DEFAULT_REPORT_DIR
     webhook_secret: SecretStr | None = None
     webhook_header: str = DEFAULT_HEADER
+    # None: payloads travel as plain JSON (PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEYS_FILE unset).
+    payload_keys: PayloadKeys | None = Field(default=None, exclude=True, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -113,4 +123,5 @@ class WorkerSettings(BaseModel):
             report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or DEFAULT_REPORT_DIR),
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),
+            payload_keys=_payload_keys(env),
         )

@@ -21,6 +21,7 @@ from activities.ringg.activities import RinggActivities
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from activities.ringg.webhook_setup import WebhookSetupActivities
 from client.connect import connect
+from client.payload_codec import data_converter
 from ringg import RinggClient, make_http_client
 from runtime.metrics import metrics_runtime
 from runtime.settings import MAX_CONCURRENT_ACTIVITIES, WorkerSettings
@@ -90,10 +91,18 @@ async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None
     log.info("worker_stopped")
 
 
+def _encryption_note(settings: WorkerSettings) -> str:
+    keys = settings.payload_keys
+    if keys is None:
+        return "off"
+    return f"on (active key id {keys.active_id}; decrypts {', '.join(keys.ids)})"
+
+
 async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
     runtime = metrics_runtime(settings.metrics_bind)
     extra = {} if runtime is None else {"runtime": runtime}
-    client = await connect(settings.temporal_address, settings.temporal_namespace, **extra)
+    converter = data_converter(settings.payload_keys)
+    client = await connect(settings.temporal_address, settings.temporal_namespace, converter=converter, **extra)
     async with make_http_client(settings.ringg_base_url, settings.ringg_api_key) as http:
         worker = build_worker(
             client,
@@ -113,6 +122,7 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
                 namespace=settings.temporal_namespace,
                 ringg=settings.ringg_base_url,
                 metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
+                payload_encryption=_encryption_note(settings),
             )
             await stop.wait()
             log.info("worker_stopping", reason="signal")

@@ -15,6 +15,8 @@ from temporalio.envconfig import ClientConfig
 from temporalio.service import TLSConfig
 
 from client import connect as temporal_client
+from client.payload_codec import EncryptionCodec
+from client.payload_keys import KEYS_ENV, PayloadKeyError, new_key_entry
 from runtime.settings import SettingsError, WorkerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +38,9 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No TEMPORAL_* from the shell, and no ~/.config/temporalio/temporal.toml of the developer's."""
+    """No TEMPORAL_* or payload keys from the shell, and no ~/.config/temporalio/temporal.toml of the developer's."""
     for name in list(os.environ):
-        if name.startswith("TEMPORAL_"):
+        if name.startswith(("TEMPORAL_", "PAYLOAD_ENCRYPTION_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(tmp_path / "absent.toml"))
 
@@ -113,6 +115,29 @@ async def test_connect_without_configuration_is_the_local_default(captured: dict
 
     assert captured["target_host"] == "localhost:7233"
     assert "api_key" not in captured and "tls" not in captured
+
+
+async def test_connect_encrypts_payloads_when_keys_are_configured(
+    monkeypatch: pytest.MonkeyPatch, captured: dict[str, Any]
+) -> None:
+    # Every entry point (worker, CLI, API, webhook receiver, setup job, devtools) connects here.
+    monkeypatch.setenv(KEYS_ENV, f"{new_key_entry('new')},{new_key_entry('old')}")
+
+    await temporal_client.connect()
+
+    converter = captured["data_converter"]
+    assert isinstance(converter.payload_codec, EncryptionCodec)
+    assert converter.payload_codec.keys.ids == ("new", "old")
+    assert converter.payload_converter_class is pydantic_data_converter.payload_converter_class
+
+
+async def test_connect_refuses_bad_keys_before_dialling(
+    monkeypatch: pytest.MonkeyPatch, captured: dict[str, Any]
+) -> None:
+    monkeypatch.setenv(KEYS_ENV, "k1:c2hvcnQ=")
+    with pytest.raises(PayloadKeyError, match=f"{KEYS_ENV}: key 'k1' is 5 bytes"):
+        await temporal_client.connect()
+    assert not captured
 
 
 def test_worker_settings_take_address_and_namespace_from_the_profile(
