@@ -3,6 +3,7 @@ raw history holds only ciphertext; the Input card is photographed in headless Ch
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from client.connect import connect_when_ready
 from client.payload_codec import KEY_ID_HEADER, is_encrypted
-from devtools.browser import Browser
+from devtools.browser import Browser, Page
 from devtools.ui_page import SETTLE_JS, Check, flat
 
 # The workflow page's Input and Result cards (code editors) and the UI's codec status icon.
@@ -58,21 +59,68 @@ class CodecReport:
         return all(check.ok for check in self.checks)
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """--codec-token: what an operator of the compose stack does once per browser."""
+
+    codec_url: str
+    token: str
+    ui: str
+
+
+def _wait_for(page: Page, condition: str, deadline: float) -> bool:
+    while not page.evaluate(condition):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def sign_in(page: Page, how: SignIn, deadline: float) -> Check:
+    """Signs in on the codec server's page (its session cookie is then this browser's), and sets the UI's own codec
+    setting as its "Codec Server" dialog does: this endpoint, with cross-origin credentials (the compose stack sets
+    the same for every browser with TEMPORAL_CODEC_ENDPOINT and TEMPORAL_CODEC_INCLUDE_CREDENTIALS)."""
+    page.navigate(f"{how.codec_url}/")
+    _wait_for(page, "document.querySelector('input[name=token]') !== null", deadline)
+    page.evaluate(
+        "(() => { const form = document.querySelector('form');"
+        f" form.querySelector('input[name=token]').value = {json.dumps(how.token)}; form.submit(); return true; }})()"
+    )
+    signed = _wait_for(page, "document.body !== null && document.body.innerText.includes('Signed in until')", deadline)
+    page.navigate(f"{how.ui}/")
+    _wait_for(page, f"location.origin === {json.dumps(how.ui)} && document.readyState === 'complete'", deadline)
+    page.evaluate(
+        f"localStorage.setItem('endpoint', {json.dumps(json.dumps(how.codec_url))});"
+        " localStorage.setItem('includeCredentials', 'true');"
+        " localStorage.setItem('overrideRemoteCodecConfiguration', 'true'); true"
+    )
+    return Check("signed in on the codec server's page with its token", signed, "session cookie set" if signed else "")
+
+
 def capture_input(
-    chromium: str, url: str, png: Path, *, log: Path, size: tuple[int, int], timeout_s: float
-) -> tuple[int, InputState]:
-    """Opens the workflow page, waits until the Input card has settled (the same twice in a row) and saves a PNG."""
+    chromium: str,
+    url: str,
+    png: Path,
+    *,
+    log: Path,
+    size: tuple[int, int],
+    timeout_s: float,
+    signing_in: SignIn | None = None,
+) -> tuple[int, InputState, list[Check]]:
+    """Opens the workflow page (after signing in, with `signing_in`), waits until the Input card has settled (the
+    same twice in a row) and saves a PNG."""
     width, height = size
     with Browser(chromium, log_path=log, width=width, height=height) as browser:
         page = browser.new_page()
-        page.navigate(url)
         deadline = time.monotonic() + timeout_s
+        signed = [sign_in(page, signing_in, deadline)] if signing_in else []
+        page.navigate(url)
         previous, state = None, InputState.from_js(page.evaluate(INPUT_JS))
         while not (state.settled() and state == previous) and time.monotonic() < deadline:
             time.sleep(0.5)
             previous, state = state, InputState.from_js(page.evaluate(INPUT_JS))
         page.evaluate(SETTLE_JS)
-        return page.screenshot(png), state
+        return page.screenshot(png), state, signed
 
 
 def _seen(text: str | None, needle: str) -> str:

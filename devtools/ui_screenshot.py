@@ -14,7 +14,7 @@ from pathlib import Path
 from devtools import devstack
 from devtools.browser import BrowserError, find_chromium
 from devtools.ui_capture import capture
-from devtools.ui_codec import CodecReport, capture_input, input_checks, raw_history_checks
+from devtools.ui_codec import CodecReport, SignIn, capture_input, input_checks, raw_history_checks
 from devtools.ui_page import Check, PageState, checks
 from devtools.ui_stack import (
     ShotError,
@@ -71,7 +71,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--height", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds for each wait (default 60)")
     parser.add_argument("--codec", action="store_true", help="encrypted payloads, decrypted by the UI's codec server")
+    parser.add_argument(
+        "--codec-token",
+        action="store_true",
+        help="with --codec: the codec server requires a token, as in the compose stack; the browser signs in on its "
+        "page and the UI (its codec setting 'include cross-origin credentials') sends the session cookie",
+    )
     args = parser.parse_args(argv)
+    if args.codec_token and not args.codec:
+        parser.error("--codec-token goes with --codec")
     if args.codec and args.address:
         parser.error("--codec starts its own dev server (its UI must point at the codec server): drop --address")
     if (args.address is None) != (args.ui_url is None):
@@ -124,12 +132,20 @@ def take_codec_screenshot(args: argparse.Namespace) -> CodecReport:
             url = f"{running.ui}/namespaces/{namespace}/workflows/{target.workflow_id}/{target.run_id}/history"
             wait_for_ui(running.ui, args.timeout)
             console.print(f"Opening {url}")
-            size, state = capture_input(
-                chromium, url, png, log=data / "chromium.log", size=(args.width, args.height), timeout_s=args.timeout
+            codec = running.codec
+            how = SignIn(codec.url, codec.token, running.ui) if codec and codec.token else None
+            size, state, signed = capture_input(
+                chromium,
+                url,
+                png,
+                log=data / "chromium.log",
+                size=(args.width, args.height),
+                timeout_s=args.timeout,
+                signing_in=how,
             )
             name, csv_uri = target.expected.campaign_name, str((data / "contacts.csv").resolve())
             raw = asyncio.run(raw_history_checks(address, namespace, target.workflow_id, target.run_id, name, csv_uri))
-            report = CodecReport(url, png, size, state, [*input_checks(state, name, csv_uri), *raw])
+            report = CodecReport(url, png, size, state, [*signed, *input_checks(state, name, csv_uri), *raw])
             png.with_suffix(".json").write_text(json.dumps({**asdict(report), "png": str(png)}, indent=2, default=str))
             return report
         finally:

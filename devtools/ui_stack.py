@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -48,11 +49,25 @@ class Target:
 
 
 @dataclass
+class Codec:
+    """--codec: the key the worker, the codec server and this tool's client share, and the codec server."""
+
+    entry: str  # PAYLOAD_ENCRYPTION_KEYS
+    keys: PayloadKeys
+    url: str
+    token: str | None  # --codec-token: the browser signs in with it; None: loopback without auth
+
+
+@dataclass
 class Stack:
     address: str
     ui: str
     task_queue: str
-    keys: PayloadKeys | None  # --codec: the payload keys of the worker, the codec server and this tool's client
+    codec: Codec | None
+
+    @property
+    def keys(self) -> PayloadKeys | None:
+        return self.codec.keys if self.codec else None
 
 
 # --- the campaign ----------------------------------------------------------------------------------------------
@@ -166,7 +181,7 @@ def stack(args: argparse.Namespace, data: Path) -> Iterator[Stack]:
     """A dev server unless --address, a simulator and a worker on a task queue of their own; with --codec also the
     codec server the UI decrypts through, and the key they share. Stopped by PID on the way out."""
     procs: list[devstack.Proc] = []
-    keys = None
+    codec = None
     try:
         if args.address:
             address, ui = args.address, args.ui_url.rstrip("/")
@@ -174,22 +189,11 @@ def stack(args: argparse.Namespace, data: Path) -> Iterator[Stack]:
             console.print(f"Reusing Temporal at {address}; search attributes: {outcome}")
         else:
             ui_port = devstack.free_port()
-            codec_url = None
             if args.codec:
-                entry = new_key_entry("ui-check")
-                keys = parse_payload_keys(entry, KEYS_ENV)
-                console.print("Codec server on loopback (a fresh key, no token: loopback only) …")
-                codec_env = {
-                    KEYS_ENV: entry,
-                    "CODEC_SERVER_ALLOW_NO_AUTH": "1",
-                    "CODEC_SERVER_CORS_ORIGINS": f"http://localhost:{ui_port}",
-                    "CODEC_SERVER_NAMESPACES": args.namespace,
-                }
-                procs.append(devstack.start_codec_server(data, env=codec_env))
-                codec_url = procs[-1].extra["url"]
+                codec = _start_codec(args, data, f"http://localhost:{ui_port}", procs)
             console.print("Temporal dev server (with UI), Ringg simulator, a worker …")
             server = devstack.start_dev_server(
-                data, port=devstack.free_port(), ui_port=ui_port, ui_codec_endpoint=codec_url
+                data, port=devstack.free_port(), ui_port=ui_port, ui_codec_endpoint=codec.url if codec else None
             )
             procs.append(server)
             address, ui = server.extra["address"], server.extra["ui"]
@@ -203,13 +207,25 @@ def stack(args: argparse.Namespace, data: Path) -> Iterator[Stack]:
             "TEMPORAL_NAMESPACE": args.namespace,
             "RINGG_TASK_QUEUE": task_queue,
         }
-        if keys is not None:
-            env[KEYS_ENV] = entry
+        if codec is not None:
+            env[KEYS_ENV] = codec.entry
         procs.append(devstack.start_worker(data, env=env))
-        yield Stack(address, ui, task_queue, keys)
+        yield Stack(address, ui, task_queue, codec)
     finally:
         for proc in reversed(procs):
             devstack.stop(proc)
+
+
+def _start_codec(args: argparse.Namespace, data: Path, ui_origin: str, procs: list[devstack.Proc]) -> Codec:
+    """The codec server on loopback with a fresh key: without a token (the dev server's UI calls it as it is), or
+    with one (--codec-token, as in the compose stack: the browser signs in on its page first)."""
+    entry = new_key_entry("ui-check")
+    token = secrets.token_urlsafe(24) if args.codec_token else None
+    env = {KEYS_ENV: entry, "CODEC_SERVER_CORS_ORIGINS": ui_origin, "CODEC_SERVER_NAMESPACES": args.namespace}
+    env.update({"CODEC_SERVER_TOKEN": token} if token else {"CODEC_SERVER_ALLOW_NO_AUTH": "1"})
+    console.print(f"Codec server on loopback (a fresh key, {'a token' if token else 'no token: loopback only'}) …")
+    procs.append(devstack.start_codec_server(data, env=env))
+    return Codec(entry, parse_payload_keys(entry, KEYS_ENV), procs[-1].extra["url"], token)
 
 
 async def _ensure_attributes(address: str, namespace: str) -> str:
