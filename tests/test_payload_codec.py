@@ -1,5 +1,6 @@
 """The payload codec and its keys: AES-GCM round trip, rotation, tamper and unknown-key errors, plain payloads passing
-through, failures encrypted, and key settings refused with the setting named and the key never shown."""
+through, failures encrypted, and key settings refused (by every entry point, at startup) with the setting named and
+the key never shown."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
+from typer.testing import CliRunner
 
+import worker
+from api import __main__ as api_main
+from cli.app import app as cli_app
 from client.payload_codec import ENCODING, KEY_ID_HEADER, EncryptionCodec, PayloadDecryptError, data_converter
 from client.payload_keys import (
     KEYS_ENV,
@@ -25,6 +30,7 @@ from client.payload_keys import (
     payload_keys_from_env,
 )
 from contract.campaign import CampaignRequest
+from runtime import cluster_setup
 from runtime.settings import SettingsError, WorkerSettings
 
 PHONE = "+912269976801"
@@ -197,3 +203,45 @@ def test_worker_refuses_to_start_on_bad_keys_and_never_prints_them() -> None:
     shown = repr(settings) + settings.model_dump_json() + repr(settings.payload_keys)
     key_text = base64.b64encode(settings.payload_keys.keys[0][1]).decode()
     assert key_text not in shown and "k1" in repr(settings.payload_keys)
+
+
+# --- every entry point refuses bad keys at startup ------------------------------------------------------------------
+
+BAD_KEYS = "k1:" + base64.b64encode(b"s" * 20).decode()  # 20 bytes
+
+
+@pytest.fixture
+def bad_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TEMPORAL_", "PAYLOAD_ENCRYPTION_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv(KEYS_ENV, BAD_KEYS)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # never dialled: the keys are refused first
+
+
+EXPECTED = f"{KEYS_ENV}: key 'k1' is 20 bytes, AES-256 needs 32"
+
+
+def assert_refused(text: str) -> None:
+    assert EXPECTED in " ".join(text.split()) and BAD_KEYS.split(":")[1] not in text
+
+
+@pytest.mark.usefixtures("bad_keys")
+def test_worker_api_and_setup_job_refuse_bad_keys(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RINGG_API_KEY", "sk-test")
+    monkeypatch.setenv("API_TOKEN", "an-api-token-of-16-chars")
+    assert worker.main() == 2
+    assert_refused(capsys.readouterr().err)
+    assert api_main.main() == 2
+    assert_refused(capsys.readouterr().err)
+    assert cluster_setup.main([]) == 1
+    assert_refused(capsys.readouterr().err)
+
+
+@pytest.mark.usefixtures("bad_keys")
+def test_cli_refuses_bad_keys() -> None:
+    result = CliRunner().invoke(cli_app, ["status", "campaign-x"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert_refused(result.output)
