@@ -55,7 +55,7 @@ def create_app(settings: CodecServerSettings) -> Starlette:
         if action not in ("encode", "decode"):
             return _error(404, "not a codec endpoint: POST …/encode or …/decode")
         namespace = request.headers.get("x-namespace", "")
-        bound = structlog.get_logger().bind(action=action, namespace=namespace or None)
+        bound = log.bind(action=action, namespace=namespace or None)
         if not gate.allows(request):
             bound.warning("codec_refused", reason="unauthenticated")
             return _error(401, "send the codec token: `Authorization: Bearer <token>`", **{"WWW-Authenticate": _REALM})
