@@ -1,10 +1,12 @@
 # One image for every role of the project (docker-compose.yml picks the command):
 #   python worker.py                    campaign worker (the default)
 #   python -m api                       HTTP API
+#   python -m codec_server              payload codec server for the Temporal UI and `temporal --codec-endpoint`
 #   python -m ringg_sim --host 0.0.0.0  Ringg simulator
 #   python -m runtime.cluster_setup     one-shot: namespace + search attributes on a self-hosted cluster
 #   python starter.py ...               the CLI (the `temporal` CLI is in the image too)
-# No secrets in it: RINGG_API_KEY_FILE / API_TOKEN_FILE name files mounted at run time (Docker secrets).
+# No secrets in it: RINGG_API_KEY_FILE / API_TOKEN_FILE / PAYLOAD_ENCRYPTION_KEYS_FILE / CODEC_SERVER_TOKEN_FILE name
+# files mounted at run time (Docker secrets).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE}
 
@@ -39,8 +41,8 @@ ENV CAMPAIGN_REPORT_DIR=/data/reports
 
 USER 10001:10001
 
-# worker metrics / API / simulator
-EXPOSE 9464 8080 8765
+# worker metrics / API / simulator / codec server
+EXPOSE 9464 8080 8765 8081
 
 # Probes the worker's metrics endpoint when METRICS_BIND_ADDRESS is set; the compose file gives the API and the
 # simulator their own probe, and one-shot jobs have nothing to probe (exit 0).

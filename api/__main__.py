@@ -12,6 +12,7 @@ import uvicorn
 from api.app import create_app
 from api.settings import ApiSettings
 from client.connect import connect
+from client.payload_keys import PayloadKeyError, payload_keys_from_env
 from runtime.logs import configure_logging
 from runtime.retention import prune_forever
 from runtime.settings import SettingsError
@@ -36,7 +37,8 @@ def main() -> int:
         settings = ApiSettings.from_env()
         # With WEBHOOK_SECRET set, the API also receives Ringg's webhooks (as `python -m webhooks` does).
         webhooks = WebhookSettings.from_env() if read_secret(os.environ) is not None else None
-    except (SettingsError, WebhookConfigError) as err:
+        payload_keys_from_env()  # refused here, not at the first request
+    except (SettingsError, WebhookConfigError, PayloadKeyError) as err:
         print(f"api not started: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)

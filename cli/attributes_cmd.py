@@ -12,6 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import console, fail
 from client.connect import connect
+from client.payload_keys import PayloadKeyError
 from client.search_attribute_setup import WANTED, SetupOutcome, ensure_search_attributes, type_name
 
 REFUSED_HINT = (
@@ -37,6 +38,8 @@ async def _setup(address: str | None, namespace: str | None, check: bool) -> Set
     target = address or "localhost:7233"
     try:
         client = await connect(address, namespace)
+    except PayloadKeyError as err:
+        raise fail(str(err), code=2) from None
     except RuntimeError as err:
         detail = "connection refused" if "refused" in str(err).lower() else str(err).splitlines()[0][:160]
         raise fail(f"cannot reach Temporal at {target} ({detail}). Set TEMPORAL_ADDRESS or pass --address.") from None

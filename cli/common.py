@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowHandle
 from activities.contacts.source import admit
 from client.connect import connect
 from client.lookup import find_campaign
+from client.payload_keys import PayloadKeyError
 from contract.campaign import CampaignResult
 from domain.csv_sources import CsvSources, SourceRefused
 from runtime.settings import SettingsError, csv_sources
@@ -50,6 +51,8 @@ async def check_source(uri: str, sources: CsvSources, *, what: str, refused: str
 async def client_for(address: str | None, namespace: str | None) -> Client:
     try:
         return await connect(address, namespace)
+    except PayloadKeyError as err:
+        raise fail(str(err), code=2) from None
     except RuntimeError as err:
         detail = "connection refused" if "refused" in str(err).lower() else str(err).splitlines()[0][:160]
         raise fail(

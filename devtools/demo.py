@@ -16,6 +16,7 @@ from rich.console import Console
 
 from client.connect import connect_when_ready
 from client.launcher import idempotency_key_for
+from client.payload_keys import PayloadKeyError
 from contract.campaign import CampaignRequest, PollingConfig
 from contract.names import TASK_QUEUE
 from devtools import devstack
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 pass
         return code
-    except devstack.StackError as err:
+    except (devstack.StackError, PayloadKeyError) as err:
         console.print(f"[bold red]demo failed:[/] {err}")
         return 1
     finally:

@@ -94,8 +94,16 @@ def wait_for_port(proc: Proc, port: int, timeout_s: float = 30.0) -> None:
     raise StackError(f"{proc.name} did not open port {port} within {timeout_s:.0f}s:\n{proc.log_tail()}")
 
 
-def start_dev_server(data_dir: Path, *, port: int | None = None, ui_port: int | None = None, ui: bool = True) -> Proc:
-    """`temporal server start-dev` with SQLite under data_dir and the campaign search attributes registered."""
+def start_dev_server(
+    data_dir: Path,
+    *,
+    port: int | None = None,
+    ui_port: int | None = None,
+    ui: bool = True,
+    ui_codec_endpoint: str | None = None,
+) -> Proc:
+    """`temporal server start-dev` with SQLite under data_dir and the campaign search attributes registered; the UI
+    decodes payloads through `ui_codec_endpoint` when given."""
     port = port or free_port()
     args = [
         temporal_binary(),
@@ -113,6 +121,8 @@ def start_dev_server(data_dir: Path, *, port: int | None = None, ui_port: int | 
     ]
     if ui:
         args += ["--ui-port", str(ui_port or port + 1000), "--ui-disable-news-fetch"]
+        if ui_codec_endpoint:
+            args += ["--ui-codec-endpoint", ui_codec_endpoint]
     else:
         args += ["--headless"]
     proc = spawn("temporal dev server", args, data_dir / "temporal.log")
@@ -132,6 +142,17 @@ def start_simulator(data_dir: Path, *, port: int | None = None, api_key: str, ar
     )
     proc.extra["base_url"] = f"http://127.0.0.1:{port}/ca/api/v0"
     proc.extra["admin_url"] = f"http://127.0.0.1:{port}/_sim"
+    wait_for_port(proc, port)
+    return proc
+
+
+def start_codec_server(data_dir: Path, *, env: dict[str, str], port: int | None = None) -> Proc:
+    """`python -m codec_server` on 127.0.0.1 (its settings in `env`: keys, token or CODEC_SERVER_ALLOW_NO_AUTH=1,
+    CORS origins); extra["url"] is its endpoint."""
+    port = port or free_port()
+    settings = {"CODEC_SERVER_HOST": "127.0.0.1", "CODEC_SERVER_PORT": str(port), **env}
+    proc = spawn("codec server", [sys.executable, "-m", "codec_server"], data_dir / "codec-server.log", env=settings)
+    proc.extra["url"] = f"http://localhost:{port}"
     wait_for_port(proc, port)
     return proc
 

@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 
 from client.cluster import SetupError, SetupReport, setup_cluster
 from client.connect import connect_when_ready
+from client.payload_keys import PayloadKeyError
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         report = asyncio.run(run(args))
-    except (SetupError, RPCError, RuntimeError) as err:
+    except (SetupError, RPCError, RuntimeError, PayloadKeyError) as err:
         print(f"temporal setup failed: {err}", file=sys.stderr)
         return 1
     state = "registered" if report.namespace_created else "exists"

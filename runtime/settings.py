@@ -14,6 +14,7 @@ from activities.contacts.source import env_sources
 from activities.reports import DEFAULT_REPORT_DIR
 from activities.ringg.large_access import LARGE_FLOW_MODES, LargeFlowMode
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
+from client.payload_keys import PayloadKeyError, PayloadKeys, payload_keys_from_env
 from contract.names import TASK_QUEUE
 from domain.csv_sources import CsvSettingError, CsvSources, csv_sources_from_env
 from ringg import DEFAULT_BASE_URL
@@ -83,6 +84,13 @@ def csv_sources(env: Mapping[str, str], *, upload_dir: Path | None = None) -> Cs
         raise SettingsError(str(err)) from None
 
 
+def _payload_keys(env: Mapping[str, str]) -> PayloadKeys | None:
+    try:
+        return payload_keys_from_env(env)
+    except PayloadKeyError as err:
+        raise SettingsError(str(err)) from None
+
+
 def _temporal_target(env: Mapping[str, str]) -> tuple[str, str]:
     """TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; where one is unset, the SDK's client profile (TEMPORAL_CONFIG_FILE,
     TEMPORAL_PROFILE or ~/.config/temporalio/temporal.toml) supplies it, else localhost:7233 and `default`. The API key
@@ -117,6 +125,8 @@ class WorkerSettings(BaseModel):
     large_flow: LargeFlowMode = "auto"
     # Built by from_env; a WorkerSettings made in code takes this process's CAMPAIGN_CSV_* environment.
     csv_sources: CsvSources = Field(default_factory=env_sources)
+    # None: payloads travel as plain JSON (PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEYS_FILE unset).
+    payload_keys: PayloadKeys | None = Field(default=None, exclude=True, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -150,4 +160,5 @@ class WorkerSettings(BaseModel):
             webhook_header=header_name(env),
             large_flow=_large_flow(env),
             csv_sources=csv_sources(env),
+            payload_keys=_payload_keys(env),
         )

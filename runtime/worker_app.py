@@ -24,6 +24,7 @@ from activities.ringg.large_access import LargeFlowMode
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from activities.ringg.webhook_setup import WebhookSetupActivities
 from client.connect import connect
+from client.payload_codec import data_converter
 from domain.csv_sources import CsvSources
 from ringg import RinggClient, make_http_client
 from runtime.metrics import metrics_runtime
@@ -107,12 +108,20 @@ async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None
     log.info("worker_stopped")
 
 
+def _encryption_note(settings: WorkerSettings) -> str:
+    keys = settings.payload_keys
+    if keys is None:
+        return "off"
+    return f"on (active key id {keys.active_id}; decrypts {', '.join(keys.ids)})"
+
+
 async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
     # The csv module's cell limit is process-wide: the worker's is the contacts' cell limit.
     csv.field_size_limit(settings.csv_sources.limits.max_cell_chars)
     runtime = metrics_runtime(settings.metrics_bind)
     extra = {} if runtime is None else {"runtime": runtime}
-    client = await connect(settings.temporal_address, settings.temporal_namespace, **extra)
+    converter = data_converter(settings.payload_keys)
+    client = await connect(settings.temporal_address, settings.temporal_namespace, converter=converter, **extra)
     async with make_http_client(settings.ringg_base_url, settings.ringg_api_key) as http:
         worker = build_worker(
             client,
@@ -135,6 +144,7 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
                 ringg=settings.ringg_base_url,
                 large_flow=settings.large_flow,
                 metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
+                payload_encryption=_encryption_note(settings),
             )
             pruner = asyncio.create_task(prune_forever(settings.report_dir, settings.file_retention_days, "reports"))
             try:

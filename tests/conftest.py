@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from client.connect import connect, connect_when_ready
 from client.converter import DATA_CONVERTER
+from client.payload_keys import KEYS_ENV, KEYS_FILE_ENV
 from contract.search_attributes import ALL_KEYS
 from devtools import devstack
 from domain.csv_sources import DEFAULT_CONTACTS_DIR, DEFAULT_UPLOAD_DIR, DIRS, PROJECT_ROOT
@@ -36,6 +37,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="for workflow tests: 'local' (default: the dev server binary, search attributes registered), "
         "'time-skipping' (the test server: it cannot register the campaign search attributes), or host:port",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Each test decides whether payloads are encrypted (tests/test_encryption_integration.py passes its keys): keys in
+    # the developer's shell would otherwise encrypt every other test's workflows and subprocess workers.
+    for name in (KEYS_ENV, KEYS_FILE_ENV):
+        os.environ.pop(name, None)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

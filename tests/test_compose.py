@@ -18,6 +18,8 @@ import yaml
 from temporalio.envconfig import ClientConfig
 
 from client.cluster import wanted_attributes
+from client.payload_keys import KEYS_FILE_ENV, new_key_entry
+from codec_server.settings import CodecServerSettings
 from contract.search_attributes import ALL_KEYS
 from ringg_sim.__main__ import config_from_args
 from ringg_sim.api import router as sim_router
@@ -206,9 +208,10 @@ def test_the_file_parses_and_has_the_stack() -> None:
         "temporal-setup",
         "worker",
         "api",
+        "codec-server",
         "ringg-sim",
     }
-    assert set(app_services()) == {"temporal-setup", "worker", "api", "ringg-sim"}
+    assert set(app_services()) == {"temporal-setup", "worker", "api", "codec-server", "ringg-sim"}
     assert {svc["image"] for svc in app_services().values()} == {"ringg-campaigns:local"}, "one image for every role"
 
 
@@ -274,7 +277,13 @@ def test_sim_env_sets_only_compose_variables() -> None:
 def test_no_secret_travels_as_a_plain_variable() -> None:
     for name, svc in compose()["services"].items():
         env = environment(svc)
-        for secret in ("RINGG_API_KEY", "API_TOKEN", "TEMPORAL_API_KEY"):
+        for secret in (
+            "RINGG_API_KEY",
+            "API_TOKEN",
+            "TEMPORAL_API_KEY",
+            "PAYLOAD_ENCRYPTION_KEYS",
+            "CODEC_SERVER_TOKEN",
+        ):
             assert secret not in env, f"{name} gets {secret} as a variable: mount a secret file (*_FILE) instead"
 
 
@@ -302,7 +311,7 @@ def test_worker_gets_only_variables_the_worker_reads(tmp_path: Path) -> None:
     key_file = tmp_path / "ringg_api_key"
     key_file.write_text("sk-from-secret\n")
     assert env["RINGG_API_KEY_FILE"] == secret_path(worker, "ringg_api_key")
-    recording = RecordingEnv({**env, "RINGG_API_KEY_FILE": str(key_file)})
+    recording = RecordingEnv({**env, "RINGG_API_KEY_FILE": str(key_file), KEYS_FILE_ENV: str(keys_file(tmp_path))})
 
     settings = WorkerSettings.from_env(recording)
 
@@ -317,6 +326,50 @@ def test_worker_gets_only_variables_the_worker_reads(tmp_path: Path) -> None:
     assert settings.metrics_bind is not None
     assert worker["healthcheck"]["test"][-1] == f"http://127.0.0.1:{settings.metrics_bind.rsplit(':', 1)[1]}/metrics"
     assert volume_mount(worker, str(settings.report_dir)) == "campaign-data"
+    assert settings.payload_keys is not None and settings.payload_keys.ids == ("compose-test",)
+
+
+def keys_file(tmp_path: Path) -> Path:
+    path = tmp_path / "payload_encryption_keys"
+    path.write_text(new_key_entry("compose-test") + "\n")
+    return path
+
+
+def test_every_temporal_client_encrypts_payloads_with_the_keys_secret() -> None:
+    """The workers, the API, the setup job and the codec server: one secret, read through the same setting."""
+    clients = {name for name, svc in app_services().items() if "TEMPORAL_ADDRESS" in environment(svc)}
+    assert clients == {"temporal-setup", "worker", "api"}
+    for name in (*clients, "codec-server"):
+        svc = service(name)
+        assert environment(svc)[KEYS_FILE_ENV] == secret_path(svc, "payload_encryption_keys"), name
+    assert KEYS_FILE_ENV not in environment(service("ringg-sim")), "the simulator stands apart"
+
+
+def test_codec_server_serves_the_ui_and_reads_every_variable_it_gets(tmp_path: Path) -> None:
+    codec, ui = service("codec-server"), service("temporal-ui")
+    assert python_target(codec["command"])[:2] == ("module", "codec_server")
+    assert module_in_repo("codec_server")
+    env = environment(codec)
+    assert env["CODEC_SERVER_TOKEN_FILE"] == secret_path(codec, "codec_server_token")
+    token = tmp_path / "codec_server_token"
+    token.write_text("a-codec-token-from-a-secret\n")
+    recording = RecordingEnv({**env, KEYS_FILE_ENV: str(keys_file(tmp_path)), "CODEC_SERVER_TOKEN_FILE": str(token)})
+
+    settings = CodecServerSettings.from_env(recording)
+
+    assert not set(env) - recording.read, f"set for the codec server but not read: {sorted(set(env) - recording.read)}"
+    assert settings.host == ALL_INTERFACES and settings.token is not None
+    assert str(codec["ports"][0]).endswith(f":{settings.port}")
+    assert codec["healthcheck"]["test"][-1] == f"tcp://127.0.0.1:{settings.port}"
+    assert settings.namespaces == {environment(service("worker"))["TEMPORAL_NAMESPACE"]}
+    # The browser calls the codec server at its published port and the UI's origin is allowed; the session cookie
+    # reaches it only when both use the same host name.
+    ui_env = environment(ui)
+    endpoint = urlsplit(ui_env["TEMPORAL_CODEC_ENDPOINT"])
+    assert str(codec["ports"][0]).rsplit(":", 1)[0].endswith(f":{endpoint.port}"), "the endpoint is the published port"
+    ui_port = str(ui["ports"][0]).split(":")[1]
+    assert f"http://{endpoint.hostname}:{ui_port}" in settings.cors_origins
+    assert ui_env["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
 
 
 def test_worker_scales() -> None:
@@ -351,6 +404,10 @@ def test_simulator_runs_behind_the_sim_profile_with_flags_its_parser_accepts() -
     key_file = ROOT / compose(sim_env)["secrets"]["ringg_api_key"]["file"]
     assert key_file.read_text().strip() == config.api_key
     assert (ROOT / compose(sim_env)["secrets"]["api_token"]["file"]).read_text().strip()
+    sim_keys = ROOT / compose(sim_env)["secrets"]["payload_encryption_keys"]["file"]
+    sim_token = ROOT / compose(sim_env)["secrets"]["codec_server_token"]["file"]
+    sim_codec = CodecServerSettings.from_env({KEYS_FILE_ENV: str(sim_keys), "CODEC_SERVER_TOKEN_FILE": str(sim_token)})
+    assert sim_codec.keys.ids == ("sim-dev",)
 
 
 def test_setup_job_registers_the_workflows_search_attributes() -> None:

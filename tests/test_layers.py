@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # packages on one layer do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("worker", "starter"),  # the scripts at the root: thin faces of runtime/ and cli/
-    ("cli", "api", "webhooks", "devtools"),  # entry points
+    ("cli", "api", "webhooks", "codec_server", "devtools"),  # entry points
     ("runtime",),  # what the processes run on: the worker's wiring, settings, logging, metrics, deploy jobs
     ("client",),  # Temporal-client operations every entry point uses
     ("workflows",),

@@ -15,6 +15,8 @@ from temporalio.service import TLSConfig
 
 from client import connect as temporal_client
 from client.converter import DATA_CONVERTER
+from client.payload_codec import EncryptionCodec
+from client.payload_keys import KEYS_ENV, PayloadKeyError, new_key_entry
 from runtime.settings import SettingsError, WorkerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +38,9 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No TEMPORAL_* from the shell, and no ~/.config/temporalio/temporal.toml of the developer's."""
+    """No TEMPORAL_* or payload keys from the shell, and no ~/.config/temporalio/temporal.toml of the developer's."""
     for name in list(os.environ):
-        if name.startswith("TEMPORAL_"):
+        if name.startswith(("TEMPORAL_", "PAYLOAD_ENCRYPTION_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(tmp_path / "absent.toml"))
 
@@ -115,6 +117,29 @@ async def test_connect_without_configuration_is_the_local_default(captured: dict
     assert "api_key" not in captured and "tls" not in captured
 
 
+async def test_connect_encrypts_payloads_when_keys_are_configured(
+    monkeypatch: pytest.MonkeyPatch, captured: dict[str, Any]
+) -> None:
+    # Every entry point (worker, CLI, API, webhook receiver, setup job, devtools) connects here.
+    monkeypatch.setenv(KEYS_ENV, f"{new_key_entry('new')},{new_key_entry('old')}")
+
+    await temporal_client.connect()
+
+    converter = captured["data_converter"]
+    assert isinstance(converter.payload_codec, EncryptionCodec)
+    assert converter.payload_codec.keys.ids == ("new", "old")
+    assert converter.payload_converter_class is DATA_CONVERTER.payload_converter_class
+
+
+async def test_connect_refuses_bad_keys_before_dialling(
+    monkeypatch: pytest.MonkeyPatch, captured: dict[str, Any]
+) -> None:
+    monkeypatch.setenv(KEYS_ENV, "k1:c2hvcnQ=")
+    with pytest.raises(PayloadKeyError, match=f"{KEYS_ENV}: key 'k1' is 5 bytes"):
+        await temporal_client.connect()
+    assert not captured
+
+
 def test_worker_settings_take_address_and_namespace_from_the_profile(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -160,6 +185,16 @@ def _samples(tmp_path: Path) -> dict[str, str]:
     }
 
 
+# The codec server's callers: the Temporal UI (its docker image's TEMPORAL_CODEC_*) and the temporal CLI
+# (TEMPORAL_CODEC_ENDPOINT / TEMPORAL_CODEC_AUTH). Documented, but not client settings of the SDK.
+UI_AND_CLI_ONLY = {
+    "TEMPORAL_CODEC_ENDPOINT",
+    "TEMPORAL_CODEC_AUTH",
+    "TEMPORAL_CODEC_INCLUDE_CREDENTIALS",
+    "TEMPORAL_CODEC_PASS_ACCESS_TOKEN",
+}
+
+
 def _documented_temporal_names() -> set[str]:
     text = (ROOT / "docs" / "operations.md").read_text() + (ROOT / ".env.example").read_text()
     names = set(re.findall(r"\bTEMPORAL_[A-Z_]*[A-Z]\b", text))
@@ -170,7 +205,7 @@ def _documented_temporal_names() -> set[str]:
         interpolated = set(re.findall(r"\$\{(TEMPORAL_[A-Z_]*[A-Z])", text))
         passed_on = set(re.findall(r"^\s+(TEMPORAL_[A-Z_]*[A-Z]):", text, re.MULTILINE))
         names -= interpolated - passed_on
-    return names
+    return names - UI_AND_CLI_ONLY
 
 
 def test_documented_temporal_variables_are_read_by_the_sdk(tmp_path: Path) -> None:
@@ -187,6 +222,9 @@ def test_documented_temporal_variables_are_read_by_the_sdk(tmp_path: Path) -> No
         "TEMPORAL_TLS_CLIENT_KEY_PATH": {"TEMPORAL_TLS_CLIENT_CERT_PATH": samples["TEMPORAL_TLS_CLIENT_CERT_PATH"]},
         "TEMPORAL_TLS_CLIENT_KEY_DATA": {"TEMPORAL_TLS_CLIENT_CERT_DATA": samples["TEMPORAL_TLS_CLIENT_CERT_DATA"]},
     }
+    for name in sorted(UI_AND_CLI_ONLY):
+        read = ClientConfig.load_client_connect_config(override_env_vars={**base, name: "http://localhost:8081"})
+        assert read == ClientConfig.load_client_connect_config(override_env_vars=base), f"the SDK now reads {name}"
     for name in sorted(documented):
         without = {**base, **companions.get(name, {})}
         with_it = {**without, name: samples[name]}

@@ -1,5 +1,6 @@
 """The UI inspection in a real browser along `python -m devtools.ui_screenshot`'s path: the PNG is a real screenshot
-and the page shows the summary, the details and the progress table. Skipped where Chromium is not installed."""
+and the page shows the summary, the details and the progress table; with --codec, the input the UI decrypts through
+the codec server while the raw history holds ciphertext. Skipped where Chromium is not installed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from devtools.browser import find_chromium
-from devtools.ui_screenshot import parse_args, take_screenshot
+from devtools.ui_screenshot import parse_args, take_codec_screenshot, take_screenshot
 
 pytestmark = [
     pytest.mark.integration,
@@ -46,3 +47,39 @@ def test_screenshot_shows_summary_and_progress(tmp_path: Path) -> None:
     calls = report.state.calls()
     assert calls is not None and calls > 0, current
     assert "RUNNING" in report.state.page and out.with_suffix(".json").exists()
+
+
+CODEC_CHECKS = {
+    "the UI reached the codec server",
+    "Input shows the decrypted campaign_name",
+    "Input shows the decrypted csv_uri",
+    "raw history: the input is ciphertext",
+    "raw history: csv_uri is nowhere in it",
+}
+
+
+def test_codec_screenshot_shows_the_decrypted_input(tmp_path: Path) -> None:
+    """The dev server's UI with --ui-codec-endpoint at the codec server on loopback (no token)."""
+    out = tmp_path / "shot" / "campaign-ui-codec.png"
+    report = take_codec_screenshot(
+        parse_args(["--codec", "--data-dir", str(tmp_path), "--out", str(out), "--rows", "1200"])
+    )
+
+    data = out.read_bytes()
+    assert report.png_bytes == len(data) > 40_000 and png_size(data) == (1400, 1000)
+    assert report.ok, [c for c in report.checks if not c.ok]
+    assert {c.what for c in report.checks} == CODEC_CHECKS
+    assert report.state.input is not None and '"campaign_name": "UI check' in report.state.input
+    assert str(tmp_path / "contacts.csv") in report.state.input
+
+
+def test_codec_screenshot_with_a_token_and_the_browser_session(tmp_path: Path) -> None:
+    """As in the compose stack: the codec server requires its token, the browser signs in on its page, and the UI
+    sends the session cookie with its codec requests (include cross-origin credentials)."""
+    args = ["--codec", "--codec-token", "--data-dir", str(tmp_path), "--rows", "1200"]
+    report = take_codec_screenshot(parse_args(args))
+
+    assert report.ok, [c for c in report.checks if not c.ok]
+    assert {c.what for c in report.checks} == {*CODEC_CHECKS, "signed in on the codec server's page with its token"}
+    log = (tmp_path / "codec-server.log").read_text()
+    assert '"POST /session HTTP/1.1\\" 303' in log and "codec_served" in log and "codec_refused" not in log

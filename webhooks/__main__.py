@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from client.connect import connect
+from client.payload_keys import PayloadKeyError
 from runtime.logs import configure_logging
 from runtime.webhook_settings import WebhookConfigError, WebhookSettings
 from webhooks.app import create_app
@@ -24,7 +25,7 @@ def main() -> None:
     configure_logging()
     try:
         asyncio.run(serve())
-    except WebhookConfigError as err:
+    except (WebhookConfigError, PayloadKeyError) as err:
         print(f"webhook receiver not started: {err}", file=sys.stderr)
         raise SystemExit(2) from None
 
