@@ -51,23 +51,23 @@ async def history(
 ) -> dict[str, Any]:
     state = sim(request)
     now = state.now()
-    today = datetime.fromtimestamp(now, UTC).date()
+    # rows are dated by the wall clock (the launch's arrival): a client's own clock finds them
+    today = datetime.fromtimestamp(state.wall(), UTC).date()
     lo = parse_history_date("start_date", start_date, datetime.combine(today, time.min, UTC))
     hi = parse_history_date("end_date", end_date, datetime.combine(today, time(23, 59, 59, 999999), UTC))
     launches = state.launches
     if bulk_list_id:
         c = state.campaigns.get(bulk_list_id)
         launches = list(c.launches) if c else []
-    selected = [ln for ln in launches if lo <= ln.t0 <= hi and (agent_id is None or ln.agent_id == agent_id)]
+    selected = [ln for ln in launches if lo <= ln.wall_t0 <= hi and (agent_id is None or ln.agent_id == agent_id)]
     code = STATUS_CODES.get(status.strip().lower()) if status else None
     if status and code is None:
         selected = []
     rows: list[dict[str, Any]] = []
     total, skip = 0, offset
     for ln in selected:
-        el = ln.el(now)
-        cnt, idx = ln.select(code, el, skip, limit - len(rows))
-        rows.extend(call_row(state, ln, i, el) for i in idx)
+        cnt, idx = ln.select(code, now, skip, limit - len(rows))
+        rows.extend(call_row(state, ln, i, now) for i in idx)
         total += cnt
         skip = max(0, skip - cnt)
     return {"calls": rows, "limit": limit, "offset": offset, "count": len(rows), "total": total}

@@ -1,0 +1,139 @@
+"""The workspace's shared calling capacity: which launches are dialling and at what rate, advanced event by event
+on the simulated clock. D-concepts: campaigns share the workspace capacity; a campaign without a concurrency
+setting gets an equal share of what the others leave."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ringg_sim.gate import Gate
+
+_EPS = 1e-9
+_MAX_STEPS = 100_000
+
+
+@dataclass
+class Dial:
+    """One launch's dialling progress: call i's first attempt starts when `progress` reaches i."""
+
+    n: int
+    gate: Gate
+    concurrency_pct: int
+    cap: int = -1  # calls that will ever start (n until terminated or the window ends)
+    progress: float = 0.0
+    over: bool = False
+    # (begin, progress at begin, rate, end): stretches with a positive rate, in order
+    segments: list[list[float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.cap < 0:
+            self.cap = self.n
+        self.over = self.cap == 0
+
+    def started(self, t: float) -> int:
+        """Calls whose first attempt has begun by t."""
+        segs = self.segments
+        if not segs or t < segs[0][0]:
+            return 0
+        lo, hi = 0, len(segs) - 1
+        while lo < hi:  # the last segment beginning at or before t
+            mid = (lo + hi + 1) // 2
+            if segs[mid][0] <= t:
+                lo = mid
+            else:
+                hi = mid - 1
+        begin, p0, rate, end = segs[lo]
+        p = p0 + rate * (min(t, end) - begin)
+        return min(self.cap, math.floor(p + _EPS) + 1)
+
+    def start_time(self, i: int) -> float:
+        """When call i's first attempt begins (i < started(now))."""
+        segs = self.segments
+        lo, hi = 0, len(segs)
+        while lo < hi:  # the first segment whose progress reaches i
+            mid = (lo + hi) // 2
+            begin, p0, rate, end = segs[mid]
+            if p0 + rate * (end - begin) + _EPS >= i:
+                hi = mid
+            else:
+                lo = mid + 1
+        if lo == len(segs):
+            raise ValueError(f"call {i} has not started")
+        begin, p0, rate, _ = segs[lo]
+        return begin + max(0.0, i - p0) / rate
+
+    def run(self, t: float, until: float, rate: float) -> None:
+        last = self.segments[-1] if self.segments else None
+        if last is not None and last[2] == rate and abs(last[3] - t) < _EPS:
+            last[3] = until
+        else:
+            self.segments.append([t, self.progress, rate, until])
+        self.progress += rate * (until - t)
+
+    def stop(self, t: float) -> int:
+        """No further call starts (terminate, window end): the calls started by t are all there will be."""
+        self.cap = self.started(t)
+        self.over = True
+        return self.cap
+
+
+class Expiry(Protocol):
+    def __call__(self, dial: Dial, at: float) -> None: ...
+
+
+class Dialer:
+    """Shares `capacity` (calls started per simulated second) among the open launches that still have calls to
+    start: a launch with concurrency_pct p gets p % of it (scaled down if the percentages exceed 100), the others
+    share what is left equally."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+        self.dials: list[Dial] = []
+
+    def add(self, dial: Dial) -> None:
+        self.dials.append(dial)
+
+    @staticmethod
+    def rates(open_dials: list[Dial], capacity: float) -> list[float]:
+        manual = sum(d.concurrency_pct for d in open_dials)
+        scale = min(1.0, 100.0 / manual) if manual else 1.0
+        auto = sum(1 for d in open_dials if not d.concurrency_pct)
+        left = capacity * max(0.0, 1.0 - manual / 100.0)
+        return [capacity * d.concurrency_pct / 100.0 * scale if d.concurrency_pct else left / auto for d in open_dials]
+
+    def advance(self, to: float, capacity: float, on_expiry: Expiry) -> None:
+        for _ in range(_MAX_STEPS):
+            live = [d for d in self.dials if not d.over]
+            if not live or self.t >= to:
+                self.t = max(self.t, to)
+                return
+            t = self.t
+            nxt = to
+            open_now: list[Dial] = []
+            for d in live:
+                if t >= d.gate.hi:
+                    nxt = t
+                elif d.gate.is_open(t):
+                    open_now.append(d)
+                    nxt = min(nxt, d.gate.static_until(t))
+                else:
+                    opens = d.gate.next_open(t)
+                    nxt = min(nxt, opens if isinstance(opens, float) else d.gate.hi)
+            rates = self.rates(open_now, capacity)
+            for d, rate in zip(open_now, rates, strict=True):
+                if rate > 0:
+                    nxt = min(nxt, t + max(0.0, d.cap - 1 - d.progress) / rate)
+            nxt = max(nxt, t)
+            for d, rate in zip(open_now, rates, strict=True):
+                if rate > 0:
+                    d.run(t, nxt, rate)
+            self.t = nxt
+            for d in live:
+                if d.segments and d.progress >= d.cap - 1 - _EPS:
+                    d.progress = max(d.progress, float(d.cap - 1))
+                    d.over = True
+                elif nxt >= d.gate.hi:
+                    on_expiry(d, d.gate.hi)
+        raise RuntimeError("dialer did not converge")
