@@ -16,7 +16,9 @@ _MAX_STEPS = 100_000
 
 @dataclass
 class Dial:
-    """One launch's dialling progress: call i's first attempt starts when `progress` reaches i."""
+    """One launch's dialling progress. While the gate is open, progress grows at the launch's share of the
+    capacity; call i's first attempt starts at the first open instant at which progress reaches i (stretches of
+    dialling are half-open: a call due exactly when a stretch closes waits for the next one)."""
 
     n: int
     gate: Gate
@@ -24,7 +26,7 @@ class Dial:
     cap: int = -1  # calls that will ever start (n until terminated or the window ends)
     progress: float = 0.0
     over: bool = False
-    # (begin, progress at begin, rate, end): stretches with a positive rate, in order
+    # [begin, progress at begin, rate, end, first call index, end call index): stretches with a positive rate
     segments: list[list[float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -44,33 +46,40 @@ class Dial:
                 lo = mid
             else:
                 hi = mid - 1
-        begin, p0, rate, end = segs[lo]
-        p = p0 + rate * (min(t, end) - begin)
-        return min(self.cap, math.floor(p + _EPS) + 1)
+        begin, p0, rate, end, first, after = segs[lo]
+        if t >= end:
+            return min(self.cap, int(after))
+        due = math.floor(p0 + rate * (t - begin) + _EPS) + 1
+        return min(self.cap, int(after), max(int(first), due))
 
     def start_time(self, i: int) -> float:
         """When call i's first attempt begins (i < started(now))."""
         segs = self.segments
         lo, hi = 0, len(segs)
-        while lo < hi:  # the first segment whose progress reaches i
+        while lo < hi:  # the first segment whose calls reach past i
             mid = (lo + hi) // 2
-            begin, p0, rate, end = segs[mid]
-            if p0 + rate * (end - begin) + _EPS >= i:
+            if segs[mid][5] > i:
                 hi = mid
             else:
                 lo = mid + 1
-        if lo == len(segs):
+        if lo == len(segs) or i >= self.cap:
             raise ValueError(f"call {i} has not started")
-        begin, p0, rate, _ = segs[lo]
+        begin, p0, rate, _, _, _ = segs[lo]
         return begin + max(0.0, i - p0) / rate
 
     def run(self, t: float, until: float, rate: float) -> None:
+        """Dial at `rate` from t to `until`."""
         last = self.segments[-1] if self.segments else None
-        if last is not None and last[2] == rate and abs(last[3] - t) < _EPS:
-            last[3] = until
-        else:
-            self.segments.append([t, self.progress, rate, until])
         self.progress += rate * (until - t)
+        finished = self.progress >= self.cap - 1 - _EPS
+        after = self.cap if finished else min(self.cap, math.ceil(self.progress - _EPS))
+        if last is not None and last[2] == rate and abs(last[3] - t) < _EPS:
+            last[3], last[5] = until, after
+        else:
+            first = last[5] if last is not None else 0
+            self.segments.append([t, self.progress - rate * (until - t), rate, until, first, after])
+        if finished:
+            self.over = True
 
     def stop(self, t: float) -> int:
         """No further call starts (terminate, window end): the calls started by t are all there will be."""
@@ -131,9 +140,6 @@ class Dialer:
                     d.run(t, nxt, rate)
             self.t = nxt
             for d in live:
-                if d.segments and d.progress >= d.cap - 1 - _EPS:
-                    d.progress = max(d.progress, float(d.cap - 1))
-                    d.over = True
-                elif nxt >= d.gate.hi:
+                if not d.over and nxt >= d.gate.hi:
                     on_expiry(d, d.gate.hi)
         raise RuntimeError("dialer did not converge")
