@@ -100,13 +100,12 @@ class Strict:
         wait_for(lambda: self.status(list_id) == "completed", timeout_s)
         return self.admin.campaign_calls(list_id)
 
-    def history(self, list_id: str, **params: Any) -> list[dict[str, Any]]:
-        wide = {"start_date": "2000-01-01T00:00:00+00:00", "end_date": "2100-01-01T00:00:00+00:00"}
+    def history(self, list_id: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         while True:
-            page = self.api.get(
-                "/calling/history", params={"bulk_list_id": list_id, "limit": 100, "offset": len(rows)} | wide | params
-            ).json()
+            params: dict[str, str | int] = {"bulk_list_id": list_id, "limit": 100, "offset": len(rows)}
+            params |= {"start_date": "2000-01-01T00:00:00+00:00", "end_date": "2100-01-01T00:00:00+00:00"}
+            page = self.api.get("/calling/history", params=params).json()
             rows += page["calls"]
             if len(rows) >= page["total"] or not page["calls"]:
                 return rows
