@@ -10,8 +10,12 @@ from contract.preflight import PreflightResult
 from domain.phones import dial_code
 from domain.window import parse_window_time
 
+SCHEDULE_FIELDS = ("campaign_start_time", "campaign_end_time", "call_config")
 
-def request_problems(req: CampaignRequest) -> list[str]:
+
+def request_problems(req: CampaignRequest, *, schedule_required: bool = True) -> list[str]:
+    """Every problem of the request. `schedule_required=False` only replays workflows started before the window
+    and call_config were required for the large flow too (the workflow's patch)."""
     problems: list[str] = []
     for name in ("campaign_name", "agent_id", "csv_uri"):
         if not str(getattr(req, name)).strip():
@@ -38,31 +42,40 @@ def request_problems(req: CampaignRequest) -> list[str]:
             "idempotency_key must be 1-128 characters of letters, digits, '.', '_', ':' or '-' "
             "and start with a letter or digit"
         )
-    problems.extend(_window_problems(req))
-    if req.flow == "standard":
-        problems.extend(flow_problems(req, "standard"))
+    required = schedule_required or req.flow == "standard"
+    problems.extend(_window_problems(req, required=required))
+    if required:
+        problems.extend(schedule_problems(req))
     return problems
 
 
-def flow_problems(req: CampaignRequest, flow: str) -> list[str]:
-    """What the chosen flow needs beyond request_problems: /campaign/save requires the window and call_config."""
-    if flow != "standard":
-        return []
-    missing = [name for name in ("campaign_start_time", "campaign_end_time", "call_config") if not getattr(req, name)]
+def schedule_problems(req: CampaignRequest) -> list[str]:
+    """Ringg requires the window and call_config on both flows: /campaign/save and /campaign/upload-csv take them
+    (D-save, D-upcsv's field table) and make-call-async refuses a launch without them with a 422 (D-async's
+    schema), so a request without them is refused before anything is uploaded."""
+    missing = [name for name in SCHEDULE_FIELDS if not getattr(req, name)]
     if not missing:
         return []
     return [
-        f"the standard flow (/campaign/save) requires {', '.join(missing)}; give them, "
-        'e.g. "campaign_start_time": "18/10/2026, 09:00" and call_config.call_time with the timezone'
+        f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required: Ringg needs the campaign window and "
+        "call_config to upload and to launch any campaign (large or standard flow); give them, e.g. "
+        '"campaign_start_time": "18/10/2026, 09:00", "campaign_end_time": "18/10/2026, 18:00" and '
+        '"call_config": {"call_time": {"call_start_time": "09:00", "call_end_time": "18:00", '
+        '"timezone": "Asia/Kolkata"}}'
     ]
 
 
-def _window_problems(req: CampaignRequest) -> list[str]:
+def flow_problems(req: CampaignRequest, flow: str) -> list[str]:
+    """What the chosen flow needs beyond request_problems: workflows replayed from before the patch checked the
+    window and call_config here, for the standard flow only."""
+    return schedule_problems(req) if flow == "standard" else []
+
+
+def _window_problems(req: CampaignRequest, *, required: bool) -> list[str]:
+    """The window's format and order (a missing end is schedule_problems' when the window is required)."""
     start_s, end_s = req.campaign_start_time, req.campaign_end_time
-    if start_s is None and end_s is None:
-        return []
     if start_s is None or end_s is None:
-        return ["give both campaign_start_time and campaign_end_time, or neither"]
+        return [] if required or (start_s is None and end_s is None) else ["give both ends of the window, or neither"]
     parsed: list[datetime] = []
     problems: list[str] = []
     for name, value in (("campaign_start_time", start_s), ("campaign_end_time", end_s)):

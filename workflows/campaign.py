@@ -26,6 +26,8 @@ from workflows.campaign_state import CampaignFailed
 from workflows.launch_stages import LaunchStages
 from workflows.monitor_stage import MonitorStage
 
+# workflow.patched id: the window and call_config are required for every flow (issue #12), not only the standard
+SCHEDULE_REQUIRED_PATCH = "schedule-required-every-flow"
 WEBHOOK_DEDUPE_S = 600.0  # Ringg retries an event for about 3 minutes
 WEBHOOK_SEEN_MAX = 200_000
 
@@ -128,7 +130,8 @@ class CampaignWorkflow(LaunchStages, MonitorStage):
             [sa.CAMPAIGN_NAME.value_set(req.campaign_name[: sa.NAME_MAX]), sa.AGENT_ID.value_set(req.agent_id)]
         )
         self._set_stage("validating", "checking the request and the CSV")
-        problems = request_problems(req)
+        # Runs started before the large flow required the window and call_config replay without the check.
+        problems = request_problems(req, schedule_required=workflow.patched(SCHEDULE_REQUIRED_PATCH))
         if problems:
             raise CampaignFailed(
                 f"Campaign {req.campaign_name!r} was not started: " + "; ".join(problems), INVALID_REQUEST

@@ -22,6 +22,7 @@ from activities.metrics import CAMPAIGN_UPLOADS, count
 from activities.reports import invalid_rows_path
 from activities.ringg.errors import map_ringg_error, redact
 from activities.ringg.reconcile import RinggBase, outcome_unknown, reused_upload
+from activities.ringg.schedule import required_schedule
 from contract.errors import CSV_CHANGED, INVALID_CSV, UPLOAD_FAILED, UPLOAD_PENDING
 from contract.ringg_steps import (
     InvalidRowsInput,
@@ -117,14 +118,17 @@ class UploadActivities(RinggBase):
         return result
 
     async def _send_upload(self, inp: UploadInput, path: Path) -> UploadResult:
+        start, end, call_config = required_schedule(
+            inp.campaign_start_time, inp.campaign_end_time, inp.call_config, doing="the contact list upload"
+        )
         form = CampaignForm(
             agent_id=inp.agent_id,
             campaign_name=inp.ringg_campaign_name,
             country_code=inp.country_code,
             variables_map=inp.variables_map,
-            campaign_start_time=inp.campaign_start_time,
-            campaign_end_time=inp.campaign_end_time,
-            call_config=inp.call_config or None,
+            campaign_start_time=start,
+            campaign_end_time=end,
+            call_config=call_config,
             remove_invalid_rows=inp.remove_invalid_rows,
             transliterate_callee_name=inp.transliterate_callee_name,
         )
