@@ -10,7 +10,8 @@ from typing import Protocol
 
 from ringg_sim.gate import Gate
 
-_EPS = 1e-9
+_EPS = 1e-9  # in calls of progress
+_TIME_EPS = 1e-6  # seconds: epoch instants carry ~2e-7 s of float resolution
 _MAX_STEPS = 100_000
 
 
@@ -67,17 +68,21 @@ class Dial:
         begin, p0, rate, _, _, _ = segs[lo]
         return begin + max(0.0, i - p0) / rate
 
-    def run(self, t: float, until: float, rate: float) -> None:
-        """Dial at `rate` from t to `until`."""
+    def run(self, t: float, until: float, rate: float, *, finishing: bool = False) -> None:
+        """Dial at `rate` from t to `until`; `finishing`: the last call starts at `until` (float rounding may
+        leave progress a hair short of it)."""
         last = self.segments[-1] if self.segments else None
         self.progress += rate * (until - t)
-        finished = self.progress >= self.cap - 1 - _EPS
+        finished = finishing or self.progress >= self.cap - 1 - _EPS
+        if finished:
+            self.progress = max(self.progress, float(self.cap - 1))
         after = self.cap if finished else min(self.cap, math.ceil(self.progress - _EPS))
-        if last is not None and last[2] == rate and abs(last[3] - t) < _EPS:
+        if last is not None and last[2] == rate and abs(last[3] - t) < _TIME_EPS:
             last[3], last[5] = until, after
         else:
             first = last[5] if last is not None else 0
-            self.segments.append([t, self.progress - rate * (until - t), rate, until, first, after])
+            p0 = last[1] + last[2] * (last[3] - last[0]) if last is not None else 0.0
+            self.segments.append([t, p0, rate, until, first, after])
         if finished:
             self.over = True
 
@@ -131,13 +136,17 @@ class Dialer:
                     opens = d.gate.next_open(t)
                     nxt = min(nxt, opens if isinstance(opens, float) else d.gate.hi)
             rates = self.rates(open_now, capacity)
-            for d, rate in zip(open_now, rates, strict=True):
-                if rate > 0:
-                    nxt = min(nxt, t + max(0.0, d.cap - 1 - d.progress) / rate)
+            finishes = [
+                t + max(0.0, d.cap - 1 - d.progress) / rate if rate > 0 else None
+                for d, rate in zip(open_now, rates, strict=True)
+            ]
+            for fin in finishes:
+                if fin is not None:
+                    nxt = min(nxt, fin)
             nxt = max(nxt, t)
-            for d, rate in zip(open_now, rates, strict=True):
-                if rate > 0:
-                    d.run(t, nxt, rate)
+            for d, rate, fin in zip(open_now, rates, finishes, strict=True):
+                if fin is not None:
+                    d.run(t, nxt, rate, finishing=fin <= nxt)
             self.t = nxt
             for d in live:
                 if not d.over and nxt >= d.gate.hi:

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import random
 import signal
@@ -416,6 +417,22 @@ def test_outcome_mix_and_determinism() -> None:
     retried_ok = sum(1 for i in range(ln.n) if ln.view(i, end).status == 3 and ln.view(i, end).attempts == 2)
     assert 0.08 < retried_ok / ln.n < 0.12
     assert ln.started(T0 + 5) == 1 and ln.dial.start_time(10) == T0 + 5 + 10 / 2.0
+
+
+def test_the_dialler_finishes_when_the_last_call_is_due_below_the_clocks_float_resolution() -> None:
+    """Regression: progress a hair short of the last call at 50 calls/s leaves less time to go than one float step
+    of an epoch instant (2.4e-7 s): the dialler looped forever and every request answered 500."""
+    begin = 1796390138.6092863
+    now = math.nextafter(begin + 4 / 50.0, 0)  # one float step before the last call is due
+    waits = dict.fromkeys(("retry_busy", "retry_not_picked", "retry_failed"), 0.5)
+    plan = build_plan({"call_retry_config": waits}, "01/01/2020, 00:00", "01/01/2035, 00:00")
+    dial = Dial(n=5, gate=Gate(plan, begin, []), concurrency_pct=0)
+    dialer = Dialer(begin)
+    dialer.add(dial)
+    dialer.advance(now, 50.0, lambda d, when: None)
+    assert dial.progress < 4 and not dial.over
+    dialer.advance(now + 1e-3, 50.0, lambda d, when: None)
+    assert dial.over and dial.started(now + 1e-3) == 5
 
 
 def test_select_matches_brute_force() -> None:
