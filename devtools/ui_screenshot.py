@@ -119,12 +119,12 @@ async def _target(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], prog
     return Target(handle.id, description.run_id or "", info.first_run_id != description.run_id, expected)
 
 
-async def start(address: str, namespace: str, data: Path, rows: int, task_queue: str) -> str:
+async def start(address: str, namespace: str, data: Path, rows: int, task_queue: str, sim: devstack.Proc) -> str:
     """Starts a campaign through the launcher, which sets the static summary and details; returns its workflow id."""
     client = await _connect(address, namespace)
     csv_path = write_sample_csv(data / "contacts.csv", rows, invalid_every=499)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-    req = demo_request(csv_path).model_copy(
+    req = demo_request(csv_path, sim).model_copy(
         update={"campaign_name": f"UI check {stamp}", "idempotency_key": f"ui-check-{uuid.uuid4().hex[:12]}"}
     )
     outcome = await start_campaign(client, req, task_queue=task_queue)
@@ -193,9 +193,9 @@ def wait_for_ui(url: str, timeout: float) -> None:
 
 
 @contextmanager
-def stack(args: argparse.Namespace, data: Path) -> Iterator[tuple[str, str, str]]:
-    """(Temporal address, UI URL, task queue): a dev server unless --address, plus a simulator and a worker on a
-    task queue of their own; stopped by PID on the way out."""
+def stack(args: argparse.Namespace, data: Path) -> Iterator[tuple[str, str, str, devstack.Proc]]:
+    """(Temporal address, UI URL, task queue, simulator): a dev server unless --address, plus a simulator and a
+    worker on a task queue of their own; stopped by PID on the way out."""
     procs: list[devstack.Proc] = []
     try:
         if args.address:
@@ -218,7 +218,7 @@ def stack(args: argparse.Namespace, data: Path) -> Iterator[tuple[str, str, str]
             "RINGG_TASK_QUEUE": task_queue,
         }
         procs.append(devstack.start_worker(data, env=env))
-        yield address, ui, task_queue
+        yield address, ui, task_queue, sim
     finally:
         for proc in reversed(procs):
             devstack.stop(proc)
@@ -245,8 +245,8 @@ def take_screenshot(args: argparse.Namespace) -> ShotReport:
     if args.workflow_id:
         target = asyncio.run(existing_target(args.address, args.namespace, args.workflow_id))
         return _photograph(chromium, args, args.ui_url.rstrip("/"), target, png, data)
-    with stack(args, data) as (address, ui, task_queue):
-        workflow_id = asyncio.run(start(address, args.namespace, data, args.rows, task_queue))
+    with stack(args, data) as (address, ui, task_queue, sim):
+        workflow_id = asyncio.run(start(address, args.namespace, data, args.rows, task_queue, sim))
         try:
             target = asyncio.run(wait_monitoring(address, args.namespace, workflow_id, args.timeout))
             return _photograph(chromium, args, ui, target, png, data)
