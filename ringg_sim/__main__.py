@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="A",
         help="check-balance answers {status, message} (A) or {sufficient_balance, ...} (B)",
     )
-    p.add_argument("--call-rate", type=float, default=2.0, help="calls started per simulated second")
+    p.add_argument(
+        "--call-rate", type=float, default=2.0, help="the workspace's calls started per simulated second (shared)"
+    )
     p.add_argument(
         "--retry-delay",
         type=float,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ringg_sim.config import WORKSPACE_ID
 from ringg_sim.lifecycle import STATUS_CODES
 from ringg_sim.state import SimError, num
+from ringg_sim.terminate import terminate as terminate_calls
 from ringg_sim.views import call_row, campaign_row, iso, parse_history_date, sim
 from ringg_sim.webhooks import parse_subscriptions
 
@@ -97,7 +98,8 @@ def _terminate(request: Request, body: TerminateBody) -> dict[str, Any]:
     state = sim(request)
     if body.campaign_id is not None and body.campaign_id not in state.campaigns:
         raise SimError(404, "Campaign not found", "error_str")
-    state.terminate(
+    terminate_calls(
+        state,
         campaign_id=body.campaign_id,
         mobile_numbers=body.mobile_numbers,
         call_ids=body.call_ids,

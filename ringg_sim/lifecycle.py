@@ -181,6 +181,10 @@ class Launch:
         return self.timeline(i, t)[0]
 
     # -- aggregates ---------------------------------------------------------------------------------
+    def invalidate(self) -> None:
+        """Forget the in-flight views computed at the current instant (a pause or resume changes them)."""
+        self._live_t = None
+
     def refresh(self, t: float) -> dict[int, CallView]:
         """Settles every started call that has finished by t; returns the views of those still in flight."""
         if self._live_t == t:

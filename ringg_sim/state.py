@@ -11,7 +11,7 @@ from typing import Any, Literal, TypedDict
 from ringg_sim.callbacks import CallbackBook
 from ringg_sim.clock import SimClock, WallClock
 from ringg_sim.config import SimConfig
-from ringg_sim.csvcheck import ContactList, parse_phone_list
+from ringg_sim.csvcheck import ContactList
 from ringg_sim.dialer import Dial, Dialer
 from ringg_sim.faults import FaultBook
 from ringg_sim.gate import Gate, Pauses
@@ -102,7 +102,7 @@ class SimState:
         self.webhooks = WebhookBook()
         self.callbacks = CallbackBook()
         self.dialer = Dialer(self.clock.now())
-        self._by_seq: dict[int, Launch] = {}
+        self.by_seq: dict[int, Launch] = {}  # launch seq (the first field of its call ids) -> launch
         self._by_dial: dict[int, Launch] = {}
         self._last_wall_t0 = 0.0
         if not keep_faults:
@@ -233,7 +233,7 @@ class SimState:
         ln.callback_url, ln.email_user_ids = callback_url, email_user_ids
         self._next_seq += 1
         self.launches.append(ln)
-        self._by_seq[ln.seq] = ln
+        self.by_seq[ln.seq] = ln
         self._by_dial[id(dial)] = ln
         self.dialer.add(dial)
         c.launches.append(ln)
@@ -259,76 +259,7 @@ class SimState:
     def _touched(self, c: Campaign) -> None:
         c.wall_updated = self.wall()
         for ln in c.launches:
-            ln._live_t = None
-
-    # -- termination ------------------------------------------------------------------------------
-    def terminate(
-        self,
-        *,
-        campaign_id: str | None,
-        mobile_numbers: list[str] | None,
-        call_ids: list[str] | None,
-        agent_id: str | None,
-    ) -> int:
-        now = self.now()
-        launches: list[Launch]
-        if campaign_id is not None:
-            c = self.get(campaign_id)
-            launches = list(c.launches)
-        elif agent_id is not None and not mobile_numbers and not call_ids:
-            launches = [ln for ln in self.launches if ln.agent_id == agent_id]
-        else:
-            launches = list(self.launches)
-        cancelled = 0
-        if call_ids:
-            by_seq = {ln.seq: ln for ln in launches}
-            per_launch: dict[int, list[int]] = {}
-            for cid in call_ids:
-                found = self.find_call(cid)
-                if found is not None and found[0].seq in by_seq:
-                    per_launch.setdefault(found[0].seq, []).append(found[1])
-            for seq, idx in per_launch.items():
-                cancelled += by_seq[seq].cancel_pending(now, sorted(set(idx)))
-        elif mobile_numbers:
-            wanted = parse_phone_list(mobile_numbers)
-            for ln in launches:
-                nums = self.campaigns[ln.list_id].contacts.numbers
-                idx = [i for i, number in enumerate(nums) if number in wanted]
-                if idx:
-                    cancelled += ln.cancel_pending(now, idx)
-        else:
-            for ln in launches:
-                cancelled += ln.cancel_pending(now)
-            if campaign_id is not None:
-                c = self.campaigns[campaign_id]
-                c.terminated = bool(c.launches)
-                for ln in c.launches:
-                    ln.terminated = True
-                c.wall_updated = self.wall()
-        self.now()  # collect the refunds
-        self.terminations.append(
-            {
-                "campaign_id": campaign_id,
-                "agent_id": agent_id,
-                "mobile_numbers_count": len(mobile_numbers or []),
-                "call_ids_count": len(call_ids or []),
-                "cancelled": cancelled,
-            }
-        )
-        return cancelled
-
-    def find_call(self, call_id: str) -> tuple[Launch, int] | None:
-        hexed = call_id.replace("-", "").lower()
-        if len(hexed) != 32:
-            return None
-        try:
-            seq, idx = int(hexed[:8], 16), int(hexed[8:16], 16)
-        except ValueError:
-            return None
-        ln = self._by_seq.get(seq)
-        if ln is None or idx >= ln.n or ln.call_id(idx) != call_id.lower():
-            return None
-        return ln, idx
+            ln.invalidate()
 
     def locked_credits(self, now: float) -> float:
         return sum(ln.pending(now) * ln.cpc for ln in self.launches)
