@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from ringg_sim.testing import running_simulator
+from ringg_sim.testing import SimAdmin, running_simulator
 
 AGENT = "830f767a-397e-4b39-82ff-235cd344e2f9"
 FROM_NUMBER = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
@@ -32,15 +32,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def form(name: str) -> dict[str, str]:
+def form(name: str, window: dict[str, Any]) -> dict[str, str]:
+    """The upload's fields, with a window open now on the simulator's clock (SimAdmin.window())."""
     return {
         "agent_id": AGENT,
         "campaign_name": name,
         "country_code": "+91",
         "variables_map": VARS,
-        "campaign_start_time": "18/10/2026, 09:00",
-        "campaign_end_time": "18/10/2026, 18:00",
-        "call_config": json.dumps({"call_retry_config": {"retry_count": 1}}),
+        "campaign_start_time": window["campaign_start_time"],
+        "campaign_end_time": window["campaign_end_time"],
+        "call_config": json.dumps(window["call_config"]),
     }
 
 
@@ -54,12 +55,14 @@ def run_campaign(time_scale: float, rows: int) -> None:
         client = httpx.Client(base_url=sim.base_url, headers={"X-API-KEY": sim.api_key}, timeout=60)
         t_upload = time.monotonic()
         files = {"file": ("c.csv", make_csv(rows), "text/csv")}
-        bulk = client.post("/campaign/upload-csv", data=form("bench6k"), files=files).json()["bulk_list_id"]
+        with SimAdmin(sim) as admin:
+            window = admin.window()
+        bulk = client.post("/campaign/upload-csv", data=form("bench6k", window), files=files).json()["bulk_list_id"]
         while client.get(f"/campaign/upload-status/{bulk}").json()["status"] not in ("completed", "failed"):
             time.sleep(0.05)
         t_ready = time.monotonic()
         assert client.post(f"/campaign/check-balance/{bulk}").json()["status"] == "draft"
-        body = {"bulk_list_id": bulk, "agent_id": AGENT, "from_numbers": [FROM_NUMBER]}
+        body = {"bulk_list_id": bulk, "agent_id": AGENT, "from_numbers": [FROM_NUMBER], "country_code": "+91", **window}
         assert client.post("/campaign/make-call-async", json=body).status_code == 200
         t_launch = time.monotonic()
         while campaign_status(client, "bench6k") != "completed":
@@ -91,7 +94,9 @@ def run_big(rows: int) -> None:
         data = make_csv(rows)
         t = time.monotonic()
         files = {"file": ("big.csv", data, "text/csv")}
-        resp = client.post("/campaign/save", data=form("bench1m"), files=files)
+        with SimAdmin(sim) as admin:
+            window = admin.window(hours_after=30 * 24)
+        resp = client.post("/campaign/save", data=form("bench1m", window), files=files)
         resp.raise_for_status()
         list_id = resp.json()["list_id"]
         t_save = time.monotonic() - t
@@ -105,7 +110,7 @@ def run_big(rows: int) -> None:
         print(f"[{rows:,}-call campaign]")
         print(f"  CSV {len(data) / 1e6:.0f} MB; /campaign/save {t_save:.2f} s; /campaign/start {t_start:.2f} s")
         print(f"  simulator RSS: idle {rss0:.0f} MB, after upload {rss1:.0f} MB, after launch {rss2:.0f} MB")
-        window = {"start_date": "2000-01-01T00:00:00+00:00", "end_date": "2100-01-01T00:00:00+00:00"}
+        dates = {"start_date": "2000-01-01T00:00:00+00:00", "end_date": "2100-01-01T00:00:00+00:00"}
         cases: list[tuple[str, dict[str, Any]]] = [
             ("page 1 (limit 100)", {}),
             ("offset 500,000", {"offset": 500_000}),
@@ -115,7 +120,7 @@ def run_big(rows: int) -> None:
             ("status=ongoing", {"status": "ongoing"}),
         ]
         for label, extra in cases:
-            params = {"bulk_list_id": list_id, "limit": 100, **window, **extra}
+            params = {"bulk_list_id": list_id, "limit": 100, **dates, **extra}
             ms, total = timed(client, params)
             print(f"  history {label:34s}: {ms:7.1f} ms (total={total:,})")
         t = time.perf_counter()
@@ -124,7 +129,7 @@ def run_big(rows: int) -> None:
         t = time.perf_counter()
         client.patch("/campaign/terminate", json={"campaign_id": list_id}).raise_for_status()
         print(f"  terminate whole campaign                  : {(time.perf_counter() - t) * 1000:7.1f} ms")
-        ms, total = timed(client, {"bulk_list_id": list_id, "limit": 100, "status": "cancelled", **window})
+        ms, total = timed(client, {"bulk_list_id": list_id, "limit": 100, "status": "cancelled", **dates})
         print(f"  history status=cancelled                  : {ms:7.1f} ms (total={total:,})")
 
 

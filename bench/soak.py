@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError
 
@@ -48,7 +49,10 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def make_requests(args: argparse.Namespace, data: Path, rng: random.Random) -> list[CampaignRequest]:
+def make_requests(
+    args: argparse.Namespace, data: Path, rng: random.Random, window: dict[str, Any]
+) -> list[CampaignRequest]:
+    """The campaigns; `window` (SimAdmin.window()) is open on the simulator's clock for the whole soak."""
     csvs = [write_sample_csv(data / f"contacts-{n}.csv", n, invalid_every=37, seed=n) for n in (40, 90, 150)]
     requests = []
     for i in range(args.campaigns):
@@ -63,11 +67,7 @@ def make_requests(args: argparse.Namespace, data: Path, rng: random.Random) -> l
                 number_pool_id=DEFAULT_POOL_ID if pool else None,
                 flow=rng.choice(("large", "standard")),
                 remove_invalid_rows=True,
-                campaign_start_time="01/01/2030, 09:00",
-                campaign_end_time="01/01/2030, 18:00",
-                call_config={
-                    "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
-                },
+                **window,
                 polling=PollingConfig(upload_initial_s=0.5, upload_max_s=2, monitor_initial_s=1, monitor_max_s=3),
             )
         )
@@ -182,7 +182,7 @@ async def soak(args: argparse.Namespace) -> None:
         admin = SimAdmin(sim)
         admin.configure(call_rate=40.0)
         client = await connect_when_ready(server.extra["address"])
-        requests = make_requests(args, data, rng)
+        requests = make_requests(args, data, rng, admin.window(hours_after=7 * 24, retry_minutes=0.5))
         jobs = [
             asyncio.create_task(run_campaign(client, req, task_queue, rng.random() < args.duplicates))
             for req in requests

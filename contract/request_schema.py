@@ -17,10 +17,13 @@ DESCRIPTIONS = {
     "csv_uri": "The contacts CSV: a local path, file:// or http(s):// URL readable by the worker.",
     "country_code": 'Dial code for numbers written without one: "+91", "91" or "IN".',
     "variables_map": "Assistant variable -> CSV column; must map mobile_number to the phone-number column.",
-    "campaign_start_time": '"DD/MM/YYYY, HH:MM" in the campaign\'s timezone; give both ends of the window or neither.',
-    "campaign_end_time": '"DD/MM/YYYY, HH:MM" in the campaign\'s timezone; must be after campaign_start_time.',
-    "call_config": "Ringg's call_config: call_time {call_start_time, call_end_time, timezone}, "
-    "call_retry_config and any other documented key (passed through).",
+    "campaign_start_time": "\"DD/MM/YYYY, HH:MM\" in the campaign's timezone. Required to start a campaign (Ringg's "
+    "uploads and make-call-async need the window); a schedule's template leaves it out (each fire sets it).",
+    "campaign_end_time": '"DD/MM/YYYY, HH:MM" in the campaign\'s timezone; after campaign_start_time. Required like '
+    "campaign_start_time; Ringg stops calling then and the contacts not yet called are not called.",
+    "call_config": "Ringg's call_config: call_time {call_start_time, call_end_time, timezone, scheduled_at}, "
+    "call_retry_config {retry_count, retry_busy, retry_not_picked, retry_failed (minutes)} and any other "
+    "documented key (passed through). Required, not empty.",
     "from_numbers": "Caller numbers (or their ids); give exactly one of from_numbers / number_pool_id.",
     "number_pool_id": "A Ringg number pool; give exactly one of from_numbers / number_pool_id.",
     "concurrency_percentage": "0..100; sent only by the large flow (make-call-async). The standard flow's start "

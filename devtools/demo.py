@@ -45,7 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def demo_request(csv_path: Path) -> CampaignRequest:
+def demo_request(csv_path: Path, sim: devstack.Proc) -> CampaignRequest:
+    """The demo campaign; its window and call_config (devstack.simulator_window) are open now on the simulator's
+    clock."""
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     return CampaignRequest(
         campaign_name=f"Demo renewals {stamp}",
@@ -53,12 +55,7 @@ def demo_request(csv_path: Path) -> CampaignRequest:
         csv_uri=str(csv_path.resolve()),
         variables_map=DEFAULT_MAP,
         from_numbers=[DEMO_NUMBER_ID],
-        campaign_start_time="01/01/2030, 09:00",
-        campaign_end_time="01/01/2030, 18:00",
-        call_config={
-            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"},
-            "call_retry_config": {"retry_count": 1, "retry_busy": 30, "retry_not_picked": 30, "retry_failed": 30},
-        },
+        **devstack.simulator_window(sim),
         remove_invalid_rows=True,
         polling=PollingConfig(upload_initial_s=1, upload_max_s=2, monitor_initial_s=1, monitor_max_s=3),
     )
@@ -99,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         procs.append(devstack.start_worker(data, env=worker_env))
         console.print(f"[bold]3/4[/] Generating a {args.rows}-row contacts CSV (a few bad numbers on purpose) …")
         csv_path = write_sample_csv(CONTACTS_DIR / "demo-contacts.csv", args.rows, invalid_every=997)
-        req = demo_request(csv_path)
+        req = demo_request(csv_path, sim)
         request_path = data / "request.json"
         request_path.write_text(json.dumps(req.model_dump(mode="json", exclude_none=True), indent=2))
         workflow_id = workflow_id_for(asyncio.run(idempotency_key_for(req)))

@@ -3,6 +3,7 @@ SQLite + UI), the Ringg simulator and workers. Used by `make demo` and the integ
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -10,8 +11,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from contract.search_attributes import ALL_KEYS
 
@@ -155,6 +160,22 @@ def start_codec_server(data_dir: Path, *, env: dict[str, str], port: int | None 
     proc.extra["url"] = f"http://localhost:{port}"
     wait_for_port(proc, port)
     return proc
+
+
+def simulator_window(sim: Proc, *, timezone: str = "Asia/Kolkata", hours: float = 24) -> dict[str, Any]:
+    """campaign_start_time, campaign_end_time and call_config of a campaign whose window is open now on the
+    simulator's clock (it runs 1/time_scale times faster than the wall clock and reads windows on it)."""
+    url = f"{sim.extra['admin_url']}/clock"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our own simulator on loopback
+        now = datetime.fromtimestamp(float(json.load(response)["epoch"]), ZoneInfo(timezone))
+    return {
+        "campaign_start_time": f"{now - timedelta(minutes=5):%d/%m/%Y, %H:%M}",
+        "campaign_end_time": f"{now + timedelta(hours=hours):%d/%m/%Y, %H:%M}",
+        "call_config": {
+            "call_time": {"call_start_time": "00:00", "call_end_time": "23:59", "timezone": timezone},
+            "call_retry_config": {"retry_count": 1, "retry_busy": 5, "retry_not_picked": 10, "retry_failed": 10},
+        },
+    }
 
 
 def start_worker(data_dir: Path, *, env: dict[str, str], name: str = "worker") -> Proc:

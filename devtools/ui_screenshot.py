@@ -111,7 +111,9 @@ def take_screenshot(args: argparse.Namespace) -> ShotReport:
         target = asyncio.run(existing_target(args.address, args.namespace, args.workflow_id))
         return _photograph(chromium, args, args.ui_url.rstrip("/"), target, png, data)
     with stack(args, data) as running:
-        workflow_id = asyncio.run(start(running.address, args.namespace, data, args.rows, running.task_queue))
+        workflow_id = asyncio.run(
+            start(running.address, args.namespace, data, args.rows, running.task_queue, running.sim)
+        )
         try:
             target = asyncio.run(wait_monitoring(running.address, args.namespace, workflow_id, args.timeout))
             return _photograph(chromium, args, running.ui, target, png, data)
@@ -128,7 +130,7 @@ def take_codec_screenshot(args: argparse.Namespace) -> CodecReport:
     png: Path = args.out or data / "campaign-ui-codec.png"
     with stack(args, data) as running:
         address, namespace, keys = running.address, args.namespace, running.keys
-        workflow_id = asyncio.run(start(address, namespace, data, args.rows, running.task_queue, keys))
+        workflow_id = asyncio.run(start(address, namespace, data, args.rows, running.task_queue, running.sim, keys))
         try:
             target = asyncio.run(wait_monitoring(address, namespace, workflow_id, args.timeout, keys))
             url = f"{running.ui}/namespaces/{namespace}/workflows/{target.workflow_id}/{target.run_id}/history"

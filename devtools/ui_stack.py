@@ -64,6 +64,7 @@ class Stack:
     ui: str
     task_queue: str
     codec: Codec | None
+    sim: devstack.Proc
 
     @property
     def keys(self) -> PayloadKeys | None:
@@ -98,13 +99,19 @@ async def _target(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], prog
 
 
 async def start(
-    address: str, namespace: str, data: Path, rows: int, task_queue: str, keys: PayloadKeys | None = None
+    address: str,
+    namespace: str,
+    data: Path,
+    rows: int,
+    task_queue: str,
+    sim: devstack.Proc,
+    keys: PayloadKeys | None = None,
 ) -> str:
     """Starts a campaign through the launcher, which sets the static summary and details; returns its workflow id."""
     client = await _connect(address, namespace, keys=keys)
     csv_path = write_sample_csv(CONTACTS_DIR / "ui-check-contacts.csv", rows, invalid_every=499)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-    req = demo_request(csv_path).model_copy(
+    req = demo_request(csv_path, sim).model_copy(
         update={"campaign_name": f"UI check {stamp}", "idempotency_key": f"ui-check-{uuid.uuid4().hex[:12]}"}
     )
     outcome = await start_campaign(client, req, task_queue=task_queue)
@@ -210,7 +217,7 @@ def stack(args: argparse.Namespace, data: Path) -> Iterator[Stack]:
         if codec is not None:
             env[KEYS_ENV] = codec.entry
         procs.append(devstack.start_worker(data, env=env))
-        yield Stack(address, ui, task_queue, codec)
+        yield Stack(address, ui, task_queue, codec, sim)
     finally:
         for proc in reversed(procs):
             devstack.stop(proc)

@@ -11,10 +11,15 @@ from domain.invalid_rows import share_allows
 from domain.phones import dial_code
 from domain.window import parse_window_time
 
+SCHEDULE_FIELDS = ("campaign_start_time", "campaign_end_time", "call_config")
 
-def request_problems(req: CampaignRequest, *, concurrency_rule: bool = True) -> list[str]:
-    """`concurrency_rule=False` only for campaigns started before the standard flow refused
-    concurrency_percentage (their replay must decide as they did)."""
+
+def request_problems(
+    req: CampaignRequest, *, concurrency_rule: bool = True, schedule_required: bool = True
+) -> list[str]:
+    """Every problem of the request. The flags are False only to replay workflows started before a rule existed
+    (the workflow's patches): `concurrency_rule`, the standard flow refusing concurrency_percentage;
+    `schedule_required`, the window and call_config required for the large flow too."""
     problems: list[str] = []
     for name in ("campaign_name", "agent_id", "csv_uri"):
         if not str(getattr(req, name)).strip():
@@ -46,39 +51,55 @@ def request_problems(req: CampaignRequest, *, concurrency_rule: bool = True) -> 
             "idempotency_key must be 1-128 characters of letters, digits, '.', '_', ':' or '-' "
             "and start with a letter or digit"
         )
-    problems.extend(_window_problems(req))
+    required = schedule_required or req.flow == "standard"
+    problems.extend(_window_problems(req, required=required))
+    if required:
+        problems.extend(schedule_problems(req))
     if req.flow == "standard":
-        problems.extend(flow_problems(req, "standard", concurrency_rule=concurrency_rule))
+        problems.extend(_concurrency_problems(req, concurrency_rule))
     return problems
 
 
 def flow_problems(req: CampaignRequest, flow: str, *, concurrency_rule: bool = True) -> list[str]:
     """What the chosen flow needs beyond request_problems: /campaign/save requires the window and call_config;
-    /campaign/start and /campaign/v2/start take no concurrency_percentage (only make-call-async does)."""
+    /campaign/start and /campaign/v2/start take no concurrency_percentage (only make-call-async does). Workflows
+    replayed from before the window was required for every flow checked it here, for the standard flow only."""
     if flow != "standard":
         return []
-    problems: list[str] = []
-    missing = [name for name in ("campaign_start_time", "campaign_end_time", "call_config") if not getattr(req, name)]
-    if missing:
-        problems.append(
-            f"the standard flow (/campaign/save) requires {', '.join(missing)}; give them, "
-            'e.g. "campaign_start_time": "18/10/2026, 09:00" and call_config.call_time with the timezone'
-        )
-    if concurrency_rule and req.concurrency_percentage:
-        problems.append(
-            f"concurrency_percentage ({req.concurrency_percentage}) is only sent by the large flow "
-            "(/campaign/make-call-async); the standard flow's /campaign/start and /campaign/v2/start do not accept "
-            "it. Drop it (0: Ringg shares the workspace's capacity across campaigns) or use flow large"
-        )
-    return problems
+    return schedule_problems(req) + _concurrency_problems(req, concurrency_rule)
 
 
-def _window_problems(req: CampaignRequest) -> list[str]:
-    start_s, end_s = req.campaign_start_time, req.campaign_end_time
-    if start_s is None and end_s is None:
+def _concurrency_problems(req: CampaignRequest, concurrency_rule: bool) -> list[str]:
+    if not concurrency_rule or not req.concurrency_percentage:
         return []
+    return [
+        f"concurrency_percentage ({req.concurrency_percentage}) is only sent by the large flow "
+        "(/campaign/make-call-async); the standard flow's /campaign/start and /campaign/v2/start do not accept "
+        "it. Drop it (0: Ringg shares the workspace's capacity across campaigns) or use flow large"
+    ]
+
+
+def schedule_problems(req: CampaignRequest) -> list[str]:
+    """Ringg requires the window and call_config on both flows: /campaign/save and /campaign/upload-csv take them
+    (D-save, D-upcsv's field table) and make-call-async refuses a launch without them with a 422 (D-async's
+    schema), so a request without them is refused before anything is uploaded."""
+    missing = [name for name in SCHEDULE_FIELDS if not getattr(req, name)]
+    if not missing:
+        return []
+    return [
+        f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required: Ringg needs the campaign window and "
+        "call_config to upload and to launch any campaign (large or standard flow); give them, e.g. "
+        '"campaign_start_time": "18/10/2026, 09:00", "campaign_end_time": "18/10/2026, 18:00" and '
+        '"call_config": {"call_time": {"call_start_time": "09:00", "call_end_time": "18:00", '
+        '"timezone": "Asia/Kolkata"}}'
+    ]
+
+
+def _window_problems(req: CampaignRequest, *, required: bool) -> list[str]:
+    """The window's format and order (a missing end is schedule_problems' when the window is required)."""
+    start_s, end_s = req.campaign_start_time, req.campaign_end_time
     if start_s is None or end_s is None:
-        return ["give both campaign_start_time and campaign_end_time, or neither"]
+        return [] if required or (start_s is None and end_s is None) else ["give both ends of the window, or neither"]
     parsed: list[datetime] = []
     problems: list[str] = []
     for name, value in (("campaign_start_time", start_s), ("campaign_end_time", end_s)):

@@ -27,11 +27,14 @@ _ENDPOINTS = textwrap.fill(
 )
 EPILOG = f"""\
 time:
-  Every simulated duration is multiplied by --time-scale to get wall seconds. Call i of a launch starts at
-  launch + schedule_delay (5 s) + i / rate, where rate is --call-rate scaled by the launch's
-  concurrency_percentage/100 when one is given. A call lasts 30-120 s (completed), rings 15-40 s per attempt
-  when not picked up, and waits --retry-delay between attempts. A 6,000-row campaign spans ~3,200 simulated
-  seconds: --time-scale 0.01 ~ 32 s, 0.015 ~ 48 s, 0.018 ~ 57 s of wall time.
+  The simulated clock starts at the wall clock's reading and runs 1/--time-scale times faster; campaign windows,
+  daily call times, scheduled_at and retry waits are read on it (GET /_sim/clock shows it). The workspace starts
+  --call-rate calls per simulated second, shared by every launch that is dialling (a launch's
+  concurrency_percentage takes that share; the others split the rest), from launch + schedule_delay (5 s), only
+  inside the launch's window and daily call time. A call lasts 30-120 s (completed), rings 15-40 s per attempt
+  when not picked up, and waits call_retry_config's minutes (--retry-delay when not given) between attempts.
+  A 6,000-row campaign alone spans ~3,000 simulated seconds plus its retries: --time-scale 0.01 ~ 30 s of wall
+  time before the retries. Rules and their sources: docs/simulator.md.
 
 faults (--fault ENDPOINT:KIND[:TIMES[:PARAM]]; TIMES requests, default 1, -1 = forever):
 {_ENDPOINTS}
@@ -76,8 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
         default="A",
         help="check-balance answers {status, message} (A) or {sufficient_balance, ...} (B)",
     )
-    p.add_argument("--call-rate", type=float, default=2.0, help="calls started per simulated second")
-    p.add_argument("--retry-delay", type=float, default=30.0, help="simulated seconds before a retry")
+    p.add_argument(
+        "--call-rate", type=float, default=2.0, help="the workspace's calls started per simulated second (shared)"
+    )
+    p.add_argument(
+        "--retry-delay",
+        type=float,
+        default=1800.0,
+        help="simulated seconds before a retry when call_retry_config gives no minutes (default 30 min)",
+    )
+    p.add_argument(
+        "--active-status",
+        choices=["ongoing", "running"],
+        default="ongoing",
+        help="the campaign status while calling",
+    )
+    p.add_argument(
+        "--api-concurrency-pct", type=float, default=0.0, help="share of the capacity kept for API calls (0-99)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the calls' outcomes and durations")
     p.add_argument("--dnc-every", type=int, default=0, help="Ringg rejects every Nth uploaded row (do-not-call)")
     p.add_argument(
@@ -110,6 +129,8 @@ def config_from_args(argv: Sequence[str] | None = None) -> SimConfig:
         balance_shape=args.balance_shape,
         call_rate=args.call_rate,
         retry_delay_s=args.retry_delay,
+        active_status=args.active_status,
+        api_concurrency_pct=args.api_concurrency_pct,
         seed=args.seed,
         dnc_every=args.dnc_every,
         large_flow_enabled=args.large_flow,

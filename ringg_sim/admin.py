@@ -1,16 +1,15 @@
-"""/_sim admin routes (no API key): health, reset, config, credits, faults, stats, request log, ground truth,
-files."""
+"""/_sim admin routes (no API key): health, reset, config, credits, faults, stats, request log, files (per-campaign
+routes are in admin_campaigns)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from ringg_sim.config import MUTABLE_FIELDS, EndpointName, FaultRule, SimConfig
-from ringg_sim.lifecycle import STATUS_NAMES
 from ringg_sim.state import RequestRecord, SimError, num
 from ringg_sim.views import iso, sim
 from ringg_sim.webhooks import webhook_stats
@@ -48,7 +47,7 @@ async def set_config(request: Request, changes: dict[str, Any]) -> Any:
         updated = SimConfig.model_validate({**state.config.model_dump(), **changes})
     except ValidationError as exc:
         return JSONResponse({"detail": exc.errors(include_url=False, include_context=False)}, status_code=422)
-    state.config = updated
+    state.apply_config(updated)
     if "credits" in changes:
         state.credits = float(updated.credits)
     return _public_config(updated)
@@ -97,7 +96,7 @@ async def stats(request: Request) -> dict[str, Any]:
                 "flow": c.flow,
                 "rows": c.contacts.total_rows,
                 "valid_rows": c.contacts.valid_rows,
-                "created_at": iso(c.created_at),
+                "created_at": iso(c.wall_created),
             }
             for c in state.campaigns.values()
         ],
@@ -117,43 +116,6 @@ async def requests_log(request: Request, endpoint: EndpointName | None = None) -
     records: list[RequestRecord] = [r for r in sim(request).request_log if endpoint in (None, r["endpoint"])]
     records.sort(key=lambda r: r["t_received"])
     return [dict(r) for r in records]
-
-
-@router.get("/campaigns/{list_id}/calls")
-async def campaign_calls(
-    request: Request,
-    list_id: str,
-    limit: Annotated[int | None, Query(ge=0)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[dict[str, Any]]:
-    """Ground truth for every call of every launch of the list, in history order."""
-    state = sim(request)
-    c = state.get(list_id)
-    now = state.now()
-    out: list[dict[str, Any]] = []
-    position = 0
-    for launch_no, ln in enumerate(c.launches, start=1):
-        el = ln.el(now)
-        lo = max(0, offset - position)
-        hi = ln.n if limit is None else min(ln.n, lo + limit - len(out))
-        for i in range(lo, hi):
-            v = ln.view(i, el)
-            out.append(
-                {
-                    "call_id": ln.call_id(i),
-                    "to_number": c.contacts.number(i),
-                    "name": c.contacts.name(i),
-                    "status": STATUS_NAMES[v.status],
-                    "sub_status": v.sub_status,
-                    "attempts": v.attempts,
-                    "duration": v.duration,
-                    "cost": num(v.cost),
-                    "launch": launch_no,
-                    "row_index": i,
-                }
-            )
-        position += ln.n
-    return out
 
 
 @router.get("/files/{list_id}/invalid_rows.csv")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ringg_sim.config import WORKSPACE_ID
 from ringg_sim.lifecycle import STATUS_CODES
 from ringg_sim.state import SimError, num
+from ringg_sim.terminate import terminate as terminate_calls
 from ringg_sim.views import call_row, campaign_row, iso, parse_history_date, sim
 from ringg_sim.webhooks import parse_subscriptions
 
@@ -51,23 +52,23 @@ async def history(
 ) -> dict[str, Any]:
     state = sim(request)
     now = state.now()
-    today = datetime.fromtimestamp(now, UTC).date()
+    # rows are dated by the wall clock (the launch's arrival): a client's own clock finds them
+    today = datetime.fromtimestamp(state.wall(), UTC).date()
     lo = parse_history_date("start_date", start_date, datetime.combine(today, time.min, UTC))
     hi = parse_history_date("end_date", end_date, datetime.combine(today, time(23, 59, 59, 999999), UTC))
     launches = state.launches
     if bulk_list_id:
         c = state.campaigns.get(bulk_list_id)
         launches = list(c.launches) if c else []
-    selected = [ln for ln in launches if lo <= ln.t0 <= hi and (agent_id is None or ln.agent_id == agent_id)]
+    selected = [ln for ln in launches if lo <= ln.wall_t0 <= hi and (agent_id is None or ln.agent_id == agent_id)]
     code = STATUS_CODES.get(status.strip().lower()) if status else None
     if status and code is None:
         selected = []
     rows: list[dict[str, Any]] = []
     total, skip = 0, offset
     for ln in selected:
-        el = ln.el(now)
-        cnt, idx = ln.select(code, el, skip, limit - len(rows))
-        rows.extend(call_row(state, ln, i, el) for i in idx)
+        cnt, idx = ln.select(code, now, skip, limit - len(rows))
+        rows.extend(call_row(state, ln, i, now) for i in idx)
         total += cnt
         skip = max(0, skip - cnt)
     return {"calls": rows, "limit": limit, "offset": offset, "count": len(rows), "total": total}
@@ -97,7 +98,8 @@ def _terminate(request: Request, body: TerminateBody) -> dict[str, Any]:
     state = sim(request)
     if body.campaign_id is not None and body.campaign_id not in state.campaigns:
         raise SimError(404, "Campaign not found", "error_str")
-    state.terminate(
+    terminate_calls(
+        state,
         campaign_id=body.campaign_id,
         mobile_numbers=body.mobile_numbers,
         call_ids=body.call_ids,

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 UploadVocabulary = Literal["documented", "verifying", "fixture"]
+ActiveStatus = Literal["ongoing", "running"]
 BalanceShape = Literal["A", "B"]
 EndpointName = Literal[
     "save",
@@ -87,8 +88,10 @@ def _default_numbers() -> list[WorkspaceNumber]:
 class SimConfig(BaseModel):
     """All knobs of the simulator.
 
-    Durations are *simulated* seconds; `time_scale` multiplies every one of them to get wall-clock seconds
-    (1.0 = realistic-ish). Changing time_scale at runtime affects uploads and launches made afterwards.
+    Durations are *simulated* seconds. The simulated clock starts at the wall clock's reading and runs
+    1/time_scale times faster (time_scale = wall seconds per simulated second); changing time_scale at runtime
+    changes its speed from then on. Campaign windows, daily call times, scheduled_at and retry waits are read on
+    the simulated clock; the API reports wall-clock timestamps.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -103,10 +106,16 @@ class SimConfig(BaseModel):
     upload_vocabulary: UploadVocabulary = "documented"
     balance_shape: BalanceShape = "A"
     seed: int = 0
-    # Calls started per simulated second at concurrency_percentage 100 (or when it's 0/absent).
+    # The workspace's capacity: calls started per simulated second, shared by every launch that is dialling. A
+    # launch with concurrency_percentage p gets p % of it; launches without one share what is left equally.
     call_rate: float = Field(default=2.0, gt=0)
-    # Simulated seconds between a failed attempt and the retry (call_config retry minutes are ignored).
-    retry_delay_s: float = Field(default=30.0, ge=0)
+    # Share of the capacity kept for API-triggered calls (the dashboard's api_concurrency_pct).
+    api_concurrency_pct: float = Field(default=0.0, ge=0, lt=100)
+    # Simulated seconds before a retry when call_retry_config gives no minutes for that reason (30 minutes is
+    # the documented default of retry_busy / retry_not_picked / retry_failed).
+    retry_delay_s: float = Field(default=1800.0, ge=0)
+    # The status of a campaign that is calling: Ringg's fixtures show both "ongoing" and "running".
+    active_status: ActiveStatus = "ongoing"
     # Simulated seconds between an accepted launch and the first call starting (status "scheduled").
     schedule_delay_s: float = Field(default=5.0, ge=0)
     # Upload processing: fixed latency plus rows per simulated second.
@@ -142,6 +151,8 @@ MUTABLE_FIELDS = frozenset(
         "webhook_duplicate_every",
         "webhook_drop_every",
         "call_rate",
+        "api_concurrency_pct",
+        "active_status",
         "seed",
         "retry_delay_s",
         "schedule_delay_s",

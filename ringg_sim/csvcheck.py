@@ -80,11 +80,17 @@ def parse_phone_list(values: list[str]) -> set[int]:
     return out
 
 
+INVALID_NUMBER = "INVALID_NUMBER"  # sub-status of a kept invalid row's failed call (not in Ringg's list)
+DND_SKIPPED = "DND_SKIPPED"  # SKILL's sub-status for a number on the do-not-call registry
+
+
 class ContactList:
-    """Valid rows of one upload, plus the invalid-rows report.
+    """The rows of one upload's list, plus the invalid-rows report.
 
     Rows are read one at a time from the (spooled) upload; only compact per-row data is kept: the normalised
-    number as an integer in an `array('Q')` and the mapped variable values joined into one bytes blob.
+    number as an integer in an `array('Q')` and the mapped variable values joined into one bytes blob. Rows Ringg
+    invalidated are dropped, or kept in the list (upload-csv with remove_invalid_rows=false) with the sub-status
+    their call will fail with.
     """
 
     __slots__ = (
@@ -93,7 +99,9 @@ class ContactList:
         "error",
         "invalid_count",
         "invalid_csv",
+        "kept_invalid",
         "numbers",
+        "raw_numbers",
         "total_rows",
         "var_names",
     )
@@ -107,18 +115,33 @@ class ContactList:
         self.invalid_count = 0
         self.invalid_csv: bytes | None = None
         self.error: str | None = None
+        self.kept_invalid: dict[int, str] = {}  # list index -> sub-status of its call
+        self.raw_numbers: dict[int, str] = {}  # list index -> the unparseable number as uploaded
+
+    @property
+    def size(self) -> int:
+        """Rows in the list (the calls a launch places)."""
+        return len(self.numbers)
 
     @property
     def valid_rows(self) -> int:
-        return len(self.numbers)
+        return len(self.numbers) - len(self.kept_invalid)
 
     def add(self, number: int, values: list[str]) -> None:
         self.numbers.append(number)
         self._blob += _SEP.join(v.replace(_SEP, " ") for v in values).encode()
         self._offsets.append(len(self._blob))
 
+    def add_invalid(self, number: int, raw: str, values: list[str], sub_status: str) -> None:
+        index = len(self.numbers)
+        self.add(number, values)
+        self.kept_invalid[index] = sub_status
+        if not number:
+            self.raw_numbers[index] = raw.strip()[:32]
+
     def number(self, i: int) -> str:
-        return f"+{self.numbers[i]}"
+        raw = self.raw_numbers.get(i)
+        return raw if raw is not None else f"+{self.numbers[i]}"
 
     def values(self, i: int) -> dict[str, str]:
         if not self.var_names:
@@ -134,15 +157,18 @@ class ContactList:
         return {**self.values(i), MOBILE_VAR: self.number(i)}
 
 
-def parse_csv(file: BinaryIO, variables_map: dict[str, str], cc_digits: str, dnc_every: int = 0) -> ContactList:
-    """Parse and validate an uploaded CSV. File-level problems set `.error` (rows are then discarded)."""
+def parse_csv(
+    file: BinaryIO, variables_map: dict[str, str], cc_digits: str, dnc_every: int = 0, keep_invalid: bool = False
+) -> ContactList:
+    """Parse and validate an uploaded CSV. File-level problems set `.error` (rows are then discarded); invalid
+    rows are reported, and kept in the list when `keep_invalid`."""
     mobile_col = variables_map.get(MOBILE_VAR, DEFAULT_MOBILE_COLUMN).strip()
     var_items = [(k, v.strip()) for k, v in variables_map.items() if k != MOBILE_VAR]
     contacts = ContactList(tuple(k for k, _ in var_items))
     file.seek(0)
     text = io.TextIOWrapper(file, encoding="utf-8-sig", errors="replace", newline="")
     try:
-        _fill(contacts, csv.reader(text), mobile_col, var_items, cc_digits, dnc_every)
+        _fill(contacts, csv.reader(text), mobile_col, var_items, cc_digits, dnc_every, keep_invalid)
     except CsvError as exc:
         return _failed(contacts, str(exc))
     except csv.Error as exc:
@@ -168,6 +194,7 @@ def _fill(
     var_items: list[tuple[str, str]],
     cc_digits: str,
     dnc_every: int,
+    keep_invalid: bool,
 ) -> None:
     header = next(reader, None)
     if header is None or not any(h.strip() for h in header):
@@ -192,11 +219,14 @@ def _fill(
         if len(row) < width:
             row = row + [""] * (width - len(row))
         number, reason = normalize_number(row[mobile_idx], cc_digits)
+        sub_status = INVALID_NUMBER
         if reason is None and dnc_every and contacts.total_rows % dnc_every == 0:
-            reason = "number is on the do-not-call registry"
+            reason, sub_status = "number is on the do-not-call registry", DND_SKIPPED
         if reason is not None:
             contacts.invalid_count += 1
             invalid_writer.writerow([contacts.total_rows, reason, *row[:width]])
+            if keep_invalid:
+                contacts.add_invalid(number, row[mobile_idx], [row[i].strip() for i in var_idx], sub_status)
             continue
         contacts.add(number, [row[i].strip() for i in var_idx])
     if contacts.total_rows == 0:

@@ -1,82 +1,77 @@
-"""Time-based call progression, computed lazily from timestamps: a launch's calls and their statuses at any time."""
+"""A launch's calls, computed lazily on the simulated clock: when each call's attempts happen (dialling capacity,
+window, daily call time, retries) and its status at any time."""
 
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 from typing import NamedTuple
+
+from ringg_sim.dialer import Dial
+from ringg_sim.gate import Gate
+from ringg_sim.plan import CallPlan
 
 REGISTERED, ONGOING, RETRY, COMPLETED, FAILED, ERROR, CANCELLED = range(7)
 STATUS_NAMES = ("registered", "ongoing", "retry", "completed", "failed", "error", "cancelled")
 STATUS_CODES = {name: code for code, name in enumerate(STATUS_NAMES)}
 TERMINAL = (COMPLETED, FAILED, ERROR, CANCELLED)
+PENDING = 255  # `final` value of a call that has not settled
 
-O_OK, O_FAIL, O_ERR, O_RETRY_OK = range(4)
+O_OK, O_FAIL, O_ERR, O_RETRY_OK, O_INVALID = range(5)
 # random byte -> outcome: ~70% completed, ~15% failed after retries, ~5% error, ~10% retry then completed
 _OUTCOME_TABLE = bytes(O_OK if b < 179 else O_FAIL if b < 217 else O_ERR if b < 230 else O_RETRY_OK for b in range(256))
 _COMPLETED_SUBS = ("ACCEPTED", "ACCEPTED", "USER_LEFT", "USER_BECAME_IDLE")
 _ERROR_SUBS = ("NOT_ABLE_TO_CALL", "PIPECAT_TIMEOUT")
 _FAIL_SUBS = ("RETRY_LIMIT_REACHED", "USER_DID_NOT_JOIN", "VOICEMAIL_DETECTED")
+REASONS = ("busy", "not_picked", "failed")  # why a retried attempt failed: call_retry_config's three waits
+WINDOW_CLOSED = "CAMPAIGN_TIME_EXCEEDED"  # SKILL's sub-status list
+TERMINATED = "USER_TERMINATED"
 _BLOCK = 4096
 
 
 class Traits(NamedTuple):
-    """Per-list deterministic randomness: one outcome byte and two duration bytes per row."""
+    """Per-list deterministic randomness: an outcome, two duration bytes and a retry-reason byte per row."""
 
     outcome: bytes
     b1: bytes
     b2: bytes
+    b3: bytes
 
 
-def make_traits(seed: int, list_id: str, n: int) -> Traits:
+def make_traits(seed: int, list_id: str, n: int, invalid: dict[int, str] | None = None) -> Traits:
     rnd = random.Random(f"{seed}:{list_id}")
-    return Traits(rnd.randbytes(n).translate(_OUTCOME_TABLE), rnd.randbytes(n), rnd.randbytes(n))
+    outcome = bytearray(rnd.randbytes(n).translate(_OUTCOME_TABLE))
+    for i in invalid or {}:
+        outcome[i] = O_INVALID
+    return Traits(bytes(outcome), rnd.randbytes(n), rnd.randbytes(n), rnd.randbytes(n))
+
+
+class Attempt(NamedTuple):
+    at: float  # simulated instant the attempt began
+    duration: float
+    result: str  # completed | error | invalid | one of REASONS
 
 
 class CallView(NamedTuple):
     status: int
     sub_status: str
     attempts: int
-    attempt_at: float | None  # simulated offset of the latest attempt start
+    attempt_at: float | None  # simulated instant of the latest attempt's start
     next_attempt_at: float | None
     duration: float
     cost: float
     voicemail: bool
+    ended_at: float | None = None  # simulated instant the call settled (terminal statuses)
 
 
 class Launch:
-    """One accepted launch of a list (a campaign start or make-call-async): n calls with a deterministic timeline.
+    """One accepted launch of a list (a campaign start or make-call-async).
 
-    Call i starts at simulated offset `delay + i / rate`. Each call's whole timeline (attempts, retries, final
-    outcome) is a pure function of per-list random bytes, so the status of any call at any time is computed on
-    demand. Because start offsets are sorted and a call's timeline spans at most `maxspan` simulated seconds, at
-    a given time only a small window of calls [j, k) is "in flight": calls before j are settled (their final
-    status lives in the `final` bytearray) and calls from k on have not started. Counting and paging use C-speed
-    bytearray operations on `final`, so a 1M-call launch answers in milliseconds.
+    Call i's first attempt starts when the shared dialler's progress for this launch reaches i; its later
+    attempts follow call_config's retry rules, each waiting for the gate (window, daily call time, pauses). A
+    call's status is a pure function of the time, so it is computed on demand; once a call has settled its final
+    status is cached in the `final` bytearray, so counting and paging stay C-speed for a 1M-call launch.
     """
-
-    __slots__ = (
-        "_cache",
-        "agent_id",
-        "cancel_attempts",
-        "cpc",
-        "delay",
-        "end_el",
-        "final",
-        "from_numbers",
-        "list_id",
-        "maxspan",
-        "n",
-        "rate",
-        "retries",
-        "retry_delay",
-        "scale",
-        "seed",
-        "seq",
-        "t0",
-        "traits",
-    )
 
     def __init__(
         self,
@@ -85,220 +80,226 @@ class Launch:
         list_id: str,
         agent_id: str,
         t0: float,
-        scale: float,
-        rate: float,
-        delay: float,
-        retry_delay: float,
-        retries: int,
+        wall_t0: float,
+        plan: CallPlan,
+        dial: Dial,
         traits: Traits,
+        invalid_subs: dict[int, str],
+        retry_default_s: float,
         from_numbers: tuple[str, ...],
         cpc: float,
         seed: int,
     ) -> None:
         self.seq, self.list_id, self.agent_id, self.seed = seq, list_id, agent_id, seed
-        self.t0, self.scale, self.rate, self.delay = t0, scale, rate, delay
-        self.retry_delay, self.retries, self.traits = retry_delay, retries, traits
-        self.from_numbers, self.cpc = from_numbers, cpc
+        self.t0, self.wall_t0, self.plan, self.dial, self.traits = t0, wall_t0, plan, dial, traits
+        self.invalid_subs, self.from_numbers, self.cpc = invalid_subs, from_numbers, cpc
         self.n = len(traits.outcome)
-        fail = bytes([FAILED])
-        table = bytes([COMPLETED, FAILED, ERROR, COMPLETED if retries else FAILED]) + fail * 252
-        self.final = bytearray(traits.outcome.translate(table))
-        self.cancel_attempts: dict[int, int] = {}
-        self.maxspan = max(120.0, (retries + 1) * 40 + retries * retry_delay, 160 + retry_delay) + 1.0
-        lo = max(0, self.n - 2 - math.ceil(self.maxspan * rate))
-        self.end_el = max((sum(self.attempts(i)[-1]) for i in range(lo, self.n)), default=delay)
-        self._cache: list[int] | None = None
+        self.retries = plan.retry_count
+        self.waits = tuple(retry_default_s if m is None else m * 60.0 for m in plan.retry_minutes)
+        self.final = bytearray([PENDING]) * self.n
+        self.cancel_info: dict[int, tuple[int, float | None, str]] = {}  # i -> (attempts, last attempt, sub)
+        self.cancel_ranges: list[tuple[int, int, str]] = []  # never-attempted calls cancelled in bulk
+        self.settled_upto = 0
+        self.last_end: float | None = None
+        self.refund_due = 0
+        self.terminated = False
+        self.callback_url: str | None = None
+        self.email_user_ids: list[str] | None = None
+        self.end_reported = False
+        self._live: dict[int, CallView] = {}
+        self._live_t: float | None = None
 
-    # -- time helpers -------------------------------------------------------------------------------
-    def el(self, now: float) -> float:
-        return (now - self.t0) / self.scale
+    @property
+    def gate(self) -> Gate:
+        return self.dial.gate
 
-    def wall(self, offset: float) -> float:
-        return self.t0 + offset * self.scale
-
-    def start(self, i: int) -> float:
-        return self.delay + i / self.rate
-
-    def started(self, el: float) -> int:
-        """Number of calls whose first attempt has begun (k)."""
-        if el < self.delay:
-            return 0
-        return min(self.n, math.floor((el - self.delay) * self.rate) + 1)
-
-    def settled(self, el: float, k: int) -> int:
-        """Calls before this index are certainly finished (j <= k)."""
-        return min(k, self.started(el - self.maxspan))
+    def started(self, t: float) -> int:
+        return self.dial.started(t)
 
     def call_id(self, i: int) -> str:
         h = hashlib.blake2b(f"{self.seed}:{self.list_id}:{self.seq}:{i}".encode(), digest_size=8).hexdigest()
         return f"{self.seq:08x}-{i >> 16:04x}-{i & 0xFFFF:04x}-{h[:4]}-{h[4:]}"
 
     # -- one call -----------------------------------------------------------------------------------
-    def attempts(self, i: int) -> list[tuple[float, float]]:
-        """(start offset, duration) of every attempt of call i."""
+    def timeline(self, i: int, t: float) -> tuple[CallView, list[Attempt]]:
+        """Call i's status at t (it has started) and its attempts so far."""
         o, b1, b2 = self.traits.outcome[i], self.traits.b1[i], self.traits.b2[i]
-        s = self.start(i)
-        if o == O_OK:
-            return [(s, 30 + 90 * b1 / 255)]
-        if o == O_ERR:
-            return [(s, 1 + 9 * b1 / 255)]
+        a = self.dial.start_time(i)
+        if o == O_INVALID:
+            att = [Attempt(a, 0.0, "invalid")]
+            return CallView(FAILED, self.invalid_subs.get(i, "INVALID_NUMBER"), 1, a, None, 0.0, 0.0, False, a), att
+        if o in (O_OK, O_ERR):
+            d = 30 + 90 * b1 / 255 if o == O_OK else 1 + 9 * b1 / 255
+            att = [Attempt(a, d, "completed" if o == O_OK else "error")]
+            if t < a + d:
+                return CallView(ONGOING, "ACCEPTED", 1, a, None, 0.0, 0.0, False), att
+            if o == O_OK:
+                view = CallView(COMPLETED, _COMPLETED_SUBS[b2 % 4], 1, a, None, round(d, 2), self.cpc, False, a + d)
+                return view, att
+            return CallView(ERROR, _ERROR_SUBS[b2 % 2], 1, a, None, 0.0, 0.0, False, a + d), att
         ring = 15 + 25 * b1 / 255
-        if o == O_RETRY_OK and self.retries:
-            return [(s, ring), (s + ring + self.retry_delay, 30 + 90 * b2 / 255)]
-        step = ring + self.retry_delay
-        return [(s + m * step, ring) for m in range(self.retries + 1 if o == O_FAIL else 1)]
+        reason = REASONS[self.traits.b3[i] % 3]
+        atts: list[Attempt] = []
+        m = 0
+        while True:
+            success = o == O_RETRY_OK and m == 1
+            d = 30 + 90 * b2 / 255 if success else ring
+            atts.append(Attempt(a, d, "completed" if success else reason))
+            if t < a + d:
+                return CallView(ONGOING, "ACCEPTED", m + 1, a, None, 0.0, 0.0, False), atts
+            if success:
+                return CallView(COMPLETED, "ACCEPTED", m + 1, a, None, round(d, 2), self.cpc, False, a + d), atts
+            if m >= self.retries:
+                sub = _FAIL_SUBS[b2 % 3] if self.retries else _FAIL_SUBS[1 + b2 % 2]
+                vm = sub == "VOICEMAIL_DETECTED"
+                dur = round(d, 2) if vm else 0.0
+                return CallView(FAILED, sub, m + 1, a, None, dur, 0.0, vm, a + d), atts
+            nxt = self.gate.next_open(a + d + self.waits[REASONS.index(reason)])
+            if nxt is None:  # the window closes before the retry could be placed
+                ends = max(a + d, self.gate.hi)
+                if t >= ends:
+                    return CallView(CANCELLED, WINDOW_CLOSED, m + 1, a, None, 0.0, 0.0, False, ends), atts
+                return CallView(RETRY, "RETRY_SCHEDULED", m + 1, a, None, 0.0, 0.0, False), atts
+            if not isinstance(nxt, float) or t < nxt:
+                at = nxt if isinstance(nxt, float) else None
+                return CallView(RETRY, "RETRY_SCHEDULED", m + 1, a, at, 0.0, 0.0, False), atts
+            a, m = nxt, m + 1
 
-    def _code_started(self, i: int, el: float) -> int:
+    def view(self, i: int, t: float) -> CallView:
         f = self.final[i]
         if f == CANCELLED:
-            return CANCELLED
-        for m, (a, d) in enumerate(self.attempts(i)):
-            if el < a:
-                return RETRY if m else ONGOING
-            if el < a + d:
-                return ONGOING
-        return f
-
-    def view(self, i: int, el: float) -> CallView:
-        f = self.final[i]
-        if f == CANCELLED:
-            done = self.cancel_attempts.get(i, 0)
-            at = self.attempts(i)[done - 1][0] if done else None
-            return CallView(CANCELLED, "USER_TERMINATED", done, at, None, 0.0, 0.0, False)
-        if i >= self.started(el):
+            info = self.cancel_info.get(i)
+            if info is None:
+                for lo, hi, sub in self.cancel_ranges:
+                    if lo <= i < hi:
+                        info = (0, None, sub)
+                        break
+            if info is not None:
+                return CallView(CANCELLED, info[2], info[0], info[1], None, 0.0, 0.0, False)
+        elif f == PENDING and i >= self.started(t):
             return CallView(REGISTERED, "QUEUED", 0, None, None, 0.0, 0.0, False)
-        atts = self.attempts(i)
-        for m, (a, d) in enumerate(atts):
-            if el < a and m:
-                return CallView(RETRY, "RETRY_SCHEDULED", m, atts[m - 1][0], a, 0.0, 0.0, False)
-            if el < a + d:
-                return CallView(ONGOING, "ACCEPTED", m + 1, a, None, 0.0, 0.0, False)
-        b2 = self.traits.b2[i]
-        last_a, last_d = atts[-1]
-        if f == COMPLETED:
-            sub = _COMPLETED_SUBS[b2 % 4] if len(atts) == 1 else "ACCEPTED"
-            return CallView(COMPLETED, sub, len(atts), last_a, None, round(last_d, 2), self.cpc, False)
-        if f == ERROR:
-            return CallView(ERROR, _ERROR_SUBS[b2 % 2], 1, last_a, None, 0.0, 0.0, False)
-        sub = _FAIL_SUBS[b2 % 3] if self.retries else _FAIL_SUBS[1 + b2 % 2]
-        vm = sub == "VOICEMAIL_DETECTED"
-        return CallView(FAILED, sub, len(atts), last_a, None, round(last_d, 2) if vm else 0.0, 0.0, vm)
+        return self.timeline(i, t)[0]
 
     # -- aggregates ---------------------------------------------------------------------------------
-    def _window(self, el: float) -> tuple[int, int, list[int]]:
-        k = self.started(el)
-        j = self.settled(el, k)
-        return j, k, [self._code_started(i, el) for i in range(j, k)]
+    def invalidate(self) -> None:
+        """Forget the in-flight views computed at the current instant (a pause or resume changes them)."""
+        self._live_t = None
 
-    def counts(self, el: float) -> list[int]:
-        """Calls per status code at simulated time el."""
-        if self._cache is not None:
-            return list(self._cache)
-        j, k, window = self._window(el)
+    def refresh(self, t: float) -> dict[int, CallView]:
+        """Settles every started call that has finished by t; returns the views of those still in flight."""
+        if self._live_t == t:
+            return self._live
+        final, k = self.final, self.started(t)
+        live: dict[int, CallView] = {}
+        i = final.find(PENDING, self.settled_upto, k)
+        while i != -1:
+            v = self.timeline(i, t)[0]
+            if v.status in TERMINAL:
+                final[i] = v.status
+                if v.ended_at is not None:
+                    self.last_end = v.ended_at if self.last_end is None else max(self.last_end, v.ended_at)
+                if v.status == CANCELLED:
+                    self.refund_due += 1
+            else:
+                live[i] = v
+            i = final.find(PENDING, i + 1, k)
+        j = final.find(PENDING, self.settled_upto)
+        self.settled_upto = self.n if j == -1 else j
+        self._live, self._live_t = live, t
+        return live
+
+    def counts(self, t: float) -> list[int]:
+        """Calls per status code at t."""
+        live = self.refresh(t)
+        k = self.started(t)
         out = [0] * 7
         for code in TERMINAL:
-            out[code] = self.final.count(code, 0, j) + window.count(code)
-        out[ONGOING], out[RETRY] = window.count(ONGOING), window.count(RETRY)
-        cancelled_later = self.final.count(CANCELLED, k, self.n)
-        out[CANCELLED] += cancelled_later
-        out[REGISTERED] = self.n - k - cancelled_later
-        if el >= self.end_el or out[REGISTERED] + out[ONGOING] + out[RETRY] == 0:
-            self._cache = list(out)
+            out[code] = self.final.count(code)
+        for v in live.values():
+            out[v.status] += 1
+        out[REGISTERED] = self.final.count(PENDING, k, self.n)
         return out
 
-    def done(self, el: float) -> bool:
-        c = self.counts(el)
-        return c[REGISTERED] + c[ONGOING] + c[RETRY] == 0
+    def pending(self, t: float) -> int:
+        c = self.counts(t)
+        return c[REGISTERED] + c[ONGOING] + c[RETRY]
 
-    def select(self, status: int | None, el: float, offset: int, limit: int) -> tuple[int, list[int]]:
-        """(number of calls matching `status` at el, indices of the page [offset, offset+limit))."""
+    def not_attempted(self) -> int:
+        """Calls cancelled before any attempt (terminate or the window's end)."""
+        return sum(hi - lo for lo, hi, _ in self.cancel_ranges) + sum(
+            1 for a, _, _ in self.cancel_info.values() if a == 0
+        )
+
+    def select(self, status: int | None, t: float, offset: int, limit: int) -> tuple[int, list[int]]:
+        """(number of calls matching `status` at t, indices of the page [offset, offset+limit))."""
         n = self.n
         if status is None:
             return n, list(range(min(offset, n), min(offset + limit, n)))
-        j, k, window = self._window(el)
-        final = self.final
-        parts: list[tuple[int, int, int, bool] | list[int]] = []  # (lo, hi, code, negate) or explicit
+        live = self.refresh(t)
         if status in TERMINAL:
-            parts.append((0, j, status, False))
-        parts.append([j + t for t, c in enumerate(window) if c == status])
+            return self.final.count(status), scan(self.final, status, 0, n, offset, limit)
         if status == REGISTERED:
-            parts.append((k, n, CANCELLED, True))
-        elif status == CANCELLED:
-            parts.append((k, n, CANCELLED, False))
-        total = 0
-        page: list[int] = []
-        for part in parts:
-            if isinstance(part, list):
-                cnt = len(part)
-                if len(page) < limit and offset < cnt:
-                    page += part[offset : offset + limit - len(page)]
-            else:
-                lo, hi, code, neg = part
-                cnt = final.count(code, lo, hi) if hi > lo else 0
-                cnt = (hi - lo - cnt) if neg else cnt
-                if len(page) < limit and offset < cnt:
-                    page += scan(final, code, neg, lo, hi, offset, limit - len(page))
-            total += cnt
-            offset = max(0, offset - cnt)
-        return total, page
+            k = self.started(t)
+            return self.final.count(PENDING, k, n), scan(self.final, PENDING, k, n, offset, limit)
+        matching = sorted(i for i, v in live.items() if v.status == status)
+        return len(matching), matching[offset : offset + limit]
 
-    # -- termination --------------------------------------------------------------------------------
-    def cancel_pending(self, now: float, indices: list[int] | None = None) -> int:
-        """Cancel calls that are registered or waiting for a retry at `now`; return how many."""
-        el = self.el(now)
-        k = self.started(el)
-        j = self.settled(el, k)
-        cancelled = 0
-        candidates = range(j, self.n) if indices is None else indices
-        if indices is None and k < self.n:
-            cancelled += (self.n - k) - self.final.count(CANCELLED, k, self.n)
+    # -- stopping -----------------------------------------------------------------------------------
+    def expire(self, at: float) -> None:
+        """The window ended at `at`: calls not yet dialled are cancelled without an attempt."""
+        self._cancel_unstarted(self.dial.stop(at), WINDOW_CLOSED, at)
+
+    def _cancel_unstarted(self, k: int, sub: str, at: float) -> int:
+        todo = self.final.count(PENDING, k, self.n)
+        if todo:
             self.final[k:] = bytes([CANCELLED]) * (self.n - k)
-            candidates = range(j, k)
-        for i in candidates:
-            if i < j or self.final[i] == CANCELLED:
+            self.cancel_ranges.append((k, self.n, sub))
+            self.refund_due += todo
+            self.last_end = at if self.last_end is None else max(self.last_end, at)
+        self._live_t = None
+        return todo
+
+    def cancel_pending(self, t: float, indices: list[int] | None = None) -> int:
+        """Terminate: cancel calls that are registered or waiting for a retry at t; return how many."""
+        live = self.refresh(t)
+        k = self.started(t)
+        bulk = self._cancel_unstarted(self.dial.stop(t), TERMINATED, t) if indices is None else 0
+        one_by_one = 0
+        for i in sorted(live) if indices is None else indices:
+            if self.final[i] != PENDING:
                 continue
+            v = live.get(i)
             if i >= k:
-                self.final[i] = CANCELLED
-                cancelled += 1
+                self.cancel_info[i] = (0, None, TERMINATED)
+            elif v is not None and v.status == RETRY:
+                self.cancel_info[i] = (v.attempts, v.attempt_at, TERMINATED)
+            else:
                 continue
-            v = self.view(i, el)
-            if v.status == RETRY:
-                self.final[i] = CANCELLED
-                self.cancel_attempts[i] = v.attempts
-                cancelled += 1
-        if cancelled:
-            self._cache = None
-        return cancelled
+            self.final[i] = CANCELLED
+            one_by_one += 1
+        if one_by_one:
+            self.last_end = t if self.last_end is None else max(self.last_end, t)
+            self.refund_due += one_by_one
+        self._live_t = None
+        return bulk + one_by_one
 
 
-def scan(buf: bytearray, code: int, negate: bool, lo: int, hi: int, skip: int, limit: int) -> list[int]:
-    """Indices i in [lo, hi) where (buf[i] == code) != negate, skipping the first `skip` matches."""
+def scan(buf: bytearray, code: int, lo: int, hi: int, skip: int, limit: int) -> list[int]:
+    """Indices i in [lo, hi) where buf[i] == code, skipping the first `skip` matches."""
     out: list[int] = []
     for b in range(lo, hi, _BLOCK):
         e = min(hi, b + _BLOCK)
         cnt = buf.count(code, b, e)
-        if negate:
-            cnt = (e - b) - cnt
         if skip >= cnt:
             skip -= cnt
             continue
-        if negate:
-            for i in range(b, e):
-                if buf[i] != code:
-                    if skip:
-                        skip -= 1
-                    else:
-                        out.append(i)
-                        if len(out) == limit:
-                            return out
-        else:
-            i = buf.find(code, b, e)
-            while i != -1:
-                if skip:
-                    skip -= 1
-                else:
-                    out.append(i)
-                    if len(out) == limit:
-                        return out
-                i = buf.find(code, i + 1, e)
+        i = buf.find(code, b, e)
+        while i != -1:
+            if skip:
+                skip -= 1
+            else:
+                out.append(i)
+                if len(out) == limit:
+                    return out
+            i = buf.find(code, i + 1, e)
     return out

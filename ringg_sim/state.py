@@ -1,4 +1,4 @@
-"""The simulator's in-memory world: contact lists/campaigns, launches, credits and counters."""
+"""The simulator's in-memory world: contact lists/campaigns, launches on the shared dialler, credits, counters."""
 
 from __future__ import annotations
 
@@ -6,24 +6,22 @@ import random
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
 from typing import Any, Literal, TypedDict
 
+from ringg_sim.callbacks import CallbackBook
+from ringg_sim.clock import SimClock, WallClock
 from ringg_sim.config import SimConfig
-from ringg_sim.csvcheck import ContactList, parse_phone_list
+from ringg_sim.csvcheck import ContactList
+from ringg_sim.dialer import Dial, Dialer
 from ringg_sim.faults import FaultBook
-from ringg_sim.lifecycle import (
-    ONGOING,
-    REGISTERED,
-    RETRY,
-    Launch,
-    Traits,
-    make_traits,
-)
+from ringg_sim.gate import Gate, Pauses
+from ringg_sim.lifecycle import ONGOING, REGISTERED, RETRY, Launch, Traits, make_traits
+from ringg_sim.plan import CallPlan
 from ringg_sim.webhooks import WebhookBook
 
-Clock = Callable[[], float]
+Clock = WallClock
 Flow = Literal["large", "standard"]
+STARTED_STATUSES = ("scheduled", "ongoing", "running", "paused", "completed")
 
 # The request log keeps the most recent API requests only (admin route GET /_sim/requests).
 REQUEST_LOG_MAX = 10_000
@@ -49,43 +47,22 @@ class SimError(Exception):
 
 
 class Campaign:
-    """An uploaded list; list_id == bulk_list_id == campaign id."""
-
-    __slots__ = (
-        "_traits",
-        "additional_balance",
-        "agent_id",
-        "balance_status",
-        "call_config",
-        "contacts",
-        "country_code",
-        "created_at",
-        "end_time",
-        "file_name",
-        "flow",
-        "id",
-        "invalid_url",
-        "launches",
-        "name",
-        "ready_at",
-        "start_time",
-        "terminated",
-        "updated_at",
-    )
+    """An uploaded list; list_id == bulk_list_id == campaign id. Instants: `*_at` simulated, `wall_*` wall."""
 
     def __init__(self, cid: str, name: str, agent_id: str, flow: Flow, contacts: ContactList, now: float) -> None:
         self.id, self.name, self.agent_id, self.flow, self.contacts = cid, name, agent_id, flow, contacts
-        self.created_at = self.updated_at = self.ready_at = now
+        self.created_at = self.ready_at = now
+        self.wall_created = self.wall_updated = 0.0
         self.country_code = ""
         self.file_name: str | None = None
+        self.plan: CallPlan | None = None
         self.call_config: dict[str, Any] = {}
-        self.start_time: str | None = None  # ISO-8601
-        self.end_time: str | None = None
         self.invalid_url: str | None = None
         self.balance_status: str | None = None
         self.additional_balance: float | None = None
         self.launches: list[Launch] = []
         self.terminated = False
+        self.pauses: Pauses = []
         self._traits: Traits | None = None
 
     def processed(self, now: float) -> bool:
@@ -94,16 +71,20 @@ class Campaign:
     def usable(self, now: float) -> bool:
         return self.processed(now) and self.contacts.error is None
 
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1][1] is None
+
     def traits(self, seed: int) -> Traits:
         if self._traits is None:
-            self._traits = make_traits(seed, self.id, self.contacts.valid_rows)
+            self._traits = make_traits(seed, self.id, self.contacts.size, self.contacts.kept_invalid)
         return self._traits
 
 
 class SimState:
     def __init__(self, config: SimConfig, clock: Clock | None = None) -> None:
         self.config = config
-        self.clock: Clock = clock or time.time
+        self.clock = SimClock(clock or time.time, config.time_scale)
         self.faults = FaultBook(config.faults)
         # ids stay unique for the whole process (reset does not rewind them), and are deterministic
         # from the seed for a fresh process
@@ -119,13 +100,37 @@ class SimState:
         self.request_log: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_MAX)
         self.terminations: list[dict[str, Any]] = []
         self.webhooks = WebhookBook()
-        self._by_seq: dict[int, Launch] = {}
-        self._last_t0 = 0.0
+        self.callbacks = CallbackBook()
+        self.dialer = Dialer(self.clock.now())
+        self.by_seq: dict[int, Launch] = {}  # launch seq (the first field of its call ids) -> launch
+        self._by_dial: dict[int, Launch] = {}
+        self._last_wall_t0 = 0.0
         if not keep_faults:
             self.faults.clear()
 
+    def apply_config(self, config: SimConfig) -> None:
+        self.now()  # the dialler runs at the old capacity up to this instant
+        self.clock.set_scale(config.time_scale)
+        self.config = config
+
+    # -- time -------------------------------------------------------------------------------------
     def now(self) -> float:
-        return self.clock()
+        """The simulated clock, with every launch's dialling advanced to it."""
+        t = self.clock.now()
+        cfg = self.config
+        capacity = cfg.call_rate * (1 - cfg.api_concurrency_pct / 100)
+        self.dialer.advance(t, capacity, self._expire)
+        for ln in self.launches:
+            if ln.refund_due:
+                self.credits += ln.refund_due * ln.cpc
+                ln.refund_due = 0
+        return t
+
+    def _expire(self, dial: Dial, at: float) -> None:
+        self._by_dial[id(dial)].expire(at)
+
+    def wall(self) -> float:
+        return self.clock.wall()
 
     def new_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -134,16 +139,17 @@ class SimState:
     def add_campaign(self, name: str, agent_id: str, flow: Flow, contacts: ContactList) -> Campaign:
         now = self.now()
         c = Campaign(self.new_id(), name, agent_id, flow, contacts, now)
+        c.wall_created = c.wall_updated = self.wall()
         if flow == "large":
             cfg = self.config
-            c.ready_at = now + cfg.time_scale * (cfg.upload_base_s + contacts.total_rows / cfg.upload_rows_per_s)
+            c.ready_at = now + cfg.upload_base_s + contacts.total_rows / cfg.upload_rows_per_s
         self.campaigns[c.id] = c
         return c
 
-    def get(self, list_id: str, what: str = "Campaign") -> Campaign:
+    def get(self, list_id: str, what: str = "Campaign", status: int = 404) -> Campaign:
         c = self.campaigns.get(list_id)
         if c is None:
-            raise SimError(404, f"{what} not found")
+            raise SimError(status, f"{what} not found")
         return c
 
     def status(self, c: Campaign, now: float | None = None) -> str:
@@ -157,25 +163,31 @@ class SimState:
         counts = self.counts(c, now)
         if counts[REGISTERED] + counts[ONGOING] + counts[RETRY] == 0:
             return "completed"
-        if not any(ln.started(ln.el(now)) for ln in c.launches):
+        if c.paused:
+            return "paused"
+        if not any(ln.started(now) for ln in c.launches):
             return "scheduled"
-        return "ongoing"
+        return self.config.active_status
 
     def counts(self, c: Campaign, now: float) -> list[int]:
         total = [0] * 7
         for ln in c.launches:
-            for code, v in enumerate(ln.counts(ln.el(now))):
+            for code, v in enumerate(ln.counts(now)):
                 total[code] += v
         return total
 
     def ended_at(self, c: Campaign) -> float | None:
-        if not c.launches:
-            return None
-        return max(ln.wall(ln.end_el) for ln in c.launches)
+        """Simulated instant the campaign's last call settled."""
+        ends = [ln.last_end for ln in c.launches if ln.last_end is not None]
+        return max(ends) if ends else None
+
+    def has_ongoing_calls(self, besides: Campaign) -> bool:
+        now = self.now()
+        return any(ln.counts(now)[ONGOING] for c in self.campaigns.values() if c is not besides for ln in c.launches)
 
     # -- credits & launches -----------------------------------------------------------------------
     def required_credits(self, c: Campaign) -> float:
-        return c.contacts.valid_rows * self.config.credits_per_call
+        return c.contacts.size * self.config.credits_per_call
 
     def launch(
         self,
@@ -183,9 +195,13 @@ class SimState:
         agent_id: str,
         from_numbers: tuple[str, ...],
         concurrency_pct: int | None,
-        call_config: dict[str, Any] | None,
+        plan: CallPlan,
+        *,
+        callback_url: str | None = None,
+        email_user_ids: list[str] | None = None,
     ) -> Launch:
         cfg = self.config
+        now = self.now()
         required = self.required_credits(c)
         if required > self.credits:
             raise SimError(
@@ -194,118 +210,59 @@ class SimState:
                 "error",
             )
         self.credits -= required
-        rate = cfg.call_rate * (concurrency_pct / 100 if concurrency_pct else 1.0)
-        retries = _retry_count(call_config or c.call_config)
-        # launch timestamps are strictly increasing so (created_at, id) ordering is global and stable
-        t0 = max(self.now(), self._last_t0 + 1e-6)
-        self._last_t0 = t0
+        # launch wall timestamps are strictly increasing so (created_at, id) ordering is global and stable
+        wall_t0 = max(self.wall(), self._last_wall_t0 + 1e-6)
+        self._last_wall_t0 = wall_t0
+        gate = Gate(plan, now + cfg.schedule_delay_s, c.pauses)
+        dial = Dial(n=c.contacts.size, gate=gate, concurrency_pct=concurrency_pct or 0)
         ln = Launch(
             seq=self._next_seq,
             list_id=c.id,
             agent_id=agent_id,
-            t0=t0,
-            scale=cfg.time_scale,
-            rate=rate,
-            delay=cfg.schedule_delay_s,
-            retry_delay=cfg.retry_delay_s,
-            retries=retries,
+            t0=now,
+            wall_t0=wall_t0,
+            plan=plan,
+            dial=dial,
             traits=c.traits(cfg.seed),
+            invalid_subs=c.contacts.kept_invalid,
+            retry_default_s=cfg.retry_delay_s,
             from_numbers=from_numbers,
             cpc=cfg.credits_per_call,
             seed=cfg.seed,
         )
+        ln.callback_url, ln.email_user_ids = callback_url, email_user_ids
         self._next_seq += 1
         self.launches.append(ln)
-        self._by_seq[ln.seq] = ln
+        self.by_seq[ln.seq] = ln
+        self._by_dial[id(dial)] = ln
+        self.dialer.add(dial)
         c.launches.append(ln)
         c.terminated = False
         c.balance_status = None
         c.additional_balance = None
-        c.updated_at = t0
+        c.wall_updated = wall_t0
         return ln
 
-    # -- termination ------------------------------------------------------------------------------
-    def terminate(
-        self,
-        *,
-        campaign_id: str | None,
-        mobile_numbers: list[str] | None,
-        call_ids: list[str] | None,
-        agent_id: str | None,
-    ) -> int:
+    # -- pause / resume (admin only: Ringg documents the status, not an API) -----------------------
+    def pause(self, c: Campaign) -> None:
         now = self.now()
-        launches: list[Launch]
-        if campaign_id is not None:
-            c = self.get(campaign_id)
-            launches = list(c.launches)
-        elif agent_id is not None and not mobile_numbers and not call_ids:
-            launches = [ln for ln in self.launches if ln.agent_id == agent_id]
-        else:
-            launches = list(self.launches)
-        cancelled = 0
-        if call_ids:
-            by_seq = {ln.seq: ln for ln in launches}
-            per_launch: dict[int, list[int]] = {}
-            for cid in call_ids:
-                found = self.find_call(cid)
-                if found is not None and found[0].seq in by_seq:
-                    per_launch.setdefault(found[0].seq, []).append(found[1])
-            for seq, idx in per_launch.items():
-                cancelled += by_seq[seq].cancel_pending(now, sorted(set(idx)))
-        elif mobile_numbers:
-            wanted = parse_phone_list(mobile_numbers)
-            for ln in launches:
-                nums = self.campaigns[ln.list_id].contacts.numbers
-                idx = [i for i, num in enumerate(nums) if num in wanted]
-                if idx:
-                    cancelled += ln.cancel_pending(now, idx)
-        else:
-            for ln in launches:
-                cancelled += ln.cancel_pending(now)
-            if campaign_id is not None:
-                c = self.campaigns[campaign_id]
-                c.terminated = bool(c.launches)
-                c.updated_at = now
-        self.credits += cancelled * self.config.credits_per_call
-        self.terminations.append(
-            {
-                "campaign_id": campaign_id,
-                "agent_id": agent_id,
-                "mobile_numbers_count": len(mobile_numbers or []),
-                "call_ids_count": len(call_ids or []),
-                "cancelled": cancelled,
-            }
-        )
-        return cancelled
+        if not c.paused:
+            c.pauses.append([now, None])
+            self._touched(c)
 
-    def find_call(self, call_id: str) -> tuple[Launch, int] | None:
-        hexed = call_id.replace("-", "").lower()
-        if len(hexed) != 32:
-            return None
-        try:
-            seq, idx = int(hexed[:8], 16), int(hexed[8:16], 16)
-        except ValueError:
-            return None
-        ln = self._by_seq.get(seq)
-        if ln is None or idx >= ln.n or ln.call_id(idx) != call_id.lower():
-            return None
-        return ln, idx
+    def resume(self, c: Campaign) -> None:
+        now = self.now()
+        if c.paused:
+            c.pauses[-1][1] = now
+            self._touched(c)
+
+    def _touched(self, c: Campaign) -> None:
+        c.wall_updated = self.wall()
+        for ln in c.launches:
+            ln.invalidate()
 
     def locked_credits(self, now: float) -> float:
-        locked = 0.0
-        for ln in self.launches:
-            c = ln.counts(ln.el(now))
-            locked += (c[REGISTERED] + c[ONGOING] + c[RETRY]) * ln.cpc
-        return locked
-
-
-def _retry_count(call_config: dict[str, Any]) -> int:
-    rc = call_config.get("call_retry_config") if isinstance(call_config, dict) else None
-    value = rc.get("retry_count", 1) if isinstance(rc, dict) else call_config.get("retry_count", 1)
-    try:
-        return max(0, min(3, int(value)))
-    except (TypeError, ValueError):
-        return 1
+        return sum(ln.pending(now) * ln.cpc for ln in self.launches)
 
 
 def num(x: float) -> int | float:

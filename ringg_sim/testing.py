@@ -12,8 +12,10 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -133,6 +135,34 @@ def running_simulator(
         stop_simulator(sim)
 
 
+WINDOW_FORMAT = "%d/%m/%Y, %H:%M"
+
+
+def open_window(
+    now: float,
+    *,
+    timezone: str = "Asia/Kolkata",
+    hours_before: float = 1.0,
+    hours_after: float = 72.0,
+    daily: tuple[str, str] | None = ("00:00", "23:59"),
+    retry_count: int = 1,
+    retry_minutes: float = 1,
+) -> dict[str, Any]:
+    """Request fields of a campaign whose window is open at `now` (simulated epoch seconds: SimAdmin.now()):
+    campaign_start_time, campaign_end_time and call_config (call_time in `timezone`, call_retry_config)."""
+    zone = ZoneInfo(timezone)
+    at = datetime.fromtimestamp(now, zone)
+    call_time: dict[str, Any] = {"timezone": timezone}
+    if daily is not None:
+        call_time |= {"call_start_time": daily[0], "call_end_time": daily[1]}
+    waits = dict.fromkeys(("retry_busy", "retry_not_picked", "retry_failed"), retry_minutes)
+    return {
+        "campaign_start_time": (at - timedelta(hours=hours_before)).strftime(WINDOW_FORMAT),
+        "campaign_end_time": (at + timedelta(hours=hours_after)).strftime(WINDOW_FORMAT),
+        "call_config": {"call_time": call_time, "call_retry_config": {"retry_count": retry_count, **waits}},
+    }
+
+
 class SimAdmin:
     """Small sync client for the /_sim admin API."""
 
@@ -202,3 +232,30 @@ class SimAdmin:
 
     def set_credits(self, n: float) -> None:
         self._call("POST", "/credits", json={"credits": n})
+
+    def clock(self, tz: str = "Asia/Kolkata") -> dict[str, Any]:
+        """{now, epoch, local (DD/MM/YYYY, HH:MM in tz), timezone, wall, time_scale}: the simulated clock."""
+        return dict(self._call("GET", "/clock", params={"tz": tz}))
+
+    def now(self) -> float:
+        """The simulated clock (epoch seconds): windows and call times are read on it."""
+        return float(self.clock()["epoch"])
+
+    def window(self, **kwargs: Any) -> dict[str, Any]:
+        """open_window(...) at the simulator's current simulated time."""
+        return open_window(self.now(), **kwargs)
+
+    def campaign(self, list_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/campaigns/{list_id}"))
+
+    def pause(self, list_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/campaigns/{list_id}/pause"))
+
+    def resume(self, list_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/campaigns/{list_id}/resume"))
+
+    def callbacks(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/callbacks"))
+
+    def emails(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/emails"))

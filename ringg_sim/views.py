@@ -1,44 +1,22 @@
-"""Response helpers shared by the API modules: errors, time formatting, row shapes."""
+"""Response helpers shared by the API modules: request parsing, time formatting, row shapes."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 
+from ringg_sim.errors import invalid
 from ringg_sim.lifecycle import COMPLETED, STATUS_NAMES, TERMINAL, Launch
 from ringg_sim.state import Campaign, SimState, num
 
 AGENT_VERSION_ID = "387bd8f1-2c4e-4f0a-9b1d-5e6f7a8b9c0d"
-_IST = timezone(timedelta(hours=5, minutes=30))
 
 
 def sim(request: Request) -> SimState:
     return cast(SimState, request.app.state.sim)
-
-
-def error_response(status: int, message: str, shape: str = "detail") -> JSONResponse:
-    """Error bodies deliberately vary by endpoint, like the real docs/3rd-party code suggest."""
-    body: dict[str, Any]
-    if shape == "error":
-        body = {"error": {"message": message}}
-    elif shape == "message":
-        body = {"status": "error", "message": message}
-    elif shape == "error_str":
-        body = {"error": message}
-    else:
-        body = {"detail": message}
-    return JSONResponse(body, status_code=status)
-
-
-def invalid(field: str, msg: str, value: Any = None, where: str = "body") -> RequestValidationError:
-    """A FastAPI-style 422 (detail is a list of errors)."""
-    return RequestValidationError([{"type": "value_error", "loc": [where, field], "msg": msg, "input": value}])
 
 
 def iso(ts: float | None) -> str | None:
@@ -62,26 +40,6 @@ def parse_variables_map(raw: str) -> dict[str, str]:
     if not all(isinstance(v, str) for v in vm.values()):
         raise invalid("variables_map", "variables_map values must be CSV column names (strings)", raw)
     return cast(dict[str, str], vm)
-
-
-def campaign_tz(call_config: dict[str, Any]) -> tzinfo:
-    call_time = call_config.get("call_time")
-    name = call_time.get("timezone") if isinstance(call_time, dict) else None
-    try:
-        return ZoneInfo(name) if isinstance(name, str) and name else ZoneInfo("Asia/Kolkata")
-    except (ZoneInfoNotFoundError, ValueError):
-        return _IST
-
-
-def parse_campaign_time(field: str, raw: str | None, tz: tzinfo) -> str | None:
-    """'DD/MM/YYYY, HH:MM' -> ISO-8601 with offset (None when absent)."""
-    if raw is None or raw == "":
-        return None
-    try:
-        parsed = datetime.strptime(raw.strip(), "%d/%m/%Y, %H:%M")
-    except ValueError as exc:
-        raise invalid(field, f"{field} must look like 'DD/MM/YYYY, HH:MM'", raw) from exc
-    return parsed.replace(tzinfo=tz).isoformat()
 
 
 def parse_history_date(field: str, raw: str | None, default: datetime) -> float:
@@ -108,12 +66,15 @@ def transcript(name: str, status: int) -> str:
     return json.dumps(turns)
 
 
-def call_row(state: SimState, ln: Launch, i: int, el: float) -> dict[str, Any]:
+def call_row(state: SimState, ln: Launch, i: int, now: float) -> dict[str, Any]:
+    """A history row. Timestamps are wall-clock; a call never attempted has call_attempt_time null,
+    has_call_attempts false and call_duration 0."""
     c = state.campaigns[ln.list_id]
-    v = ln.view(i, el)
+    v = ln.view(i, now)
     name = c.contacts.name(i)
     call_id = ln.call_id(i)
     terminal = v.status in TERMINAL
+    wall_of = state.clock.wall_of
     return {
         "id": call_id,
         "to_number": c.contacts.number(i),
@@ -122,7 +83,7 @@ def call_row(state: SimState, ln: Launch, i: int, el: float) -> dict[str, Any]:
         "sub_status": v.sub_status,
         "transcript": transcript(name, v.status),
         "audio_recording": f"https://recordings.ringg-sim.invalid/{call_id}.mp3" if v.status == COMPLETED else None,
-        "created_at": iso(ln.t0),
+        "created_at": iso(ln.wall_t0),
         "agent": {
             "id": ln.agent_id,
             "agent_name": "Sim Agent",
@@ -131,7 +92,7 @@ def call_row(state: SimState, ln: Launch, i: int, el: float) -> dict[str, Any]:
             "version": {"version_id": AGENT_VERSION_ID, "version_slug": "v1"},
         },
         "call_duration": v.duration,
-        "call_attempt_time": iso(ln.wall(v.attempt_at)) if v.attempt_at is not None else None,
+        "call_attempt_time": iso(wall_of(v.attempt_at)) if v.attempt_at is not None else None,
         "call_cost": num(v.cost) if terminal else None,
         "call_type": "outbound",
         "inbound_from": None,
@@ -140,27 +101,30 @@ def call_row(state: SimState, ln: Launch, i: int, el: float) -> dict[str, Any]:
         "voicemail_detected": v.voicemail,
         "bulk_list_id": ln.list_id,
         "retry_count": max(0, v.attempts - 1),
-        "next_attempt_time": iso(ln.wall(v.next_attempt_at)) if v.next_attempt_at is not None else None,
+        "has_call_attempts": v.attempts > 0,
+        "next_attempt_time": iso(wall_of(v.next_attempt_at)) if v.next_attempt_at is not None else None,
     }
 
 
 def campaign_row(state: SimState, c: Campaign, now: float) -> dict[str, Any]:
     status = state.status(c, now)
     processed = c.processed(now)
-    updated = c.updated_at
-    if status == "completed":
-        updated = max(updated, min(now, state.ended_at(c) or updated))
+    updated = c.wall_updated
+    ended = state.ended_at(c)
+    if status == "completed" and ended is not None:
+        updated = max(updated, min(state.wall(), state.clock.wall_of(ended)))
+    plan = c.launches[-1].plan if c.launches else c.plan
     row: dict[str, Any] = {
         "id": c.id,
         "name": c.name,
         "campaign_status": status,
         "agent_id": c.agent_id,
-        "created_at": iso(c.created_at),
+        "created_at": iso(c.wall_created),
         "updated_at": iso(updated),
-        "campaign_start_time": c.start_time,
-        "campaign_end_time": c.end_time,
+        "campaign_start_time": plan.start_iso if plan else None,
+        "campaign_end_time": plan.end_iso if plan else None,
         "total_calls": sum(ln.n for ln in c.launches),
-        "total_contacts": c.contacts.valid_rows if processed and c.contacts.error is None else 0,
+        "total_contacts": c.contacts.size if processed and c.contacts.error is None else 0,
         "invalidated_rows_count": c.contacts.invalid_count if processed else 0,
         "invalidated_rows_csv_url": c.invalid_url if processed else None,
         "csv_file_name": c.file_name,

@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from ringg_sim.lifecycle import COMPLETED, ERROR, FAILED, TERMINAL, Launch
+from ringg_sim.callbacks import CAMPAIGN_EVENT, CallbackRecord, collect_ended
+from ringg_sim.lifecycle import COMPLETED, ERROR, FAILED, PENDING, Launch
 
 DELIVERABLE = ("call_completed", "all_processing_completed")
-# Ringg's documented schedule: at once, then +10 s, +1 min, +2 min (simulated seconds, so scaled by time_scale);
+# Ringg's documented schedule: at once, then +10 s, +1 min, +2 min (on the simulated clock);
 # success only on exactly 200, then it gives up.
 RETRY_SCHEDULE_S = (10.0, 60.0, 120.0)
 TICK_S = 0.05
@@ -34,6 +36,7 @@ class Delivery:
     payload: dict[str, Any]
     attempt: int = 0
     lose_first: bool = False
+    record: CallbackRecord | None = None  # a campaign-end callback (logged per attempt, not a webhook)
 
 
 @dataclass
@@ -76,10 +79,10 @@ def parse_subscriptions(body: dict[str, Any]) -> tuple[str, list[Subscription]]:
     return agent_id, subs
 
 
-def event_payload(event_type: str, ln: Launch, i: int, el: float, contacts: Any, name: str) -> dict[str, Any]:
+def event_payload(event_type: str, ln: Launch, i: int, now: float, contacts: Any, name: str) -> dict[str, Any]:
     """The event of a finished call. Ringg documents `completed`, `failed` and `retry` as `call_completed`
     statuses: a call that ends in `error` is reported as `failed` (with its sub-status)."""
-    view = ln.view(i, el)
+    view = ln.view(i, now)
     status = "completed" if view.status == COMPLETED else "failed"
     payload: dict[str, Any] = {
         "event_type": event_type,
@@ -139,6 +142,7 @@ class Deliverer:
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0), trust_env=False)
         while True:
             self._find_new_events()
+            self._find_campaign_ends()
             self._send_due()
             await asyncio.sleep(TICK_S)
 
@@ -150,25 +154,28 @@ class Deliverer:
             if not subs:
                 continue
             sent = book.delivered.setdefault(ln.seq, bytearray(ln.n))
-            el = ln.el(now)
+            ln.refresh(now)
             campaign = state.campaigns[ln.list_id]
             start = book.cursor.get(ln.seq, 0)
-            for i in range(start, ln.started(el)):
-                if sent[i]:
-                    continue
-                if ln.final[i] not in (COMPLETED, FAILED, ERROR):
-                    sent[i] = 1  # cancelled: no call_completed event
-                    continue
-                view = ln.view(i, el)
-                if view.status not in TERMINAL:
+            for i in range(start, ln.started(now)):
+                final = ln.final[i]
+                if sent[i] or final == PENDING:
                     continue
                 sent[i] = 1
+                if final not in (COMPLETED, FAILED, ERROR):
+                    continue  # cancelled: no call_completed event
                 for sub in subs:
-                    payload = event_payload(sub.event_type, ln, i, el, campaign.contacts, campaign.contacts.name(i))
+                    payload = event_payload(sub.event_type, ln, i, now, campaign.contacts, campaign.contacts.name(i))
                     self._enqueue(Delivery(sub, payload), now)
             while start < ln.n and sent[start]:
                 start += 1
             book.cursor[ln.seq] = start
+
+    def _find_campaign_ends(self) -> None:
+        for record in collect_ended(self._state):
+            sub = Subscription(CAMPAIGN_EVENT, record.url, {"Content-Type": "application/json"}, "POST")
+            self._seq += 1
+            self._queue.append((self._state.now(), self._seq, Delivery(sub, record.payload, record=record)))
 
     def _enqueue(self, delivery: Delivery, now: float) -> None:
         config, stats = self._state.config, self._state.webhooks.stats
@@ -192,7 +199,25 @@ class Deliverer:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
 
+    async def _attempt_callback(self, delivery: Delivery, record: CallbackRecord) -> None:
+        delivery.attempt += 1
+        assert self._http is not None
+        attempt: dict[str, Any] = {"at": datetime.fromtimestamp(self._state.wall(), UTC).isoformat()}
+        try:
+            response = await self._http.post(record.url, json=record.payload)
+            attempt["status"] = response.status_code
+            record.delivered = response.status_code == 200
+        except httpx.HTTPError as exc:
+            attempt["status"], attempt["error"] = None, type(exc).__name__
+        record.attempts.append(attempt)
+        if not record.delivered and delivery.attempt <= len(RETRY_SCHEDULE_S):
+            wait = RETRY_SCHEDULE_S[delivery.attempt - 1]
+            self._queue.append((self._state.now() + wait, self._seq, delivery))
+
     async def _attempt(self, delivery: Delivery) -> None:
+        if delivery.record is not None:
+            await self._attempt_callback(delivery, delivery.record)
+            return
         stats = self._state.webhooks.stats
         delivery.attempt += 1
         stats["attempts"] += 1
@@ -215,7 +240,7 @@ class Deliverer:
         if delivery.attempt > len(RETRY_SCHEDULE_S):
             stats["gave_up"] += 1
             return
-        wait = RETRY_SCHEDULE_S[delivery.attempt - 1] * self._state.config.time_scale
+        wait = RETRY_SCHEDULE_S[delivery.attempt - 1]
         self._queue.append((self._state.now() + wait, self._seq, delivery))
 
 

@@ -51,8 +51,9 @@ def start_worker_process(
     )
 
 
-def make_request(tmp_path: Path, label: str, *, rows: int = 20) -> CampaignRequest:
-    """A large-flow campaign (forced with flow="large") over a small CSV; a unique name, hence a unique key."""
+def make_request(tmp_path: Path, label: str, admin: SimAdmin, *, rows: int = 20) -> CampaignRequest:
+    """A large-flow campaign (forced with flow="large") over a small CSV; a unique name, hence a unique key; its
+    window is open now on `admin`'s simulator clock (retries wait 30 simulated s)."""
     name = f"Crash {label} {uuid.uuid4().hex[:8]}"
     csv_path = write_sample_csv(tmp_path / f"contacts-{label}.csv", rows)
     return CampaignRequest.model_validate(
@@ -63,11 +64,7 @@ def make_request(tmp_path: Path, label: str, *, rows: int = 20) -> CampaignReque
             "variables_map": DEFAULT_MAP,
             "from_numbers": [NUMBER_ID],
             "flow": "large",
-            "campaign_start_time": "18/10/2030, 09:00",
-            "campaign_end_time": "18/10/2030, 18:00",
-            "call_config": {
-                "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
-            },
+            **admin.window(retry_minutes=0.5),
             "polling": FAST,
         }
     )

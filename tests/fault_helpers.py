@@ -65,24 +65,22 @@ class Fault:
 
 def make_request(
     csv_path: Path,
+    admin: SimAdmin,
     *,
     flow: RequestFlow,
     pool: bool = False,
     name: str = "Faults",
     **overrides: object,
 ) -> CampaignRequest:
-    """A small campaign; `flow` forces the large or standard flow whatever the row count; `pool` launches the
-    standard flow with v2/start (number_pool_id) instead of start (from_numbers)."""
+    """A small campaign whose window is open now on `admin`'s simulator clock (retries wait 30 simulated s);
+    `flow` forces the large or standard flow whatever the row count; `pool` launches the standard flow with
+    v2/start (number_pool_id) instead of start (from_numbers)."""
     data: dict[str, object] = {
         "campaign_name": f"{name} {uuid.uuid4().hex[:8]}",
         "agent_id": "agent-faults",
         "csv_uri": str(csv_path),
         "variables_map": DEFAULT_MAP,
-        "campaign_start_time": "18/10/2030, 09:00",
-        "campaign_end_time": "18/10/2030, 18:00",
-        "call_config": {
-            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
-        },
+        **admin.window(retry_minutes=0.5),
         "flow": flow,
         "polling": FAST,
     }

@@ -261,6 +261,14 @@ async def run_with_retry(fn: Callable[[P], Awaitable[R]], arg: P) -> R:
     return await run(fn, arg)
 
 
+# The window and call_config of every upload and large-flow launch.
+SCHEDULE: dict[str, Any] = {
+    "campaign_start_time": "18/10/2026, 09:00",
+    "campaign_end_time": "18/10/2026, 18:00",
+    "call_config": {"call_time": {"timezone": "Asia/Kolkata"}},
+}
+
+
 def upload_input(csv_path: Path, flow: str = "large", **changes: Any) -> UploadInput:
     data: dict[str, Any] = {
         "flow": flow,
@@ -271,9 +279,7 @@ def upload_input(csv_path: Path, flow: str = "large", **changes: Any) -> UploadI
         "agent_id": AGENT,
         "country_code": "+91",
         "variables_map": {"mobile_number": "Mobile Number", "callee_name": "Name"},
-        "campaign_start_time": "18/10/2026, 09:00",
-        "campaign_end_time": "18/10/2026, 18:00",
-        "call_config": {"timezone": "Asia/Kolkata"},
+        **SCHEDULE,
     }
     return UploadInput.model_validate({**data, **changes})
 
@@ -285,6 +291,7 @@ def launch_input(flow: str = "large", **changes: Any) -> LaunchInput:
         "idempotency_tag": TAG,
         "agent_id": AGENT,
         "country_code": "+91",
+        **SCHEDULE,
     }
     return LaunchInput.model_validate({**data, **changes})
 

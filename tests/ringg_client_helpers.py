@@ -69,12 +69,21 @@ def multipart(request: httpx.Request) -> dict[str, tuple[dict[str, str], bytes]]
     return parts
 
 
+# The window and call_config every upload and large-flow launch carries (D-save, D-upcsv, D-async).
+SCHEDULE: dict[str, Any] = {
+    "campaign_start_time": "18/10/2026, 09:00",
+    "campaign_end_time": "18/10/2026, 18:00",
+    "call_config": {"call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}},
+}
+
+
 def form(**overrides: Any) -> CampaignForm:
     fields: dict[str, Any] = {
         "agent_id": "agent-1",
         "campaign_name": "Renewals",
         "country_code": "+91",
         "variables_map": {"mobile_number": "Mobile Number", "callee_name": "Name"},
+        **SCHEDULE,
     }
     return CampaignForm(**(fields | overrides))
 

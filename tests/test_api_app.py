@@ -7,6 +7,7 @@ import json
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,12 +20,14 @@ from api.app import create_app
 from api.settings import ApiSettings
 from client.connect import connect
 from devtools import devstack
+from ringg_sim.testing import open_window
 from runtime.settings import SettingsError
 from runtime.webhook_settings import WebhookSettings
 
 TOKEN = "unit-test-token-5b8e2a91"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-REQUEST = {"campaign_name": "Renewals", "agent_id": "agent-1", "from_numbers": ["n1"]}
+# The window and call_config every campaign carries (open now on the real clock: no simulator here).
+REQUEST = {"campaign_name": "Renewals", "agent_id": "agent-1", "from_numbers": ["n1"], **open_window(time.time())}
 
 
 def deep_call_config(levels: int) -> bytes:

@@ -32,8 +32,6 @@ TOKEN = "api-int-token-0d7f3b5a9c"
 NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
 CONTACT_NAMES = [f"{first} {last}" for first in FIRST for last in LAST]
 POLLING = {"upload_initial_s": 0.3, "monitor_initial_s": 0.5, "monitor_max_s": 1}
-WINDOW = {"campaign_start_time": "18/10/2030, 09:00", "campaign_end_time": "18/10/2030, 18:00"}
-CALL_CONFIG = {"call_time": {"call_start_time": "09:00", "call_end_time": "18:00"}}
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +58,21 @@ def api(dev_server: devstack.Proc, worker: Worker, tmp_path_factory: pytest.Temp
     devstack.stop(running.proc)
 
 
-def request_body(csv_uri: str | None, **extra: Any) -> dict[str, Any]:
+@pytest.fixture
+def window(sim: RunningSimulator) -> dict[str, Any]:
+    """The window and call_config of a campaign open now on the simulator's clock."""
+    with SimAdmin(sim) as admin:
+        return admin.window()
+
+
+def request_body(csv_uri: str | None, window: dict[str, Any], **extra: Any) -> dict[str, Any]:
     body = {
         "campaign_name": f"API {uuid.uuid4().hex[:6]}",
         "agent_id": "agent-api",
         "variables_map": DEFAULT_MAP,
         "from_numbers": [NUMBER_ID],
-        "call_config": CALL_CONFIG,
         "polling": POLLING,
-        **WINDOW,
+        **window,
         **extra,
     }
     return body | ({"csv_uri": csv_uri} if csv_uri else {})
@@ -93,9 +97,9 @@ async def until(
 
 
 async def test_curl_start_completes_and_a_repeat_is_the_same_campaign(
-    api: RunningApi, sim: RunningSimulator, tmp_path: Path
+    api: RunningApi, sim: RunningSimulator, tmp_path: Path, window: dict[str, Any]
 ) -> None:
-    body = request_body(str(write_sample_csv(tmp_path / "contacts.csv", 40)))
+    body = request_body(str(write_sample_csv(tmp_path / "contacts.csv", 40)), window)
     key = f"api-{uuid.uuid4().hex[:12]}"
     url = f"{api.base_url}/v1/campaigns"
     first = await curl("POST", url, token=TOKEN, headers={"Idempotency-Key": key}, json_body=body)
@@ -130,9 +134,11 @@ async def test_curl_start_completes_and_a_repeat_is_the_same_campaign(
     assert listed["campaigns"][0]["stage"] == "completed"
 
 
-async def test_multipart_upload_is_stored_once_and_runs(api: RunningApi, tmp_path: Path) -> None:
+async def test_multipart_upload_is_stored_once_and_runs(
+    api: RunningApi, tmp_path: Path, window: dict[str, Any]
+) -> None:
     csv = write_sample_csv(tmp_path / "contacts.csv", 30, seed=11).read_bytes()
-    request = request_body(None)
+    request = request_body(None, window)
     form = {
         "request": (None, json.dumps(request).encode(), "application/json"),
         "file": ("contacts.csv", csv, "text/csv"),
@@ -148,7 +154,7 @@ async def test_multipart_upload_is_stored_once_and_runs(api: RunningApi, tmp_pat
     assert done["status"] == "completed" and done["result"]["total_calls"] == 30, done
 
 
-async def test_auth_bad_input_and_unknown_campaigns(api: RunningApi, tmp_path: Path) -> None:
+async def test_auth_bad_input_and_unknown_campaigns(api: RunningApi, tmp_path: Path, window: dict[str, Any]) -> None:
     url = f"{api.base_url}/v1/campaigns"
     missing = await curl("GET", url)
     assert missing.status == 401 and missing.headers["www-authenticate"].startswith("Bearer"), missing
@@ -156,7 +162,9 @@ async def test_auth_bad_input_and_unknown_campaigns(api: RunningApi, tmp_path: P
     assert wrong.status == 401 and 'error="invalid_token"' in wrong.headers["www-authenticate"]
     assert (await curl("GET", f"{api.base_url}/healthz")).status == 200
 
-    bad = request_body(str(tmp_path / "none.csv"), number_pool_id="pool-1", concurrency_percentage=150, colour="red")
+    bad = request_body(
+        str(tmp_path / "none.csv"), window, number_pool_id="pool-1", concurrency_percentage=150, colour="red"
+    )
     unknown_field = await curl("POST", url, token=TOKEN, json_body=bad)
     assert unknown_field.status == 422 and unknown_field.body["problems"] == ["colour: Extra inputs are not permitted"]
     del bad["colour"]
@@ -170,8 +178,10 @@ async def test_auth_bad_input_and_unknown_campaigns(api: RunningApi, tmp_path: P
     assert (await curl("GET", f"{url}/bad%22ref", token=TOKEN)).status == 422
 
 
-async def test_stop_numbers_then_cancel(api: RunningApi, sim: RunningSimulator, tmp_path: Path) -> None:
-    body = request_body(str(write_sample_csv(tmp_path / "contacts.csv", 300)))
+async def test_stop_numbers_then_cancel(
+    api: RunningApi, sim: RunningSimulator, tmp_path: Path, window: dict[str, Any]
+) -> None:
+    body = request_body(str(write_sample_csv(tmp_path / "contacts.csv", 300)), window)
     url = f"{api.base_url}/v1/campaigns"
     with SimAdmin(sim) as admin:
         admin.configure(call_rate=0.5)
@@ -197,10 +207,10 @@ async def test_stop_numbers_then_cancel(api: RunningApi, sim: RunningSimulator, 
             admin.configure(call_rate=2.0)
 
 
-async def test_schedules(api: RunningApi, stack_client: Client, tmp_path: Path) -> None:
+async def test_schedules(api: RunningApi, stack_client: Client, tmp_path: Path, window: dict[str, Any]) -> None:
     schedule_id = f"api-{uuid.uuid4().hex[:8]}"
-    template = request_body(str(write_sample_csv(tmp_path / "contacts.csv", 20)))
-    for field in WINDOW:  # each fire sets its own window
+    template = request_body(str(write_sample_csv(tmp_path / "contacts.csv", 20)), window)
+    for field in ("campaign_start_time", "campaign_end_time"):  # each fire sets its own window
         del template[field]
     definition = {"schedule_id": schedule_id, "template": template, "window": {"hours": 8}, "at": ["09:00"]}
     url = f"{api.base_url}/v1/schedules"

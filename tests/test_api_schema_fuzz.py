@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from devtools import devstack
+from ringg_sim.testing import open_window
 from tests.api_helpers import RunningApi, start_api
 
 pytestmark = pytest.mark.integration
@@ -58,11 +59,14 @@ def _schemathesis() -> str:
 
 def _seed(api: RunningApi, tmp: Path) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    request = {"campaign_name": "fuzz", "agent_id": "a", "csv_uri": str(tmp / "none.csv"), "from_numbers": ["n"]}
+    template = {"campaign_name": "fuzz", "agent_id": "a", "csv_uri": str(tmp / "none.csv"), "from_numbers": ["n"]}
+    window = open_window(time.time())  # Ringg is unreachable here: the real clock will do
+    template["call_config"] = window["call_config"]
+    request = {**template, **window}
     with httpx.Client(base_url=api.base_url, headers=auth, timeout=30) as http:
         started = http.post("/v1/campaigns", json=request, headers={"Idempotency-Key": "fuzz-done"})
         assert started.status_code == 201, started.text
-        schedule = {"schedule_id": "fuzz-schedule", "template": request, "window": {"hours": 8}, "at": ["09:00"]}
+        schedule = {"schedule_id": "fuzz-schedule", "template": template, "window": {"hours": 8}, "at": ["09:00"]}
         created = http.post("/v1/schedules", json={**schedule, "paused": True})
         assert created.status_code == 201, created.text
         for _ in range(100):  # pre-flight fails: the CSV does not exist

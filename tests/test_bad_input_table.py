@@ -136,6 +136,12 @@ CASES = [
         error_type=REQUEST,
     ),
     Case(
+        "large flow without a window",  # Ringg's make-call-async would answer 422 after the upload
+        "campaign_start_time, campaign_end_time, call_config are required",
+        changes={"flow": "large", "campaign_start_time": None, "campaign_end_time": None, "call_config": {}},
+        error_type=REQUEST,
+    ),
+    Case(
         "start after end",
         "must be before campaign_end_time",
         changes={"campaign_start_time": "18/10/2030, 18:00", "campaign_end_time": "18/10/2030, 09:00"},
@@ -292,7 +298,7 @@ def secret() -> Iterator[Path]:
     shutil.rmtree(folder)
 
 
-def raw_request(case: Case, tmp_path: Path, secret: Path) -> dict[str, Any]:
+def raw_request(case: Case, tmp_path: Path, secret: Path, window: dict[str, Any]) -> dict[str, Any]:
     slug = "".join(c if c.isalnum() else "-" for c in case.kind)
     path = tmp_path / f"{slug}.csv"
     path.write_bytes(case.csv)
@@ -302,11 +308,7 @@ def raw_request(case: Case, tmp_path: Path, secret: Path) -> dict[str, Any]:
         "csv_uri": case.uri(tmp_path, secret) if case.uri else str(path),
         "variables_map": MAP,
         "from_numbers": [NUMBER_ID],
-        "campaign_start_time": "18/10/2030, 09:00",
-        "campaign_end_time": "18/10/2030, 18:00",
-        "call_config": {
-            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
-        },
+        **window,
         "polling": {"upload_initial_s": 0.5, "upload_max_s": 2, "monitor_initial_s": 0.5, "monitor_max_s": 2},
     }
     request.update(case.changes)
@@ -332,8 +334,9 @@ def test_the_table_has_at_least_twenty_kinds() -> None:
 async def test_each_bad_input_gets_a_clear_error_and_nothing_is_uploaded_or_launched(
     stack_client: Client, worker: Worker, sim: RunningSimulator, tmp_path: Path, secret: Path
 ) -> None:
-    requests = [raw_request(case, tmp_path, secret) for case in CASES]
     with SimAdmin(sim) as admin:
+        window = admin.window()  # open now on the simulator's clock
+        requests = [raw_request(case, tmp_path, secret, window) for case in CASES]
         before = admin.stats()
         outcomes = await asyncio.gather(*(run_case(stack_client, worker.task_queue, r) for r in requests))
         after = admin.stats()

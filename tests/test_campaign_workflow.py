@@ -312,16 +312,21 @@ async def test_bad_request_fails_before_any_activity(env: WorkflowEnvironment) -
     assert sum(fake.calls.values()) == 0
 
 
-async def test_small_csv_without_a_window_fails_before_upload(env: WorkflowEnvironment) -> None:
-    fake = FakeRingg(rows=120, key=f"ik-{uuid.uuid4()}")
+@pytest.mark.parametrize("rows", [120, 6000])
+async def test_a_request_without_a_window_fails_before_upload_on_every_flow(
+    env: WorkflowEnvironment, rows: int
+) -> None:
+    """Today's large-flow request without a window (6,000 rows: the large flow) is refused before anything is
+    uploaded, never a 422 from make-call-async after the upload; the standard flow's too."""
+    fake = FakeRingg(rows=rows, key=f"ik-{uuid.uuid4()}")
     async with make_worker(env, fake) as worker:
-        handle = await start(env, worker, request(campaign_start_time=None, campaign_end_time=None))
+        handle = await start(env, worker, request(campaign_start_time=None, campaign_end_time=None, call_config={}))
         with pytest.raises(WorkflowFailureError) as info:
             await handle.result()
     cause = info.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "InvalidCampaignRequest"
-    assert "(120 rows)" in cause.message and "campaign_start_time, campaign_end_time" in cause.message
-    assert fake.calls["upload_contacts"] == 0
+    assert "campaign_start_time, campaign_end_time, call_config are required" in cause.message
+    assert fake.calls["preflight_csv"] == fake.calls["upload_contacts"] == fake.calls["launch_campaign"] == 0
 
 
 async def test_invalid_csv_fails_before_upload(env: WorkflowEnvironment) -> None:

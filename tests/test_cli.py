@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -51,16 +52,23 @@ async def listed_eventually(dev_server: devstack.Proc, workflow_id: str, *filter
     raise AssertionError(f"{workflow_id} not listed with {filters}: {out}")
 
 
-def request_file(tmp_path: Path, rows: int = 60, **extra: object) -> tuple[Path, CampaignRequest]:
+@pytest.fixture
+def window(sim: RunningSimulator) -> dict[str, Any]:
+    """The window and call_config of a campaign open now on the simulator's clock."""
+    with SimAdmin(sim) as admin:
+        return admin.window()
+
+
+def request_file(
+    tmp_path: Path, window: dict[str, Any], rows: int = 60, **extra: object
+) -> tuple[Path, CampaignRequest]:
     data = {
         "campaign_name": f"CLI {uuid.uuid4().hex[:6]}",
         "agent_id": "agent-cli",
         "csv_uri": str(write_sample_csv(tmp_path / "contacts.csv", rows)),
         "variables_map": DEFAULT_MAP,
         "from_numbers": [NUMBER_ID],
-        "campaign_start_time": "18/10/2030, 09:00",
-        "campaign_end_time": "18/10/2030, 18:00",
-        "call_config": {"call_time": {"call_start_time": "09:00", "call_end_time": "18:00"}},
+        **window,
         "polling": {"upload_initial_s": 0.3, "monitor_initial_s": 0.5, "monitor_max_s": 1},
         **extra,
     }
@@ -70,9 +78,9 @@ def request_file(tmp_path: Path, rows: int = 60, **extra: object) -> tuple[Path,
 
 
 async def test_start_wait_repeat_and_status(
-    dev_server: devstack.Proc, stack_client: Client, worker: Worker, tmp_path: Path
+    dev_server: devstack.Proc, stack_client: Client, worker: Worker, tmp_path: Path, window: dict[str, Any]
 ) -> None:
-    path, req = request_file(tmp_path)
+    path, req = request_file(tmp_path, window)
     code, out = await starter(dev_server, "start", "--request", str(path), "--wait", "--task-queue", worker.task_queue)
     assert code == 0, out
     assert "Started: campaign" in out and "Result" in out and "completed" in out
@@ -101,12 +109,17 @@ async def test_start_wait_repeat_and_status(
 
 
 async def test_cancel_by_idempotency_key_terminates_on_ringg(
-    dev_server: devstack.Proc, stack_client: Client, worker: Worker, sim: RunningSimulator, tmp_path: Path
+    dev_server: devstack.Proc,
+    stack_client: Client,
+    worker: Worker,
+    sim: RunningSimulator,
+    tmp_path: Path,
+    window: dict[str, Any],
 ) -> None:
     with SimAdmin(sim) as admin:
         admin.configure(call_rate=0.5)
         try:
-            path, req = request_file(tmp_path, rows=300)
+            path, req = request_file(tmp_path, window, rows=300)
             code, out = await starter(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
             assert code == 0, out
             key = await idempotency_key_for(req)
@@ -127,8 +140,10 @@ async def test_cancel_by_idempotency_key_terminates_on_ringg(
             admin.configure(call_rate=2.0)
 
 
-async def test_bad_input_is_refused_with_what_to_fix(dev_server: devstack.Proc, tmp_path: Path) -> None:
-    path, _ = request_file(tmp_path, number_pool_id="pool-1", concurrency_percentage=150)
+async def test_bad_input_is_refused_with_what_to_fix(
+    dev_server: devstack.Proc, tmp_path: Path, window: dict[str, Any]
+) -> None:
+    path, _ = request_file(tmp_path, window, number_pool_id="pool-1", concurrency_percentage=150)
     code, out = await starter(dev_server, "start", "--request", str(path))
     assert code == 1
     assert "exactly one of from_numbers" in out and "concurrency_percentage" in out

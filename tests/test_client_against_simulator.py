@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -48,15 +49,16 @@ async def client(sim: RunningSimulator) -> AsyncIterator[RinggClient]:
         yield RinggClient(http)
 
 
-def form(name: str) -> CampaignForm:
+@pytest.fixture
+def window(sim: RunningSimulator) -> dict[str, Any]:
+    """The window and call_config of a campaign open now on the simulator's clock."""
+    with SimAdmin(sim) as admin:
+        return admin.window()
+
+
+def form(name: str, window: dict[str, Any], **fields: Any) -> CampaignForm:
     return CampaignForm(
-        agent_id=AGENT,
-        campaign_name=name,
-        country_code="+91",
-        variables_map=DEFAULT_MAP,
-        campaign_start_time="18/10/2030, 09:00",
-        campaign_end_time="18/10/2030, 18:00",
-        call_config={"call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}},
+        agent_id=AGENT, campaign_name=name, country_code="+91", variables_map=DEFAULT_MAP, **window, **fields
     )
 
 
@@ -73,13 +75,13 @@ async def wait_ready(client: RinggClient, list_id: str) -> None:
 @pytest.mark.parametrize("vocabulary", ["documented", "verifying", "fixture"])
 @pytest.mark.parametrize("shape", ["A", "B"])
 async def test_large_flow_endpoints(
-    client: RinggClient, sim: RunningSimulator, tmp_path: Path, vocabulary: str, shape: str
+    client: RinggClient, sim: RunningSimulator, tmp_path: Path, vocabulary: str, shape: str, window: dict[str, Any]
 ) -> None:
     with SimAdmin(sim) as admin:
         admin.configure(upload_vocabulary=vocabulary, balance_shape=shape, call_rate=200.0)
     csv_path = write_sample_csv(tmp_path / "c.csv", 30, invalid_every=10)
     name = f"client-large-{uuid.uuid4().hex[:6]}"
-    uploaded = await client.upload_csv(form(name), csv_path)
+    uploaded = await client.upload_csv(form(name, window, remove_invalid_rows=True), csv_path)
     assert uploaded.bulk_list_id
     await wait_ready(client, uploaded.bulk_list_id)
     status = await client.upload_status(uploaded.bulk_list_id)
@@ -89,7 +91,7 @@ async def test_large_flow_endpoints(
     assert balance.is_sufficient is True
     launched = await client.make_call_async(
         MakeCallAsyncRequest(
-            bulk_list_id=uploaded.bulk_list_id, agent_id=AGENT, country_code="+91", from_numbers=[NUMBER_ID]
+            bulk_list_id=uploaded.bulk_list_id, agent_id=AGENT, country_code="+91", from_numbers=[NUMBER_ID], **window
         )
     )
     assert launched.status == "scheduled"
@@ -106,10 +108,10 @@ async def test_large_flow_endpoints(
     assert terminated.message
 
 
-async def test_standard_flow_endpoints(client: RinggClient, tmp_path: Path) -> None:
+async def test_standard_flow_endpoints(client: RinggClient, tmp_path: Path, window: dict[str, Any]) -> None:
     csv_path = write_sample_csv(tmp_path / "c.csv", 12)
-    first = await client.save_campaign(form(f"client-std-{uuid.uuid4().hex[:6]}"), csv_path)
-    second = await client.save_campaign(form(f"client-std-{uuid.uuid4().hex[:6]}"), csv_path)
+    first = await client.save_campaign(form(f"client-std-{uuid.uuid4().hex[:6]}", window), csv_path)
+    second = await client.save_campaign(form(f"client-std-{uuid.uuid4().hex[:6]}", window), csv_path)
     assert first.list_id != second.list_id and first.total_rows == 12
     started = await client.start_campaign(StartRequest(agent_id=AGENT, list_id=first.list_id, from_numbers=[NUMBER_ID]))
     assert started.status

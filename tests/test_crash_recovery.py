@@ -122,7 +122,7 @@ async def worker_crash(
         diag.procs.append(start_worker_process(tmp_path, sim, address, task_queue, "worker-1"))
         try:
             admin.configure(schedule_delay_s=sim_seconds(30))
-            req = make_request(tmp_path, "monitoring")
+            req = make_request(tmp_path, "monitoring", admin)
             cases["monitoring"] = Case(
                 "monitoring", req, await start_campaign(stack_client, req, task_queue=task_queue)
             )
@@ -131,7 +131,7 @@ async def worker_crash(
             diag.note("monitoring: launched, calls scheduled 30 s later")
 
             admin.configure(upload_base_s=sim_seconds(25))
-            req = make_request(tmp_path, "processing")
+            req = make_request(tmp_path, "processing", admin)
             outcome = await start_campaign(stack_client, req, task_queue=task_queue)
             cases["upload_status_polling"] = Case("processing_upload", req, outcome)
             await wait_for_stage(outcome.handle, "processing_upload", diag)
@@ -144,7 +144,7 @@ async def worker_crash(
                 cases[case_id] = await start_pinned_by_delay(
                     stack_client,
                     admin,
-                    make_request(tmp_path, case_id),
+                    make_request(tmp_path, case_id, admin),
                     task_queue,
                     diag,
                     endpoint=endpoint,
@@ -217,7 +217,7 @@ async def test_dev_server_killed_and_restarted_mid_campaign(
         diag.procs.append(worker)
 
         admin.configure(schedule_delay_s=sim_seconds(20))
-        req = make_request(tmp_path, "server-restart")
+        req = make_request(tmp_path, "server-restart", admin)
         outcome = await start_campaign(client, req, task_queue=task_queue)
         await wait_for_stage(outcome.handle, "monitoring", diag, timeout_s=60)
         admin.configure(schedule_delay_s=defaults["schedule_delay_s"])

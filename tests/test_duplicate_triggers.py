@@ -46,7 +46,8 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
         yield running
 
 
-def make_request(tmp_path: Path, rows: int = 200) -> CampaignRequest:
+def make_request(tmp_path: Path, admin: SimAdmin, rows: int = 200) -> CampaignRequest:
+    """A large-flow campaign whose window is open now on the simulator's clock."""
     csv_path = write_sample_csv(tmp_path / "contacts.csv", rows)
     return CampaignRequest(
         campaign_name=f"Duplicates {uuid.uuid4().hex[:8]}",
@@ -56,6 +57,7 @@ def make_request(tmp_path: Path, rows: int = 200) -> CampaignRequest:
         from_numbers=[NUMBER_ID],
         flow="large",
         polling=PollingConfig(upload_initial_s=0.3, upload_max_s=1, monitor_initial_s=0.5, monitor_max_s=1),
+        **admin.window(retry_minutes=0.5),
     )
 
 
@@ -78,7 +80,7 @@ async def raw_start(client: Client, worker: Worker, req: CampaignRequest) -> Cam
 async def test_two_raw_starts_with_different_ids_upload_and_launch_once(
     stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
 ) -> None:
-    req = make_request(tmp_path)
+    req = make_request(tmp_path, admin)
     first, second = await asyncio.gather(raw_start(stack_client, worker, req), raw_start(stack_client, worker, req))
     lists, launches = uploads_and_launches(admin, req)
     assert len(lists) == 1 and launches == 1, f"uploads {lists}, launches {launches}"
@@ -92,7 +94,7 @@ async def test_two_raw_starts_with_different_ids_upload_and_launch_once(
 async def test_fifty_concurrent_raw_starts_upload_and_launch_once(
     stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
 ) -> None:
-    req = make_request(tmp_path)
+    req = make_request(tmp_path, admin)
     results = await asyncio.gather(*(raw_start(stack_client, worker, req) for _ in range(50)))
     lists, launches = uploads_and_launches(admin, req)
     assert len(lists) == 1 and launches == 1, f"uploads {lists}, launches {launches}"
@@ -107,7 +109,7 @@ async def test_rerun_after_history_is_gone_reconciles_with_ringg(
     """After retention Temporal holds nothing about the first run: no open run, no claim, no ID to collide
     with. A new trigger (here a raw start under a new workflow ID) must find the campaign on Ringg and adopt it.
     (Deleting the first run's history instead is asynchronous on the dev server and can take minutes.)"""
-    req = make_request(tmp_path)
+    req = make_request(tmp_path, admin)
     first = await start_campaign(stack_client, req, task_queue=worker.task_queue)
     done = await first.handle.result()
     claim = await stack_client.get_workflow_handle(claim_workflow_id_for(first.idempotency_key)).describe()

@@ -45,15 +45,15 @@ async def test_export_writes_the_simulators_calls_to_csv(
     dev_server: devstack.Proc, stack_client: Client, worker: Worker, sim: RunningSimulator, tmp_path: Path
 ) -> None:
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 150)
+    with SimAdmin(sim) as admin:
+        window = admin.window()  # open now on the simulator's clock
     req = CampaignRequest(
         campaign_name=f"Export {uuid.uuid4().hex[:6]}",
         agent_id="agent-export",
         csv_uri=str(csv_path),
         variables_map=DEFAULT_MAP,
         from_numbers=[NUMBER_ID],
-        campaign_start_time="18/10/2030, 09:00",
-        campaign_end_time="18/10/2030, 18:00",
-        call_config={"call_time": {"call_start_time": "09:00", "call_end_time": "18:00"}},
+        **window,
         polling=PollingConfig(upload_initial_s=0.3, monitor_initial_s=0.5, monitor_max_s=1),
     )
     campaign = await (await start_campaign(stack_client, req, task_queue=worker.task_queue)).handle.result()

@@ -133,7 +133,7 @@ class Matrix:
 
     async def _run_case(self, lane: Lane, endpoint: str, fault: Fault) -> CaseOutcome:
         flow, pool = POST_ENDPOINTS[endpoint]
-        req = make_request(self.csv_path, flow=flow, pool=pool, name=f"Matrix {endpoint} {fault.name}")
+        req = make_request(self.csv_path, lane.admin, flow=flow, pool=pool, name=f"Matrix {endpoint} {fault.name}")
         before = len(lane.admin.requests(endpoint))
         fault.add_to(lane.admin, endpoint)  # just before starting the campaign
         t0 = time.monotonic()
@@ -253,7 +253,7 @@ def _next_attempt_gap(log: list[dict[str, Any]], endpoint: str) -> tuple[float, 
 
 async def test_retry_after_is_honoured_on_the_launch(lane: Lane, admin: SimAdmin, csv_path: Path) -> None:
     admin.add_fault("make_call_async", "rate_limit", retry_after=3)
-    req = make_request(csv_path, flow="large", name="Retry-After")
+    req = make_request(csv_path, admin, flow="large", name="Retry-After")
     result = await lane.run(req)
     problems = invariant_problems(admin, req, result)
     assert not problems, "; ".join(problems)
@@ -269,7 +269,7 @@ async def test_rate_limit_without_retry_after_still_retries_with_backoff(
     lane: Lane, admin: SimAdmin, csv_path: Path
 ) -> None:
     admin.add_fault("make_call_async", "rate_limit")
-    req = make_request(csv_path, flow="large", name="No Retry-After")
+    req = make_request(csv_path, admin, flow="large", name="No Retry-After")
     result = await lane.run(req)
     problems = invariant_problems(admin, req, result)
     assert not problems, "; ".join(problems)
@@ -302,7 +302,7 @@ async def test_wrong_api_key_fails_fast_before_any_upload(
     wrong_key = "wrong-key-9d2c41"
     async with worker_for(stack_client, lane.sim, api_key=wrong_key, prefix="badkey") as bad_worker:
         bad = Lane(sim=lane.sim, admin=admin, worker=bad_worker, client=stack_client)
-        err, seconds = await _failure_of(bad, make_request(csv_path, flow="large", name="Bad key"))
+        err, seconds = await _failure_of(bad, make_request(csv_path, admin, flow="large", name="Bad key"))
     assert err.type == "RinggAuthError" and err.non_retryable, f"unexpected failure type {err.type}: {err.message}"
     assert "RINGG_API_KEY" in err.message, f"the message should tell what to fix: {err.message}"
     assert wrong_key not in err.message, "the API key leaked into the failure message"
@@ -326,7 +326,7 @@ async def test_forbidden_upload_fails_at_once(
     lane: Lane, admin: SimAdmin, csv_path: Path, endpoint: str, flow: RequestFlow, error_type: str, says: str
 ) -> None:
     admin.add_fault(endpoint, "http_error", status=403)
-    req = make_request(csv_path, flow=flow, name=f"Forbidden {flow}")
+    req = make_request(csv_path, admin, flow=flow, name=f"Forbidden {flow}")
     err, seconds = await _failure_of(lane, req)
     assert err.type == error_type and err.non_retryable, f"unexpected failure type {err.type}: {err.message}"
     assert says in err.message and "403" in err.message, err.message
@@ -340,7 +340,7 @@ async def test_rejected_launch_fails_at_once_without_launching(
     lane: Lane, admin: SimAdmin, csv_path: Path, status: int
 ) -> None:
     admin.add_fault("make_call_async", "http_error", status=status)
-    req = make_request(csv_path, flow="large", name=f"Rejected {status}")
+    req = make_request(csv_path, admin, flow="large", name=f"Rejected {status}")
     err, seconds = await _failure_of(lane, req)
     assert err.type == "RinggRejected" and err.non_retryable, f"unexpected failure type {err.type}: {err.message}"
     assert "simulated server error" in err.message, f"the server's message is missing: {err.message}"
@@ -366,7 +366,7 @@ async def test_upload_status_faults_only_delay_the_campaign(
     lane: Lane, admin: SimAdmin, csv_path: Path, fault: Fault
 ) -> None:
     fault.add_to(admin, "upload_status")
-    req = make_request(csv_path, flow="large", name=f"Upload status {fault.name}")
+    req = make_request(csv_path, admin, flow="large", name=f"Upload status {fault.name}")
     result = await lane.run(req)
     problems = invariant_problems(admin, req, result)
     assert not problems, f"[upload_status x {fault.name}] " + "; ".join(problems)
@@ -391,7 +391,7 @@ async def test_monitoring_faults_only_delay_the_campaign(
 ) -> None:
     where = f"[{endpoint} x {fault.name}]"
     admin.configure(call_rate=0.01)  # calls 100 simulated (0.5 wall) seconds apart: monitoring lasts a few s
-    req = make_request(csv_path, flow="large", name=f"Monitor {endpoint} {fault.name}")
+    req = make_request(csv_path, admin, flow="large", name=f"Monitor {endpoint} {fault.name}")
     handle = await lane.start(req)
     await wait_until(
         lambda: _is_monitoring(handle), timeout_s=CASE_TIMEOUT_S, what=f"{where} the monitoring stage", every_s=0.02
@@ -426,7 +426,7 @@ async def test_finished_campaign_result_reports_a_final_status(
     patient = httpx.Timeout(10.0, connect=2.0)
     async with worker_for(stack_client, lane.sim, prefix="patient", timeout=patient) as worker:
         patient_lane = Lane(sim=lane.sim, admin=admin, worker=worker, client=stack_client)
-        req = make_request(csv_path, flow="standard", name="Final status")
+        req = make_request(csv_path, admin, flow="standard", name="Final status")
         result = await patient_lane.run(req)
     problems = invariant_problems(admin, req, result)
     assert not problems, "; ".join(problems)  # the campaign did finish, and was counted in full

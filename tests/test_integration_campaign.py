@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -47,18 +48,20 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
         yield running
 
 
-def make_request(csv_path: Path, **overrides: object) -> CampaignRequest:
+@pytest.fixture
+def window(admin: SimAdmin) -> dict[str, Any]:
+    """The window and call_config of a campaign open now on the simulator's clock."""
+    return admin.window()
+
+
+def make_request(csv_path: Path, window: dict[str, Any], **overrides: object) -> CampaignRequest:
     data: dict[str, object] = {
         "campaign_name": f"Renewals {uuid.uuid4().hex[:6]}",
         "agent_id": "agent-renewals",
         "csv_uri": str(csv_path),
         "variables_map": DEFAULT_MAP,
         "from_numbers": [NUMBER_ID],
-        "campaign_start_time": "18/10/2030, 09:00",
-        "campaign_end_time": "18/10/2030, 18:00",
-        "call_config": {
-            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
-        },
+        **window,
         "polling": FAST,
     }
     return CampaignRequest.model_validate({**data, **overrides})
@@ -70,12 +73,12 @@ async def history_text(client: Client, workflow_id: str) -> str:
 
 
 async def test_large_campaign_completes_with_exactly_one_launch(
-    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path, window: dict[str, Any]
 ) -> None:
     # 12 rows with unusable numbers (found by pre-flight, removed before upload) and 5 rows Ringg itself
     # rejects (its do-not-call registry: every 1,000th row it receives).
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 6000, invalid_every=500)
-    req = make_request(csv_path, remove_invalid_rows=True)
+    req = make_request(csv_path, window, remove_invalid_rows=True)
     admin.configure(dnc_every=1000)
     try:
         outcome = await start_campaign(stack_client, req, task_queue=worker.task_queue)
@@ -106,10 +109,10 @@ async def test_large_campaign_completes_with_exactly_one_launch(
 
 
 async def test_same_request_again_returns_the_same_campaign(
-    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path, window: dict[str, Any]
 ) -> None:
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 300)
-    req = make_request(csv_path)
+    req = make_request(csv_path, window)
     first = await start_campaign(stack_client, req, task_queue=worker.task_queue)
     again = await start_campaign(stack_client, req, task_queue=worker.task_queue)
     assert again.workflow_id == first.workflow_id and again.state == "running"
@@ -121,12 +124,12 @@ async def test_same_request_again_returns_the_same_campaign(
 
 
 async def test_cancel_after_launch_terminates_the_list_on_ringg(
-    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path, window: dict[str, Any]
 ) -> None:
     admin.configure(call_rate=0.5)
     try:
         csv_path = write_sample_csv(tmp_path / "contacts.csv", 400)
-        outcome = await start_campaign(stack_client, make_request(csv_path), task_queue=worker.task_queue)
+        outcome = await start_campaign(stack_client, make_request(csv_path, window), task_queue=worker.task_queue)
         for _ in range(200):
             progress = await outcome.handle.query(CampaignWorkflow.progress)
             if progress.stage == "monitoring":
@@ -146,12 +149,12 @@ async def test_cancel_after_launch_terminates_the_list_on_ringg(
 
 
 async def test_csv_missing_mobile_column_fails_before_any_upload(
-    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path, window: dict[str, Any]
 ) -> None:
     csv_path = tmp_path / "contacts.csv"
     csv_path.write_text("Phone,Name\n+919876543210,Asha\n", encoding="utf-8")
     before = admin.stats()["requests"]
-    outcome = await start_campaign(stack_client, make_request(csv_path), task_queue=worker.task_queue)
+    outcome = await start_campaign(stack_client, make_request(csv_path, window), task_queue=worker.task_queue)
     with pytest.raises(WorkflowFailureError) as info:
         await outcome.handle.result()
     cause = info.value.cause
@@ -167,7 +170,7 @@ async def test_csv_missing_mobile_column_fails_before_any_upload(
 
 
 async def test_invalid_and_duplicate_rows_fail_the_campaign_with_a_report_unless_removed(
-    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path, window: dict[str, Any]
 ) -> None:
     csv_path = tmp_path / "contacts.csv"
     rows = [f"+9198765{i:05d},Name {i},POL-{i},01/12/2026" for i in range(1, 41)]
@@ -176,7 +179,7 @@ async def test_invalid_and_duplicate_rows_fail_the_campaign_with_a_report_unless
     csv_path.write_text("Mobile Number,Name,Policy ID,Due Date\n" + "\n".join(rows) + "\n", encoding="utf-8")
     before = admin.stats()["requests"]
 
-    refused = await start_campaign(stack_client, make_request(csv_path), task_queue=worker.task_queue)
+    refused = await start_campaign(stack_client, make_request(csv_path, window), task_queue=worker.task_queue)
     with pytest.raises(WorkflowFailureError) as info:
         await refused.handle.result()
     cause = info.value.cause
@@ -191,7 +194,7 @@ async def test_invalid_and_duplicate_rows_fail_the_campaign_with_a_report_unless
     assert after.get("save", 0) == before.get("save", 0) and after.get("upload_csv", 0) == before.get("upload_csv", 0)
 
     cleaned = await start_campaign(
-        stack_client, make_request(csv_path, remove_invalid_rows=True), task_queue=worker.task_queue
+        stack_client, make_request(csv_path, window, remove_invalid_rows=True), task_queue=worker.task_queue
     )
     result = await cleaned.handle.result()
     assert result.status == "completed" and result.flow == "standard" and result.total_calls == 38 and result.list_id
@@ -201,12 +204,12 @@ async def test_invalid_and_duplicate_rows_fail_the_campaign_with_a_report_unless
 
 
 async def test_unknown_caller_number_fails_before_upload_and_spam_is_reported(
-    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path, window: dict[str, Any]
 ) -> None:
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 50)
     before = admin.stats()["requests"]
     bad = await start_campaign(
-        stack_client, make_request(csv_path, from_numbers=["no-such-number"]), task_queue=worker.task_queue
+        stack_client, make_request(csv_path, window, from_numbers=["no-such-number"]), task_queue=worker.task_queue
     )
     with pytest.raises(WorkflowFailureError) as info:
         await bad.handle.result()
@@ -221,7 +224,7 @@ async def test_unknown_caller_number_fails_before_upload_and_spam_is_reported(
 
     spam_id = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e02"
     ok = await start_campaign(
-        stack_client, make_request(csv_path, from_numbers=[NUMBER_ID, spam_id]), task_queue=worker.task_queue
+        stack_client, make_request(csv_path, window, from_numbers=[NUMBER_ID, spam_id]), task_queue=worker.task_queue
     )
     result = await ok.handle.result()
     assert result.status == "completed" and len(result.warnings) == 1 and "flagged as spam" in result.warnings[0]

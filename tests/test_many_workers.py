@@ -44,7 +44,7 @@ async def test_three_workers_thirty_campaigns_one_worker_killed(
     diag.procs += workers
     try:
         with SimAdmin(sim) as admin:
-            requests = [make_request(tmp_path, f"many-{i}") for i in range(CAMPAIGNS)]
+            requests = [make_request(tmp_path, f"many-{i}", admin) for i in range(CAMPAIGNS)]
             outcomes = await asyncio.gather(*(start_campaign(stack_client, r, task_queue=task_queue) for r in requests))
             diag.note(f"{CAMPAIGNS} campaigns started")
 

@@ -20,7 +20,7 @@ from contract.campaign import CampaignRequest, PollingConfig
 from contract.export import ExportRequest
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
-from ringg_sim.testing import RunningSimulator, running_simulator
+from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from runtime.settings import WorkerSettings
 from runtime.worker_app import run_worker
 from workflows.export import ExportCampaignWorkflow
@@ -83,15 +83,15 @@ async def test_metrics_endpoint_serves_sdk_metrics_and_campaign_counters(
     worker = asyncio.create_task(run_worker(settings, stop))
     try:
         await scrape(f"http://{bind}/metrics")
+        with SimAdmin(sim) as admin:
+            window = admin.window()  # open now on the simulator's clock
         req = CampaignRequest(
             campaign_name=f"Metrics {uuid.uuid4().hex[:6]}",
             agent_id="agent-metrics",
             csv_uri=str(write_sample_csv(tmp_path / "contacts.csv", 40)),
             variables_map=DEFAULT_MAP,
             from_numbers=["3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"],
-            campaign_start_time="18/10/2030, 09:00",
-            campaign_end_time="18/10/2030, 18:00",
-            call_config={"call_time": {"call_start_time": "09:00", "call_end_time": "18:00"}},
+            **window,
             polling=PollingConfig(upload_initial_s=0.3, monitor_initial_s=0.5, monitor_max_s=1),
         )
         result = await (await start_campaign(stack_client, req, task_queue=settings.task_queue)).handle.result()

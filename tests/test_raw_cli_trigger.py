@@ -13,7 +13,7 @@ import pytest
 
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
-from ringg_sim.testing import RunningSimulator, running_simulator
+from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.stack_helpers import readable
 
 pytestmark = pytest.mark.integration
@@ -64,6 +64,8 @@ def test_raw_temporal_cli_start_completes_without_leaking(
             "remove_invalid_rows": True,
             "polling": {"upload_initial_s": 0.5, "upload_max_s": 1, "monitor_initial_s": 0.5, "monitor_max_s": 2},
         }
+        with SimAdmin(sim) as admin:
+            request |= admin.window()  # the large flow's window and call_config, open now on the simulator's clock
         workflow_id = f"raw-{uuid.uuid4()}"
         temporal(
             dev_server,

@@ -24,6 +24,7 @@ GOOD: dict[str, Any] = {
     "from_numbers": ["num-1"],
     "campaign_start_time": "18/10/2026, 09:00",
     "campaign_end_time": "18/10/2026, 18:00",
+    "call_config": {"call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}},
     "concurrency_percentage": 50,
     "idempotency_key": "diwali-2026:batch_1.v2",
 }
@@ -59,8 +60,9 @@ WINDOW_SHAPE = 'must look like "DD/MM/YYYY, HH:MM"'
             "campaign_start_time (18/10/2026, 19:00) must be before campaign_end_time (18/10/2026, 18:00)",
         ),
         ({"campaign_start_time": "18/10/2026, 18:00"}, "must be before campaign_end_time"),
-        ({"campaign_end_time": None}, "give both campaign_start_time and campaign_end_time, or neither"),
-        ({"campaign_start_time": None}, "give both campaign_start_time and campaign_end_time, or neither"),
+        ({"campaign_end_time": None}, "campaign_end_time is required: Ringg needs the campaign window"),
+        ({"campaign_start_time": None}, "campaign_start_time is required: Ringg needs the campaign window"),
+        ({"call_config": {}}, "call_config is required: Ringg needs the campaign window and call_config"),
         ({"variables_map": {"callee_name": "Name"}}, 'variables_map must map "mobile_number"'),
         ({"variables_map": {"mobile_number": "  "}}, 'variables_map must map "mobile_number"'),
         ({"campaign_name": ""}, "campaign_name is required and must not be empty"),
@@ -97,7 +99,6 @@ def test_bad_requests_give_one_clear_problem(changes: dict[str, Any], expected: 
     [
         {},
         {"from_numbers": None, "number_pool_id": "pool-9"},
-        {"campaign_start_time": None, "campaign_end_time": None},
         {"campaign_start_time": " 18/10/2026, 09:00 ", "campaign_end_time": "19/10/2026, 00:30"},
         {"concurrency_percentage": 0},
         {"concurrency_percentage": 100},
@@ -115,6 +116,27 @@ def test_bad_requests_give_one_clear_problem(changes: dict[str, Any], expected: 
 )
 def test_good_requests_have_no_problems(changes: dict[str, Any]) -> None:
     assert request_problems(request(**changes)) == []
+
+
+@pytest.mark.parametrize("flow", ["auto", "large", "standard"])
+def test_a_request_without_a_window_or_call_config_is_refused_for_every_flow(flow: str) -> None:
+    """Today's large-flow request without a window: Ringg's make-call-async answers 422 without it (D-async's
+    schema), so it is refused before anything is uploaded, naming the fields."""
+    req = request(flow=flow, campaign_start_time=None, campaign_end_time=None, call_config={})
+
+    [problem] = request_problems(req)
+
+    assert problem.startswith("campaign_start_time, campaign_end_time, call_config are required")
+    assert "(large or standard flow)" in problem
+
+
+def test_workflows_started_before_the_rule_replay_without_it() -> None:
+    req = request(flow="large", campaign_start_time=None, campaign_end_time=None, call_config={})
+    assert request_problems(req, schedule_required=False) == []
+    half = request(flow="large", campaign_end_time=None)
+    assert request_problems(half, schedule_required=False) == ["give both ends of the window, or neither"]
+    standard = request(flow="standard", call_config={})
+    assert request_problems(standard, schedule_required=False) == request_problems(standard)
 
 
 def test_every_problem_is_listed_at_once() -> None:
@@ -212,13 +234,13 @@ def test_flags_override_the_file_and_empty_flags_do_not(tmp_path: Path) -> None:
 
 
 def test_flags_alone_make_a_request() -> None:
-    req = build_request(
-        {},
-        {"campaign_name": "Quick", "agent_id": "agent-7", "csv_uri": "c.csv", "from_numbers": ["num-1"]},
-    )
+    flags = {"campaign_name": "Quick", "agent_id": "agent-7", "csv_uri": "c.csv", "from_numbers": ["num-1"]}
+    schedule = {k: GOOD[k] for k in ("campaign_start_time", "campaign_end_time", "call_config")}
+    req = build_request({}, flags | schedule)
 
     assert req.variables_map == {"mobile_number": "Mobile Number"}
     assert request_problems(req) == []
+    assert request_problems(build_request({}, flags))[0].startswith("campaign_start_time, campaign_end_time, call")
 
 
 def test_parse_mapping() -> None:

@@ -23,6 +23,7 @@ from tests.ringg_activity_helpers import (
     BASE,
     KEY,
     LIST_ID,
+    SCHEDULE,
     TAGGED_NAME,
     FakeRingg,
     failure,
@@ -79,9 +80,24 @@ async def test_large_launch_with_a_pool_omits_absent_fields(ringg: FakeRingg, ac
         "bulk_list_id": LIST_ID,
         "agent_id": AGENT,
         "country_code": "+91",
+        **SCHEDULE,
         "number_pool_id": "pool-9",
         "concurrency_percentage": 0,
     }
+
+
+@pytest.mark.parametrize("missing", ["campaign_start_time", "campaign_end_time", "call_config"])
+async def test_a_large_launch_without_the_window_is_refused_before_sending(
+    ringg: FakeRingg, acts: RinggActivities, missing: str
+) -> None:
+    """Ringg's make-call-async answers 422 without them (D-async's schema): nothing is sent."""
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "draft")
+
+    absent: dict[str, Any] = {missing: {} if missing == "call_config" else None}
+    err = await failure(acts.launch_campaign, launch_input(**absent))
+
+    assert err.non_retryable and err.type == "InvalidCampaignRequest"
+    assert missing in str(err) and posts(ringg) == []
 
 
 async def test_standard_launch_with_a_pool_uses_v2_start(ringg: FakeRingg, acts: RinggActivities) -> None:

@@ -19,6 +19,7 @@ from tests.ringg_activity_helpers import (
     CSV_TEXT,
     LIST_ID,
     OTHER_TAGGED_NAME,
+    SCHEDULE,
     TAG,
     TAGGED_NAME,
     FakeRingg,
@@ -51,20 +52,31 @@ async def test_large_upload_posts_upload_csv_once_with_the_tagged_name(
     assert fields["campaign_name"] == TAGGED_NAME and fields["campaign_name"].endswith(f"[{TAG}]")
     assert fields["agent_id"] == AGENT and fields["country_code"] == "+91"
     assert json.loads(fields["variables_map"]) == {"mobile_number": "Mobile Number", "callee_name": "Name"}
-    assert json.loads(fields["call_config"]) == {"timezone": "Asia/Kolkata"}
+    assert json.loads(fields["call_config"]) == {"call_time": {"timezone": "Asia/Kolkata"}}
     assert fields["campaign_start_time"] == "18/10/2026, 09:00"
     assert files["file"] == csv_path.read_bytes()
 
 
 async def test_standard_upload_posts_campaign_save(ringg: FakeRingg, acts: RinggActivities, csv_path: Path) -> None:
-    result = await run(acts.upload_contacts, upload_input(csv_path, flow="standard", call_config={}))
+    result = await run(acts.upload_contacts, upload_input(csv_path, flow="standard"))
 
     assert posts(ringg) == ["POST campaign/save"]
     assert result.list_id == "bulk-new-1" and result.ringg_status == "draft" and not result.reused_existing
     assert (result.contacts, result.invalid_rows) == (2, 1)
     fields, _ = multipart(ringg.sent("POST campaign/save")[0])
     assert fields["campaign_name"] == TAGGED_NAME
-    assert "call_config" not in fields
+    assert fields["campaign_end_time"] == SCHEDULE["campaign_end_time"]
+
+
+@pytest.mark.parametrize("flow", ["large", "standard"])
+async def test_an_upload_without_the_window_is_refused_before_sending(
+    ringg: FakeRingg, acts: RinggActivities, csv_path: Path, flow: str
+) -> None:
+    """upload-csv and save require the window and call_config (D-upcsv's and D-save's field tables)."""
+    err = await failure(acts.upload_contacts, upload_input(csv_path, flow=flow, call_config={}))
+
+    assert err.non_retryable and err.type == "InvalidCampaignRequest" and "call_config" in str(err)
+    assert posts(ringg) == []
 
 
 @pytest.mark.parametrize("flow", ["large", "standard"])

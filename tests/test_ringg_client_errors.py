@@ -28,7 +28,7 @@ from ringg import (
     RinggUnauthorized,
     RinggValidationError,
 )
-from tests.ringg_client_helpers import LIST_ID, Recorder, form, ok, ringg
+from tests.ringg_client_helpers import LIST_ID, SCHEDULE, Recorder, form, ok, ringg
 from tests.ringg_client_helpers import csv_file as csv_file  # a fixture: pytest finds it by this name
 
 FASTAPI_422 = {
@@ -78,7 +78,7 @@ ERROR_CASES: list[tuple[httpx.Response, type[RinggError], str]] = [
 
 @pytest.mark.parametrize(("response", "error_type", "message"), ERROR_CASES)
 async def test_error_mapping(response: httpx.Response, error_type: type[RinggError], message: str) -> None:
-    req = MakeCallAsyncRequest(bulk_list_id=LIST_ID, agent_id="a", number_pool_id="p")
+    req = MakeCallAsyncRequest(bulk_list_id=LIST_ID, agent_id="a", number_pool_id="p", country_code="+91", **SCHEDULE)
     async with ringg(Recorder(response)) as client:
         with pytest.raises(error_type) as info:
             await client.make_call_async(req)
@@ -143,7 +143,11 @@ async def test_rate_limited_retry_after(headers: dict[str, str], expected: float
 async def test_transport_errors(exc: httpx.RequestError, maybe_committed: bool) -> None:
     async with ringg(Recorder(exc)) as client:
         with pytest.raises(RinggTransportError) as info:
-            await client.make_call_async(MakeCallAsyncRequest(bulk_list_id=LIST_ID, agent_id="a", number_pool_id="p"))
+            await client.make_call_async(
+                MakeCallAsyncRequest(
+                    bulk_list_id=LIST_ID, agent_id="a", number_pool_id="p", country_code="+91", **SCHEDULE
+                )
+            )
     err = info.value
     assert err.maybe_committed is maybe_committed
     assert err.status_code is None and err.endpoint == "POST campaign/make-call-async"

@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from ringg import MakeCallAsyncRequest, RinggClient, UploadState, make_http_client
-from tests.ringg_client_helpers import BASE, KEY, LIST_ID, Recorder, form, multipart, ok, ringg
+from tests.ringg_client_helpers import BASE, KEY, LIST_ID, SCHEDULE, Recorder, form, multipart, ok, ringg
 from tests.ringg_client_helpers import csv_file as csv_file  # a fixture: pytest finds it by this name
 
 # --- beta large-campaign flow ----------------------------------------------------------------------------
@@ -37,7 +37,8 @@ async def test_upload_csv_docs_example_verifying(csv_file: Path) -> None:
     assert (rec.last.method, rec.last.url.path) == ("POST", "/ca/api/v0/campaign/upload-csv")
     parts = multipart(rec.last)
     assert parts["variables_map"][1] == json.dumps({"mobile_number": "Mobile Number", "callee_name": "Name"}).encode()
-    assert "campaign_start_time" not in parts and "call_config" not in parts
+    assert parts["campaign_start_time"][1] == b"18/10/2026, 09:00"
+    assert json.loads(parts["call_config"][1]) == SCHEDULE["call_config"]
     assert parts["file"][0]["filename"] == "contacts.csv"
     assert result.bulk_list_id == LIST_ID
     assert result.status == "verifying" and result.state is UploadState.PENDING
@@ -234,14 +235,18 @@ async def test_make_call_async_json_body() -> None:
 
 
 async def test_make_call_async_fixture_response() -> None:
-    req = MakeCallAsyncRequest(bulk_list_id=LIST_ID, agent_id="a", from_numbers=["num-1"])
+    req = MakeCallAsyncRequest(
+        bulk_list_id=LIST_ID, agent_id="a", country_code="IN", from_numbers=["num-1"], **SCHEDULE
+    )
     rec = Recorder(ok({"message": "Campaign scheduled successfully"}))
     async with ringg(rec) as client:
         result = await client.make_call_async(req)
     assert json.loads(rec.last.content) == {
         "bulk_list_id": LIST_ID,
         "agent_id": "a",
+        "country_code": "IN",
         "from_numbers": ["num-1"],
+        **SCHEDULE,
     }
     assert result.message == "Campaign scheduled successfully" and result.status is None
 

@@ -60,6 +60,7 @@ async def test_save_campaign_multipart_shape_and_result(csv_file: Path) -> None:
     call_config = {"call_retry_config": {"retry_count": 3}, "call_time": {"timezone": "Asia/Kolkata"}}
     campaign = form(
         campaign_start_time="18/10/2025, 09:00",
+        campaign_end_time="18/10/2025, 18:00",
         call_config=call_config,
         remove_invalid_rows=True,
     )
@@ -79,10 +80,11 @@ async def test_save_campaign_multipart_shape_and_result(csv_file: Path) -> None:
         "country_code": "+91",
         "variables_map": json.dumps({"mobile_number": "Mobile Number", "callee_name": "Name"}),
         "campaign_start_time": "18/10/2025, 09:00",
+        "campaign_end_time": "18/10/2025, 18:00",
         "call_config": json.dumps(call_config),
         "remove_invalid_rows": "true",
         "transliterate_callee_name": "false",
-    }  # campaign_end_time is None, so it is omitted
+    }
     assert json.loads(fields["variables_map"])["callee_name"] == "Name"
     file_headers, file_data = parts["file"]
     assert file_headers["filename"] == "contacts.csv"

@@ -35,16 +35,36 @@ def test_campaign_form_rejects_unknown_fields() -> None:
         )
 
 
+WINDOW = {"campaign_start_time": "18/10/2026, 09:00", "campaign_end_time": "18/10/2026, 18:00"}
+SCHEDULE = {**WINDOW, "call_config": {"call_time": {"timezone": "Asia/Kolkata"}}}
+
+
 def test_campaign_form_fields_minimal() -> None:
-    fields = CampaignForm(agent_id="a", campaign_name="n", country_code="IN", variables_map={}).form_fields()
+    fields = CampaignForm(
+        agent_id="a", campaign_name="n", country_code="IN", variables_map={}, **SCHEDULE
+    ).form_fields()
     assert fields == {
         "agent_id": "a",
         "campaign_name": "n",
         "country_code": "IN",
         "variables_map": "{}",
+        **WINDOW,
+        "call_config": '{"call_time": {"timezone": "Asia/Kolkata"}}',
         "remove_invalid_rows": "false",
         "transliterate_callee_name": "false",
     }
+
+
+@pytest.mark.parametrize("missing", ["campaign_start_time", "campaign_end_time", "call_config"])
+def test_the_window_and_call_config_are_required_to_upload_and_to_launch(missing: str) -> None:
+    """D-save and D-upcsv's field tables, D-async's schema: Ringg answers 422 without them."""
+    schedule = {k: v for k, v in SCHEDULE.items() if k != missing}
+    with pytest.raises(ValidationError, match=missing):
+        CampaignForm(agent_id="a", campaign_name="n", country_code="IN", variables_map={}, **schedule)
+    with pytest.raises(ValidationError, match=missing):
+        MakeCallAsyncRequest(bulk_list_id="b", agent_id="a", country_code="IN", number_pool_id="p", **schedule)
+    with pytest.raises(ValidationError, match="country_code"):
+        MakeCallAsyncRequest(bulk_list_id="b", agent_id="a", number_pool_id="p", **SCHEDULE)
 
 
 def test_terminate_request_needs_a_selector_and_caps_lists() -> None:
@@ -60,14 +80,15 @@ def test_terminate_request_needs_a_selector_and_caps_lists() -> None:
 
 
 def test_make_call_async_needs_exactly_one_number_source() -> None:
+    base = {"bulk_list_id": "b", "agent_id": "a", "country_code": "IN", **SCHEDULE}
     with pytest.raises(ValidationError, match="exactly one"):
-        MakeCallAsyncRequest(bulk_list_id="b", agent_id="a")
+        MakeCallAsyncRequest.model_validate(base)
     with pytest.raises(ValidationError, match="exactly one"):
-        MakeCallAsyncRequest(bulk_list_id="b", agent_id="a", from_numbers=["n"], number_pool_id="p")
+        MakeCallAsyncRequest.model_validate(base | {"from_numbers": ["n"], "number_pool_id": "p"})
     for bad in (-1, 101):
         with pytest.raises(ValidationError):
-            MakeCallAsyncRequest(bulk_list_id="b", agent_id="a", number_pool_id="p", concurrency_percentage=bad)
-    assert MakeCallAsyncRequest(bulk_list_id="b", agent_id="a", number_pool_id="p", concurrency_percentage=0)
+            MakeCallAsyncRequest.model_validate(base | {"number_pool_id": "p", "concurrency_percentage": bad})
+    assert MakeCallAsyncRequest.model_validate(base | {"number_pool_id": "p", "concurrency_percentage": 0})
 
 
 def test_start_request_needs_from_numbers() -> None:

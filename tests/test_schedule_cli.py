@@ -19,6 +19,7 @@ from domain.schedule_input import ScheduleInputError, parse_local_time
 
 UNREACHABLE = "127.0.0.1:1"
 BASE = ["--name", "Renewals", "--agent-id", "agent-1", "--csv", "/data/c-{date}.csv", "--from-number", "n-1"]
+BASE += ["--call-config", '{"call_time": {"timezone": "Asia/Kolkata"}}']  # a later --call-config wins
 
 
 def create(*args: str) -> tuple[int, str]:

@@ -62,7 +62,12 @@ def template_file(tmp_path: Path, campaign_name: str) -> Path:
         "variables_map": DEFAULT_MAP,
         "from_numbers": [NUMBER_ID],
         "flow": "standard",
-        "call_config": {"call_time": {"timezone": "Asia/Kolkata"}},
+        # each fire's window comes from the schedule (real fire times: the simulator's clock must not be 36 hours
+        # ahead, i.e. its module must run less than ~10 minutes at time scale 0.005)
+        "call_config": {
+            "call_time": {"timezone": "Asia/Kolkata"},
+            "call_retry_config": {"retry_count": 1, "retry_busy": 1, "retry_not_picked": 1, "retry_failed": 1},
+        },
         "polling": {"upload_initial_s": 0.3, "monitor_initial_s": 0.3, "monitor_max_s": 1},
         "window": {"hours": 36},  # a tick backfilled from earlier today is still open
     }

@@ -106,15 +106,14 @@ def subscription(agent: str, url: str, *types: EventType) -> EditEventSubscripti
     )
 
 
-async def launch(client: RinggClient, agent: str, tmp_path: Path, rows: int) -> str:
+async def launch(client: RinggClient, admin: SimAdmin, agent: str, tmp_path: Path, rows: int) -> str:
+    """A standard campaign whose window is open now on the simulator's clock."""
     form = CampaignForm(
         agent_id=agent,
         campaign_name=f"webhooks-{uuid.uuid4().hex[:6]}",
         country_code="+91",
         variables_map=DEFAULT_MAP,
-        campaign_start_time="18/10/2030, 09:00",
-        campaign_end_time="18/10/2030, 18:00",
-        call_config={"call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}},
+        **admin.window(),
     )
     saved = await client.save_campaign(form, write_sample_csv(tmp_path / f"{agent}.csv", rows))
     await client.start_campaign(StartRequest(agent_id=agent, list_id=saved.list_id, from_numbers=[NUMBER_ID]))
@@ -157,7 +156,7 @@ async def test_every_finished_call_is_posted_once_with_the_subscription_headers(
     with Receiver() as receiver, SimAdmin(sim) as admin:
         result = await client.edit_event_subscriptions(subscription("agent-wh-1", receiver.url, "call_completed"))
         assert result.message
-        list_id = await launch(client, "agent-wh-1", tmp_path, 40)
+        list_id = await launch(client, admin, "agent-wh-1", tmp_path, 40)
         truth = await settle(admin, list_id, receiver)
 
     bodies = [b for b, _ in receiver.deliveries]
@@ -176,7 +175,7 @@ async def test_refused_deliveries_are_retried_and_knobs_duplicate_and_drop(
         admin.configure(webhook_duplicate_every=5, webhook_drop_every=7)
         try:
             await client.edit_event_subscriptions(subscription("agent-wh-2", receiver.url, "call_completed"))
-            list_id = await launch(client, "agent-wh-2", tmp_path, 40)
+            list_id = await launch(client, admin, "agent-wh-2", tmp_path, 40)
             truth = await settle(admin, list_id, receiver)
             after = admin.stats()["webhooks"]
             stats = {key: after[key] - before[key] for key in after}

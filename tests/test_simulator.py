@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import random
 import signal
@@ -23,10 +24,13 @@ import pytest
 from ringg_sim import SimConfig, create_app
 from ringg_sim.__main__ import config_from_args
 from ringg_sim.app import get_state
+from ringg_sim.dialer import Dial, Dialer
 from ringg_sim.faults import SimulatedDisconnect, parse_fault_spec
+from ringg_sim.gate import Gate
 from ringg_sim.lifecycle import STATUS_NAMES, Launch, make_traits
+from ringg_sim.plan import build_plan
 from ringg_sim.state import SimState
-from ringg_sim.testing import SimAdmin, running_simulator, start_simulator, stop_simulator
+from ringg_sim.testing import SimAdmin, open_window, running_simulator, start_simulator, stop_simulator
 
 KEY = "test-key"
 AGENT = "830f767a-397e-4b39-82ff-235cd344e2f9"
@@ -59,6 +63,10 @@ class Sim:
     admin: httpx.AsyncClient
     clock: FakeClock
     state: SimState
+    window: dict[str, Any]  # open for the whole test; retries wait 30 simulated seconds
+
+    def window_form(self) -> dict[str, str]:
+        return {**self.window, "call_config": json.dumps(self.window["call_config"])}
 
     async def upload(self, text: str, name: str = "Camp", **fields: str) -> httpx.Response:
         data = {
@@ -66,6 +74,7 @@ class Sim:
             "campaign_name": name,
             "country_code": "+91",
             "variables_map": json.dumps(VARS),
+            **self.window_form(),
             **fields,
         }
         return await self.api.post("/campaign/upload-csv", data=data, files={"file": ("c.csv", text, "text/csv")})
@@ -81,16 +90,21 @@ class Sim:
             "agent_id": AGENT,
             "campaign_name": name,
             "country_code": "+91",
-            "campaign_start_time": "18/10/2026, 09:00",
-            "campaign_end_time": "18/10/2026, 18:00",
             "variables_map": json.dumps(VARS),
-            "call_config": json.dumps({"call_retry_config": {"retry_count": 1}}),
+            **self.window_form(),
             **fields,
         }
         return await self.api.post("/campaign/save", data=data, files={"file": ("s.csv", text, "text/csv")})
 
     async def launch(self, bulk_id: str, **body: Any) -> httpx.Response:
-        payload = {"bulk_list_id": bulk_id, "agent_id": AGENT, "from_numbers": [NUM_ID], **body}
+        payload = {
+            "bulk_list_id": bulk_id,
+            "agent_id": AGENT,
+            "from_numbers": [NUM_ID],
+            "country_code": "+91",
+            **self.window,
+            **body,
+        }
         return await self.api.post("/campaign/make-call-async", json=payload)
 
     async def truth(self, list_id: str) -> list[dict[str, Any]]:
@@ -113,11 +127,13 @@ async def sim_env(**config: Any) -> AsyncIterator[Sim]:
     clock = FakeClock()
     app = create_app(SimConfig(api_key=KEY, time_scale=0.01, **config), clock=clock)
     transport = httpx.ASGITransport(app=app)
+    state = get_state(app)
+    window = open_window(state.now(), daily=None, retry_minutes=0.5)
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://test/ca/api/v0", headers={"X-API-KEY": KEY}) as api,
         httpx.AsyncClient(transport=transport, base_url="http://test/_sim") as admin,
     ):
-        yield Sim(api, admin, clock, get_state(app))
+        yield Sim(api, admin, clock, state, window)
 
 
 WIDE = {"start_date": "2000-01-01T00:00:00+00:00", "end_date": "2100-01-01T00:00:00+00:00"}
@@ -155,7 +171,7 @@ async def test_workspace_and_numbers() -> None:
 # --- upload vocabularies -----------------------------------------------------------------------------
 async def test_documented_vocabulary() -> None:
     async with sim_env(upload_vocabulary="documented") as s:
-        resp = await s.upload(make_csv(3000, bad=2))
+        resp = await s.upload(make_csv(3000, bad=2), remove_invalid_rows="true")
         first = resp.json()
         assert first["status"] == "uploaded" and first["total_callees"] == 0
         assert first["invalidated_rows_csv_url"] is None
@@ -183,7 +199,7 @@ async def test_verifying_vocabulary() -> None:
 
 async def test_fixture_vocabulary() -> None:
     async with sim_env(upload_vocabulary="fixture") as s:
-        first = (await s.upload(make_csv(9, bad=1), name="Fixture")).json()
+        first = (await s.upload(make_csv(9, bad=1), name="Fixture", remove_invalid_rows="true")).json()
         assert first["message"] == "CSV uploaded" and first["status"] == "in_db"
         assert first["total_rows"] == 10 and first["campaign_name"] == "Fixture"
         bulk = first["bulk_list_id"]
@@ -198,7 +214,7 @@ async def test_fixture_vocabulary() -> None:
 async def test_invalid_rows_csv_served() -> None:
     async with sim_env() as s:
         text = make_csv(4) + "+91 98765-43210,Spaced,Goa\nabc,Letters,Goa\n,Empty,Goa\n0098765432101,Intl,Goa\n"
-        bulk = (await s.upload(text)).json()["bulk_list_id"]
+        bulk = (await s.upload(text, remove_invalid_rows="true")).json()["bulk_list_id"]
         s.clock.advance(1)
         status = (await s.api.get(f"/campaign/upload-status/{bulk}")).json()
         assert status["total_callees"] == 6 and status["invalidated_rows_count"] == 2
@@ -291,7 +307,7 @@ async def test_make_call_async_validation() -> None:
         assert (await s.launch(bulk, agent_id="other-agent")).status_code == 400
         resp = await s.api.post(
             "/campaign/make-call-async",
-            json={"bulk_list_id": bulk, "agent_id": AGENT, "number_pool_id": POOL},
+            json={"bulk_list_id": bulk, "agent_id": AGENT, "number_pool_id": POOL, "country_code": "+91", **s.window},
         )
         assert resp.json() == {
             "message": "Campaign calls scheduled",
@@ -318,7 +334,7 @@ async def test_repeated_make_call_async_duplicates_calls() -> None:
 # --- standard flow -----------------------------------------------------------------------------------
 async def test_standard_flow_save_and_start() -> None:
     async with sim_env() as s:
-        resp = await s.save(make_csv(30, bad=1))
+        resp = await s.save(make_csv(30, bad=1), remove_invalid_rows="true")
         body = resp.json()
         assert resp.status_code == 200 and body["message"] == "Contacts imported successfully!"
         assert (body["total_rows"], body["successful_rows"], body["failed_rows"]) == (31, 30, 1)
@@ -336,7 +352,9 @@ async def test_standard_flow_save_and_start() -> None:
         bad_pool = {**v2, "list_id": other, "number_pool_id": "nope"}
         assert (await s.api.post("/campaign/v2/start", json=bad_pool)).status_code == 400
         assert (await s.api.post("/campaign/v2/start", json={**v2, "list_id": other})).status_code == 200
-        assert (await s.api.post("/campaign/v2/start", json={**v2, "list_id": "missing"})).status_code == 404
+        assert (await s.api.post("/campaign/v2/start", json={**v2, "list_id": "missing"})).status_code == 400
+        missing = {"agent_id": AGENT, "list_id": "missing", "from_numbers": [NUM_ID]}
+        assert (await s.api.post("/campaign/start", json=missing)).status_code == 404
         assert (await s.admin.get("/stats")).json()["launches"] == {list_id: 1, other: 1}
 
 
@@ -364,40 +382,76 @@ async def test_campaign_status_progression() -> None:
         assert json.loads(next(c for c in hist["calls"] if c["status"] == "completed")["transcript"])[0]["bot"]
 
 
+T0 = 1_760_000_000.0
+
+
+def make_launch(n: int, *, retries: int, seed: int = 7, list_id: str = "list-x") -> tuple[Launch, Dialer]:
+    """A launch alone on its dialer: a window open for years, no daily call time, 30 s retry waits."""
+    waits = dict.fromkeys(("retry_busy", "retry_not_picked", "retry_failed"), 0.5)
+    config = {"call_time": {"timezone": "UTC"}, "call_retry_config": {"retry_count": retries, **waits}}
+    plan = build_plan(config, "01/01/2020, 00:00", "01/01/2035, 00:00")
+    dial = Dial(n=n, gate=Gate(plan, T0 + 5, []), concurrency_pct=0)
+    dialer = Dialer(T0)
+    dialer.add(dial)
+    ln = Launch(
+        seq=1, list_id=list_id, agent_id="a", t0=T0, wall_t0=T0, plan=plan, dial=dial,
+        traits=make_traits(seed, list_id, n), invalid_subs={}, retry_default_s=1800.0, from_numbers=("+1",),
+        cpc=1.0, seed=seed,
+    )  # fmt: skip
+    return ln, dialer
+
+
+def at(ln: Launch, dialer: Dialer, now: float, rate: float) -> float:
+    dialer.advance(now, rate, lambda dial, when: ln.expire(when))
+    return now
+
+
 def test_outcome_mix_and_determinism() -> None:
     traits = make_traits(7, "list-x", 20_000)
     assert traits == make_traits(7, "list-x", 20_000) and traits != make_traits(8, "list-x", 20_000)
-    ln = Launch(
-        seq=1, list_id="list-x", agent_id="a", t0=0.0, scale=1.0, rate=2.0, delay=5.0, retry_delay=30.0,
-        retries=1, traits=traits, from_numbers=("+1",), cpc=1.0, seed=7,
-    )  # fmt: skip
-    final = Counter(STATUS_NAMES[ln.view(i, 1e9).status] for i in range(ln.n))
+    ln, dialer = make_launch(20_000, retries=1)
+    end = at(ln, dialer, T0 + 1e6, 2.0)
+    final = Counter(STATUS_NAMES[ln.view(i, end).status] for i in range(ln.n))
     assert 0.76 < final["completed"] / ln.n < 0.84  # ~70% direct + ~10% after one retry
     assert 0.12 < final["failed"] / ln.n < 0.18 and 0.03 < final["error"] / ln.n < 0.07
-    retried_ok = sum(1 for i in range(ln.n) if ln.view(i, 1e9).status == 3 and ln.view(i, 1e9).attempts == 2)
+    retried_ok = sum(1 for i in range(ln.n) if ln.view(i, end).status == 3 and ln.view(i, end).attempts == 2)
     assert 0.08 < retried_ok / ln.n < 0.12
+    assert ln.started(T0 + 5) == 1 and ln.dial.start_time(10) == T0 + 5 + 10 / 2.0
+
+
+def test_the_dialler_finishes_when_the_last_call_is_due_below_the_clocks_float_resolution() -> None:
+    """Regression: progress a hair short of the last call at 50 calls/s leaves less time to go than one float step
+    of an epoch instant (2.4e-7 s): the dialler looped forever and every request answered 500."""
+    begin = 1796390138.6092863
+    now = math.nextafter(begin + 4 / 50.0, 0)  # one float step before the last call is due
+    waits = dict.fromkeys(("retry_busy", "retry_not_picked", "retry_failed"), 0.5)
+    plan = build_plan({"call_retry_config": waits}, "01/01/2020, 00:00", "01/01/2035, 00:00")
+    dial = Dial(n=5, gate=Gate(plan, begin, []), concurrency_pct=0)
+    dialer = Dialer(begin)
+    dialer.add(dial)
+    dialer.advance(now, 50.0, lambda d, when: None)
+    assert dial.progress < 4 and not dial.over
+    dialer.advance(now + 1e-3, 50.0, lambda d, when: None)
+    assert dial.over and dial.started(now + 1e-3) == 5
 
 
 def test_select_matches_brute_force() -> None:
     rng = random.Random(3)
-    ln = Launch(
-        seq=1, list_id="l", agent_id="a", t0=100.0, scale=1.0, rate=3.0, delay=5.0, retry_delay=30.0,
-        retries=2, traits=make_traits(1, "l", 3000), from_numbers=("+1",), cpc=1.0, seed=1,
-    )  # fmt: skip
-    for step, now in enumerate((150.0, 400.0, 700.0, 1100.0, 1300.0, 5000.0)):
+    ln, dialer = make_launch(3000, retries=2, seed=1, list_id="l")
+    for step, offset in enumerate((50.0, 300.0, 600.0, 1000.0, 1200.0, 4900.0)):
+        now = at(ln, dialer, T0 + offset, 3.0)
         if step == 2:
             ln.cancel_pending(now, [i for i in range(ln.n) if i % 7 == 0])
         if step == 4:
             ln.cancel_pending(now)
-        el = ln.el(now)
-        codes = [ln.view(i, el).status for i in range(ln.n)]
-        counts = ln.counts(el)
+        codes = [ln.view(i, now).status for i in range(ln.n)]
+        counts = ln.counts(now)
         assert counts == [codes.count(c) for c in range(7)]
         for status in range(7):
             expected = [i for i, c in enumerate(codes) if c == status]
-            offset = rng.randrange(0, max(1, len(expected)))
-            total, page = ln.select(status, el, offset, 50)
-            assert total == len(expected) and page == expected[offset : offset + 50]
+            offset_ = rng.randrange(0, max(1, len(expected)))
+            total, page = ln.select(status, now, offset_, 50)
+            assert total == len(expected) and page == expected[offset_ : offset_ + 50]
 
 
 # --- history -----------------------------------------------------------------------------------------
@@ -646,11 +700,14 @@ def test_subprocess_faults_and_lifecycle(tmp_path: Path) -> None:
             limited = client.get("/workspace")
             assert limited.status_code == 429 and limited.headers["retry-after"] == "3"
             assert client.get("/workspace").status_code == 200
+            window = admin.window()
             data = {
                 "agent_id": AGENT,
                 "campaign_name": "Sub",
                 "country_code": "IN",
                 "variables_map": json.dumps(VARS),
+                **window,
+                "call_config": json.dumps(window["call_config"]),
             }
             up = client.post("/campaign/upload-csv", data=data, files={"file": ("a.csv", make_csv(10), "text/csv")})
             bulk = up.json()["bulk_list_id"]
@@ -658,7 +715,7 @@ def test_subprocess_faults_and_lifecycle(tmp_path: Path) -> None:
                 if client.get(f"/campaign/upload-status/{bulk}").json()["status"] == "completed":
                     break
             admin.add_fault("make_call_async", "commit_then_drop")
-            body = {"bulk_list_id": bulk, "agent_id": AGENT, "from_numbers": [NUM_ID]}
+            body = {"bulk_list_id": bulk, "agent_id": AGENT, "from_numbers": [NUM_ID], "country_code": "IN", **window}
             with pytest.raises(httpx.RemoteProtocolError):
                 client.post("/campaign/make-call-async", json=body)
             stats = admin.stats()
@@ -686,7 +743,15 @@ def test_subprocess_request_log_and_delay_commits_after_client_gave_up() -> None
         SimAdmin(sim) as admin,
         httpx.Client(base_url=sim.base_url, headers={"X-API-KEY": sim.api_key}, timeout=10) as client,
     ):
-        data = {"agent_id": AGENT, "campaign_name": "Slow", "country_code": "+91", "variables_map": json.dumps(VARS)}
+        window = admin.window()
+        data = {
+            "agent_id": AGENT,
+            "campaign_name": "Slow",
+            "country_code": "+91",
+            "variables_map": json.dumps(VARS),
+            **window,
+            "call_config": json.dumps(window["call_config"]),
+        }
         admin.add_fault("upload_csv", "delay", delay_s=0.6)
         with pytest.raises(httpx.ReadTimeout):
             client.post(

@@ -101,6 +101,8 @@ async def test_stop_numbers_mid_campaign_cancels_only_those_calls(
     stack_client: Client, worker: Worker, sim: RunningSimulator, tmp_path: Path
 ) -> None:
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 400)
+    with SimAdmin(sim) as admin:
+        window = admin.window()  # open now on the simulator's clock
     req = CampaignRequest(
         campaign_name=f"Opt-outs {uuid.uuid4().hex[:6]}",
         agent_id="agent-stop",
@@ -109,6 +111,7 @@ async def test_stop_numbers_mid_campaign_cancels_only_those_calls(
         from_numbers=["3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"],
         flow="large",
         polling=PollingConfig(upload_initial_s=0.3, monitor_initial_s=0.5, monitor_max_s=1),
+        **window,
     )
     with SimAdmin(sim) as admin:
         admin.configure(call_rate=0.5)

@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -64,17 +65,16 @@ async def receiver_url(stack_client: Client) -> AsyncIterator[str]:
     await task
 
 
-def request(csv_path: Path, agent: str) -> CampaignRequest:
+def request(csv_path: Path, agent: str, window: dict[str, Any]) -> CampaignRequest:
+    """A campaign whose window (SimAdmin.window()) is open now on the simulator's clock."""
     return CampaignRequest(
         campaign_name=f"Webhooks {uuid.uuid4().hex[:6]}",
         agent_id=agent,
         csv_uri=str(csv_path),
         variables_map=DEFAULT_MAP,
         from_numbers=[NUMBER_ID],
-        campaign_start_time="18/10/2030, 09:00",
-        campaign_end_time="18/10/2030, 18:00",
-        call_config={"call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}},
         polling=POLLING,
+        **window,
     )
 
 
@@ -98,10 +98,11 @@ async def test_webhook_and_polling_counts_equal_the_truth_and_polling_slows_down
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 300)
     with SimAdmin(sim) as admin:
         admin.configure(webhook_duplicate_every=3, webhook_drop_every=5)
+        window = admin.window()
         try:
             hooked, plain = await asyncio.gather(
-                start_campaign(stack_client, request(csv_path, "agent-hooked"), task_queue=worker.task_queue),
-                start_campaign(stack_client, request(csv_path, "agent-plain"), task_queue=worker.task_queue),
+                start_campaign(stack_client, request(csv_path, "agent-hooked", window), task_queue=worker.task_queue),
+                start_campaign(stack_client, request(csv_path, "agent-plain", window), task_queue=worker.task_queue),
             )
             hooked_result, plain_result = await asyncio.gather(hooked.handle.result(), plain.handle.result())
         finally:

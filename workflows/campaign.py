@@ -27,6 +27,8 @@ from workflows.campaign_state import CampaignFailed
 from workflows.chunk_stages import ChunkStages
 from workflows.patches import RINGG_DOCS_CHECKS
 
+# workflow.patched id: the window and call_config are required for every flow (issue #12), not only the standard
+SCHEDULE_REQUIRED_PATCH = "schedule-required-every-flow"
 WEBHOOK_DEDUPE_S = 600.0  # Ringg retries an event for about 3 minutes
 WEBHOOK_SEEN_MAX = 200_000
 
@@ -125,7 +127,9 @@ class CampaignWorkflow(ChunkStages):
         self._set_stage("validating", "checking the request and the CSV")
         # Runs started before these checks existed replay without them (workflows.patches).
         docs_checks = workflow.patched(RINGG_DOCS_CHECKS)
-        problems = request_problems(req, concurrency_rule=docs_checks)
+        problems = request_problems(
+            req, concurrency_rule=docs_checks, schedule_required=workflow.patched(SCHEDULE_REQUIRED_PATCH)
+        )
         if problems:
             raise CampaignFailed(
                 f"Campaign {req.campaign_name!r} was not started: " + "; ".join(problems), INVALID_REQUEST

@@ -14,6 +14,7 @@ from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGNS_LAUNCHED, count
 from activities.ringg.errors import map_ringg_error, redact
 from activities.ringg.reconcile import RinggBase, outcome_unknown
+from activities.ringg.schedule import required_schedule
 from contract.errors import UNKNOWN_CALLER_NUMBER
 from contract.ringg_steps import (
     BalanceResult,
@@ -106,14 +107,17 @@ class LaunchActivities(RinggBase):
         """Ringg's status after the launch, and (start / v2/start only) whether the workspace has other calls
         in progress."""
         if inp.flow == "large":
+            start, end, call_config = required_schedule(
+                inp.campaign_start_time, inp.campaign_end_time, inp.call_config, doing="make-call-async"
+            )
             launched = await self._ringg.make_call_async(
                 MakeCallAsyncRequest(
                     bulk_list_id=inp.list_id,
                     agent_id=inp.agent_id,
                     country_code=inp.country_code,
-                    campaign_start_time=inp.campaign_start_time,
-                    campaign_end_time=inp.campaign_end_time,
-                    call_config=inp.call_config or None,
+                    campaign_start_time=start,
+                    campaign_end_time=end,
+                    call_config=call_config,
                     from_numbers=inp.from_numbers or None,
                     number_pool_id=inp.number_pool_id or None,
                     concurrency_percentage=inp.concurrency_percentage,

@@ -25,6 +25,7 @@ from activities.ringg.errors import map_ringg_error
 from activities.ringg.invalid_rows import invalid_rows_refusal
 from activities.ringg.large_access import LargeFlowAccess
 from activities.ringg.reconcile import outcome_unknown, reused_upload
+from activities.ringg.schedule import required_schedule
 from activities.ringg.upload_progress import upload_failed, upload_status_result
 from contract.errors import CSV_CHANGED, UPLOAD_PENDING
 from contract.ringg_steps import (
@@ -133,14 +134,17 @@ class UploadActivities(LargeFlowAccess):
         return result
 
     async def _send_upload(self, inp: UploadInput, path: Path) -> UploadResult:
+        start, end, call_config = required_schedule(
+            inp.campaign_start_time, inp.campaign_end_time, inp.call_config, doing="the contact list upload"
+        )
         form = CampaignForm(
             agent_id=inp.agent_id,
             campaign_name=inp.ringg_campaign_name,
             country_code=inp.country_code,
             variables_map=inp.variables_map,
-            campaign_start_time=inp.campaign_start_time,
-            campaign_end_time=inp.campaign_end_time,
-            call_config=inp.call_config or None,
+            campaign_start_time=start,
+            campaign_end_time=end,
+            call_config=call_config,
             remove_invalid_rows=inp.remove_invalid_rows,
             transliterate_callee_name=inp.transliterate_callee_name,
         )

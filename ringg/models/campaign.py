@@ -11,15 +11,16 @@ from .common import LowerStr, OptBool, OptFloat, OptInt, RinggRequest, RinggResp
 
 
 class CampaignForm(RinggRequest):
-    """The multipart fields shared by `campaign/save` and `campaign/upload-csv` (the CSV goes alongside)."""
+    """The multipart fields shared by `campaign/save` and `campaign/upload-csv` (the CSV goes alongside); the
+    window and call_config are required by both (D-save; D-upcsv's field table)."""
 
     agent_id: str = Field(min_length=1)
     campaign_name: str = Field(min_length=1)
     country_code: str = Field(min_length=1)
     variables_map: dict[str, str]
-    campaign_start_time: str | None = None  # "DD/MM/YYYY, HH:MM"
-    campaign_end_time: str | None = None
-    call_config: dict[str, Any] | None = None
+    campaign_start_time: str = Field(min_length=1)  # "DD/MM/YYYY, HH:MM"
+    campaign_end_time: str = Field(min_length=1)
+    call_config: dict[str, Any] = Field(min_length=1)
     remove_invalid_rows: bool = False
     transliterate_callee_name: bool = False
 
@@ -30,13 +31,10 @@ class CampaignForm(RinggRequest):
             "campaign_name": self.campaign_name,
             "country_code": self.country_code,
             "variables_map": json.dumps(self.variables_map),
+            "campaign_start_time": self.campaign_start_time,
+            "campaign_end_time": self.campaign_end_time,
+            "call_config": json.dumps(self.call_config),
         }
-        if self.campaign_start_time is not None:
-            fields["campaign_start_time"] = self.campaign_start_time
-        if self.campaign_end_time is not None:
-            fields["campaign_end_time"] = self.campaign_end_time
-        if self.call_config is not None:
-            fields["call_config"] = json.dumps(self.call_config)
         fields["remove_invalid_rows"] = "true" if self.remove_invalid_rows else "false"
         fields["transliterate_callee_name"] = "true" if self.transliterate_callee_name else "false"
         return fields

@@ -158,14 +158,15 @@ class BalanceCheck(RinggResponse):
 
 
 class MakeCallAsyncRequest(RinggRequest):
-    """`campaign/make-call-async`: exactly one of `from_numbers` or `number_pool_id`, else a 422."""
+    """`campaign/make-call-async`: country_code, the window and call_config are required (D-async's schema), and
+    exactly one of `from_numbers` or `number_pool_id`, else a 422."""
 
     bulk_list_id: str = Field(min_length=1)
     agent_id: str = Field(min_length=1)
-    country_code: str | None = None
-    campaign_start_time: str | None = None
-    campaign_end_time: str | None = None
-    call_config: dict[str, Any] | None = None
+    country_code: str = Field(min_length=1)
+    campaign_start_time: str = Field(min_length=1)
+    campaign_end_time: str = Field(min_length=1)
+    call_config: dict[str, Any] = Field(min_length=1)
     from_numbers: list[str] | None = Field(default=None, min_length=1)
     number_pool_id: str | None = None
     concurrency_percentage: int | None = Field(default=None, ge=0, le=100)
