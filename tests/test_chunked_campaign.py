@@ -47,7 +47,7 @@ def admin(sim: RunningSimulator) -> Iterator[SimAdmin]:
         yield client
 
 
-def make_request(tmp_path: Path, label: str) -> CampaignRequest:
+def make_request(tmp_path: Path, label: str, admin: SimAdmin) -> CampaignRequest:
     csv_path = write_sample_csv(tmp_path / f"contacts-{label}.csv", ROWS, invalid_every=INVALID_EVERY)
     return CampaignRequest.model_validate(
         {
@@ -57,11 +57,7 @@ def make_request(tmp_path: Path, label: str) -> CampaignRequest:
             "variables_map": DEFAULT_MAP,
             "from_numbers": [NUMBER_ID],
             "remove_invalid_rows": True,
-            "campaign_start_time": "18/10/2030, 09:00",
-            "campaign_end_time": "18/10/2030, 18:00",
-            "call_config": {
-                "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
-            },
+            **admin.window(),  # open now on the simulator's clock
             "polling": FAST,
         }
     )
@@ -103,7 +99,7 @@ def check_chunked(admin: SimAdmin, req: CampaignRequest, result: CampaignResult)
 async def test_12000_rows_without_the_large_flow_run_in_three_chunks_launched_once_each(
     stack_client: Client, sim: RunningSimulator, admin: SimAdmin, tmp_path: Path
 ) -> None:
-    req = make_request(tmp_path, "inproc")
+    req = make_request(tmp_path, "inproc", admin)
     refused_before = len(admin.requests("upload_csv"))
     async with worker_for(stack_client, sim, prefix="chunks") as worker:
         outcome = await start_campaign(stack_client, req, task_queue=worker.task_queue)
@@ -135,7 +131,7 @@ async def test_worker_sigkilled_while_a_chunk_is_saved_launches_every_chunk_once
         "RINGG_CONFIRM_WINDOW_S": "2",
         "PYTHONUNBUFFERED": "1",
     }
-    req = make_request(tmp_path, "crash")
+    req = make_request(tmp_path, "crash", admin)
     saves_before = int(admin.stats()["requests"].get("save", 0))
     admin.add_fault("save", "delay", times=1, delay_s=0)  # chunk 1: as usual
     admin.add_fault("save", "delay", times=1, delay_s=5)  # chunk 2: in flight when the worker dies

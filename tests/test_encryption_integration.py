@@ -26,7 +26,7 @@ from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
 from ringg import RinggClient, make_http_client
-from ringg_sim.testing import RunningSimulator, running_simulator
+from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from runtime.worker_app import build_worker
 from tests.crash_helpers import Diagnostics, Handle, stage_of, wait_until
 from tests.history_scan import leaks
@@ -65,18 +65,16 @@ async def worker_on(client: Client, sim: RunningSimulator, task_queue: str) -> A
             yield worker
 
 
-def campaign(csv_path: Path, **overrides: Any) -> dict[str, Any]:
+def campaign(csv_path: Path, sim: RunningSimulator, **overrides: Any) -> dict[str, Any]:
+    with SimAdmin(sim) as admin:
+        window = admin.window()  # open now on the simulator's clock
     return {
         "campaign_name": f"Encrypted {uuid.uuid4().hex[:8]}",
         "agent_id": "agent-codec",
         "csv_uri": str(csv_path),
         "variables_map": DEFAULT_MAP,
         "from_numbers": [CALLER],
-        "campaign_start_time": "18/10/2030, 09:00",
-        "campaign_end_time": "18/10/2030, 18:00",
-        "call_config": {
-            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
-        },
+        **window,
         "polling": FAST.model_dump(),
         **overrides,
     }
@@ -113,7 +111,7 @@ async def test_history_holds_no_phone_caller_number_or_csv_uri(
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 40)
     payload_keys = keys(KEY_A)
     client = encrypting(stack_client, payload_keys)
-    req = CampaignRequest.model_validate(campaign(csv_path))
+    req = CampaignRequest.model_validate(campaign(csv_path, sim))
     async with worker_on(client, sim, f"codec-{uuid.uuid4()}") as worker:
         outcome = await start_campaign(client, req, task_queue=worker.task_queue)
         result = await outcome.handle.result()
@@ -165,7 +163,7 @@ def test_raw_json_start_runs_on_an_encrypting_worker(
     try:
         csv_path = write_sample_csv(tmp_path / "contacts.csv", 30)
         workflow_id = f"raw-codec-{uuid.uuid4()}"
-        request = json.dumps(campaign(csv_path, campaign_name="Raw start, encrypting worker"))
+        request = json.dumps(campaign(csv_path, sim, campaign_name="Raw start, encrypting worker"))
         start = ["workflow", "start", "--type", "CampaignWorkflow", "--task-queue", task_queue]
         temporal(address, *start, "--workflow-id", workflow_id, "--input", request)
         decoding = ["--codec-endpoint", codec.extra["url"], "--codec-auth", f"Bearer {token}"]
@@ -197,7 +195,7 @@ async def test_keys_rotate_while_a_campaign_runs(stack_client: Client, sim: Runn
     payloads under both keys, and B alone could not read it."""
     task_queue = f"codec-rotate-{uuid.uuid4()}"
     csv_path = write_sample_csv(tmp_path / "contacts.csv", 200)
-    req = CampaignRequest.model_validate(campaign(csv_path))
+    req = CampaignRequest.model_validate(campaign(csv_path, sim))
     before, after = encrypting(stack_client, keys(KEY_A)), encrypting(stack_client, keys(KEY_B, KEY_A))
     diag = Diagnostics(sim)
 
