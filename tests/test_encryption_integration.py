@@ -81,12 +81,14 @@ def campaign(csv_path: Path, sim: RunningSimulator, **overrides: Any) -> dict[st
 
 
 def payloads_in(history: WorkflowHistory) -> list[Payload]:
-    """Every payload of the history the codec handles (inputs, results, markers, summaries, failures' encoded
-    attributes): all but the search attributes, which the server must read."""
+    """Every payload of the history the codec handles (inputs, results, side-effect markers, summaries, failures'
+    encoded attributes): all but the search attributes, which the server must read, and the patch markers."""
     found: list[Payload] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
+            if node.get("markerName") == "core_patch":
+                return  # a workflow.patched marker: the patch id, written by the SDK's core outside any codec
             if isinstance(node.get("data"), str) and "metadata" in node:
                 found.append(json_format.ParseDict(node, Payload()))
             for key, value in node.items():
