@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import random
+import uuid
 from pathlib import Path
 
 from domain.csv_sources import DEFAULT_CONTACTS_DIR, PROJECT_ROOT
@@ -27,16 +29,19 @@ def phone_for(i: int) -> str:
 
 
 def write_sample_csv(path: Path, rows: int, *, invalid_every: int = 0, seed: int = 7) -> Path:
-    """Writes `rows` data rows; every `invalid_every`-th row gets an unusable phone number."""
+    """Writes `rows` data rows; every `invalid_every`-th row gets an unusable phone number. Written beside and
+    renamed into place: a campaign reading an earlier copy of the same path never sees a half-written file."""
     rng = random.Random(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
+    with staging.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(HEADER)
         for i in range(1, rows + 1):
             phone = "12-AB" if invalid_every and i % invalid_every == 0 else phone_for(i)
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             writer.writerow((phone, name, f"POL-{100000 + i}", f"{rng.randint(1, 28):02d}/12/2026"))
+    os.replace(staging, path)
     return path
 
 

@@ -17,6 +17,7 @@ from devtools.ui_capture import capture
 from devtools.ui_codec import CodecReport, SignIn, capture_input, input_checks, raw_history_checks
 from devtools.ui_page import Check, PageState, checks
 from devtools.ui_stack import (
+    UI_CHECK_CSV,
     ShotError,
     Target,
     cancel,
@@ -147,7 +148,7 @@ def take_codec_screenshot(args: argparse.Namespace) -> CodecReport:
                 timeout_s=args.timeout,
                 signing_in=how,
             )
-            name, csv_uri = target.expected.campaign_name, str((data / "contacts.csv").resolve())
+            name, csv_uri = target.expected.campaign_name, str(UI_CHECK_CSV.resolve())
             raw = asyncio.run(raw_history_checks(address, namespace, target.workflow_id, target.run_id, name, csv_uri))
             report = CodecReport(url, png, size, state, [*signed, *input_checks(state, name, csv_uri), *raw])
             png.with_suffix(".json").write_text(json.dumps({**asdict(report), "png": str(png)}, indent=2, default=str))

@@ -98,6 +98,10 @@ async def _target(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], prog
     return Target(handle.id, description.run_id or "", info.first_run_id != description.run_id, expected)
 
 
+# Inside data/contacts, a folder the worker reads contacts from by default (CAMPAIGN_CSV_DIRS).
+UI_CHECK_CSV = CONTACTS_DIR / "ui-check-contacts.csv"
+
+
 async def start(
     address: str,
     namespace: str,
@@ -109,7 +113,7 @@ async def start(
 ) -> str:
     """Starts a campaign through the launcher, which sets the static summary and details; returns its workflow id."""
     client = await _connect(address, namespace, keys=keys)
-    csv_path = write_sample_csv(CONTACTS_DIR / "ui-check-contacts.csv", rows, invalid_every=499)
+    csv_path = write_sample_csv(UI_CHECK_CSV, rows, invalid_every=499)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     req = demo_request(csv_path, sim).model_copy(
         update={"campaign_name": f"UI check {stamp}", "idempotency_key": f"ui-check-{uuid.uuid4().hex[:12]}"}

@@ -239,7 +239,8 @@ async def test_a_key_already_in_chunks_goes_on_in_chunks_even_when_large_is_aske
     assert result.chunks == 3 and result.flow_note.startswith("this campaign already runs in chunks on Ringg")
 
 
-async def test_no_fallback_without_the_window_the_standard_flow_needs(env: WorkflowEnvironment) -> None:
+async def test_without_the_window_nothing_is_uploaded_nor_chunked(env: WorkflowEnvironment) -> None:
+    """Both flows need the window and call_config (Ringg's docs), so such a request never reaches the fallback."""
     fake = ChunkFake()
     async with make_worker(env, fake) as worker:
         handle = await start(env, worker, request(campaign_start_time=None, campaign_end_time=None, call_config={}))
@@ -247,8 +248,8 @@ async def test_no_fallback_without_the_window_the_standard_flow_needs(env: Workf
             await handle.result()
     cause = info.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "InvalidCampaignRequest"
-    assert "large flow not enabled on this workspace, and the standard flow cannot take it" in cause.message
-    assert "campaign_start_time" in cause.message and fake.calls["launch_chunk"] == 0
+    assert "campaign_start_time, campaign_end_time, call_config are required" in cause.message
+    assert not fake.uploads and fake.calls["launch_chunk"] == 0
 
 
 async def test_more_rows_than_the_chunks_can_take_fail_before_any_chunk(env: WorkflowEnvironment) -> None:

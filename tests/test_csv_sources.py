@@ -339,7 +339,8 @@ def test_schedules_and_stop_numbers_are_refused_before_reaching_temporal(folders
     allowed, outside = folders
     env = {"COLUMNS": "300", DIRS: str(allowed)}
     schedule = ["schedule", "create", "nightly", "--name", "N", "--agent-id", "a", "--from-number", "n"]
-    when = ["--cron", "0 9 * * *", "--until", "18:00", "--address", "127.0.0.1:1"]
+    when = ["--cron", "0 9 * * *", "--until", "18:00", "--call-config", '{"call_time": {"timezone": "UTC"}}']
+    when += ["--address", "127.0.0.1:1"]
     result = CliRunner().invoke(app, [*schedule, "--csv", str(outside / "{date}.csv"), *when], env=env)
     assert result.exit_code == 1 and "the schedule was not created" in result.output, result.output
     assert "the template's, for a fire on" in result.output and "cannot reach Temporal" not in result.output

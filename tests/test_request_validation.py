@@ -122,7 +122,7 @@ def test_good_requests_have_no_problems(changes: dict[str, Any]) -> None:
 def test_a_request_without_a_window_or_call_config_is_refused_for_every_flow(flow: str) -> None:
     """Today's large-flow request without a window: Ringg's make-call-async answers 422 without it (D-async's
     schema), so it is refused before anything is uploaded, naming the fields."""
-    req = request(flow=flow, campaign_start_time=None, campaign_end_time=None, call_config={})
+    req = request(flow=flow, campaign_start_time=None, campaign_end_time=None, call_config={}, concurrency_percentage=0)
 
     [problem] = request_problems(req)
 

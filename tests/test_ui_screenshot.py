@@ -11,6 +11,7 @@ import pytest
 
 from devtools.browser import find_chromium
 from devtools.ui_screenshot import parse_args, take_codec_screenshot, take_screenshot
+from devtools.ui_stack import UI_CHECK_CSV
 
 pytestmark = [
     pytest.mark.integration,
@@ -70,7 +71,7 @@ def test_codec_screenshot_shows_the_decrypted_input(tmp_path: Path) -> None:
     assert report.ok, [c for c in report.checks if not c.ok]
     assert {c.what for c in report.checks} == CODEC_CHECKS
     assert report.state.input is not None and '"campaign_name": "UI check' in report.state.input
-    assert str(tmp_path / "contacts.csv") in report.state.input
+    assert str(UI_CHECK_CSV.resolve()) in report.state.input
 
 
 def test_codec_screenshot_with_a_token_and_the_browser_session(tmp_path: Path) -> None:
