@@ -4,6 +4,7 @@ key, the CLI does not) through ExportCampaignWorkflow; prints where the files ar
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,19 +51,21 @@ def _since(raw: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def _list_and_start(client: Client, handle: WorkflowHandle[Any, Any]) -> tuple[str | None, datetime]:
-    """The campaign's Ringg list id, and when its first run started (continue-as-new keeps the workflow ID)."""
+async def _lists_and_start(client: Client, handle: WorkflowHandle[Any, Any]) -> tuple[list[str], datetime]:
+    """The campaign's Ringg lists (one, or one per chunk when it ran on the standard flow in chunks), and when its
+    first run started (continue-as-new keeps the workflow ID)."""
     description = await handle.describe()
-    list_id = description.typed_search_attributes.get(sa.BULK_LIST_ID)
-    if list_id is None:
-        try:
-            list_id = (await handle.query(CampaignWorkflow.progress, rpc_timeout=timedelta(seconds=5))).list_id
-        except RPCError:
-            list_id = None
+    first = description.typed_search_attributes.get(sa.BULK_LIST_ID)
+    list_ids = [first] if first else []
+    try:
+        progress = await handle.query(CampaignWorkflow.progress, rpc_timeout=timedelta(seconds=5))
+        list_ids = progress.list_ids or ([progress.list_id] if progress.list_id else list_ids)
+    except RPCError:
+        pass  # no worker answers: the first list, from the search attribute
     started = description.start_time
     async for run in client.list_workflows(f'WorkflowId = "{handle.id}"'):
         started = min(started, run.start_time)
-    return list_id, started
+    return list_ids, started
 
 
 def export_command(
@@ -82,32 +85,40 @@ def export_command(
     namespace: Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")] = None,
 ) -> None:
     """Export a campaign's calls (id, number, name, status, sub-status, attempts, duration, cost) as CSV/JSONL plus
-    a JSON summary, written by the worker; works for running and finished campaigns."""
+    a JSON summary, written by the worker; works for running and finished campaigns (one set of files per Ringg list
+    for a campaign run in chunks)."""
     chosen, window_start = _formats(formats), _since(since)
     uri = out if "://" in out else str(Path(out).expanduser().resolve())
 
     async def run() -> None:
         client = await client_for(address, namespace)
-        list_id: str | None = campaign
+        list_ids = [campaign]
         since_default: datetime | None = None  # the workflow then looks back EXPORT_LOOKBACK (90 days)
         source = "given directly"
         if not direct:
             handle = await resolve_campaign(client, campaign)
-            list_id, started = await _list_and_start(client, handle)
+            list_ids, started = await _lists_and_start(client, handle)
             since_default, source = started - timedelta(days=1), f"campaign [cyan]{handle.id}[/]"
-        if not list_id:
+        if not list_ids:
             raise fail(f"campaign {campaign!r} has no Ringg list yet (not uploaded): there is nothing to export")
-        req = ExportRequest(list_id=list_id, out_uri=uri, formats=chosen, since=window_start or since_default)
-        export_id = f"export-{list_id}-{uuid.uuid4().hex[:8]}"
-        if not as_json:
-            console.print(f"Exporting the calls of list [bold]{list_id}[/] ({source}) as {export_id}…")
-        try:
-            result = await client.execute_workflow(ExportCampaignWorkflow.run, req, id=export_id, task_queue=task_queue)
-        except WorkflowFailureError as err:
-            raise fail(f"export {export_id} failed: {_reason(err)}") from None
+        results = []
+        for n, list_id in enumerate(list_ids, start=1):  # a campaign in chunks: one export per chunk list
+            req = ExportRequest(list_id=list_id, out_uri=uri, formats=chosen, since=window_start or since_default)
+            export_id = f"export-{list_id}-{uuid.uuid4().hex[:8]}"
+            part = f", list {n} of {len(list_ids)}" if len(list_ids) > 1 else ""
+            if not as_json:
+                console.print(f"Exporting the calls of list [bold]{list_id}[/] ({source}{part}) as {export_id}…")
+            try:
+                result = await client.execute_workflow(
+                    ExportCampaignWorkflow.run, req, id=export_id, task_queue=task_queue
+                )
+            except WorkflowFailureError as err:
+                raise fail(f"export {export_id} failed: {_reason(err)}") from None
+            results.append(result)
+            if not as_json:
+                console.print(export_table(export_id, result))
         if as_json:
-            console.print_json(result.model_dump_json())
-            return
-        console.print(export_table(export_id, result))
+            dumped = [r.model_dump(mode="json") for r in results]
+            console.print_json(json.dumps(dumped[0] if len(dumped) == 1 else dumped))
 
     asyncio.run(run())

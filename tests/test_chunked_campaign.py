@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
+from typer.testing import CliRunner
 
+from cli.app import app
 from client.launcher import start_campaign
 from contract import search_attributes as sa
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
@@ -97,7 +99,7 @@ def check_chunked(admin: SimAdmin, req: CampaignRequest, result: CampaignResult)
 
 
 async def test_12000_rows_without_the_large_flow_run_in_three_chunks_launched_once_each(
-    stack_client: Client, sim: RunningSimulator, admin: SimAdmin, tmp_path: Path
+    stack_client: Client, dev_server: devstack.Proc, sim: RunningSimulator, admin: SimAdmin, tmp_path: Path
 ) -> None:
     req = make_request(tmp_path, "inproc", admin)
     refused_before = len(admin.requests("upload_csv"))
@@ -106,7 +108,15 @@ async def test_12000_rows_without_the_large_flow_run_in_three_chunks_launched_on
         result = await asyncio.wait_for(outcome.handle.result(), 120)
         progress = await outcome.handle.query(CampaignWorkflow.progress)
         description = await outcome.handle.describe()
+        export = ["export", outcome.workflow_id, "--out", str(tmp_path / "export"), "--format", "csv"]
+        export += ["--address", dev_server.extra["address"], "--task-queue", worker.task_queue]
+        exported = await asyncio.to_thread(CliRunner().invoke, app, export)
 
+    assert exported.exit_code == 0, exported.output
+    assert "list 3 of 3" in exported.output, "a campaign in chunks is exported list by list"
+    files = sorted((tmp_path / "export").glob("calls-*.csv"))
+    assert [f.name for f in files] == sorted(f"calls-{list_id}.csv" for list_id in result.list_ids)
+    assert sum(len(f.read_text().splitlines()) - 1 for f in files) == result.total_calls
     assert check_chunked(admin, req, result) == []
     refused = admin.requests("upload_csv")[refused_before:]
     assert [r["status"] for r in refused] == [403], "the large flow was tried once, refused, and not again"
