@@ -154,7 +154,11 @@ def test_retry_waits_and_counts_are_the_configured_ones(s: Strict) -> None:
         log = call["attempt_log"]
         for before, after in itertools.pairwise(log):
             waited = parse_sim(after["at"]) - parse_sim(before["at"]) - before["duration"]
-            assert abs(waited - minutes[before["result"]] * 60) < 0.01, call
+            wait = minutes[before["result"]] * 60
+            # Exactly the configured wait, unless it ended in the daily call time's closed minute (23:59-00:00
+            # local): then the retry is placed when the call time opens again, at 00:00.
+            at_open = after["local"][11:19] == "00:00:00" and wait < waited < wait + 61
+            assert abs(waited - wait) < 0.01 or at_open, call
             gaps += 1
     assert gaps and max(c["attempts"] for c in truth) == 5 and {c["attempts"] for c in truth} >= {1, 2, 5}
     assert any(c["sub_status"] == "RETRY_LIMIT_REACHED" for c in truth)
