@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, SecretStr
 
 from contract.names import TASK_QUEUE
-from domain.csv_sources import DEFAULT_UPLOAD_DIR, CsvSources
+from domain.csv_sources import DEFAULT_UPLOAD_DIR, CsvSources, upload_dir_from_env
 from runtime.retention import DEFAULT_RETENTION_DAYS
 from runtime.settings import SettingsError, csv_sources, file_retention_days
 
@@ -94,7 +94,7 @@ class ApiSettings(BaseModel):
         env = os.environ if env is None else env
         token = _token(env)
         # Absolute: the path is handed to the workers as csv_uri.
-        upload_dir = Path(env.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR).resolve()
+        upload_dir = upload_dir_from_env(env).resolve()
         return cls(
             token=token,
             host=_host(env, token),

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from activities.reports import DEFAULT_REPORT_DIR
 from cli.common import console, fail
-from domain.csv_sources import DEFAULT_UPLOAD_DIR
+from domain.csv_sources import upload_dir_from_env
 from runtime.retention import RETENTION_SETTING, Inventory, RetentionError, inventory, prune, retention_days
+from runtime.settings import report_dir_from_env
 
 
 def files_command(
@@ -32,8 +31,8 @@ def files_command(
     except RetentionError as err:
         raise fail(str(err)) from None
     folders = {
-        "uploads": Path(os.environ.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR),
-        "reports": Path(os.environ.get("CAMPAIGN_REPORT_DIR", "").strip() or DEFAULT_REPORT_DIR),
+        "uploads": upload_dir_from_env(os.environ),
+        "reports": report_dir_from_env(os.environ),
     }
     action = prune if prune_ else inventory
     found: dict[str, Inventory] = {name: action(path.resolve(), keep) for name, path in folders.items()}

@@ -61,6 +61,11 @@ class CsvSources:
     limits: CsvLimits = field(default_factory=CsvLimits)
 
 
+def upload_dir_from_env(env: Mapping[str, str]) -> Path:
+    """CAMPAIGN_UPLOAD_DIR (the HTTP API's upload folder), else data/uploads; as given (callers resolve it)."""
+    return Path(env.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR)
+
+
 def csv_sources_from_env(
     env: Mapping[str, str], *, upload_dir: Path | None = None, root: Path = PROJECT_ROOT
 ) -> CsvSources:
@@ -70,7 +75,7 @@ def csv_sources_from_env(
     if raw_dirs:
         named = [Path(part.strip()) for part in raw_dirs.split(os.pathsep) if part.strip()]
     else:
-        upload = upload_dir or Path(env.get("CAMPAIGN_UPLOAD_DIR", "").strip() or DEFAULT_UPLOAD_DIR)
+        upload = upload_dir or upload_dir_from_env(env)
         named = [upload, DEFAULT_CONTACTS_DIR]
     limits = CsvLimits(
         max_bytes=_positive_int(env, MAX_MB, DEFAULT_MAX_MB) * 1024 * 1024,

@@ -40,6 +40,11 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def report_dir_from_env(env: Mapping[str, str]) -> Path:
+    """CAMPAIGN_REPORT_DIR (where workers write reports for a CSV's owner), else data/reports."""
+    return Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or DEFAULT_REPORT_DIR)
+
+
 def file_retention_days(env: Mapping[str, str]) -> int:
     try:
         return retention_days(env)
@@ -154,7 +159,7 @@ class WorkerSettings(BaseModel):
             max_concurrent_activities=_positive_int(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", MAX_CONCURRENT_ACTIVITIES),
             metrics_bind=_bind_address(env),
             confirm_window_s=float(_positive_int(env, "RINGG_CONFIRM_WINDOW_S", int(CONFIRM_WITHIN_S))),
-            report_dir=Path(env.get("CAMPAIGN_REPORT_DIR", "").strip() or DEFAULT_REPORT_DIR),
+            report_dir=report_dir_from_env(env),
             file_retention_days=file_retention_days(env),
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),
