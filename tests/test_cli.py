@@ -33,7 +33,9 @@ NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSimulator]:
-    with running_simulator(api_key=SIM_KEY, time_scale=0.005) as running:
+    # A seed of its own: list ids come from the seed, and `status <list id>` must not find another module's campaign
+    # with the same id on the shared dev server.
+    with running_simulator(api_key=SIM_KEY, time_scale=0.005, extra_args=["--seed", "4711"]) as running:
         yield running
 
 
