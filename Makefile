@@ -47,7 +47,7 @@ types: setup
 
 # Two pytest-xdist workers (each with its own dev server and simulator): most tests wait on timers and I/O.
 test: lint types
-	$(BIN)/pytest -q -n 2 --durations=15
+	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=15
 
 # Fast loop while developing: unit and workflow tests, without the integration runs (simulator, workers).
 unit: setup
