@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
+from contract.campaign import CampaignProgress
 from contract.claim import ClaimOwnerInput, ClaimOwnerResult
+from contract.program_steps import WaveLookupInput, WaveLookupResult
 
 
 class ClaimActivities:
@@ -22,3 +24,19 @@ class ClaimActivities:
         except RPCError:
             return ClaimOwnerResult()
         return ClaimOwnerResult(owner_workflow_id=description.parent_id)
+
+
+class WaveLookupActivities(ClaimActivities):
+    @activity.defn
+    async def look_up_wave(self, inp: WaveLookupInput) -> WaveLookupResult:
+        """The lists a wave launched, when its result cannot tell (it was cancelled or failed)."""
+        try:
+            progress = await self._client.get_workflow_handle(inp.workflow_id).query(
+                "progress", result_type=CampaignProgress
+            )
+        except (RPCError, WorkflowQueryFailedError):
+            return WaveLookupResult()
+        lists = progress.list_ids or ([progress.list_id] if progress.list_id else [])
+        return WaveLookupResult(
+            found=True, list_ids=lists, calls_by_status=progress.calls.by_status, not_called=progress.not_called or 0
+        )

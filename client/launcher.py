@@ -43,7 +43,7 @@ async def idempotency_key_for(
     return derive_key(digest, req.agent_id, req.campaign_name, req.campaign_start_time, req.campaign_end_time)
 
 
-async def _is_running(client: Client, workflow_id: str) -> bool:
+async def is_running(client: Client, workflow_id: str) -> bool:
     try:
         description = await client.get_workflow_handle(workflow_id).describe()
     except RPCError as err:
@@ -68,7 +68,7 @@ async def start_campaign(
     await admit(req.csv_uri, sources)
     key = key or await idempotency_key_for(req, sources=sources)
     workflow_id = workflow_id_for(key)
-    running = await _is_running(client, workflow_id)
+    running = await is_running(client, workflow_id)
     try:
         handle = await client.start_workflow(
             CampaignWorkflow.run,

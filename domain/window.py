@@ -64,3 +64,8 @@ def window_problems(start: str | None, end: str | None, call_config: dict[str, A
             f"{start} → {end} ({tz_name}): no call could be placed"
         )
     return problems
+
+
+def window_instant(value: str, timezone: str) -> datetime:
+    """A campaign_start_time / campaign_end_time as an aware instant in `timezone` (the campaign's own zone)."""
+    return parse_window_time(value).replace(tzinfo=ZoneInfo(timezone))

@@ -13,11 +13,13 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.claims import ClaimActivities
+from activities.claims import WaveLookupActivities
 from activities.contacts.preflight import CsvActivities
 from activities.contacts.source import env_sources
 from activities.export.calls import ExportActivities
 from activities.metrics import record_ringg_request
+from activities.program.export import merge_program_export
+from activities.program.waves import ProgramActivities, allow_program_files
 from activities.reports import DEFAULT_REPORT_DIR
 from activities.ringg.activities import RinggActivities
 from activities.ringg.large_access import LargeFlowMode
@@ -34,6 +36,7 @@ from runtime.webhook_settings import DEFAULT_HEADER
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
 from workflows.export import ExportCampaignWorkflow
+from workflows.program import CampaignProgramWorkflow
 from workflows.scheduled import ScheduledCampaignWorkflow
 from workflows.webhook_setup import SubscribeWebhooksWorkflow
 
@@ -54,7 +57,10 @@ def build_worker(
     csv_sources: CsvSources | None = None,
 ) -> Worker:
     """`csv_sources`: where contacts files may be read from and their limits (None: this process's environment)."""
-    csv_sources = csv_sources or env_sources()
+    # The program's wave files are written by the worker under report_dir: always readable as contacts.
+    csv_sources = allow_program_files(csv_sources or env_sources(), report_dir)
+    temporal = WaveLookupActivities(client)
+    programs = ProgramActivities(report_dir, csv_sources)
     ringg_acts = RinggActivities(
         ringg, confirm_within_s=confirm_within_s, report_dir=report_dir, large_flow=large_flow, sources=csv_sources
     )
@@ -63,6 +69,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=[
             CampaignWorkflow,
+            CampaignProgramWorkflow,
             CampaignKeyClaimWorkflow,
             ExportCampaignWorkflow,
             ScheduledCampaignWorkflow,
@@ -70,7 +77,11 @@ def build_worker(
         ],
         activities=[
             CsvActivities(report_dir, csv_sources).preflight_csv,
-            ClaimActivities(client).find_claim_owner,
+            temporal.find_claim_owner,
+            temporal.look_up_wave,
+            programs.plan_waves,
+            programs.select_contacts,
+            merge_program_export,
             ringg_acts.upload_contacts,
             ringg_acts.get_upload_status,
             ringg_acts.read_upload_status,
