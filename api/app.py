@@ -17,13 +17,14 @@ from api.auth import BearerMiddleware, bearer_auth
 from api.campaigns import campaigns_router
 from api.context import ApiContext
 from api.errors import ErrorBody, error_response, install_error_handlers, temporal_failure
+from api.programs import programs_router
 from api.schedules import schedules_router
 from api.settings import ApiSettings
 from api.store import UploadStore
 from client.event_dedupe import Deduper
 from client.event_forwarder import Forwarder
 from client.webhook_receiver import webhook_router
-from contract.request_schema import request_json_schema
+from contract.request_schema import program_json_schema, request_json_schema
 from runtime.settings import csv_sources
 from runtime.webhook_settings import WebhookSettings
 
@@ -50,6 +51,9 @@ class CampaignApi(FastAPI):
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(request_schema.pop("$defs", {}))
             components["CampaignRequest"] = request_schema
+            program_schema = program_json_schema("#/components/schemas/{model}")
+            components.update(program_schema.pop("$defs", {}))
+            components["ProgramRequest"] = program_schema
             self.openapi_schema = schema
         return self.openapi_schema
 
@@ -68,6 +72,7 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
         app.add_middleware(BearerMiddleware, token=settings.token)
         auth = [Depends(bearer_auth(settings.token))]
     app.include_router(campaigns_router(ctx), dependencies=auth)
+    app.include_router(programs_router(ctx), dependencies=auth)
     app.include_router(schedules_router(ctx), dependencies=auth)
     if webhooks is not None:
         forwarder = Forwarder(client, webhooks.flush_s)

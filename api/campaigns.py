@@ -26,11 +26,13 @@ from api.models import (
     body_doc,
     status_name,
 )
+from api.programs import start_program_from
 from api.updates import stop_numbers as run_stop_numbers
 from client.launcher import start_campaign
 from client.listing import ListProblem, campaigns, visibility_query
 from client.lookup import campaign_progress, find_campaign
 from contract.campaign import CampaignResult
+from contract.program import is_program
 from workflows.campaign import CampaignWorkflow
 
 log = structlog.get_logger()
@@ -73,6 +75,11 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
     ) -> StartedCampaign:
         """Start a campaign (idempotent: a repeat with the same key answers 200 with the same campaign)."""
         body = await campaign_body(request, ctx.store)
+        if is_program(body.fields):  # pilot, windows or follow_up: the same start, as a program
+            with ctx.store.discarded_if_refused(body.upload):
+                started = await start_program_from(ctx, body.fields, idempotency_key, body.csv_sha256, response)
+            ctx.store.publish(body.upload)
+            return started
         with ctx.store.discarded_if_refused(body.upload):
             req = campaign_request(body.fields, idempotency_key)
             await allowed(req.csv_uri, ctx.sources, what="csv_uri", refused="the campaign was not started")

@@ -13,6 +13,7 @@ import typer
 from rich.live import Live
 from rich.markup import escape
 from temporalio.client import (
+    Client,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -36,6 +37,13 @@ from cli.export_cmd import export_command
 from cli.files_cmd import files_command
 from cli.list_cmd import LimitOpt, NameOpt, PrefixOpt, QueryOpt, StageOpt, StatusOpt, campaigns_table
 from cli.live_view import CampaignView
+from cli.program_cmds import (
+    approve_command,
+    pause_command,
+    program_table,
+    reject_command,
+    resume_command,
+)
 from cli.render import progress_table, result_table
 from cli.request_files import load_request_file, parse_json_option, parse_mapping
 from cli.schedule_cmds import schedule_app
@@ -43,12 +51,16 @@ from cli.webhooks_cmd import webhooks_app
 from client.launcher import start_campaign
 from client.listing import ListProblem, campaigns, visibility_query
 from client.lookup import campaign_progress
+from client.program_launcher import start_program
+from client.program_lookup import ProgramHandle, find_program, program_progress
 from contract.campaign import CampaignProgress, CampaignResult
 from contract.messages import StopNumbersRequest
 from contract.names import TASK_QUEUE
-from contract.request_schema import request_json_schema
+from contract.program import ProgramRequest
+from contract.request_schema import program_json_schema, request_json_schema
 from domain.csv_limits import CsvLimitExceeded
-from domain.csv_sources import shown
+from domain.csv_sources import CsvSources, shown
+from domain.program_rules import program_problems
 from domain.request_input import RequestInputError, build_request
 from domain.validation import request_problems
 from domain.window import window_problems
@@ -137,8 +149,11 @@ def start(
     problems = request_problems(req) + window_problems(
         req.campaign_start_time, req.campaign_end_time, req.call_config, datetime.now(UTC)
     )
+    if isinstance(req, ProgramRequest):
+        problems += program_problems(req)
     if problems:
-        raise fail("the campaign was not started:\n  - " + "\n  - ".join(problems))
+        what = "campaign program" if isinstance(req, ProgramRequest) else "campaign"
+        raise fail(f"the {what} was not started:\n  - " + "\n  - ".join(problems))
     asyncio.run(_start(req, wait, task_queue, address, namespace))
 
 
@@ -146,6 +161,9 @@ async def _start(req: Any, wait: bool, task_queue: str, address: str | None, nam
     sources = contact_sources()
     await check_source(req.csv_uri, sources, what="csv_uri", refused="the campaign was not started")
     client = await client_for(address, namespace)
+    if isinstance(req, ProgramRequest):
+        await _start_program(client, req, wait, task_queue, sources)
+        return
     try:
         outcome = await start_campaign(client, req, task_queue=task_queue, sources=sources)
     except (CsvLimitExceeded, CsvUnreadable) as err:
@@ -159,6 +177,44 @@ async def _start(req: Any, wait: bool, task_queue: str, address: str | None, nam
     console.print(f"{verb}: campaign [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")
     if outcome.state == "completed" or wait:
         await _report(outcome.handle, live=outcome.state != "completed")
+
+
+async def _start_program(client: Client, req: ProgramRequest, wait: bool, task_queue: str, sources: CsvSources) -> None:
+    try:
+        outcome = await start_program(client, req, task_queue=task_queue, sources=sources)
+    except (CsvLimitExceeded, CsvUnreadable, OSError, httpx.HTTPError) as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise fail(
+            escape(f"cannot read the CSV {shown(req.csv_uri)!r} to compute the program's key: {reason}")
+        ) from None
+    verb = {"started": "Started", "running": "Already running", "completed": "Already completed"}[outcome.state]
+    console.print(f"{verb}: campaign program [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")
+    if outcome.state == "completed" or wait:
+        await _report_program(outcome.handle, live=outcome.state != "completed")
+
+
+async def _report_program(handle: ProgramHandle, *, live: bool) -> None:
+    """Prints the program's progress each time it changes (one line when not on a terminal), then its result."""
+    last = ""
+    while live:
+        description = await handle.describe()
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            break
+        progress = await program_progress(handle)
+        if progress is not None:
+            line = f"{progress.stage}: {progress.message} ({progress.calls.total} calls)"
+            if line != last:
+                console.print(program_table(handle.id, progress) if console.is_terminal else line)
+                last = line
+        await asyncio.sleep(1.0)
+    try:
+        result = await handle.result()
+    except WorkflowFailureError as err:
+        cause = err.cause
+        raise fail(f"program {handle.id} failed: {getattr(cause, 'message', None) or cause}") from None
+    console.print(program_table(handle.id, result))
+    if result.status != "completed":
+        raise fail(f"program {handle.id} ended {result.status}: {result.message}")
 
 
 async def _report(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], *, live: bool) -> None:
@@ -181,7 +237,12 @@ def status(
     """Print one campaign's stage and call counts."""
 
     async def run() -> None:
-        handle = await resolve_campaign(await client_for(address, namespace), campaign)
+        client = await client_for(address, namespace)
+        program = await find_program(client, campaign) if campaign.startswith("program-") else None
+        if program is not None:
+            await _program_status(program, as_json)
+            return
+        handle = await resolve_campaign(client, campaign)
         description = await handle.describe()
         progress = await _progress(handle)
         if as_json:
@@ -195,6 +256,20 @@ def status(
             console.print(result_table(handle.id, await handle.result()))
 
     asyncio.run(run())
+
+
+async def _program_status(handle: ProgramHandle, as_json: bool) -> None:
+    description = await handle.describe()
+    progress = await program_progress(handle)
+    if as_json:
+        console.print_json(progress.model_dump_json() if progress else "null")
+        return
+    state = description.status.name if description.status else "UNKNOWN"
+    console.print(f"workflow [cyan]{handle.id}[/] is {state}")
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        console.print(program_table(handle.id, await handle.result()))
+    elif progress is not None:
+        console.print(program_table(handle.id, progress))
 
 
 @app.command()
@@ -280,19 +355,32 @@ def watch_command(
     """Show a campaign's live progress until it ends, then its result."""
 
     async def run() -> None:
-        handle = await resolve_campaign(await client_for(address, namespace), campaign)
+        client = await client_for(address, namespace)
+        program = await find_program(client, campaign) if campaign.startswith("program-") else None
+        if program is not None:
+            await _report_program(program, live=True)
+            return
+        handle = await resolve_campaign(client, campaign)
         await _report(handle, live=True)
 
     asyncio.run(run())
 
 
 app.command("export")(export_command)
+app.command("approve")(approve_command)
+app.command("reject")(reject_command)
+app.command("pause")(pause_command)
+app.command("resume")(resume_command)
 app.command("setup-search-attributes")(setup_search_attributes_command)
 app.command("files")(files_command)
 
 
 @app.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema of CampaignRequest (the workflow input), for services that start campaigns."""
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **request_json_schema()}
+def schema_command(
+    program: Annotated[bool, typer.Option("--program", help="ProgramRequest: pilot, windows, follow_up too")] = False,
+) -> None:
+    """Print the JSON Schema of CampaignRequest (the workflow input), for services that start campaigns; with
+    --program, of ProgramRequest (CampaignProgramWorkflow's input)."""
+    body = program_json_schema() if program else request_json_schema()
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **body}
     typer.echo(json.dumps(schema, indent=2))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from temporalio.client import Client, WorkflowExecution
 
 from contract import search_attributes as sa
-from contract.names import CAMPAIGN_WORKFLOW
+from contract.names import CAMPAIGN_WORKFLOW, PROGRAM_WORKFLOW
 
 STATUSES = {
     "running": "Running",
@@ -36,10 +36,11 @@ def visibility_query(
     extra: str | None = None,
     option_prefix: str = "--",
 ) -> str:
-    """The query for `client.list_workflows`: campaigns only, one row per campaign (runs that continued as new
-    are left out: the campaign's current run stands for them). Problems name each filter as
+    """The query for `client.list_workflows`: campaigns and campaign programs only, one row per campaign (runs that
+    continued as new are left out: the campaign's current run stands for them). Problems name each filter as
     `<option_prefix><name>` (`--stage` for the CLI, `stage` for the API)."""
-    parts = [f'WorkflowType = "{CAMPAIGN_WORKFLOW}"', 'ExecutionStatus != "ContinuedAsNew"']
+    kinds = f'(WorkflowType = "{CAMPAIGN_WORKFLOW}" OR WorkflowType = "{PROGRAM_WORKFLOW}")'
+    parts = [kinds, 'ExecutionStatus != "ContinuedAsNew"']
     if stage:
         parts.append(f"{sa.CAMPAIGN_STAGE.name} = {_quoted(option_prefix + 'stage', stage)}")
     if name_prefix:

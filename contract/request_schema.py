@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
+from contract.program import ProgramRequest
 
 # State carried across continue-as-new: a caller never sets it, so the schema leaves it out.
 INTERNAL_FIELDS = ("continued",)
@@ -62,5 +63,45 @@ def request_json_schema(ref_template: str = "#/$defs/{model}") -> dict[str, Any]
     schema["description"] = (
         "Input of the CampaignWorkflow (one JSON object; unknown fields are refused). Start it by workflow type "
         "name on task queue ringg-campaigns, or POST it to the HTTP API's /v1/campaigns."
+    )
+    return schema
+
+
+PROGRAM_DESCRIPTIONS = {
+    "pilot": "Run a pilot wave first: rows (a number of contacts) or share (0..1), spread evenly over the file. "
+    "approve: manual (wait for the update approve or reject until approval_timeout, default 24h) or auto (go on "
+    "when min_connect_rate, max_failure_rate and/or max_cost_per_call hold).",
+    "windows": "per_contact_timezone: one wave per timezone of the contacts' numbers, each in the daily call time "
+    "(call_config.call_time) of its own zone, on `days` only; numbers without one zone go to default_zone.",
+    "follow_up": "Re-dial, `after` a delay (seconds, or text like 90s, 30m, 4h, 2d), the contacts whose last call "
+    "matches `statuses` (no_answer, busy, voicemail, failed, error, not_called, cancelled, or Ringg sub-statuses), "
+    "up to max_waves times. Answered and opted-out contacts are never re-dialled.",
+}
+_DURATION_TEXT = {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhdSMHD]?\s*$"}
+
+
+def program_json_schema(ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
+    """The schema of ProgramRequest: the campaign's fields plus pilot, windows and follow_up."""
+    schema = ProgramRequest.model_json_schema(ref_template=ref_template)
+    base = request_json_schema(ref_template)
+    schema["properties"].pop("program_state", None)
+    for name in (*INTERNAL_FIELDS, *base["properties"]):
+        if name in base["properties"]:
+            schema["properties"][name] = base["properties"][name]
+        else:
+            schema["properties"].pop(name, None)
+    for name in (*_INTERNAL_DEFS, "ProgramProgress", "WaveState", "PilotOutcome", "FollowUpCursor", "CallCounts"):
+        schema.get("$defs", {}).pop(name, None)
+    for name, text in PROGRAM_DESCRIPTIONS.items():
+        schema["properties"][name]["description"] = text
+    schema["properties"]["windows"]["anyOf"].append({"const": "per_contact_timezone"})  # the short form
+    defs = schema.get("$defs", {})
+    for model, field in (("PilotSpec", "approval_timeout"), ("FollowUpRule", "after")):
+        prop = defs[model]["properties"][field]
+        defs[model]["properties"][field] = {"anyOf": [prop, _DURATION_TEXT], "description": "seconds or text: 4h"}
+    schema["description"] = (
+        "Input of the CampaignProgramWorkflow: a campaign request plus at least one of pilot, windows, follow_up. "
+        "Each wave runs as a CampaignWorkflow; `starter.py start` and the HTTP API start a program when these "
+        "fields are present."
     )
     return schema

@@ -1,4 +1,5 @@
-"""Builds a CampaignRequest from a request's fields and overrides (overrides win), with every problem named."""
+"""Builds a CampaignRequest (or a ProgramRequest) from a request's fields and overrides (overrides win), with every
+problem named."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contract.campaign import CampaignRequest
+from contract.program import ProgramRequest, is_program
 from domain.model_problems import model_problems
 
 
@@ -15,9 +17,12 @@ class RequestInputError(Exception):
 
 
 def build_request(base: dict[str, Any], overrides: dict[str, Any]) -> CampaignRequest:
+    """A CampaignRequest, or a ProgramRequest (a CampaignRequest too) when the fields ask for a program."""
     data = {**base, **{k: v for k, v in overrides.items() if v not in (None, [], {})}}
+    model = ProgramRequest if is_program(data) else CampaignRequest
     try:
-        return CampaignRequest.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as err:
         problems = "; ".join(model_problems(err))
-        raise RequestInputError(f"the campaign request is not valid: {problems}") from None
+        what = "campaign program" if model is ProgramRequest else "campaign"
+        raise RequestInputError(f"the {what} request is not valid: {problems}") from None

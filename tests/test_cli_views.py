@@ -43,7 +43,8 @@ def test_watch_shows_a_bar_per_status_and_the_finished_share() -> None:
 def test_list_queries_campaigns_one_row_each_with_filters() -> None:
     query = visibility_query(stage="monitoring", name_prefix="Diwali", status="running", extra='AgentId = "a1"')
     assert query == (
-        'WorkflowType = "CampaignWorkflow" AND ExecutionStatus != "ContinuedAsNew" AND CampaignStage = "monitoring" '
+        '(WorkflowType = "CampaignWorkflow" OR WorkflowType = "CampaignProgramWorkflow") AND '
+        'ExecutionStatus != "ContinuedAsNew" AND CampaignStage = "monitoring" '
         'AND CampaignName STARTS_WITH "Diwali" AND ExecutionStatus = "Running" AND (AgentId = "a1")'
     )
 
