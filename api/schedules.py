@@ -26,6 +26,7 @@ from api.schedule_models import (
 from client.schedule_report import campaign_schedules, schedule_report
 from client.schedules import admit_template, campaign_of_fire, create_schedule, trigger_schedule
 from contract.campaign import CampaignRequest
+from contract.program import ProgramRequest, is_program
 from domain.csv_sources import SourceRefused
 from domain.request_input import RequestInputError
 from domain.schedule_input import ScheduleInputError, build_definition
@@ -66,7 +67,7 @@ def schedules_router(ctx: ApiContext) -> APIRouter:
     async def create(body: ScheduleCreate, response: Response) -> ScheduleCreated:
         """Create a recurring campaign (idempotent; a different definition under an existing ID is refused)."""
         try:
-            CampaignRequest.model_validate(body.template)
+            (ProgramRequest if is_program(body.template) else CampaignRequest).model_validate(body.template)
         except ValidationError as err:
             problems = [f"template.{p}" for p in validation_problems(err.errors(), located=False)]
             raise ApiError(422, "the schedule was not created: the template is not valid", problems) from None

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from contract.campaign import CampaignRequest, CampaignResult
 from contract.limits import Id, Short
+from contract.program import ProgramRequest, ProgramResult
 
 
 class WindowSpec(BaseModel):
@@ -30,7 +31,8 @@ class ScheduledCampaign(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schedule_id: Id
-    template: CampaignRequest
+    # A program's template (pilot, windows, follow_up) fires a CampaignProgramWorkflow; a plain one a campaign.
+    template: CampaignRequest | ProgramRequest
     window: WindowSpec
 
 
@@ -44,4 +46,5 @@ class FireResult(BaseModel):
     campaign_workflow_id: str
     outcome: Literal["ran", "already_fired"]
     campaign: CampaignResult | None = None
+    program: ProgramResult | None = None
     message: str = ""

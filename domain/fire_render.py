@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contract.campaign import CampaignRequest
+from contract.program import ProgramRequest
 from contract.schedules import ScheduledCampaign, WindowSpec
+from domain.program_rules import program_problems
 from domain.window import DEFAULT_TIMEZONE, WINDOW_FORMAT, window_problems
 
 MAX_WINDOW_HOURS = 7 * 24
@@ -83,6 +85,8 @@ def template_problems(sc: ScheduledCampaign) -> list[str]:
             "remove campaign_start_time/campaign_end_time from the template: each fire's window comes from the "
             "schedule's window (until HH:MM or hours after the fire)"
         )
+    if isinstance(t, ProgramRequest):
+        problems.extend(program_problems(t, window_required=False))
     if t.continued is not None:
         problems.append("the template must not carry internal state (continued)")
     for field, text in (("csv_uri", t.csv_uri), ("campaign_name", t.campaign_name)):

@@ -15,8 +15,9 @@ from domain.contact_zones import day_problems, zone_problem
 MAX_KEY = 128
 
 
-def program_problems(req: ProgramRequest) -> list[str]:
-    """Every problem with the program fields at once (the campaign fields are checked by domain.validation)."""
+def program_problems(req: ProgramRequest, *, window_required: bool = True) -> list[str]:
+    """Every problem with the program fields at once (the campaign fields are checked by domain.validation).
+    `window_required` false for a schedule's template, whose fires set the window."""
     problems: list[str] = []
     if req.pilot is None and req.windows is None and not req.follow_up:
         problems.append("a program needs at least one of pilot, windows, follow_up")
@@ -31,7 +32,7 @@ def program_problems(req: ProgramRequest) -> list[str]:
                 problems.append(problem)
         if req.windows.days is not None:
             problems.extend(day_problems(req.windows.days))
-        if not (req.campaign_start_time and req.campaign_end_time):
+        if window_required and not (req.campaign_start_time and req.campaign_end_time):
             problems.append("windows: per_contact_timezone needs campaign_start_time and campaign_end_time")
     for i, rule in enumerate(req.follow_up or []):
         problems.extend(status_problems(rule.statuses, f"follow_up[{i}].statuses"))

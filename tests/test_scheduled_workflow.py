@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from contract.campaign import CampaignRequest, CampaignResult
+from contract.program import ProgramRequest, ProgramResult
 from contract.schedules import FireResult, ScheduledCampaign, WindowSpec
 from workflows.scheduled import SCHEDULED_START_TIME, ScheduledCampaignWorkflow
 
@@ -96,3 +97,42 @@ async def test_a_failed_campaign_fails_its_fire(env: WorkflowEnvironment, worker
     cause = failure.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "ScheduledCampaignFailed"
     assert "failed: cannot read /data/missing-2026-11-23.csv" in cause.message
+
+
+@workflow.defn(name="CampaignProgramWorkflow", sandboxed=False)
+class StubProgram:
+    """Echoes the program it was asked to run."""
+
+    @workflow.run
+    async def run(self, req: ProgramRequest) -> ProgramResult:
+        assert req.pilot is not None
+        return ProgramResult(
+            campaign_name=req.campaign_name,
+            idempotency_key=req.idempotency_key or "",
+            status="completed",
+            message=f"pilot {req.pilot.rows} in {req.campaign_start_time} -> {req.campaign_end_time}",
+        )
+
+
+async def test_a_program_template_fires_a_program_once(env: WorkflowEnvironment) -> None:
+    template = ProgramRequest(
+        campaign_name="Daily program",
+        agent_id="agent-1",
+        csv_uri="/data/c-{date}.csv",
+        from_numbers=["n-1"],
+        pilot={"rows": 5, "approve": "manual"},
+    )
+    schedule_id = f"wf-{uuid.uuid4().hex[:8]}"
+    inp = ScheduledCampaign(schedule_id=schedule_id, template=template, window=WindowSpec(until="18:00"))
+    # the template survives the trip through JSON as a program, and a plain one stays a campaign
+    assert isinstance(ScheduledCampaign.model_validate_json(inp.model_dump_json()).template, ProgramRequest)
+    assert type(ScheduledCampaign.model_validate_json(fire_input("x").model_dump_json()).template) is CampaignRequest
+    async with Worker(
+        env.client, task_queue=f"fire-{uuid.uuid4()}", workflows=[ScheduledCampaignWorkflow, StubProgram]
+    ) as worker:
+        first = await fire(env, worker, inp)
+        again = await fire(env, worker, inp)
+    assert first.outcome == "ran" and first.program is not None and first.campaign is None
+    assert first.campaign_workflow_id == f"program-sched-{schedule_id}-20261123T033000Z"
+    assert first.program.message == "pilot 5 in 23/11/2026, 09:00 -> 23/11/2026, 18:00"
+    assert again.outcome == "already_fired" and again.program is None

@@ -20,12 +20,16 @@ with workflow.unsafe.imports_passed_through():
     from contract import search_attributes as sa
     from contract.errors import CAMPAIGN_FAILED, INVALID_FIRE
     from contract.names import FIRE_WORKFLOW
+    from contract.program import ProgramRequest
     from contract.schedules import FireResult, ScheduledCampaign
     from domain.fire_render import FireRenderError, campaign_timezone, render_fire, zone
     from domain.idempotency import workflow_id_for
+    from domain.program_rules import program_workflow_id
 
 from workflows.campaign import CampaignWorkflow
 from workflows.details import static_details, static_summary
+from workflows.program import CampaignProgramWorkflow
+from workflows.program_details import program_static_details, program_summary
 
 # Set by the server on every workflow a schedule starts: the tick's nominal time (whole seconds), also for
 # `trigger` (then "now") and backfills (the backfilled tick).
@@ -55,13 +59,16 @@ class ScheduledCampaignWorkflow:
             workflow.logger.error(message)
             raise ApplicationError(message, type=INVALID_FIRE, non_retryable=True) from None
         assert req.idempotency_key is not None  # render_fire always sets it
+        program = isinstance(req, ProgramRequest)
         result = FireResult(
             schedule_id=inp.schedule_id,
             fire_time=local.isoformat(),
             idempotency_key=req.idempotency_key,
-            campaign_workflow_id=workflow_id_for(req.idempotency_key),
+            campaign_workflow_id=(program_workflow_id if program else workflow_id_for)(req.idempotency_key),
             outcome="ran",
         )
+        if isinstance(req, ProgramRequest):
+            return await self._run_program(inp, req, result)
         try:
             child = await workflow.start_child_workflow(
                 CampaignWorkflow.run,
@@ -93,4 +100,34 @@ class ScheduledCampaignWorkflow:
             result.message = f"the key of this tick is held by {result.campaign.duplicate_of}"
         else:
             result.message = f"campaign {result.campaign_workflow_id} ended {result.campaign.status}"
+        return result
+
+    async def _run_program(self, inp: ScheduledCampaign, req: ProgramRequest, result: FireResult) -> FireResult:
+        """A program's template: the fire runs it as the child CampaignProgramWorkflow `program-<key>`."""
+        try:
+            child = await workflow.start_child_workflow(
+                CampaignProgramWorkflow.run,
+                req,
+                id=result.campaign_workflow_id,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+                search_attributes=sa.start_attributes(req.campaign_name, req.agent_id, req.idempotency_key),
+                static_summary=program_summary(req),
+                static_details=program_static_details(req),
+            )
+        except WorkflowAlreadyStartedError:
+            result.outcome = "already_fired"
+            result.message = f"program {result.campaign_workflow_id} of this tick already exists (an earlier fire)"
+            return result
+        try:
+            result.program = await child
+        except ChildWorkflowError as err:
+            what = (
+                "was cancelled"
+                if isinstance(err.cause, CancelledError)
+                else "failed: " + (getattr(err.cause, "message", None) or str(err.cause or err))
+            )
+            message = f"schedule {inp.schedule_id}: program {result.campaign_workflow_id} {what}"
+            raise ApplicationError(message, type=CAMPAIGN_FAILED, non_retryable=True) from None
+        result.message = f"program {result.campaign_workflow_id} ended {result.program.status}"
         return result
