@@ -12,6 +12,7 @@ from temporalio.worker import Replayer
 from client.converter import DATA_CONVERTER
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
+from workflows.program import CampaignProgramWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -23,5 +24,7 @@ def test_golden_histories_exist() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_replays_without_nondeterminism(path: Path) -> None:
     history = WorkflowHistory.from_json(f"golden-{path.stem}", path.read_text())
-    replayer = Replayer(workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow], data_converter=DATA_CONVERTER)
+    replayer = Replayer(
+        workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow, CampaignProgramWorkflow], data_converter=DATA_CONVERTER
+    )
     await replayer.replay_workflow(history)
