@@ -151,6 +151,7 @@ class ProgramProgress(BaseModel):
     duplicate_rows: int = 0
     contacts_report: str | None = None
     zones: dict[str, int] = Field(default_factory=dict)
+    zones_report: str | None = None  # zones.csv: each timezone and its contacts, on the worker
     waves: list[WaveState] = Field(default_factory=list)
     calls: CallCounts = Field(default_factory=CallCounts)
     calls_by_wave: dict[str, int] = Field(default_factory=dict)

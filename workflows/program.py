@@ -237,6 +237,7 @@ class CampaignProgramWorkflow(ProgramWaves):
         except ActivityError as err:
             raise _failed(err) from err
         self._p.folder, self._p.zones, self._p.contacts = plan.folder, plan.zones, plan.contacts
+        self._p.zones_report = plan.report
         for phase in ("pilot", "main"):
             self._add_waves([f for f in plan.waves if f.phase == phase], 0, phase)
         zones = f" in {len(plan.zones)} timezones" if plan.zones else ""
