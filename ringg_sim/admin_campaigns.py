@@ -8,33 +8,67 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from ringg_sim.lifecycle import STATUS_NAMES, TERMINAL, Launch
 from ringg_sim.plan import WINDOW_FORMAT
-from ringg_sim.state import SimError, num
+from ringg_sim.state import SimError, SimState, num
 from ringg_sim.views import sim
 
 router = APIRouter(prefix="/_sim")
+
+MAX_ADVANCE_S = 366 * 86400.0  # one jump of the clock: a timeline stays a few thousand dialler steps
 
 
 def _sim_iso(t: float | None) -> str | None:
     return None if t is None else datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds")
 
 
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SimError(400, f"unknown timezone {tz!r}") from exc
+
+
 @router.get("/clock")
 async def clock(request: Request, tz: str = "Asia/Kolkata") -> dict[str, Any]:
     """The simulated clock (windows, call times and retries run on it) and the wall clock."""
+    return _clock_view(sim(request), _zone(tz))
+
+
+class AdvanceClock(BaseModel):
+    """`advance_to`: simulated epoch seconds; `wall_to`: the wall clock's new reading (epoch seconds). Each at most
+    MAX_ADVANCE_S ahead of its clock."""
+
+    model_config = ConfigDict(extra="forbid")
+    advance_to: float = Field(gt=0, allow_inf_nan=False)
+    wall_to: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+
+@router.post("/clock")
+async def advance_clock(request: Request, body: AdvanceClock, tz: str = "Asia/Kolkata") -> dict[str, Any]:
+    """Moves the simulated clock forward to `advance_to` at once, and the wall clock the simulator reports and dates
+    by to `wall_to` (an instant not ahead of its clock changes nothing); calls due in the stretch jumped over are
+    placed at their own simulated instants. Answers as GET /clock."""
     state = sim(request)
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SimError(400, f"unknown timezone {tz!r}") from exc
+    zone = _zone(tz)
+    days = f"{MAX_ADVANCE_S / 86400:.0f} days"
+    if body.advance_to > state.now() + MAX_ADVANCE_S:
+        raise SimError(422, f"advance_to may be at most {days} ahead of the simulated clock")
+    if body.wall_to is not None and body.wall_to > state.wall() + MAX_ADVANCE_S:
+        raise SimError(422, f"wall_to may be at most {days} ahead of the wall clock")
+    state.advance_clock(body.advance_to, body.wall_to)
+    return _clock_view(state, zone)
+
+
+def _clock_view(state: SimState, zone: ZoneInfo) -> dict[str, Any]:
     now = state.now()
     return {
         "now": _sim_iso(now),
         "epoch": now,
         "local": datetime.fromtimestamp(now, zone).strftime(WINDOW_FORMAT),
-        "timezone": tz,
+        "timezone": zone.key,
         "wall": _sim_iso(state.wall()),
         "time_scale": state.config.time_scale,
     }

