@@ -15,6 +15,8 @@ PROGRAM_FIELDS = ("pilot", "windows", "follow_up")
 MAX_FOLLOW_UP_RULES = 5
 MAX_FOLLOW_UP_WAVES = 10
 MAX_DURATION_S = 30 * 86_400.0
+# A program continues as new between steps once its history has this many events (or the server suggests it).
+HISTORY_EVENTS_MAX = 20_000
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
 _UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0}
 
@@ -213,6 +215,7 @@ class ProgramResult(BaseModel):
     contacts: int = 0
     zones: dict[str, int] = Field(default_factory=dict)
     export_file: str | None = None
+    continued_runs: int = 0  # how many times the program continued as new (its history kept bounded)
     # public-contract fields of CampaignResult, for callers that read any campaign result
     list_id: str | None = None
     flow: str | None = None

@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from client.program_launcher import start_program
+from contract import program as program_contract
 from contract.campaign import PollingConfig
 from contract.program import ApproveInput, PauseInput, ProgramProgress, ProgramRequest, ProgramResult
 from devtools.sample_csv import DEFAULT_MAP, phone_for, write_sample_csv
@@ -192,3 +193,31 @@ async def test_pause_mid_wave_then_resume_calls_every_contact_at_most_once(
     assert set(attempts) == {phone_for(i) for i in range(1, 121)}  # everyone not called before was called after
     resumed = next(w for w in result.waves if w.phase == "resume")
     assert resumed.contacts == held[0].contacts and result.status == "completed"
+
+
+async def test_a_long_program_continues_as_new_between_steps_and_keeps_its_counts(
+    stack_client: Client, worker: Worker, sim: RunningSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(program_contract, "HISTORY_EVENTS_MAX", 10)  # every step boundary starts a new run
+    csv = write_sample_csv(tmp_path / "contacts.csv", 40, seed=23)
+    req = program(
+        csv,
+        sim,
+        pilot={"rows": 5, "approve": "auto", "min_connect_rate": 0},
+        follow_up=[{"after": 1, "statuses": ["failed", "error"], "max_waves": 1}],
+    )
+    started = await start_program(stack_client, req, task_queue=worker.task_queue)
+    result = await started.handle.result()
+    assert result.status == "completed" and result.continued_runs >= 3
+    first_run = stack_client.get_workflow_handle(started.workflow_id, run_id=started.handle.first_execution_run_id)
+    events = [e async for e in first_run.fetch_history_events()]
+    assert events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
+    with SimAdmin(sim) as admin:
+        by_wave = calls_of(admin, result)
+    assert result.calls_by_wave == {w: len(calls) for w, calls in by_wave.items() if calls}
+    assert Counter(c["to_number"] for w in ("pilot", "main") for c in by_wave[w]) == Counter(
+        {phone_for(i): 1 for i in range(1, 41)}
+    )
+    assert {w.wave_id for w in result.waves} >= {"pilot", "main"} and result.total_calls == sum(
+        result.calls_by_wave.values()
+    )
