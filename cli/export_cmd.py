@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ActivityError
 from temporalio.service import RPCError
 
 from cli.common import client_for, console, fail, resolve_campaign
 from cli.export_render import export_table
+from client.program_lookup import ProgramHandle, find_program, program_progress
 from contract import search_attributes as sa
 from contract.export import EXPORT_FORMATS, ExportRequest
 from contract.names import TASK_QUEUE
+from contract.program import ProgramProgress, ProgramResult
 from workflows.campaign import CampaignWorkflow
 from workflows.export import ExportCampaignWorkflow
 
@@ -68,6 +70,19 @@ async def _lists_and_start(client: Client, handle: WorkflowHandle[Any, Any]) -> 
     return list_ids, started
 
 
+async def _program_lists(handle: ProgramHandle) -> tuple[list[str], str | None]:
+    """Every wave's Ringg lists, and the program's merged export once it has ended."""
+    description = await handle.describe()
+    view: ProgramProgress | ProgramResult | None
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        view = await handle.result()
+    else:
+        view = await program_progress(handle)
+    if view is None:
+        raise fail(f"program {handle.id} did not answer (is a worker running?): its waves' lists are unknown")
+    return [lid for w in view.waves for lid in w.list_ids], view.export_file
+
+
 def export_command(
     campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
     out: Annotated[str, typer.Option("--out", help="directory on the worker's machine: a path or file:// URI")],
@@ -86,7 +101,7 @@ def export_command(
 ) -> None:
     """Export a campaign's calls (id, number, name, status, sub-status, attempts, duration, cost) as CSV/JSONL plus
     a JSON summary, written by the worker; works for running and finished campaigns (one set of files per Ringg list
-    for a campaign run in chunks)."""
+    for a campaign run in chunks, or per wave of a program: program-…)."""
     chosen, window_start = _formats(formats), _since(since)
     uri = out if "://" in out else str(Path(out).expanduser().resolve())
 
@@ -95,7 +110,14 @@ def export_command(
         list_ids = [campaign]
         since_default: datetime | None = None  # the workflow then looks back EXPORT_LOOKBACK (90 days)
         source = "given directly"
-        if not direct:
+        program = await find_program(client, campaign) if not direct and campaign.startswith("program-") else None
+        if program is not None:
+            list_ids, merged = await _program_lists(program)
+            description = await program.describe()
+            since_default, source = description.start_time - timedelta(days=1), f"program [cyan]{program.id}[/]"
+            if merged and not as_json:
+                console.print(f"The program's own export (every wave, with a wave column): {merged}")
+        elif not direct:
             handle = await resolve_campaign(client, campaign)
             list_ids, started = await _lists_and_start(client, handle)
             since_default, source = started - timedelta(days=1), f"campaign [cyan]{handle.id}[/]"

@@ -170,7 +170,8 @@ class CampaignProgramWorkflow(ProgramWaves):
     def _history_long(self) -> bool:
         info = workflow.info()
         # read at each step: contract modules pass through the sandbox, so a test can lower the threshold
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > program_contract.HISTORY_EVENTS_MAX
+        limit = program_contract.HISTORY_EVENTS_MAX
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > limit
 
     async def _plan(self, req: ProgramRequest) -> None:
         workflow.upsert_search_attributes([sa.CAMPAIGN_NAME.value_set(req.campaign_name[: sa.NAME_MAX])])
