@@ -77,7 +77,10 @@ class CampaignProgramWorkflow(ProgramWaves):
         self._set_stage("pausing", "stopping the running waves on Ringg" + (f" (by {inp.by})" if inp.by else ""))
         for w in self._p.waves:
             if w.status == "running":
-                await workflow.get_external_workflow_handle(w.workflow_id).cancel()
+                try:
+                    await workflow.get_external_workflow_handle(w.workflow_id).cancel()
+                except Exception as err:  # it ended meanwhile (or never started): nothing to stop, nothing held
+                    workflow.logger.warning("wave %s was not cancelled: %s", w.wave_id, err)
         # Each stopped wave is settled: its contacts not called yet become a held resume wave.
         await workflow.wait_condition(lambda: not any(w.status == "running" for w in self._p.waves))
         held = sum(w.contacts for w in self._p.waves if w.status == "held")
@@ -145,7 +148,8 @@ class CampaignProgramWorkflow(ProgramWaves):
         if step == "pilot":
             if any(w.phase == "pilot" for w in self._p.waves):
                 await self._run_open_waves("pilot")
-                pilot = [w.figures for w in self._p.waves if w.phase == "pilot" and w.figures is not None]
+                # the pilot's waves and, after a pause, their resumes (every wave of the pilot step)
+                pilot = [w.figures for w in self._p.waves if w.step == "pilot" and w.figures is not None]
                 self._p.pilot = combined(pilot)
                 self._p.pilot.contacts = sum(w.contacts for w in self._p.waves if w.phase == "pilot")
                 self._p.step = "approval"
