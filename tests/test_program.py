@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,18 +19,16 @@ from temporalio.worker import Worker
 
 from client.program_launcher import start_program
 from contract import program as program_contract
-from contract.campaign import PollingConfig
-from contract.program import ApproveInput, PauseInput, ProgramProgress, ProgramRequest, ProgramResult
-from devtools.sample_csv import DEFAULT_MAP, phone_for, write_sample_csv
+from contract.program import ApproveInput, PauseInput, ProgramProgress
+from devtools.sample_csv import phone_for, write_sample_csv
 from domain.contact_outcome import last_outcome
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
+from tests.program_helpers import calls_of, dialled, program
 from tests.stack_helpers import worker_for
 from workflows.campaign import CampaignWorkflow
 from workflows.program import CampaignProgramWorkflow
 
 SIM_KEY = "sim-program-key-71c2"
-FROM = ["3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"]
-FAST = PollingConfig(upload_initial_s=0.2, upload_max_s=0.5, monitor_initial_s=0.3, monitor_max_s=0.6)
 
 pytestmark = pytest.mark.integration
 
@@ -48,24 +45,6 @@ async def worker(stack_client: Client, sim: RunningSimulator) -> AsyncIterator[W
         yield running
 
 
-def program(csv: Path, sim: RunningSimulator, **fields: Any) -> ProgramRequest:
-    with SimAdmin(sim) as admin:
-        window = admin.window(retry_count=0)
-    return ProgramRequest.model_validate(
-        {
-            "campaign_name": f"Program {uuid.uuid4().hex[:6]}",
-            "agent_id": "agent-program",
-            "csv_uri": str(csv),
-            "variables_map": DEFAULT_MAP,
-            "from_numbers": FROM,
-            "flow": "standard",
-            "polling": FAST,
-            **window,
-            **fields,
-        }
-    )
-
-
 async def stage_of(handle: WorkflowHandle[Any, Any], wanted: str, timeout_s: float = 90) -> ProgramProgress:
     for _ in range(int(timeout_s / 0.2)):
         progress = await handle.query(CampaignProgramWorkflow.progress)
@@ -75,15 +54,6 @@ async def stage_of(handle: WorkflowHandle[Any, Any], wanted: str, timeout_s: flo
             raise AssertionError(f"program ended {progress.stage}: {progress.message}")
         await asyncio.sleep(0.2)
     raise AssertionError(f"program never reached {wanted!r} (last: {progress.stage}: {progress.message})")
-
-
-def calls_of(admin: SimAdmin, result: ProgramResult | ProgramProgress) -> dict[str, list[dict[str, Any]]]:
-    """Every call the simulator placed for the program's waves, by wave id."""
-    return {w.wave_id: [c for lid in w.list_ids for c in admin.campaign_calls(lid)] for w in result.waves}
-
-
-def dialled(call: dict[str, Any]) -> bool:
-    return call["status"] != "cancelled" or call.get("call_attempt_time") is not None
 
 
 async def test_pilot_waits_for_approval_then_the_rest_runs_and_unreached_contacts_are_redialled_once(
