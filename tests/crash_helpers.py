@@ -1,20 +1,25 @@
-"""Helpers for the crash-recovery tests: real worker processes, stage detection without a worker (search
-attribute CampaignStage via describe), simulator counters and failure diagnostics with log tails."""
+"""Helpers for the crash-recovery tests: real worker processes (started, SIGKILLed), stage detection without a
+worker (search attribute CampaignStage via describe), simulator counters, the exactly-once checks of a campaign
+and of a program's waves, workflow tasks that failed on replay, and failure diagnostics with log tails."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from client.launcher import StartOutcome, start_campaign
 from contract import search_attributes as sa
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
+from contract.program import ProgramResult
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin
@@ -32,6 +37,7 @@ FAST = PollingConfig(
 )
 
 Handle = WorkflowHandle[CampaignWorkflow, CampaignResult]
+R = TypeVar("R")
 
 
 def start_worker_process(
@@ -49,6 +55,13 @@ def start_worker_process(
             "PYTHONUNBUFFERED": "1",
         },
     )
+
+
+def kill_worker(proc: devstack.Proc, diag: Diagnostics, why: str) -> None:
+    """SIGKILLs a worker process (no shutdown, no heartbeat or task completion sent) and checks it died of it."""
+    devstack.stop(proc, kill=True)
+    diag.note(f"{proc.name} SIGKILLed (exit {proc.popen.returncode}): {why}")
+    assert proc.popen.returncode == -signal.SIGKILL, diag(f"{proc.name} was not killed by SIGKILL")
 
 
 def make_request(tmp_path: Path, label: str, admin: SimAdmin, *, rows: int = 20) -> CampaignRequest:
@@ -93,7 +106,7 @@ class Diagnostics:
         return "\n".join(parts)
 
 
-async def stage_of(handle: Handle) -> str | None:
+async def stage_of(handle: WorkflowHandle[Any, Any]) -> str | None:
     """The campaign's stage as the server sees it (search attribute): works while no worker is running."""
     description = await handle.describe()
     return description.typed_search_attributes.get(sa.CAMPAIGN_STAGE)
@@ -109,11 +122,25 @@ async def wait_until(
         await asyncio.sleep(0.1)
 
 
-async def wait_for_stage(handle: Handle, stage: str, diag: Diagnostics, *, timeout_s: float = 30.0) -> None:
+async def wait_for_stage(
+    handle: WorkflowHandle[Any, Any], stage: str, diag: Diagnostics, *, timeout_s: float = 30.0
+) -> None:
     async def reached() -> bool:
         return await stage_of(handle) == stage
 
     await wait_until(reached, f"{handle.id} is in stage {stage!r}", diag, timeout_s=timeout_s)
+
+
+async def completed(handle: WorkflowHandle[Any, R], diag: Diagnostics, timeout_s: float) -> R:
+    """The workflow's result; a failure or a timeout fails the test with the diagnostics."""
+    try:
+        result = await asyncio.wait_for(handle.result(), timeout_s)
+    except WorkflowFailureError as err:
+        raise AssertionError(diag(f"{handle.id} failed: {err.cause!r}")) from err
+    except TimeoutError as err:
+        raise AssertionError(diag(f"{handle.id} did not finish within {timeout_s:.0f}s")) from err
+    diag.note(f"{handle.id} finished: {getattr(result, 'status', result)}")
+    return result
 
 
 def request_count(admin: SimAdmin, endpoint: str) -> int:
@@ -177,3 +204,52 @@ def check_exactly_once(admin: SimAdmin, req: CampaignRequest, result: CampaignRe
     if result.total_calls != 20:
         problems.append(f"{result.total_calls} calls counted (expected 20)")
     return [f"{req.campaign_name!r}: {p}" for p in problems]
+
+
+def check_waves_once(admin: SimAdmin, result: ProgramResult) -> Sequence[str]:
+    """A program's waves after a crash: every wave that reached Ringg has one upload (under the wave's campaign
+    name) and one launch of it, and the program has no upload beyond its waves' (no wave launched twice, under
+    its key or another). Returns the problems found (empty when all hold)."""
+    stats = admin.stats()
+    launches: dict[str, int] = stats["launches"]
+    problems: list[str] = []
+    expected: set[str] = set()
+    for w in result.waves:
+        if not w.list_ids:
+            continue
+        uploads = uploads_named(admin, f"{result.campaign_name} · {w.wave_id}")
+        found = {str(u["list_id"]) for u in uploads}
+        expected |= found
+        if found != set(w.list_ids) or len(uploads) != 1:
+            problems.append(f"wave {w.wave_id}: {len(uploads)} uploads {sorted(found)} for its lists {w.list_ids}")
+        for list_id in w.list_ids:
+            if launches.get(list_id, 0) != 1:
+                problems.append(f"wave {w.wave_id}: list {list_id} launched {launches.get(list_id, 0)} times")
+    named = [u for u in stats["uploads"] if str(u["campaign_name"]).startswith(f"{result.campaign_name} · ")]
+    stray = sorted(str(u["campaign_name"]) for u in named if str(u["list_id"]) not in expected)
+    if stray:
+        problems.append(f"uploads of no wave in the result: {stray}")
+    return [f"{result.campaign_name!r}: {p}" for p in problems]
+
+
+# Workflow-task failures a healthy run may show: a command raced a new event, a sticky worker went away.
+BENIGN_TASK_FAILURES = frozenset(
+    {
+        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
+    }
+)
+
+
+async def task_failures(client: Client, workflow_id: str) -> Sequence[str]:
+    """The workflow tasks of a workflow's history that failed for a real reason: a replay on the new worker that
+    diverged from what the killed one recorded (non-determinism), or a workflow bug the worker kept retrying."""
+    problems: list[str] = []
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.event_type != EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            continue
+        failed = event.workflow_task_failed_event_attributes
+        if failed.cause not in BENIGN_TASK_FAILURES:
+            cause = WorkflowTaskFailedCause.Name(failed.cause)
+            problems.append(f"{workflow_id}: workflow task {event.event_id} failed ({cause}): {failed.failure.message}")
+    return problems

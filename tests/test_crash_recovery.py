@@ -13,19 +13,18 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client
 
 from client.connect import connect_when_ready
 from client.launcher import start_campaign
 from contract import search_attributes as sa
-from contract.campaign import CampaignResult
 from devtools import devstack
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.crash_helpers import (
     Case,
     Diagnostics,
-    Handle,
     check_exactly_once,
+    completed,
     make_request,
     stage_of,
     start_pinned_by_delay,
@@ -64,17 +63,6 @@ def admin(sim: RunningSimulator) -> Iterator[SimAdmin]:
 def sim_seconds(wall_s: float) -> float:
     """The simulated duration that lasts `wall_s` wall-clock seconds at the module's time scale."""
     return wall_s / TIME_SCALE
-
-
-async def completed(handle: Handle, diag: Diagnostics, timeout_s: float) -> CampaignResult:
-    try:
-        result = await asyncio.wait_for(handle.result(), timeout_s)
-    except WorkflowFailureError as err:
-        raise AssertionError(diag(f"{handle.id} failed: {err.cause!r}")) from err
-    except TimeoutError as err:
-        raise AssertionError(diag(f"{handle.id} did not finish within {timeout_s:.0f}s")) from err
-    diag.note(f"{handle.id} finished: {result.status}")
-    return result
 
 
 @dataclass
