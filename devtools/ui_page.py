@@ -156,13 +156,15 @@ def program_checks(state: PageState, exp: ProgramExpected) -> list[Check]:
     summary, details, current = flat(state.summary), flat(state.details), flat(state.current)
     f = exp.pilot
     rows = {
-        "approve-by deadline": f"approve or reject by {exp.deadline} (approve / reject)",
         "pilot contacts": f"Pilot: {f.contacts} contacts, {f.dialled} dialled",
         "connect rate": f"connect rate {f.connect_rate:.1%} ({f.connected} connected)",
         "failure rate": f"failure rate {f.failure_rate:.1%} ({f.failed} failed)",
         "cost": f"cost {f.cost:g} ({f.cost_per_call:.4g} per dialled contact)",
     }
     failures = current.partition("failures by sub-status: ")[2]
+    # a line of its own, not only the stage's message
+    deadline = f"approve or reject by {exp.deadline}"
+    on_its_line = deadline in (line.strip() for line in (state.current or "").splitlines())
     found = [
         Check("header shows the workflow id", exp.workflow_id in state.page, exp.workflow_id),
         Check(
@@ -182,6 +184,8 @@ def program_checks(state: PageState, exp: ProgramExpected) -> list[Check]:
             "current details: stage awaiting approval", "Stage: awaiting approval" in current, _seen(current, "Stage:")
         ),
     ]
+    seen = current[current.rfind(deadline) :][:90] if deadline in current else "(absent)"
+    found.append(Check("current details: approve-by deadline", on_its_line, seen))
     found += [Check(f"current details: {what}", row in current, _seen(current, row[:14])) for what, row in rows.items()]
     found += [
         Check(f"current details: failures {sub}", f"{sub} {n}" in failures, _seen(current, "failures by sub-status"))

@@ -47,7 +47,7 @@ def test_awaiting_approval_shows_the_deadline_and_the_pilots_figures_as_lists() 
     assert "|" not in text
     for line in (
         "**Stage:** `awaiting approval` — pilot done",
-        f"- **approve or reject by** {DEADLINE} (`approve` / `reject`)",
+        f"- **approve or reject by** {DEADLINE}",
         "- calls: 12 (completed 8, failed 4)",
         "**Pilot:** 12 contacts, 12 dialled",
         "- connect rate **66.7%** (8 connected)",

@@ -100,3 +100,7 @@ def test_program_checks_fail_without_the_pilots_figures_or_the_stage() -> None:
     progress.stage = "running"
     failed = {c.what for c in page_checks(program_state(as_rendered(program_markdown(progress))), PROGRAM) if not c.ok}
     assert failed == {"current details: stage awaiting approval", "current details: approve-by deadline"}
+    progress = awaiting()
+    progress.approval_deadline, progress.message = None, f"pilot done; approve or reject by {DEADLINE}"
+    failed = {c.what for c in page_checks(program_state(as_rendered(program_markdown(progress))), PROGRAM) if not c.ok}
+    assert failed == {"current details: approve-by deadline"}  # in the stage's message only, not on its own line

@@ -57,7 +57,7 @@ def program_markdown(p: ProgramProgress) -> str:
     lines = [f"**Stage:** `{p.stage}`" + (f" — {p.message}" if p.message else ""), ""]
     facts = []
     if p.approval_deadline and p.stage == "awaiting approval":
-        facts.append(f"- **approve or reject by** {p.approval_deadline} (`approve` / `reject`)")
+        facts.append(f"- **approve or reject by** {p.approval_deadline}")
     if p.approval:
         facts.append(f"- approval: {p.approval}")
     facts.append(f"- contacts: {p.contacts} (unusable {p.unusable_rows}, duplicates {p.duplicate_rows})")
