@@ -34,9 +34,10 @@ setup-browser:
 # Proves the UI inspection in a real browser: a running campaign's summary, details and progress table in the
 # Temporal UI, photographed by headless Chromium into data/ui-screenshot/campaign-ui.png (checks printed).
 # CODEC=1: payloads encrypted, the campaign's input as the UI decrypts it through the codec server
-# (data/ui-screenshot/campaign-ui-codec.png).
+# (data/ui-screenshot/campaign-ui-codec.png). PROGRAM=1: a campaign program awaiting approval of its pilot wave,
+# with the pilot's figures (data/ui-screenshot/program-ui.png).
 ui-screenshot: setup setup-browser
-	$(BIN)/python -m devtools.ui_screenshot $(if $(CODEC),--codec,)
+	$(BIN)/python -m devtools.ui_screenshot $(if $(CODEC),--codec,) $(if $(PROGRAM),--program,)
 
 lint: setup
 	$(BIN)/ruff check .

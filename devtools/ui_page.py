@@ -1,10 +1,12 @@
-"""What the Temporal UI's User Metadata tab of a campaign shows, read from the page, and the checks against the
-campaign."""
+"""What the Temporal UI's User Metadata tab of a campaign or a program shows, read from the page, and the checks
+against the campaign or the program."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from contract.program import PilotOutcome
 
 # The UI (2.x) renders the summary, the details and the current details as Markdown, each in a same-origin iframe
 # (`/render?content=…`); the workflow header is in the page itself.
@@ -99,6 +101,17 @@ class Expected:
 
 
 @dataclass(frozen=True)
+class ProgramExpected:
+    """A program awaiting approval: what its pages must show, from its `progress` query."""
+
+    workflow_id: str
+    campaign_name: str
+    agent_id: str
+    deadline: str
+    pilot: PilotOutcome
+
+
+@dataclass(frozen=True)
 class Check:
     what: str
     ok: bool
@@ -136,3 +149,50 @@ def checks(state: PageState, exp: Expected) -> list[Check]:
     if exp.list_id:
         found.append(Check("current details: list id", exp.list_id in current, _seen(current, "list id")))
     return found
+
+
+def program_checks(state: PageState, exp: ProgramExpected) -> list[Check]:
+    """The stage, the approve-by deadline and the pilot's figures as the current details render them."""
+    summary, details, current = flat(state.summary), flat(state.details), flat(state.current)
+    f = exp.pilot
+    rows = {
+        "pilot contacts": f"Pilot: {f.contacts} contacts, {f.dialled} dialled",
+        "connect rate": f"connect rate {f.connect_rate:.1%} ({f.connected} connected)",
+        "failure rate": f"failure rate {f.failure_rate:.1%} ({f.failed} failed)",
+        "cost": f"cost {f.cost:g} ({f.cost_per_call:.4g} per dialled contact)",
+    }
+    failures = current.partition("failures by sub-status: ")[2]
+    # a line of its own, not only the stage's message
+    deadline = f"approve or reject by {exp.deadline}"
+    on_its_line = deadline in (line.strip() for line in (state.current or "").splitlines())
+    found = [
+        Check("header shows the workflow id", exp.workflow_id in state.page, exp.workflow_id),
+        Check(
+            "summary names the program",
+            "Ringg campaign program" in summary and exp.campaign_name in summary,
+            _seen(state.summary, "Ringg campaign") if summary else NO_SUMMARY,
+        ),
+        Check(
+            "details show the program, its agent and its pilot",
+            f"Campaign program {exp.campaign_name}" in details
+            and f"agent {exp.agent_id}" in details
+            and "pilot: " in details
+            and "approval manual" in details,
+            _seen(state.details, "Campaign program") if details else NO_DETAILS,
+        ),
+        Check(
+            "current details: stage awaiting approval", "Stage: awaiting approval" in current, _seen(current, "Stage:")
+        ),
+    ]
+    seen = current[current.rfind(deadline) :][:90] if deadline in current else "(absent)"
+    found.append(Check("current details: approve-by deadline", on_its_line, seen))
+    found += [Check(f"current details: {what}", row in current, _seen(current, row[:14])) for what, row in rows.items()]
+    found += [
+        Check(f"current details: failures {sub}", f"{sub} {n}" in failures, _seen(current, "failures by sub-status"))
+        for sub, n in f.failures_by_sub_status.items()
+    ]
+    return found
+
+
+def page_checks(state: PageState, exp: Expected | ProgramExpected) -> list[Check]:
+    return program_checks(state, exp) if isinstance(exp, ProgramExpected) else checks(state, exp)

@@ -15,7 +15,8 @@ from devtools import devstack
 from devtools.browser import BrowserError, find_chromium
 from devtools.ui_capture import capture
 from devtools.ui_codec import CodecReport, SignIn, capture_input, input_checks, raw_history_checks
-from devtools.ui_page import Check, PageState, checks
+from devtools.ui_page import Check, PageState, page_checks
+from devtools.ui_program import existing_program_target, start_pilot_program, wait_awaiting_approval
 from devtools.ui_stack import (
     UI_CHECK_CSV,
     ShotError,
@@ -57,14 +58,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "and prints what it checked. Then it cancels the campaign and stops what it started. --workflow-id only "
         "photographs an existing campaign. --codec encrypts the payloads instead (a fresh key), runs the codec server "
         "on loopback with the dev server's UI pointed at it, photographs the workflow's Input card as the UI decrypts "
-        "it and checks that the raw history holds only ciphertext.",
+        "it and checks that the raw history holds only ciphertext. --program starts a campaign program instead (a "
+        "pilot wave approved by hand), waits until its pilot has run and it is awaiting approval, and checks that "
+        "the current details show the stage, the approve-by deadline and the pilot's figures.",
     )
-    parser.add_argument("--out", type=Path, help="PNG to write (default: <data-dir>/campaign-ui.png)")
+    parser.add_argument(
+        "--out", type=Path, help="PNG to write (default: <data-dir>/campaign-ui.png; --program: program-ui.png)"
+    )
     parser.add_argument(
         "--data-dir", type=Path, default=DATA_DIR, help=f"logs and SQLite (default {DATA_DIR}); the CSV: data/contacts"
     )
-    parser.add_argument("--rows", type=int, default=1500, help="contacts in the campaign (default 1500)")
-    parser.add_argument("--time-scale", type=float, default=0.05, help="simulator time scale (default 0.05)")
+    parser.add_argument("--rows", type=int, help="contacts in the campaign (default 1500; --program: 60)")
+    parser.add_argument("--time-scale", type=float, help="simulator time scale (default 0.05; --program: 0.005)")
     parser.add_argument("--address", help="reuse this Temporal server (host:port) instead of starting one")
     parser.add_argument("--ui-url", help="its Web UI, e.g. http://localhost:8233 (with --address)")
     parser.add_argument("--namespace", default="default")
@@ -80,7 +85,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="with --codec: the codec server requires a token, as in the compose stack; the browser signs in on its "
         "page and the UI (its codec setting 'include cross-origin credentials') sends the session cookie",
     )
+    parser.add_argument("--program", action="store_true", help="a program awaiting approval of its pilot wave")
+    parser.add_argument("--pilot-rows", type=int, default=12, help="with --program: the pilot's contacts (default 12)")
     args = parser.parse_args(argv)
+    args.rows = args.rows or (60 if args.program else 1500)
+    args.time_scale = args.time_scale or (0.005 if args.program else 0.05)
+    if args.program and args.codec:
+        parser.error("--program and --codec are separate screenshots: pick one")
+    if args.program and not 0 < args.pilot_rows < args.rows:
+        parser.error("--pilot-rows must be at least 1 and fewer than --rows (the rest wait for approval)")
     if args.codec_token and not args.codec:
         parser.error("--codec-token goes with --codec")
     if args.codec and args.address:
@@ -107,16 +120,22 @@ def take_screenshot(args: argparse.Namespace) -> ShotReport:
     chromium = _chromium(args)
     data: Path = args.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    png: Path = args.out or data / "campaign-ui.png"
+    png: Path = args.out or data / ("program-ui.png" if args.program else "campaign-ui.png")
     if args.workflow_id:
-        target = asyncio.run(existing_target(args.address, args.namespace, args.workflow_id))
+        existing = existing_program_target if args.program else existing_target
+        target = asyncio.run(existing(args.address, args.namespace, args.workflow_id))
         return _photograph(chromium, args, args.ui_url.rstrip("/"), target, png, data)
     with stack(args, data) as running:
-        workflow_id = asyncio.run(
-            start(running.address, args.namespace, data, args.rows, running.task_queue, running.sim)
-        )
+        address, queue = running.address, running.task_queue
+        if args.program:
+            workflow_id = asyncio.run(
+                start_pilot_program(address, args.namespace, args.rows, args.pilot_rows, queue, running.sim)
+            )
+        else:
+            workflow_id = asyncio.run(start(address, args.namespace, data, args.rows, queue, running.sim))
         try:
-            target = asyncio.run(wait_monitoring(running.address, args.namespace, workflow_id, args.timeout))
+            wait = wait_awaiting_approval if args.program else wait_monitoring
+            target = asyncio.run(wait(address, args.namespace, workflow_id, args.timeout))
             return _photograph(chromium, args, running.ui, target, png, data)
         finally:
             asyncio.run(cancel(running.address, args.namespace, workflow_id))
@@ -170,7 +189,7 @@ def _photograph(chromium: str, args: argparse.Namespace, ui: str, target: Target
             "this run was continued as new: the Python SDK's continue_as_new takes no static summary/details, "
             "so they stay on the campaign's first run"
         )
-    report = ShotReport(url, png, size, state, checks(state, target.expected), notes)
+    report = ShotReport(url, png, size, state, page_checks(state, target.expected), notes)
     png.with_suffix(".json").write_text(json.dumps({**asdict(report), "png": str(png)}, indent=2, default=str))
     return report
 

@@ -30,7 +30,7 @@ from contract.search_attributes import AGENT_ID
 from devtools import devstack
 from devtools.demo import DEMO_API_KEY, demo_request
 from devtools.sample_csv import CONTACTS_DIR, write_sample_csv
-from devtools.ui_page import Expected
+from devtools.ui_page import Expected, ProgramExpected
 from workflows.campaign import CampaignWorkflow
 
 console = Console()
@@ -45,7 +45,7 @@ class Target:
     workflow_id: str
     run_id: str
     continued: bool  # this run was continued as new: the static summary/details stay on the first run
-    expected: Expected
+    expected: Expected | ProgramExpected
 
 
 @dataclass
@@ -74,7 +74,7 @@ class Stack:
 # --- the campaign ----------------------------------------------------------------------------------------------
 
 
-async def _connect(address: str, namespace: str, wait_s: float = 30.0, keys: PayloadKeys | None = None) -> Client:
+async def connect(address: str, namespace: str, wait_s: float = 30.0, keys: PayloadKeys | None = None) -> Client:
     """A client; waits for a server that was just started, a reused one is asked with `wait_s` of a few seconds.
     With `keys` it encrypts as the --codec stack's worker does; without, the environment's keys apply."""
     converter = data_converter(keys) if keys else None
@@ -112,7 +112,7 @@ async def start(
     keys: PayloadKeys | None = None,
 ) -> str:
     """Starts a campaign through the launcher, which sets the static summary and details; returns its workflow id."""
-    client = await _connect(address, namespace, keys=keys)
+    client = await connect(address, namespace, keys=keys)
     csv_path = write_sample_csv(UI_CHECK_CSV, rows, invalid_every=499)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     req = demo_request(csv_path, sim).model_copy(
@@ -127,7 +127,7 @@ async def wait_monitoring(
     address: str, namespace: str, workflow_id: str, wait_s: float, keys: PayloadKeys | None = None
 ) -> Target:
     """Waits until the campaign is monitoring with calls counted by status."""
-    client = await _connect(address, namespace, keys=keys)
+    client = await connect(address, namespace, keys=keys)
     handle = client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id)
     deadline = time.monotonic() + wait_s
     progress = CampaignProgress()
@@ -147,7 +147,7 @@ async def wait_monitoring(
 
 
 async def existing_target(address: str, namespace: str, workflow_id: str) -> Target:
-    client = await _connect(address, namespace)
+    client = await connect(address, namespace)
     handle = client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id)
     try:
         progress = await handle.query(CampaignWorkflow.progress, rpc_timeout=timedelta(seconds=10))
@@ -165,7 +165,7 @@ async def cancel(
     address: str, namespace: str, workflow_id: str, wait_s: float = 20.0, keys: PayloadKeys | None = None
 ) -> None:
     """Cancels the campaign (the worker terminates it on the simulator) and waits for it to end."""
-    client = await _connect(address, namespace, keys=keys)
+    client = await connect(address, namespace, keys=keys)
     handle = client.get_workflow_handle(workflow_id)
     await handle.cancel()
     with contextlib.suppress(WorkflowFailureError, TimeoutError):
@@ -240,7 +240,7 @@ def _start_codec(args: argparse.Namespace, data: Path, ui_origin: str, procs: li
 
 
 async def _ensure_attributes(address: str, namespace: str) -> str:
-    outcome = await ensure_search_attributes(await _connect(address, namespace, wait_s=3), namespace)
+    outcome = await ensure_search_attributes(await connect(address, namespace, wait_s=3), namespace)
     if not outcome.ok:
         raise ShotError(f"search attributes not usable in {namespace!r}: {outcome.conflicts or outcome.missing}")
     return f"{len(outcome.added)} added, {len(outcome.present)} already registered"

@@ -1,9 +1,13 @@
 """Reading the Temporal UI's User Metadata tab (devtools/ui_page.py) from page text as the browser returns it:
-when it counts as rendered, the `calls` figure, and the checks against the campaign."""
+when it counts as rendered, the `calls` figure, and the checks against the campaign or the program."""
 
 from __future__ import annotations
 
-from devtools.ui_page import NO_DETAILS, NO_SUMMARY, Expected, PageState, checks, flat
+import re
+
+from devtools.ui_page import NO_DETAILS, NO_SUMMARY, Expected, PageState, ProgramExpected, checks, flat, page_checks
+from tests.test_program_details import DEADLINE, PILOT, awaiting
+from workflows.program_details import program_markdown
 
 WORKFLOW_ID = "campaign-ui-check-0123456789ab"
 CURRENT = (
@@ -57,3 +61,46 @@ def test_from_js_tolerates_odd_values() -> None:
     assert PageState.from_js(None) == PageState("", None, None, None)
     assert PageState.from_js({"page": 3, "current": "Stage: x"}).current == "Stage: x"
     assert flat(" a\tb\n\n c ") == "a b c"
+
+
+def as_rendered(markdown: str) -> str:
+    """Roughly the text a browser shows for the Markdown: no emphasis or code marks, no list bullets."""
+    return re.sub(r"^- ", "", markdown.replace("**", "").replace("`", ""), flags=re.MULTILINE)
+
+
+PROGRAM = ProgramExpected("program-ui-program-0123", "UI program check", "demo-agent", DEADLINE, PILOT)
+
+
+def program_state(current: str) -> PageState:
+    return PageState(
+        page="RUNNING\nprogram-ui-program-0123\nUser Metadata",
+        summary="Ringg campaign program \u2018UI program check\u2019",
+        details="Campaign program UI program check\n\nagent demo-agent\npilot: 12 contacts, approval manual",
+        current=current,
+    )
+
+
+def test_program_checks_pass_on_the_markdown_the_workflow_sets() -> None:
+    state = program_state(as_rendered(program_markdown(awaiting())))
+    assert state.rendered()
+    results = page_checks(state, PROGRAM)
+    assert [c.what for c in results if not c.ok] == []
+    assert {"current details: connect rate", "current details: failures VOICEMAIL_DETECTED"} <= {
+        c.what for c in results
+    }
+
+
+def test_program_checks_fail_without_the_pilots_figures_or_the_stage() -> None:
+    progress = awaiting()
+    progress.pilot = None
+    failed = {c.what for c in page_checks(program_state(as_rendered(program_markdown(progress))), PROGRAM) if not c.ok}
+    assert {"current details: connect rate", "current details: failure rate", "current details: cost"} <= failed
+    assert "current details: failures USER_DID_NOT_JOIN" in failed
+    progress = awaiting()
+    progress.stage = "running"
+    failed = {c.what for c in page_checks(program_state(as_rendered(program_markdown(progress))), PROGRAM) if not c.ok}
+    assert failed == {"current details: stage awaiting approval", "current details: approve-by deadline"}
+    progress = awaiting()
+    progress.approval_deadline, progress.message = None, f"pilot done; approve or reject by {DEADLINE}"
+    failed = {c.what for c in page_checks(program_state(as_rendered(program_markdown(progress))), PROGRAM) if not c.ok}
+    assert failed == {"current details: approve-by deadline"}  # in the stage's message only, not on its own line

@@ -1,6 +1,7 @@
 """The UI inspection in a real browser along `python -m devtools.ui_screenshot`'s path: the PNG is a real screenshot
-and the page shows the summary, the details and the progress table; with --codec, the input the UI decrypts through
-the codec server while the raw history holds ciphertext. Skipped where Chromium is not installed."""
+and the page shows the summary, the details and the progress table; with --program, a program awaiting approval with
+its pilot's figures; with --codec, the input the UI decrypts through the codec server while the raw history holds
+ciphertext. Skipped where Chromium is not installed."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from devtools.ui_stack import UI_CHECK_CSV
 
 pytestmark = [
     pytest.mark.integration,
-    # One xdist worker runs the three browser checks one after another: two Chromiums and UIs at once on this
+    # One xdist worker runs the browser checks one after another: two Chromiums and UIs at once on this
     # 2-core machine once left a page unrendered after 60 s.
     pytest.mark.xdist_group("chromium"),
     pytest.mark.skipif(
@@ -50,6 +51,25 @@ def test_screenshot_shows_summary_and_progress(tmp_path: Path) -> None:
         assert row in current, (row, current)
     calls = report.state.calls()
     assert calls is not None and calls > 0, current
+    assert "RUNNING" in report.state.page and out.with_suffix(".json").exists()
+
+
+def test_program_screenshot_shows_the_pilot_awaiting_approval(tmp_path: Path) -> None:
+    out = tmp_path / "shot" / "program-ui.png"
+    report = take_screenshot(parse_args(["--program", "--data-dir", str(tmp_path), "--out", str(out)]))
+
+    data = out.read_bytes()
+    assert report.png == out and report.png_bytes == len(data) > 40_000, "a blank page is a few kB"
+    assert png_size(data)[0] == 1400
+    assert report.ok, [c for c in report.checks if not c.ok]
+    assert any(c.what.startswith("current details: failures ") for c in report.checks), "no failed pilot call"
+
+    summary, details, current = report.state.frames()
+    assert "Ringg campaign program" in summary and "pilot: 12 contacts, approval manual" in details, details
+    assert "Stage: awaiting approval" in current and "approve or reject by" in current, current
+    for row in ("Pilot: 12 contacts, 12 dialled", "connect rate", "failure rate", "failures by sub-status", "cost"):
+        assert row in current, (row, current)
+    assert "main: 48 contacts, planned" in current, current  # nothing beyond the pilot launched
     assert "RUNNING" in report.state.page and out.with_suffix(".json").exists()
 
 
