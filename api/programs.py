@@ -147,7 +147,7 @@ def programs_router(ctx: ApiContext) -> APIRouter:
                 view.failure = getattr(err.cause, "message", None) or str(err.cause or err)
         return view
 
-    @router.post("/{ref}/{action}", operation_id="steer_program", responses=errors(404, 409))
+    @router.post("/{ref}/{action}", operation_id="steer_program", responses=errors(400, 404, 409))
     async def steer_program(ref: Ref, action: Action, body: Annotated[ApproveInput | None, Body()] = None) -> Steered:
         """approve / reject (while the stage is "awaiting approval"), pause, resume; 409 says why it does not apply."""
         if action not in ACTIONS:
