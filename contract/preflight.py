@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from contract.campaign import CampaignRequest
+
 
 class PreflightInput(BaseModel):
     csv_uri: str
@@ -17,6 +19,21 @@ class PreflightInput(BaseModel):
     idempotency_key: str | None = None
     call_config: dict[str, Any] = Field(default_factory=dict)
     country_code: str = "+91"
+
+
+def preflight_input(req: CampaignRequest) -> PreflightInput:
+    """What pre-flight needs of a campaign's (or a program's) request."""
+    return PreflightInput(
+        csv_uri=req.csv_uri,
+        variables_map=req.variables_map,
+        campaign_name=req.campaign_name,
+        agent_id=req.agent_id,
+        campaign_start_time=req.campaign_start_time,
+        campaign_end_time=req.campaign_end_time,
+        idempotency_key=req.idempotency_key,
+        call_config=req.call_config,
+        country_code=req.country_code,
+    )
 
 
 class PreflightResult(BaseModel):

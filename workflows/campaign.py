@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.errors import INVALID_CSV, INVALID_REQUEST
     from contract.messages import CallEventsSignal, StopNumbersRequest, StopNumbersResult
     from contract.names import CAMPAIGN_WORKFLOW
-    from contract.preflight import PreflightInput
+    from contract.preflight import preflight_input
     from contract.ringg_checks import NumberPoolInput
     from contract.ringg_steps import CallerNumbersInput
     from contract.statuses import LAUNCHED_STATUSES
@@ -137,17 +137,7 @@ class CampaignWorkflow(ChunkStages):
         self._since = workflow.now().isoformat()
         pre = await self._call(
             CsvActivities.preflight_csv,
-            PreflightInput(
-                csv_uri=req.csv_uri,
-                variables_map=req.variables_map,
-                campaign_name=req.campaign_name,
-                agent_id=req.agent_id,
-                campaign_start_time=req.campaign_start_time,
-                campaign_end_time=req.campaign_end_time,
-                idempotency_key=req.idempotency_key,
-                call_config=req.call_config,
-                country_code=req.country_code,
-            ),
+            preflight_input(req),
             start_to_close_timeout=options.PREFLIGHT_TIMEOUT,
             heartbeat_timeout=options.PREFLIGHT_HEARTBEAT,
             retry_policy=options.PREFLIGHT_RETRY,

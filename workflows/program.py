@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from contract import search_attributes as sa
     from contract.errors import INVALID_CSV, INVALID_REQUEST
     from contract.names import PROGRAM_WORKFLOW
-    from contract.preflight import PreflightInput
+    from contract.preflight import preflight_input
     from contract.program import ApproveInput, PauseInput, ProgramProgress, ProgramRequest, ProgramResult
     from contract.program_steps import MergeInput, PlanInput, SelectSource
     from domain.program_rules import combined, pilot_rows, pilot_verdict, program_key, program_problems
@@ -188,17 +188,7 @@ class CampaignProgramWorkflow(ProgramWaves):
         try:
             pre = await workflow.execute_activity_method(
                 CsvActivities.preflight_csv,
-                PreflightInput(
-                    csv_uri=req.csv_uri,
-                    variables_map=req.variables_map,
-                    campaign_name=req.campaign_name,
-                    agent_id=req.agent_id,
-                    campaign_start_time=req.campaign_start_time,
-                    campaign_end_time=req.campaign_end_time,
-                    idempotency_key=req.idempotency_key,
-                    call_config=req.call_config,
-                    country_code=req.country_code,
-                ),
+                preflight_input(req),
                 start_to_close_timeout=options.PREFLIGHT_TIMEOUT,
                 heartbeat_timeout=options.PREFLIGHT_HEARTBEAT,
                 retry_policy=options.PREFLIGHT_RETRY,
