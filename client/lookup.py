@@ -15,19 +15,27 @@ from domain.idempotency import workflow_id_for
 from workflows.campaign import CampaignWorkflow
 
 
-async def find_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult] | None:
-    """The campaign `ref` names (a workflow ID, an idempotency key or a Ringg list id), or None. Workflows of
-    other types (key claims, schedule fires, exports) are not campaigns."""
-    for candidate in (ref, workflow_id_for(ref)):
-        handle = client.get_workflow_handle_for(CampaignWorkflow.run, candidate)
+async def existing_of_type(client: Client, workflow_ids: tuple[str, ...], workflow_type: str) -> str | None:
+    """The first of `workflow_ids` that exists and is of `workflow_type` (a ref tried as given, then as the ID its
+    key derives), or None."""
+    for candidate in workflow_ids:
         try:
-            description = await handle.describe()
+            description = await client.get_workflow_handle(candidate).describe()
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
             continue
-        if description.workflow_type == CAMPAIGN_WORKFLOW:
-            return handle
+        if description.workflow_type == workflow_type:
+            return candidate
+    return None
+
+
+async def find_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult] | None:
+    """The campaign `ref` names (a workflow ID, an idempotency key or a Ringg list id), or None. Workflows of
+    other types (key claims, schedule fires, exports) are not campaigns."""
+    found = await existing_of_type(client, (ref, workflow_id_for(ref)), CAMPAIGN_WORKFLOW)
+    if found is not None:
+        return client.get_workflow_handle_for(CampaignWorkflow.run, found)
     if '"' in ref or "\\" in ref:  # cannot be quoted in a visibility query, and no key or list id holds one
         return None
     query = (

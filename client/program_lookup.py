@@ -7,8 +7,9 @@ from datetime import timedelta
 from typing import Literal
 
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
+from client.lookup import existing_of_type
 from contract import search_attributes as sa
 from contract.names import PROGRAM_WORKFLOW
 from contract.program import ApproveInput, PauseInput, ProgramProgress, ProgramResult
@@ -22,16 +23,9 @@ ACTIONS: tuple[Action, ...] = ("approve", "reject", "pause", "resume")
 
 async def find_program(client: Client, ref: str) -> ProgramHandle | None:
     """The program `ref` names (its workflow ID or its idempotency key), or None."""
-    for candidate in (ref, program_workflow_id(ref)):
-        handle = client.get_workflow_handle_for(CampaignProgramWorkflow.run, candidate)
-        try:
-            description = await handle.describe()
-        except RPCError as err:
-            if err.status != RPCStatusCode.NOT_FOUND:
-                raise
-            continue
-        if description.workflow_type == PROGRAM_WORKFLOW:
-            return handle
+    found = await existing_of_type(client, (ref, program_workflow_id(ref)), PROGRAM_WORKFLOW)
+    if found is not None:
+        return client.get_workflow_handle_for(CampaignProgramWorkflow.run, found)
     if '"' in ref or "\\" in ref:
         return None
     query = f'WorkflowType = "{PROGRAM_WORKFLOW}" AND {sa.IDEMPOTENCY_KEY.name} = "{ref}"'
