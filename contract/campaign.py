@@ -98,6 +98,19 @@ class ContinuedState(BaseModel):
     chunks: ChunkState | None = None
     upload: UploadProgress | None = None
     workspace_has_ongoing_calls: bool | None = None
+    suppressed_rows: int = 0
+    capped_rows: int = 0
+    ledger: bool = False  # the run screened its contacts in the ledger: it records its calls there at the end
+
+
+class FrequencyCap(BaseModel):
+    """No number is dialled more than `calls` times in `days` days across campaigns: pre-flight removes the
+    numbers that reached it (counting dials the ledger recorded and contacts waiting in unfinished campaigns)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calls: int = Field(ge=1, le=1000)
+    days: float = Field(gt=0, le=366)
 
 
 class CampaignRequest(BaseModel):
@@ -132,6 +145,13 @@ class CampaignRequest(BaseModel):
     # Up to 30 days: a longer wait would hold a campaign open with nobody watching it.
     max_balance_wait_seconds: int = Field(default=3600, le=30 * 86_400)
     polling: PollingConfig = Field(default_factory=PollingConfig)
+    # The contact ledger (ledger/): the caller's own id column and the columns kept with each contact in it
+    # (returned by the ledger's export and the API's paging), the call outcomes that add a number to the
+    # suppression list, and the cap on dials per number across campaigns.
+    external_id_column: ColumnName | None = None
+    passthrough_columns: list[ColumnName] = Field(default_factory=list, max_length=limits.MAX_PASSTHROUGH_COLUMNS)
+    suppress_on: list[Short] = Field(default_factory=list, max_length=limits.MAX_STATUSES)
+    frequency_cap: FrequencyCap | None = None
     continued: ContinuedState | None = None
 
     @field_validator("call_config")
@@ -168,9 +188,17 @@ class CampaignProgress(BaseModel):
     invalid_rows_report: str | None = None
     unusable_rows: int = 0
     duplicate_rows: int = 0
+    # Removed by pre-flight's ledger check (written to contacts_report): on the suppression list, or at the
+    # request's frequency_cap.
+    suppressed_rows: int = 0
+    capped_rows: int = 0
     contacts_report: str | None = None
     ringg_status: str | None = None
     upload: UploadProgress | None = None
+    # Once the campaign ended: the call rows recorded in the ledger, and the numbers they added to the suppression
+    # list (the request's suppress_on).
+    ledger_calls: int | None = None
+    suppressed_added: int = 0
     calls: CallCounts = Field(default_factory=CallCounts)
     # Contacts Ringg never dialled once the campaign was final (its window closed, or it was stopped):
     # cancelled without an attempt, distinct from calls that failed. None until counted.
@@ -214,6 +242,8 @@ class CampaignResult(BaseModel):
     invalid_rows_report: str | None = None
     unusable_rows: int = 0
     duplicate_rows: int = 0
+    suppressed_rows: int = 0
+    capped_rows: int = 0
     contacts_report: str | None = None
     duplicate_of: str | None = None
     reused_existing_list: bool = False

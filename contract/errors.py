@@ -35,4 +35,8 @@ RINGG_BAD_RESPONSE = "RinggBadResponse"
 # The large flow is unavailable: the campaign goes on the standard flow in chunks (domain/chunks.py) when it may.
 LARGE_FLOW_NOT_ENABLED = "LargeFlowNotEnabled"  # Ringg answered 403 to upload-csv
 LARGE_FLOW_OFF = "LargeFlowOff"  # RINGG_LARGE_FLOW=off on the worker
+LEDGER_NOT_READY = "LedgerNotReady"  # the ledger database is not at the code's schema (run its setup)
+LEDGER_FAILED = "LedgerFailed"  # the ledger refused a statement (a bug; not retried)
+LEDGER_UNAVAILABLE = "LedgerUnavailable"  # the ledger database failed or cannot be reached (retried)
+NOTHING_TO_CALL = "NothingToCall"  # the ledger removed every contact (suppressed or capped)
 CAMPAIGN_IN_CHUNKS = "CampaignInChunks"  # this key's chunks are already on Ringg

@@ -20,6 +20,8 @@ MAX_ID_CHARS = 128  # agent_id, number_pool_id, numbers' ids, user ids, schedule
 MAX_URI_CHARS = 4096  # csv_uri, numbers_uri, out_uri, callback_url (pre-signed URLs are long)
 MAX_FROM_NUMBERS = 1000
 MAX_EMAIL_USER_IDS = 100
+MAX_PASSTHROUGH_COLUMNS = 50  # columns kept with each contact in the ledger
+MAX_STATUSES = 50  # suppress_on, follow_up statuses
 MAX_SHORT_CHARS = 64  # country_code, window times, formats
 
 Id = Annotated[str, StringConstraints(max_length=MAX_ID_CHARS)]

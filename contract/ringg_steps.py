@@ -28,6 +28,8 @@ class UploadInput(BaseModel):
     transliterate_callee_name: bool = False
     # Rows pre-flight found valid: the rebuilt file must hold exactly these (None: upload the file as is).
     expected_rows: int | None = None
+    # The numbers the ledger's screening removed (a file of E.164 numbers under the worker's report folder)
+    exclusions_path: str | None = None
     # Large flow: the tag of this key's first chunk; a list under it means the campaign already runs in chunks.
     chunk_probe_tag: str | None = None
 

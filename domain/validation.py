@@ -8,6 +8,7 @@ from datetime import datetime
 from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
 from contract.preflight import PreflightResult
 from domain.invalid_rows import share_allows
+from domain.ledger_rules import ledger_problems
 from domain.phones import dial_code
 from domain.window import parse_window_time
 
@@ -57,6 +58,7 @@ def request_problems(
         problems.extend(schedule_problems(req))
     if req.flow == "standard":
         problems.extend(_concurrency_problems(req, concurrency_rule))
+    problems.extend(ledger_problems(req))
     return problems
 
 

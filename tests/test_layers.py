@@ -20,6 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("client",),  # Temporal-client operations every entry point uses
     ("workflows",),
     ("activities",),
+    ("ledger",),  # the contact ledger: a database the activities and the entry points read and write
     ("domain",),  # pure rules
     ("ringg", "contract"),  # the Ringg HTTP client; the public payloads
 )

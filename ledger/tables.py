@@ -1,0 +1,101 @@
+"""The ledger's tables. Alembic's migrations (ledger/migrations) create them; this is what the code reads and
+writes, and what the migration test compares the migrated schema with."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+# Names every constraint, so a migration can drop what it created on any database.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+# BIGINT identities on PostgreSQL; SQLite only auto-increments an INTEGER primary key.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+NUMBER = 20  # E.164: "+" and at most 15 digits
+
+campaigns = Table(
+    "ledger_campaigns",
+    metadata,
+    Column("key", String(120), primary_key=True),  # the idempotency key
+    Column("name", String(200), nullable=False),
+    Column("workflow_id", String(300)),
+    Column("list_ids", JSON, nullable=False, default=list),  # Ringg's bulk_list_id(s): one, or one per chunk
+    Column("campaign_start_time", String(20)),  # the window as the request wrote it ("DD/MM/YYYY, HH:MM")
+    Column("campaign_end_time", String(20)),
+    # screened (contacts recorded, not launched yet) | launched | completed | terminated | failed | cancelled
+    Column("status", String(20), nullable=False),
+    Column("contacts", Integer, nullable=False, default=0),
+    Column("suppressed", Integer, nullable=False, default=0),
+    Column("capped", Integer, nullable=False, default=0),
+    Column("calls_by_status", JSON, nullable=False, default=dict),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+contacts = Table(
+    "ledger_contacts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("campaign_key", String(120), ForeignKey("ledger_campaigns.key", ondelete="CASCADE"), nullable=False),
+    Column("number", String(NUMBER), nullable=False),
+    Column("external_id", String(255)),
+    Column("fields", JSON),  # the request's passthrough columns: column -> cell
+    Column("wave", String(120)),
+    Column("row", Integer),  # the CSV's spreadsheet row
+    # pending | suppressed | capped | answered | no_answer | busy | voicemail | failed | error | cancelled |
+    # not_called | opted_out (domain.contact_outcome's words)
+    Column("outcome", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_status", String(40)),
+    Column("last_sub_status", String(80)),
+    Column("last_call_at", DateTime(timezone=True)),
+    UniqueConstraint("campaign_key", "number", name="uq_ledger_contacts_campaign_number"),
+    Index("ix_ledger_contacts_number", "number"),
+)
+
+calls = Table(
+    "ledger_calls",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("campaign_key", String(120), ForeignKey("ledger_campaigns.key", ondelete="CASCADE"), nullable=False),
+    Column("call_id", String(120), nullable=False),  # Ringg's id of the call
+    Column("list_id", String(120)),
+    Column("number", String(NUMBER), nullable=False),
+    Column("status", String(40)),
+    Column("sub_status", String(80)),
+    Column("attempts", Integer, nullable=False, default=0),  # dials: the first plus Ringg's retries
+    Column("duration_s", Float),
+    Column("cost", Float),
+    Column("attempted_at", DateTime(timezone=True)),  # the latest dial; none = never dialled
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("campaign_key", "call_id", name="uq_ledger_calls_campaign_call"),
+    Index("ix_ledger_calls_number_attempted", "number", "attempted_at"),
+    Index("ix_ledger_calls_campaign_number", "campaign_key", "number"),
+)
+
+suppressions = Table(
+    "ledger_suppressions",
+    metadata,
+    Column("number", String(NUMBER), primary_key=True),
+    Column("reason", String(200), nullable=False),
+    Column("source", String(200), nullable=False),  # cli | api | file <name> | campaign <key> (<outcome>)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
