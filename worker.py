@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from ledger.store import LedgerNotReady
 from runtime.logs import configure_logging
 from runtime.metrics import MetricsUnavailable
 from runtime.settings import SettingsError, WorkerSettings
@@ -23,6 +24,9 @@ def main() -> int:
         asyncio.run(run_worker(settings))
     except MetricsUnavailable as err:
         print(f"worker not started: {err} (METRICS_BIND_ADDRESS)", file=sys.stderr)
+        return 2
+    except LedgerNotReady as err:
+        print(f"worker not started: {err}", file=sys.stderr)
         return 2
     return 0
 

@@ -17,6 +17,7 @@ from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from client.payload_keys import PayloadKeyError, PayloadKeys, payload_keys_from_env
 from contract.names import TASK_QUEUE
 from domain.csv_sources import CsvSettingError, CsvSources, csv_sources_from_env
+from ledger.engine import LedgerSettingsError, ledger_url
 from ringg import DEFAULT_BASE_URL
 from runtime.metrics import bind_address_problem
 from runtime.retention import DEFAULT_RETENTION_DAYS, RetentionError, retention_days
@@ -113,6 +114,13 @@ def _temporal_target(env: Mapping[str, str]) -> tuple[str, str]:
     return address or profile.get("target_host") or "localhost:7233", namespace or profile.get("namespace") or "default"
 
 
+def _ledger_url(env: Mapping[str, str]) -> SecretStr:
+    try:
+        return SecretStr(ledger_url(env).render_as_string(hide_password=False))
+    except LedgerSettingsError as err:
+        raise SettingsError(str(err)) from None
+
+
 class WorkerSettings(BaseModel):
     ringg_api_key: SecretStr
     ringg_base_url: str = DEFAULT_RINGG_BASE_URL
@@ -130,6 +138,9 @@ class WorkerSettings(BaseModel):
     large_flow: LargeFlowMode = "auto"
     # Built by from_env; a WorkerSettings made in code takes this process's CAMPAIGN_CSV_* environment.
     csv_sources: CsvSources = Field(default_factory=env_sources)
+    # The contact ledger's SQLAlchemy URL (CAMPAIGN_LEDGER_URL[_FILE]; default: data/ledger.sqlite3). Secret: it
+    # may hold a database password.
+    ledger_url: SecretStr = Field(default_factory=lambda: _ledger_url(os.environ))
     # None: payloads travel as plain JSON (PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEYS_FILE unset).
     payload_keys: PayloadKeys | None = Field(default=None, exclude=True, repr=False)
 
@@ -166,4 +177,5 @@ class WorkerSettings(BaseModel):
             large_flow=_large_flow(env),
             csv_sources=csv_sources(env),
             payload_keys=_payload_keys(env),
+            ledger_url=_ledger_url(env),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import os
 import signal
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,8 @@ from activities.claims import WaveLookupActivities
 from activities.contacts.preflight import CsvActivities
 from activities.contacts.source import env_sources
 from activities.export.calls import ExportActivities
+from activities.ledger.record import RecordActivities
+from activities.ledger.screen import ScreenActivities
 from activities.metrics import record_ringg_request
 from activities.program.export import merge_program_export
 from activities.program.waves import ProgramActivities, allow_program_files
@@ -28,6 +31,8 @@ from activities.ringg.webhook_setup import WebhookSetupActivities
 from client.connect import connect
 from client.payload_codec import data_converter
 from domain.csv_sources import CsvSources
+from ledger.engine import ledger_url, shown_url
+from ledger.store import Ledger
 from ringg import RinggClient, make_http_client
 from runtime.metrics import metrics_runtime
 from runtime.retention import prune_forever
@@ -55,10 +60,15 @@ def build_worker(
     webhook_header: str = DEFAULT_HEADER,
     large_flow: LargeFlowMode = "auto",
     csv_sources: CsvSources | None = None,
+    ledger: Ledger | None = None,
 ) -> Worker:
-    """`csv_sources`: where contacts files may be read from and their limits (None: this process's environment)."""
+    """`csv_sources`: where contacts files may be read from and their limits (None: this process's environment);
+    `ledger`: the contact ledger (None: CAMPAIGN_LEDGER_URL of this process's environment)."""
     # The program's wave files are written by the worker under report_dir: always readable as contacts.
     csv_sources = allow_program_files(csv_sources or env_sources(), report_dir)
+    ledger = ledger or Ledger.open(ledger_url(os.environ))
+    screening = ScreenActivities(ledger, report_dir, csv_sources)
+    recording = RecordActivities(ledger, ringg)
     temporal = WaveLookupActivities(client)
     programs = ProgramActivities(report_dir, csv_sources)
     ringg_acts = RinggActivities(
@@ -98,6 +108,9 @@ def build_worker(
             ringg_acts.terminate_chunks,
             ringg_acts.count_not_called,
             ExportActivities(ringg).export_calls,
+            screening.screen_contacts,
+            recording.record_calls,
+            recording.set_ledger_status,
             WebhookSetupActivities(ringg, webhook_secret, webhook_header).subscribe_webhooks,
         ],
         max_concurrent_activities=max_concurrent_activities,
@@ -133,6 +146,11 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
     extra = {} if runtime is None else {"runtime": runtime}
     converter = data_converter(settings.payload_keys)
     client = await connect(settings.temporal_address, settings.temporal_namespace, converter=converter, **extra)
+    ledger = Ledger.open(settings.ledger_url.get_secret_value())
+    try:
+        await ledger.ready()  # an embedded SQLite ledger is migrated here; LedgerNotReady stops the worker
+    except OSError as err:  # unreachable for now: the ledger's activities retry until it answers
+        log.warning("ledger_unreachable", ledger=shown_url(ledger.engine.url), error=type(err).__name__)
     async with make_http_client(settings.ringg_base_url, settings.ringg_api_key) as http:
         worker = build_worker(
             client,
@@ -145,6 +163,7 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
             webhook_header=settings.webhook_header,
             large_flow=settings.large_flow,
             csv_sources=settings.csv_sources,
+            ledger=ledger,
         )
         async with worker:
             log.info(
@@ -156,6 +175,7 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
                 large_flow=settings.large_flow,
                 metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
                 payload_encryption=_encryption_note(settings),
+                ledger=shown_url(ledger.engine.url),
             )
             pruner = asyncio.create_task(prune_forever(settings.report_dir, settings.file_retention_days, "reports"))
             try:
@@ -163,3 +183,4 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
             finally:
                 pruner.cancel()
             log.info("worker_stopping", reason="signal")
+    await ledger.close()

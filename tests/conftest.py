@@ -75,6 +75,19 @@ def pytest_testnodedown(node: object, error: object) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def session_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The contact ledger every worker of this test session records in (unless a test gives its own): a SQLite file
+    under the session's temp folder, never the project's data/ledger.sqlite3. In the environment before the first
+    test, so workers built in code and every process a test starts use it."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.sqlite3'}"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CAMPAIGN_LEDGER_URL", url)
+    patch.delenv("CAMPAIGN_LEDGER_URL_FILE", raising=False)
+    yield url
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def csv_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Tests write their CSVs under tmp_path: CAMPAIGN_CSV_DIRS allows pytest's base temp folder of this session, with
     the default folders (or the CAMPAIGN_CSV_DIRS already set). Set in this process's environment before the first

@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 from client.converter import DATA_CONVERTER
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
 from contract.claim import ClaimOwnerInput, ClaimOwnerResult
-from contract.errors import INVALID_CSV, UNKNOWN_NUMBER_POOL, UPLOAD_PENDING
+from contract.errors import INVALID_CSV, NOTHING_TO_CALL, UNKNOWN_NUMBER_POOL, UPLOAD_PENDING
 from contract.preflight import PreflightInput, PreflightResult
 from contract.ringg_checks import NotCalledInput, NotCalledResult, NumberPoolInput, NumberPoolResult
 from contract.ringg_steps import (
@@ -42,6 +42,7 @@ from contract.ringg_steps import (
     UploadStatusResult,
 )
 from contract.search_attributes import ALL_KEYS
+from tests.ledger_fakes import LedgerFake
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
 
@@ -81,6 +82,7 @@ class FakeRingg:
     uploads: list[UploadInput] = field(default_factory=list)
     terminated: list[str] = field(default_factory=list)
     launched: asyncio.Event = field(default_factory=asyncio.Event)
+    ledger: LedgerFake = field(default_factory=LedgerFake)
 
     def activities(self) -> list[Any]:
         fake = self
@@ -230,6 +232,7 @@ class FakeRingg:
             snapshot_campaign,
             count_not_called,
             terminate_campaign,
+            *fake.ledger.activities(),
         ]
 
 
@@ -372,6 +375,59 @@ async def test_cancel_after_launch_terminates_on_ringg(env: WorkflowEnvironment)
     assert isinstance(info.value.cause, CancelledError)
     assert fake.terminated == ["list-1"]
     assert progress.stage == "cancelled"
+
+
+async def test_the_ledger_screens_before_upload_and_records_the_end(env: WorkflowEnvironment) -> None:
+    """Screened-out contacts leave the upload (fewer expected rows, the exclusions file named); the ledger hears
+    the launch and, after the last poll, records the calls with the final status."""
+    fake = FakeRingg(key=f"ik-{uuid.uuid4()}", ledger=LedgerFake(suppressed=30, capped=12))
+    async with make_worker(env, fake) as worker:
+        req = request(frequency_cap={"calls": 1, "days": 7}, external_id_column="CRM Id", suppress_on=["opted_out"])
+        result = await (await start(env, worker, req)).result()
+    screen = fake.ledger.screens[0]
+    assert screen.frequency_cap is not None and screen.frequency_cap.calls == 1
+    assert screen.external_id_column == "CRM Id" and screen.content_hash == "h"
+    upload = fake.uploads[0]
+    assert upload.expected_rows == 6000 - 42 and upload.exclusions_path is not None
+    assert result.suppressed_rows == 30 and result.capped_rows == 12 and result.status == "completed"
+    assert [s.status for s in fake.ledger.statuses] == ["launched"]
+    assert fake.ledger.statuses[0].list_ids == ["list-1"]
+    (record,) = fake.ledger.records
+    assert record.final_status == "completed" and record.list_ids == ["list-1"] and record.suppress_on == ["opted_out"]
+
+
+async def test_every_contact_screened_out_fails_before_upload(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(rows=120, key=f"ik-{uuid.uuid4()}", ledger=LedgerFake(suppressed=100, capped=20))
+    async with make_worker(env, fake) as worker:
+        with pytest.raises(WorkflowFailureError) as info:
+            await (await start(env, worker, request())).result()
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == NOTHING_TO_CALL
+    assert "all 120 valid contacts" in cause.message and "100 on the suppression list" in cause.message
+    assert fake.calls["upload_contacts"] == 0
+    assert [s.status for s in fake.ledger.statuses] == ["failed"]
+
+
+async def test_a_ledger_that_fails_at_the_end_is_a_warning_not_a_failure(env: WorkflowEnvironment) -> None:
+    broken = ApplicationError("the contact ledger refused a statement", type="LedgerFailed", non_retryable=True)
+    fake = FakeRingg(key=f"ik-{uuid.uuid4()}", ledger=LedgerFake(record_error=broken))
+    async with make_worker(env, fake) as worker:
+        result = await (await start(env, worker, request())).result()
+    assert result.status == "completed"
+    assert any("the contact ledger was not updated: the contact ledger refused" in w for w in result.warnings)
+
+
+async def test_cancel_records_the_calls_as_cancelled(env: WorkflowEnvironment) -> None:
+    fake = FakeRingg(finish_after=10_000, key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request())
+        await asyncio.wait_for(fake.launched.wait(), timeout=30)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        progress = await handle.query(CampaignWorkflow.progress)
+    assert progress.stage == "cancelled"
+    assert [r.final_status for r in fake.ledger.records] == ["cancelled"]
 
 
 async def test_cancel_still_ends_cancelled_when_ringg_refuses_the_terminate(env: WorkflowEnvironment) -> None:

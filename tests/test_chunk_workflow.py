@@ -43,6 +43,7 @@ from contract.ringg_steps import (
 )
 from contract.search_attributes import ALL_KEYS
 from domain.chunks import chunk_family_tag, chunk_tag
+from tests.ledger_fakes import LedgerFake
 from tests.test_campaign_workflow import request, start
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
@@ -157,6 +158,7 @@ class ChunkFake:
             launch_chunk,
             snapshot_chunks,
             terminate_chunks,
+            *LedgerFake().activities(),
         ]
 
 

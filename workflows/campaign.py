@@ -25,7 +25,8 @@ with workflow.unsafe.imports_passed_through():
 from workflows import options
 from workflows.campaign_state import CampaignFailed
 from workflows.chunk_stages import ChunkStages
-from workflows.patches import RINGG_DOCS_CHECKS
+from workflows.ledger_stages import LedgerStages
+from workflows.patches import CONTACT_LEDGER, RINGG_DOCS_CHECKS
 
 # workflow.patched id: the window and call_config are required for every flow (issue #12), not only the standard
 SCHEDULE_REQUIRED_PATCH = "schedule-required-every-flow"
@@ -34,7 +35,7 @@ WEBHOOK_SEEN_MAX = 200_000
 
 
 @workflow.defn(name=CAMPAIGN_WORKFLOW)
-class CampaignWorkflow(ChunkStages):
+class CampaignWorkflow(ChunkStages, LedgerStages):
     """One Ringg campaign: pre-flight, key claim, upload, upload-status polling, balance, one launch, monitoring;
     or, where the large flow is unavailable, each chunk saved and launched once, then monitoring (ChunkStages).
 
@@ -96,23 +97,27 @@ class CampaignWorkflow(ChunkStages):
                 duplicate_of = await self._prepare_and_launch(req)
                 if duplicate_of is not None:
                     return self._result("duplicate")
+                await self._ledger_status("launched")
             else:
                 await self._resume(req.continued)
             await self._monitor()
             await self._await_late_webhooks()
             not_called = await self._count_not_called() if workflow.patched(RINGG_DOCS_CHECKS) else None
             left = f"; {not_called:,} contacts were never called (not failed calls)" if not_called else ""
-            self._set_stage("completed", f"Ringg reports the campaign {self._p.ringg_status or 'finished'}{left}")
             # Finished by the counts while Ringg still said "ongoing": every call has ended, so it completed.
             final = self._p.ringg_status if self._p.ringg_status in ("terminated", "failed") else "completed"
+            await self._record_calls(final)
+            self._set_stage("completed", f"Ringg reports the campaign {self._p.ringg_status or 'finished'}{left}")
             await workflow.wait_condition(workflow.all_handlers_finished)
             result = self._result(final)
         except asyncio.CancelledError:
             await self._on_cancel()
+            await self._record_calls("cancelled")
             await self._release_claim()
             raise
         except CampaignFailed as err:
             self._set_stage("failed", err.message)
+            await self._ledger_status("failed")
             await self._release_claim()
             raise ApplicationError(err.message, type=err.error_type, non_retryable=True) from None
         await self._release_claim()
@@ -159,7 +164,10 @@ class CampaignWorkflow(ChunkStages):
         )
         if rejected:
             raise CampaignFailed(rejected, INVALID_CSV)
-        self._p.flow = self._resolve_flow(req, pre.data_rows if pre.valid_rows is None else pre.valid_rows)
+        rows = pre.data_rows if pre.valid_rows is None else pre.valid_rows
+        if workflow.patched(CONTACT_LEDGER):
+            rows = await self._screen(req, pre)
+        self._p.flow = self._resolve_flow(req, rows)
         problems = flow_problems(req, self._p.flow, concurrency_rule=docs_checks)
         if problems:
             raise CampaignFailed(

@@ -55,6 +55,11 @@ class CampaignState:
         # Webhook call ids seen recently (-> when), for duplicates Ringg's retries bring within minutes.
         self._webhook_seen: dict[str, float] = {}
         self._webhook_since_poll = 0
+        # The contact ledger (workflows.ledger_stages): screened in this run or the one it continues; the numbers
+        # the upload leaves out; the rows left to upload.
+        self._ledger_on = False
+        self._exclusions: str | None = None
+        self._upload_rows: int | None = None
 
     async def _take_claim(self, key: str) -> str | None:
         """Starts the key's claim workflow; returns the owner's workflow ID if another campaign holds it."""
@@ -137,6 +142,8 @@ class CampaignState:
             invalid_rows_report=self._p.invalid_rows_report,
             unusable_rows=self._p.unusable_rows,
             duplicate_rows=self._p.duplicate_rows,
+            suppressed_rows=self._p.suppressed_rows,
+            capped_rows=self._p.capped_rows,
             contacts_report=self._p.contacts_report,
             message=self._p.message,
         )

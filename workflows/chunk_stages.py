@@ -60,6 +60,7 @@ class ChunkStages(LaunchStages, ChunkMonitor):
 
     async def _launch_in_chunks(self, req: CampaignRequest, pre: PreflightResult, key: str, reason: str) -> None:
         rows = pre.valid_rows if pre.valid_rows is not None else pre.data_rows
+        rows = rows if self._upload_rows is None else self._upload_rows
         plan = chunk_plan(rows)
         problems = flow_problems(req, "standard")
         if len(plan) > MAX_CHUNKS:

@@ -45,7 +45,8 @@ class LaunchStages(UploadWatch):
             call_config=req.call_config,
             remove_invalid_rows=ringg_skips_invalid_rows(req.remove_invalid_rows, req.max_invalid_row_share),
             transliterate_callee_name=req.transliterate_callee_name,
-            expected_rows=pre.valid_rows,
+            expected_rows=pre.valid_rows if self._upload_rows is None else self._upload_rows,
+            exclusions_path=self._exclusions,
             chunk_probe_tag=chunk_tag(key, 1) if self._p.flow == "large" else None,
         )
 

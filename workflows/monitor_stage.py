@@ -161,6 +161,9 @@ class MonitorStage(NotCalledStage):
             ringg_status=self._p.ringg_status,
             upload=self._p.upload,
             workspace_has_ongoing_calls=self._p.workspace_has_ongoing_calls,
+            suppressed_rows=self._p.suppressed_rows,
+            capped_rows=self._p.capped_rows,
+            ledger=self._ledger_on,
         )
 
     async def _resume(self, state: ContinuedState) -> None:
@@ -186,7 +189,10 @@ class MonitorStage(NotCalledStage):
             webhook_calls=state.webhook_calls,
             upload=state.upload,
             workspace_has_ongoing_calls=state.workspace_has_ongoing_calls,
+            suppressed_rows=state.suppressed_rows,
+            capped_rows=state.capped_rows,
         )
+        self._ledger_on = state.ledger
         # Hold the key again for this run; if a duplicate grabbed it in between, it reconciles with Ringg
         # and finds this campaign already launched, so nothing is launched twice.
         await self._take_claim(state.idempotency_key)

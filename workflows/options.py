@@ -111,6 +111,23 @@ EXPORT_RETRY = RetryPolicy(
     maximum_attempts=30,
     non_retryable_error_types=[*PERMANENT, EXPORT_LOCATION_UNUSABLE],
 )
+# The contact ledger (a database the worker reaches): quick retries, capped at a minute, for as long as it is
+# down within the deadline. Screening blocks the campaign (no upload before the suppression list is checked);
+# recording the calls at the end gives up after its deadline with a warning, and the campaign still ends.
+LEDGER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=0,
+    non_retryable_error_types=PERMANENT,
+)
+LEDGER_SCREEN_TIMEOUT = timedelta(minutes=30)
+LEDGER_SCREEN_DEADLINE = timedelta(hours=6)
+LEDGER_HEARTBEAT = timedelta(seconds=30)
+LEDGER_STATUS_TIMEOUT = timedelta(seconds=30)
+LEDGER_STATUS_DEADLINE = timedelta(minutes=10)
+LEDGER_RECORD_TIMEOUT = timedelta(hours=3)
+LEDGER_RECORD_DEADLINE = timedelta(hours=6)
 # Without a window in the request, calls are looked up this far back (Ringg's history defaults to today only).
 EXPORT_LOOKBACK = timedelta(days=90)
 

@@ -7,3 +7,7 @@ from __future__ import annotations
 # Ringg invalidated, the standard flow's refusal of concurrency_percentage, and the count of contacts never
 # called. One id for all of them: a run takes every new path or none.
 RINGG_DOCS_CHECKS = "ringg-docs-checks"
+
+# Issue 14: the contact ledger: pre-flight's screening (suppression list, frequency caps, contacts recorded), the
+# campaign's status there, and its calls recorded at the end.
+CONTACT_LEDGER = "contact-ledger"

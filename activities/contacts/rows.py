@@ -288,10 +288,12 @@ def write_clean_csv(
     *,
     start: int = 0,
     stop: int | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> int:
     """The file Ringg receives: the trimmed header, then every valid row with its number in E.164 (invalid and
     duplicate rows dropped, no byte-order mark). With `start`/`stop`, only the valid rows numbered start..stop-1
-    (from 0, in file order): one chunk of the campaign; reading ends after them. Returns the rows written."""
+    (from 0, in file order): one chunk of the campaign; reading ends after them. Numbers in `skip` (removed by the
+    ledger's screening) are left out and not counted. Returns the rows written."""
     written = valid = 0
     with (
         src.open("rb") as raw,
@@ -305,7 +307,7 @@ def write_clean_csv(
         for checked in unique_blocks(text, layout, phones):
             keep = []
             for i, number in enumerate(checked.numbers):
-                if number:  # "" for blank and rejected rows
+                if number and number not in skip:  # "" for blank and rejected rows
                     if start <= valid and (stop is None or valid < stop):
                         cells = checked.block.cells(i)
                         cells = (cells + [""] * layout.width)[: layout.width] if len(cells) < layout.width else cells

@@ -69,11 +69,12 @@ def _resume_point(token: str, staged: dict[ExportFormat, Path]) -> ExportCheckpo
     return checkpoint
 
 
-def _finished_paging(page: HistoryPage, checkpoint: ExportCheckpoint, requested: int) -> bool:
+def last_page(page: HistoryPage, offset: int, requested: int) -> bool:
+    """Whether paging is done after `page`, `offset` being the calls read so far (this page's included)."""
     if not page.calls:
         return True
     if page.total is not None:
-        return checkpoint.offset >= page.total
+        return offset >= page.total
     # Without a total, a short page is the last one (measured against the limit Ringg says it applied).
     return len(page.calls) < (page.limit or requested)
 
@@ -163,7 +164,7 @@ class ExportActivities:
                     checkpoint.sizes = {str(fmt): size for fmt, size in sizes.items()}
                     activity.heartbeat(checkpoint.model_dump(mode="json"))
                     count(EXPORT_ROWS, len(rows))
-                    if _finished_paging(page, checkpoint, inp.page_size):
+                    if last_page(page, checkpoint.offset, inp.page_size):
                         return checkpoint
         finally:
             for writer in writers.values():

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from activities.contacts.rows import write_clean_csv
 from activities.contacts.source import file_sha256
 from activities.heartbeat import guarded_attempt, heartbeating
+from activities.ledger.screened_report import exclusions_of
 from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGN_UPLOADS, CAMPAIGNS_LAUNCHED, count
 from activities.ringg.errors import map_ringg_error
@@ -59,7 +60,8 @@ def _chunk_file(chunk: ChunkInput) -> Prepare:
             dest = Path(tmp) / f"{path.stem}-part-{chunk.number:03d}.csv"
             phones = PhoneNormalizer(inp.country_code)
             stop = chunk.skip_rows + chunk.rows
-            write = functools.partial(write_clean_csv, start=chunk.skip_rows, stop=stop)
+            skip = await asyncio.to_thread(exclusions_of, inp.exclusions_path)
+            write = functools.partial(write_clean_csv, start=chunk.skip_rows, stop=stop, skip=skip)
             rows = await asyncio.to_thread(write, path, dest, inp.variables_map, phones, limits)
             if rows != chunk.rows:
                 raise ApplicationError(

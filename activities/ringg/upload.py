@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from activities.contacts.rows import write_clean_csv
 from activities.contacts.source import CsvUnreadable, contacts_failure, file_sha256, open_csv
 from activities.heartbeat import PostGuard, guarded_attempt, heartbeating
+from activities.ledger.screened_report import exclusions_of
 from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGN_UPLOADS, count
 from activities.reports import invalid_rows_path, private_folder, write_safe_copy
@@ -63,7 +64,9 @@ async def _cleaned(inp: UploadInput, path: Path, limits: CsvLimits) -> AsyncIter
     with tempfile.TemporaryDirectory(prefix="campaign-upload-") as tmp:
         clean = Path(tmp) / path.name
         phones = PhoneNormalizer(inp.country_code)
-        rows = await asyncio.to_thread(write_clean_csv, path, clean, inp.variables_map, phones, limits)
+        skip = await asyncio.to_thread(exclusions_of, inp.exclusions_path)
+        write = functools.partial(write_clean_csv, skip=skip)
+        rows = await asyncio.to_thread(write, path, clean, inp.variables_map, phones, limits)
         if rows != inp.expected_rows:
             raise ApplicationError(
                 f"The CSV at {shown(inp.csv_uri)!r} gave {rows} valid rows on this worker but {inp.expected_rows} in "
