@@ -1,5 +1,6 @@
-"""Shared fixtures: a Temporal environment for workflow tests (--workflow-environment), and the embedded
-stack (dev server binary + simulator, real processes on 127.0.0.1) for integration tests."""
+"""Shared fixtures: a Temporal environment for workflow tests (--workflow-environment), the embedded stack (dev
+server binary + simulator, real processes on 127.0.0.1) for integration tests, and the ledger's databases (SQLite
+and a PostgreSQL server on 127.0.0.1: tests/postgres_server.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ from contract.search_attributes import ALL_KEYS
 from devtools import devstack
 from domain.csv_sources import DEFAULT_CONTACTS_DIR, DEFAULT_UPLOAD_DIR, DIRS, PROJECT_ROOT
 from tests.history_scan import scan_histories
+from tests.postgres_server import (  # noqa: F401 (the ledger's database fixtures, for every test module)
+    ledger_url,
+    postgres_server,
+    postgres_url,
+)
 from tests.skipping_stack import (  # noqa: F401 (fixtures of the time-skipping stack, for every test module)
     skipping_admin,
     skipping_env,

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from sqlalchemy import make_url
 from temporalio.envconfig import ClientConfig
 
 from client.cluster import wanted_attributes
@@ -30,6 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 SIM_ENV = ROOT / "deploy" / "sim.env"
 API_PRESENT = (ROOT / "api").is_dir()
+# The ledger (ledger/, runtime/ledger_setup.py) lands with its own branch: until then the compose file may name its
+# setup module before it exists; once ledger/ is here, every check of it is strict.
+LEDGER_PRESENT = (ROOT / "ledger").is_dir()
+LEDGER_SETUP = "runtime.ledger_setup"
+LEDGER_URL = "CAMPAIGN_LEDGER_URL"
 # The public contract's search attributes (DESIGN.md), all Keyword.
 CONTRACT_ATTRIBUTES = {"CampaignName", "CampaignStage", "BulkListId", "AgentId", "IdempotencyKey"}
 TEST_ENV = {"POSTGRES_PASSWORD": "test-only-password"}
@@ -206,12 +212,13 @@ def test_the_file_parses_and_has_the_stack() -> None:
         "temporal",
         "temporal-ui",
         "temporal-setup",
+        "ledger-setup",
         "worker",
         "api",
         "codec-server",
         "ringg-sim",
     }
-    assert set(app_services()) == {"temporal-setup", "worker", "api", "codec-server", "ringg-sim"}
+    assert set(app_services()) == {"temporal-setup", "ledger-setup", "worker", "api", "codec-server", "ringg-sim"}
     assert {svc["image"] for svc in app_services().values()} == {"ringg-campaigns:local"}, "one image for every role"
 
 
@@ -298,6 +305,8 @@ def test_every_command_runs_a_module_or_file_of_this_repository() -> None:
             assert (ROOT / target).is_file(), f"{where}: {target} does not exist"
         elif target == "api" and not API_PRESENT:
             continue  # the HTTP API lands with its own branch; test_api_service checks it then
+        elif target == LEDGER_SETUP and not LEDGER_PRESENT:
+            continue  # lands with the ledger; test_ledger_setup_job_migrates_the_ledgers_own_database checks it then
         else:
             assert module_in_repo(target), f"{where}: python -m {target}: no such module in this repository"
         checked.append(target)
@@ -315,7 +324,8 @@ def test_worker_gets_only_variables_the_worker_reads(tmp_path: Path) -> None:
 
     settings = WorkerSettings.from_env(recording)
 
-    unread = {name for name in set(env) - recording.read if not sdk_reads(name, env[name], tmp_path)}
+    # The ledger's URL is read by the ledger's own settings: test_worker_and_api_use_the_ledger_the_job_migrated.
+    unread = {name for name in set(env) - recording.read - {LEDGER_URL} if not sdk_reads(name, env[name], tmp_path)}
     assert not unread, f"docker-compose.yml sets {sorted(unread)} for the worker, but nothing reads them"
     # The public contract's variables are all there, and the values are usable.
     assert {"RINGG_BASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "RINGG_TASK_QUEUE"} <= set(env)
@@ -424,6 +434,46 @@ def test_setup_job_registers_the_workflows_search_attributes() -> None:
     assert setup["restart"] == "no"
 
 
+def ledger_source() -> str:
+    return "\n".join(path.read_text() for d in ("ledger", "runtime") for path in ROOT.glob(f"{d}/**/*.py"))
+
+
+def test_ledger_setup_job_migrates_the_ledgers_own_database() -> None:
+    job, postgres = service("ledger-setup"), service("postgresql")
+    assert python_target(job["command"]) == ("module", LEDGER_SETUP, [])
+    assert job["restart"] == "no"
+    assert job["healthcheck"] == {"disable": True}, "a one-shot job: the image's healthcheck does not apply"
+    assert not job.get("ports") and not job.get("secrets")
+
+    url = make_url(environment(job)[LEDGER_URL])
+    assert url.drivername == "postgresql+asyncpg"
+    assert (url.host, url.port, url.database) == ("postgresql", 5432, "campaign_ledger")
+    assert url.username == postgres["environment"]["POSTGRES_USER"]
+    assert url.password == postgres["environment"]["POSTGRES_PASSWORD"] == TEST_ENV["POSTGRES_PASSWORD"]
+    # Its own database, never one of Temporal's.
+    assert url.database not in ("temporal", "temporal_visibility", "postgres")
+    named = make_url(environment(service("ledger-setup", {**TEST_ENV, "LEDGER_DATABASE": "ledger_b"}))[LEDGER_URL])
+    assert named.database == "ledger_b"
+    with pytest.raises(InterpolationError, match="POSTGRES_PASSWORD"):
+        service("ledger-setup", {"LEDGER_DATABASE": "ledger_b"})
+
+    if not LEDGER_PRESENT:
+        pytest.skip(f"the ledger (ledger/, {LEDGER_SETUP}) is not on this branch yet: the URL's reader is unchecked")
+    assert importlib.util.find_spec(LEDGER_SETUP) is not None, f"python -m {LEDGER_SETUP}: no such module"
+    assert module_in_repo(LEDGER_SETUP)
+    assert f'"{LEDGER_URL}"' in ledger_source(), f"nothing in ledger/ or runtime/ reads {LEDGER_URL}"
+
+
+def test_worker_and_api_use_the_ledger_the_job_migrated() -> None:
+    job_url = environment(service("ledger-setup"))[LEDGER_URL]
+    for name in ("worker", "api"):
+        svc = service(name)
+        assert environment(svc)[LEDGER_URL] == job_url, f"{name} and the ledger-setup job name other ledgers"
+        assert svc["depends_on"]["ledger-setup"] == {"condition": "service_completed_successfully"}, name
+    users = {name for name, svc in app_services().items() if LEDGER_URL in environment(svc)}
+    assert users == {"ledger-setup", "worker", "api"}, "the ledger's password goes only where the ledger is used"
+
+
 def test_cloud_docs_register_the_same_search_attributes() -> None:
     docs = (ROOT / "docs" / "operations.md").read_text()
     deploy = docs[docs.index("## Deploy") :]
@@ -452,9 +502,11 @@ def test_api_service_matches_the_api_package(tmp_path: Path) -> None:
     assert module_in_repo("api"), "python -m api: no api package in this repository"
     source = "\n".join(
         path.read_text()
-        for path in [p for d in ("api", "client", "runtime", "domain") for p in ROOT.glob(f"{d}/**/*.py")]
+        for path in [p for d in ("api", "client", "runtime", "domain", "ledger") for p in ROOT.glob(f"{d}/**/*.py")]
     )
     for name, value in environment(api).items():
+        if name == LEDGER_URL and not LEDGER_PRESENT:
+            continue  # read by the ledger's settings, which land with ledger/
         assert f'"{name}"' in source or sdk_reads(name, value, tmp_path), f"the API does not read {name}"
 
 
@@ -477,6 +529,9 @@ def test_dependencies_wait_for_the_right_condition() -> None:
         ("temporal-setup", "temporal"): "service_healthy",
         ("worker", "temporal-setup"): "service_completed_successfully",
         ("api", "temporal-setup"): "service_completed_successfully",
+        ("ledger-setup", "postgresql"): "service_healthy",
+        ("worker", "ledger-setup"): "service_completed_successfully",
+        ("api", "ledger-setup"): "service_completed_successfully",
     }
     for (_, dependency), condition in conditions.items():
         target = services[dependency]
