@@ -28,6 +28,7 @@ def call(call_id: str, number: str, *, status: str = "completed", attempts: int 
 
 @pytest_asyncio.fixture
 async def ledger(ledger_url: str) -> AsyncIterator[Ledger]:
+    await migrate.upgrade(ledger_url)  # what the setup command does (a worker migrates only SQLite itself)
     store = Ledger.open(ledger_url)
     await store.ready()
     yield store
