@@ -43,6 +43,15 @@ DESCRIPTIONS = {
     "campaign_name and the window.",
     "max_balance_wait_seconds": "How long an insufficient balance is re-checked before the campaign fails.",
     "polling": "Polling cadence; the defaults suit real campaigns.",
+    "external_id_column": "A CSV column holding your own id of each contact: kept with the contact in the contact "
+    "ledger and returned by its export and the API's /v1/campaigns/{ref}/contacts.",
+    "passthrough_columns": "CSV columns (at most 50) kept with each contact in the contact ledger and returned by its "
+    "export, e.g. your CRM fields.",
+    "suppress_on": "Call outcomes that add the number to the suppression list once the campaign ends, so no later "
+    "campaign calls it: outcome words (opted_out, answered, no_answer, busy, voicemail, failed, error, cancelled), "
+    "Ringg call statuses or sub-statuses (e.g. DND_SKIPPED). Default none.",
+    "frequency_cap": "{calls, days}: pre-flight removes numbers already dialled `calls` times in the last `days` days "
+    "across campaigns (contacts waiting in unfinished campaigns count once), into the contacts report.",
 }
 
 
