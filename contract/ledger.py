@@ -59,3 +59,15 @@ class RecordCallsResult(BaseModel):
     calls_by_status: dict[str, int] = Field(default_factory=dict)  # the ledger's counts after recording
     suppressed_added: int = 0
     resumed_at_offset: int = 0
+
+
+class SuppressNumbersInput(BaseModel):
+    numbers_uri: str
+    country_code: str
+    reason: str
+    source: str
+
+
+class SuppressNumbersResult(BaseModel):
+    numbers: int
+    added: int

@@ -17,6 +17,7 @@ class StopNumbersRequest(BaseModel):
 class StopNumbersResult(BaseModel):
     numbers: int = 0
     batches: int = 0
+    suppressed: int = 0  # of the numbers, added to the ledger's suppression list (not listed there before)
 
 
 class CallEvent(BaseModel):

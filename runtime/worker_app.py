@@ -20,6 +20,7 @@ from activities.contacts.source import env_sources
 from activities.export.calls import ExportActivities
 from activities.ledger.record import RecordActivities
 from activities.ledger.screen import ScreenActivities
+from activities.ledger.suppress import SuppressActivities
 from activities.metrics import record_ringg_request
 from activities.program.export import merge_program_export
 from activities.program.waves import ProgramActivities, allow_program_files
@@ -69,6 +70,7 @@ def build_worker(
     ledger = ledger or Ledger.open(ledger_url(os.environ))
     screening = ScreenActivities(ledger, report_dir, csv_sources)
     recording = RecordActivities(ledger, ringg)
+    opt_outs = SuppressActivities(ledger, csv_sources)
     temporal = WaveLookupActivities(client)
     programs = ProgramActivities(report_dir, csv_sources)
     ringg_acts = RinggActivities(
@@ -111,6 +113,7 @@ def build_worker(
             screening.screen_contacts,
             recording.record_calls,
             recording.set_ledger_status,
+            opt_outs.suppress_numbers,
             WebhookSetupActivities(ringg, webhook_secret, webhook_header).subscribe_webhooks,
         ],
         max_concurrent_activities=max_concurrent_activities,

@@ -9,7 +9,15 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from contract.ledger import LedgerStatus, RecordCallsInput, RecordCallsResult, ScreenInput, ScreenResult
+from contract.ledger import (
+    LedgerStatus,
+    RecordCallsInput,
+    RecordCallsResult,
+    ScreenInput,
+    ScreenResult,
+    SuppressNumbersInput,
+    SuppressNumbersResult,
+)
 
 
 @dataclass
@@ -20,6 +28,7 @@ class LedgerFake:
     screens: list[ScreenInput] = field(default_factory=list)
     statuses: list[LedgerStatus] = field(default_factory=list)
     records: list[RecordCallsInput] = field(default_factory=list)
+    opt_outs: list[SuppressNumbersInput] = field(default_factory=list)
 
     def activities(self) -> list[Any]:
         fake = self
@@ -47,4 +56,9 @@ class LedgerFake:
                 raise fake.record_error
             return RecordCallsResult(calls=7, new_calls=7, calls_by_status={"completed": 7}, suppressed_added=2)
 
-        return [screen_contacts, set_ledger_status, record_calls]
+        @activity.defn(name="suppress_numbers")
+        async def suppress_numbers(inp: SuppressNumbersInput) -> SuppressNumbersResult:
+            fake.opt_outs.append(inp)
+            return SuppressNumbersResult(numbers=3, added=3)
+
+        return [screen_contacts, set_ledger_status, record_calls, suppress_numbers]

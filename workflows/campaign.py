@@ -77,7 +77,9 @@ class CampaignWorkflow(ChunkStages, LedgerStages):
     @workflow.update
     async def stop_numbers(self, req: StopNumbersRequest) -> StopNumbersResult:
         assert self._p.list_id is not None  # the validator refuses the update before the launch
-        return await self._stop_numbers(req.numbers_uri)
+        stopped = await self._stop_numbers(req.numbers_uri)
+        stopped.suppressed = await self._suppress_opt_outs(req.numbers_uri)
+        return stopped
 
     @stop_numbers.validator
     def _stop_numbers_allowed(self, req: StopNumbersRequest) -> None:

@@ -14,7 +14,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.ledger.screen import ScreenActivities
     from contract.campaign import CampaignRequest
     from contract.errors import NOTHING_TO_CALL
-    from contract.ledger import LedgerStatus, RecordCallsInput, ScreenInput
+    from activities.ledger.suppress import SuppressActivities
+    from contract.ledger import LedgerStatus, RecordCallsInput, ScreenInput, SuppressNumbersInput
     from contract.preflight import PreflightResult
 
 from workflows import options
@@ -113,6 +114,29 @@ class LedgerStages(CampaignState):
             self._set_stage(stage, message)
         self._p.ledger_calls = recorded.calls
         self._p.suppressed_added = recorded.suppressed_added
+
+    async def _suppress_opt_outs(self, numbers_uri: str) -> int:
+        """The numbers of a stop_numbers file added to the suppression list; returns how many were new there."""
+        if not self._ledger_on:
+            return 0
+        try:
+            done = await workflow.execute_activity_method(
+                SuppressActivities.suppress_numbers,
+                SuppressNumbersInput(
+                    numbers_uri=numbers_uri,
+                    country_code=self._req.country_code,
+                    reason="opted out (stop_numbers)",
+                    source=f"campaign {self._req.campaign_name[:120]} ({self._p.idempotency_key})",
+                ),
+                start_to_close_timeout=options.LEDGER_STATUS_TIMEOUT,
+                schedule_to_close_timeout=options.LEDGER_STATUS_DEADLINE,
+                retry_policy=options.LEDGER_RETRY,
+                summary="ledger: suppress the opt-outs",
+            )
+        except ActivityError as err:
+            self._ledger_warning(err)
+            return 0
+        return done.added
 
     def _list_ids(self) -> list[str]:
         return list(self._p.list_ids) or ([self._p.list_id] if self._p.list_id else [])
