@@ -12,9 +12,9 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 with workflow.unsafe.imports_passed_through():
     from activities.ledger.record import RecordActivities
     from activities.ledger.screen import ScreenActivities
+    from activities.ledger.suppress import SuppressActivities
     from contract.campaign import CampaignRequest
     from contract.errors import NOTHING_TO_CALL
-    from activities.ledger.suppress import SuppressActivities
     from contract.ledger import LedgerStatus, RecordCallsInput, ScreenInput, SuppressNumbersInput
     from contract.preflight import PreflightResult
 
