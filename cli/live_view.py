@@ -19,6 +19,7 @@ from rich.text import Text
 
 from contract.campaign import CampaignProgress
 from contract.statuses import CALL_STATUS_ORDER
+from workflows.details import screened_out
 
 PENDING = ("registered", "ongoing", "retry")
 STYLES = {
@@ -48,6 +49,8 @@ def header(workflow_id: str, p: CampaignProgress) -> Table:
         table.add_row("upload", p.upload.describe())
     if p.unusable_rows or p.duplicate_rows:
         table.add_row("not called", f"{p.unusable_rows} unusable, {p.duplicate_rows} duplicates: {p.contacts_report}")
+    if p.suppressed_rows or p.capped_rows:
+        table.add_row("left out (ledger)", screened_out(p.suppressed_rows, p.capped_rows))
     if p.not_called is not None:
         table.add_row("never called", f"{p.not_called} contacts (window closed or stopped first; not failed calls)")
     if p.missing_credits is not None:

@@ -6,6 +6,7 @@ from rich.table import Table
 
 from contract.campaign import CampaignProgress, CampaignResult
 from contract.statuses import CALL_STATUS_ORDER
+from workflows.details import screened_out
 
 
 def _ordered(counts: dict[str, int]) -> list[tuple[str, int]]:
@@ -43,6 +44,8 @@ def progress_table(workflow_id: str, p: CampaignProgress) -> Table:
     if p.upload is not None:
         table.add_row("upload", p.upload.describe())
     _row_reports(table, p.unusable_rows, p.duplicate_rows, p.contacts_report, p.invalid_rows, p.invalid_rows_report)
+    if p.suppressed_rows or p.capped_rows:
+        table.add_row("left out (ledger)", screened_out(p.suppressed_rows, p.capped_rows))
     for warning in p.warnings:
         table.add_row("warning", warning)
     if p.missing_credits is not None:
@@ -69,6 +72,8 @@ def result_table(workflow_id: str, r: CampaignResult) -> Table:
         table.add_row("chunk lists", f"{len(r.list_ids)} of {r.chunks}: {', '.join(r.list_ids) or '—'}")
     table.add_row("data rows", str(r.data_rows))
     _row_reports(table, r.unusable_rows, r.duplicate_rows, r.contacts_report, r.invalid_rows, r.invalid_rows_report)
+    if r.suppressed_rows or r.capped_rows:
+        table.add_row("left out (ledger)", screened_out(r.suppressed_rows, r.capped_rows))
     if r.duplicate_of:
         table.add_row("duplicate of", r.duplicate_of)
     for warning in r.warnings:

@@ -84,3 +84,27 @@ def test_watch_status_and_the_ui_say_which_flow_ran_and_why() -> None:
     details = progress_markdown(p)
     assert f"| flow | standard — {note} |" in details
     assert "| chunk lists | 3 of 3 saved: `list-a`, …, `list-c` |" in details
+
+
+def test_watch_status_and_the_ui_say_what_the_ledger_left_out() -> None:
+    p = progress({"completed": 10}, suppressed_rows=4, capped_rows=2, contacts_report="/r/contacts-report.csv")
+    words = "4 on the suppression list, 2 at the frequency cap"
+    assert words in rendered(CampaignView("campaign-ik-1"), p)
+    console = Console(record=True, width=200, color_system=None)
+    console.print(progress_table("campaign-ik-1", p))
+    result = CampaignResult(
+        campaign_name="Renewals",
+        idempotency_key="ik-1",
+        list_id="l",
+        flow="large",
+        status="completed",
+        suppressed_rows=4,
+        capped_rows=2,
+    )
+    console.print(result_table("campaign-ik-1", result))
+    assert console.export_text().count(words) == 2
+    done = p.model_copy(update={"ledger_calls": 10, "suppressed_added": 3})
+    details = progress_markdown(done)
+    assert f"| left out by the ledger | {words} |" in details
+    assert "| ledger | 10 calls recorded, 3 numbers added to the suppression list |" in details
+    assert "left out" not in progress_markdown(progress({"completed": 10}))

@@ -35,6 +35,11 @@ def static_details(req: CampaignRequest) -> str:
     )
 
 
+def screened_out(suppressed: int, capped: int) -> str:
+    """The contacts the ledger's screening removed before upload, in words (the contacts report lists each)."""
+    return f"{suppressed} on the suppression list, {capped} at the frequency cap"
+
+
 def progress_markdown(p: CampaignProgress) -> str:
     lines = [
         f"**Stage:** `{p.stage}`" + (f" — {p.message}" if p.message else ""),
@@ -52,8 +57,13 @@ def progress_markdown(p: CampaignProgress) -> str:
         lines.append(f"| upload | {p.upload.describe()} |")
     if p.unusable_rows or p.duplicate_rows:
         lines.append(f"| not called | {p.unusable_rows} unusable rows, {p.duplicate_rows} duplicate numbers |")
+    if p.suppressed_rows or p.capped_rows:
+        lines.append(f"| left out by the ledger | {screened_out(p.suppressed_rows, p.capped_rows)} |")
     if p.contacts_report:
         lines.append(f"| contacts report | `{p.contacts_report}` |")
+    if p.ledger_calls is not None:
+        added = f", {p.suppressed_added} numbers added to the suppression list" if p.suppressed_added else ""
+        lines.append(f"| ledger | {p.ledger_calls} calls recorded{added} |")
     if p.missing_credits is not None or p.required_credits is not None:
         lines.append(
             f"| credits | required {p.required_credits}, available {p.available_credits}, missing {p.missing_credits} |"
