@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
             "RINGG_BASE_URL": sim.extra["base_url"],
             "TEMPORAL_ADDRESS": address,
             "RINGG_TASK_QUEUE": TASK_QUEUE,
+            # The demo's own contact ledger (the worker creates and migrates it), beside its other files.
+            "CAMPAIGN_LEDGER_URL": f"sqlite+aiosqlite:///{data.resolve() / 'ledger.sqlite3'}",
         }
         procs.append(devstack.start_worker(data, env=worker_env))
         console.print(f"[bold]3/4[/] Generating a {args.rows}-row contacts CSV (a few bad numbers on purpose) …")
@@ -108,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         ui = f"{server.extra['ui']}/namespaces/default/workflows/{workflow_id}"
         console.print(f"\nDemo finished in {time.monotonic() - started:.0f}s. Temporal UI:")
         console.print(ui, soft_wrap=True)
-        console.print(f"Logs: {data}/worker.log, simulator.log, temporal.log")
+        console.print(f"Logs: {data}/worker.log, simulator.log, temporal.log; contact ledger: {data}/ledger.sqlite3")
         if args.keep_running:
             console.print("Stack left running (Ctrl-C to stop): UI at " + server.extra["ui"])
             try:
