@@ -80,11 +80,13 @@ def pytest_testnodedown(node: object, error: object) -> None:
         config.stash[HISTORY_SCAN] = "\n".join(filter(None, [config.stash.get(HISTORY_SCAN, ""), report]))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def session_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The contact ledger every worker of this test session records in (unless a test gives its own): a SQLite file
-    under the session's temp folder, never the project's data/ledger.sqlite3. In the environment before the first
-    test, so workers built in code and every process a test starts use it."""
+@pytest.fixture(scope="module", autouse=True)
+def module_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The contact ledger the workers of one test module record in (unless a test gives its own): a SQLite file
+    under the session's temp folder, never the project's data/ledger.sqlite3. One per module, so one module's
+    suppressions (its stop_numbers opt-outs) never remove another's contacts. In the environment before the
+    module's other fixtures (autouse fixtures come first in their scope), so workers built in code and every process
+    a test starts use it."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.sqlite3'}"
     patch = pytest.MonkeyPatch()
     patch.setenv("CAMPAIGN_LEDGER_URL", url)
