@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from client.event_dedupe import Deduper
 from client.event_forwarder import Forwarder
+from client.webhook_ledger import WebhookLedger
 from contract.messages import CallEvent
 
 log = structlog.get_logger()
@@ -26,7 +27,10 @@ def _ok(status: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"status": status, **extra}, status_code=200)
 
 
-def webhook_router(secret: SecretStr, header: str, forwarder: Forwarder, deduper: Deduper) -> APIRouter:
+def webhook_router(
+    secret: SecretStr, header: str, forwarder: Forwarder, deduper: Deduper, ledger: WebhookLedger | None = None
+) -> APIRouter:
+    """`ledger`: where each call result is also recorded (None: forwarded to the workflow only)."""
     router = APIRouter()
     expected = secret.get_secret_value().encode()
 
@@ -61,6 +65,8 @@ def webhook_router(secret: SecretStr, header: str, forwarder: Forwarder, deduper
             return _ok("duplicate")
         if event_type != "call_completed" or status not in FORWARDED_STATUSES or not LIST_ID.fullmatch(list_id):
             return _ok("ignored", reason="not a campaign call result")
+        if ledger is not None:
+            await ledger.record(list_id, body)
         try:
             routed = await forwarder.submit(list_id, CallEvent(call_id=call_id, status=status))
         except Exception as err:

@@ -4,6 +4,7 @@ first attempts, the receiver over HTTP): each call counted once, as the truth, b
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import uuid
 from collections import Counter
@@ -22,6 +23,8 @@ from client.launcher import start_campaign
 from contract.campaign import CampaignRequest, PollingConfig
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
+from ledger.engine import ledger_url
+from ledger.store import Ledger
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from runtime.webhook_settings import WebhookSettings
 from tests.stack_helpers import starter, worker_for
@@ -112,6 +115,12 @@ async def test_webhook_and_polling_counts_equal_the_truth_and_polling_slows_down
         stats = admin.stats()["webhooks"]
 
     assert hooked_result.calls_by_status == dict(truth), "polling counts differ from Ringg's truth"
+    # The receiver recorded each webhook's call in the ledger; the campaign's end recording made it exact.
+    ledger = Ledger.open(ledger_url(os.environ))
+    try:
+        assert await ledger.calls_by_status(hooked_result.idempotency_key) == dict(truth)
+    finally:
+        await ledger.close()
     progress = await stack_client.get_workflow_handle_for(CampaignWorkflow.run, hooked.workflow_id).query(
         CampaignWorkflow.progress
     )
