@@ -98,6 +98,14 @@ class ContinuedState(BaseModel):
     chunks: ChunkState | None = None
     upload: UploadProgress | None = None
     workspace_has_ongoing_calls: bool | None = None
+    events: EventsCarried | None = None
+
+
+class EventsCarried(BaseModel):
+    """Internal: the events' sequence and the last progress percent sent, carried across continue-as-new."""
+
+    sequence: int = 0
+    progress_percent: int = 0
 
 
 class CampaignRequest(BaseModel):
@@ -132,6 +140,9 @@ class CampaignRequest(BaseModel):
     # Up to 30 days: a longer wait would hold a campaign open with nobody watching it.
     max_balance_wait_seconds: int = Field(default=3600, le=30 * 86_400)
     polling: PollingConfig = Field(default_factory=PollingConfig)
+    # Events out (contract/events.py): the lifecycle POSTed, signed, to this URL; progress every this % of contacts.
+    events_url: Uri | None = None
+    events_progress_step: int = 10
     continued: ContinuedState | None = None
 
     @field_validator("call_config")

@@ -36,3 +36,9 @@ RINGG_BAD_RESPONSE = "RinggBadResponse"
 LARGE_FLOW_NOT_ENABLED = "LargeFlowNotEnabled"  # Ringg answered 403 to upload-csv
 LARGE_FLOW_OFF = "LargeFlowOff"  # RINGG_LARGE_FLOW=off on the worker
 CAMPAIGN_IN_CHUNKS = "CampaignInChunks"  # this key's chunks are already on Ringg
+
+# Events out (contract/events.py): the worker cannot send them (no CAMPAIGN_EVENTS_SECRET, a host or address the
+# CAMPAIGN_EVENTS_URL_* settings refuse), the receiver refused one (a 4xx), or the receiver failed (retried).
+EVENTS_NOT_CONFIGURED = "EventsNotConfigured"
+EVENT_REFUSED = "EventRefused"
+EVENT_RECEIVER_ERROR = "EventReceiverError"

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from activities.claims import WaveLookupActivities
 from activities.contacts.preflight import CsvActivities
 from activities.contacts.source import env_sources
+from activities.events.delivery import EventActivities
 from activities.export.calls import ExportActivities
 from activities.metrics import record_ringg_request
 from activities.program.export import merge_program_export
@@ -28,6 +29,7 @@ from activities.ringg.webhook_setup import WebhookSetupActivities
 from client.connect import connect
 from client.payload_codec import data_converter
 from domain.csv_sources import CsvSources
+from domain.event_targets import EventTargets
 from ringg import RinggClient, make_http_client
 from runtime.metrics import metrics_runtime
 from runtime.retention import prune_forever
@@ -55,8 +57,12 @@ def build_worker(
     webhook_header: str = DEFAULT_HEADER,
     large_flow: LargeFlowMode = "auto",
     csv_sources: CsvSources | None = None,
+    events_secret: SecretStr | None = None,
+    events_targets: EventTargets | None = None,
 ) -> Worker:
-    """`csv_sources`: where contacts files may be read from and their limits (None: this process's environment)."""
+    """`csv_sources`: where contacts files may be read from and their limits (None: this process's environment).
+    `events_secret`, `events_targets`: CAMPAIGN_EVENTS_SECRET and CAMPAIGN_EVENTS_URL_* (None: no events can be sent,
+    no host is allowed)."""
     # The program's wave files are written by the worker under report_dir: always readable as contacts.
     csv_sources = allow_program_files(csv_sources or env_sources(), report_dir)
     temporal = WaveLookupActivities(client)
@@ -64,6 +70,7 @@ def build_worker(
     ringg_acts = RinggActivities(
         ringg, confirm_within_s=confirm_within_s, report_dir=report_dir, large_flow=large_flow, sources=csv_sources
     )
+    events = EventActivities(events_secret, events_targets or EventTargets())
     return Worker(
         client,
         task_queue=task_queue,
@@ -99,6 +106,8 @@ def build_worker(
             ringg_acts.count_not_called,
             ExportActivities(ringg).export_calls,
             WebhookSetupActivities(ringg, webhook_secret, webhook_header).subscribe_webhooks,
+            events.check_events,
+            events.deliver_event,
         ],
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=20),
@@ -145,6 +154,8 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
             webhook_header=settings.webhook_header,
             large_flow=settings.large_flow,
             csv_sources=settings.csv_sources,
+            events_secret=settings.events_secret,
+            events_targets=settings.events_targets,
         )
         async with worker:
             log.info(
