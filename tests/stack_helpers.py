@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from devtools import devstack
 from domain.csv_sources import CsvSources
+from domain.event_targets import EventTargets
 from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin
 from runtime.worker_app import build_worker
@@ -44,6 +45,8 @@ async def worker_for(
     report_dir: Path = REPORT_DIR,
     webhook_secret: str | None = None,
     csv_sources: CsvSources | None = None,
+    events_secret: str | None = None,
+    events_targets: EventTargets | None = None,
 ) -> AsyncIterator[Worker]:
     """A real worker (the production wiring) on a fresh task queue, talking to `sim` over HTTP; `csv_sources`: where
     it may read contacts (default: this process's CAMPAIGN_CSV_* environment, which allows tmp_path)."""
@@ -57,6 +60,8 @@ async def worker_for(
             report_dir=report_dir,
             webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
             csv_sources=csv_sources,
+            events_secret=SecretStr(events_secret) if events_secret else None,
+            events_targets=events_targets,
         )
         async with worker:
             yield worker
