@@ -167,6 +167,7 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
                 large_flow=settings.large_flow,
                 metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
                 payload_encryption=_encryption_note(settings),
+                events_signing="on" if settings.events_secret else "off",
             )
             pruner = asyncio.create_task(prune_forever(settings.report_dir, settings.file_retention_days, "reports"))
             try:
