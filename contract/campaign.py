@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contract import limits
 from contract.chunks import ChunkState
+from contract.events import CampaignEvent
 from contract.limits import ColumnName, Id, Short, Uri
 from contract.statuses import PENDING_STATUSES
 
@@ -102,10 +103,12 @@ class ContinuedState(BaseModel):
 
 
 class EventsCarried(BaseModel):
-    """Internal: the events' sequence and the last progress percent sent, carried across continue-as-new."""
+    """Internal: the events' sequence, the last progress percent sent and the events not yet delivered (sent again,
+    with the same ids, by the next run), carried across continue-as-new."""
 
     sequence: int = 0
     progress_percent: int = 0
+    pending: list[CampaignEvent] = Field(default_factory=list)
 
 
 class CampaignRequest(BaseModel):

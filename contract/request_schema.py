@@ -10,7 +10,15 @@ from contract.program import ProgramRequest
 
 # State carried across continue-as-new: a caller never sets it, so the schema leaves it out.
 INTERNAL_FIELDS = ("continued",)
-_INTERNAL_DEFS = ("ContinuedState", "ChunkState", "ChunkList", "UploadProgress", "EventsCarried")
+_INTERNAL_DEFS = (
+    "ContinuedState",
+    "ChunkState",
+    "ChunkList",
+    "UploadProgress",
+    "EventsCarried",
+    "CampaignEvent",
+    "EventCampaign",
+)
 
 DESCRIPTIONS = {
     "campaign_name": "Shown in Ringg and in Temporal (search attribute CampaignName); at most 200 characters.",

@@ -35,6 +35,8 @@ EVENT_RETRY = RetryPolicy(
 )
 # The check before any upload: a DNS blip is retried a few times, a missing secret or refused host fails at once.
 CHECK_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[EVENTS_NOT_CONFIGURED])
+# Before a continue-as-new the events are waited for this long at most; the rest go to the next run (same ids).
+CONTINUE_DRAIN = timedelta(minutes=2)
 # Warnings about undelivered events kept in progress (the rest are counted in the last one).
 MAX_EVENT_WARNINGS = 5
 
@@ -119,20 +121,26 @@ class EventStages(CampaignState):
             self._p.warnings.append("more events were not delivered: see the workflow's history")
         self._touch()
 
-    async def _events_delivered(self, *, cancel_stops_wait: bool) -> None:
-        """Waits until every queued event is delivered (or given up). A cancel during the wait either stops it
-        (`cancel_stops_wait`: the run is ending anyway, what is left is reported) or is raised (a continue-as-new)."""
+    async def _events_delivered(self, *, cancel_stops_wait: bool, within: timedelta | None = None) -> None:
+        """Waits until every queued event is delivered (or given up), or `within` passed (what is left is carried
+        to the next run). A cancel during the wait either stops it (`cancel_stops_wait`: the run is ending anyway,
+        what is left is reported) or is raised (before a continue-as-new)."""
         sender = self._event_sender
         if sender is None or sender.done():
             return
         try:
-            await workflow.wait_condition(sender.done)
+            await workflow.wait_condition(sender.done, timeout=within, timeout_summary="events still being delivered")
+        except TimeoutError:
+            return
         except asyncio.CancelledError:
             if not cancel_stops_wait:
                 raise
             self._p.warnings.append(
                 f"cancelled while {len(self._event_queue)} event(s) were still being delivered: they may not arrive"
             )
+
+    async def _events_before_continue(self) -> None:
+        await self._events_delivered(cancel_stops_wait=False, within=CONTINUE_DRAIN)
 
     async def _emit_final(self, event_type: str, **data: Any) -> None:
         self._emit(event_type, **data)
@@ -194,9 +202,14 @@ class EventStages(CampaignState):
     def _events_carried(self) -> EventsCarried | None:
         if not self._events_on:
             return None
-        return EventsCarried(sequence=self._event_seq, progress_percent=self._event_progress)
+        return EventsCarried(
+            sequence=self._event_seq, progress_percent=self._event_progress, pending=list(self._event_queue)
+        )
 
     def _resume_events(self, carried: EventsCarried | None) -> None:
         if carried is not None:
             self._events_on = True
             self._event_seq, self._event_progress = carried.sequence, carried.progress_percent
+            self._event_queue = list(carried.pending)
+            if self._event_queue:
+                self._event_sender = asyncio.create_task(self._send_events())

@@ -87,7 +87,7 @@ class MonitorStage(NotCalledStage):
                 self._monitor_interval *= polling.webhook_slowdown
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._events_delivered(cancel_stops_wait=False)  # events out: none left behind
+                await self._events_before_continue()  # events out (event_stages.py)
                 await self._release_claim()
                 workflow.continue_as_new(self._req.model_copy(update={"continued": self._continued_state()}))
             # Woken early when webhooks have reported every expected call: the final poll need not wait.
