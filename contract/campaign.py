@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contract import limits
 from contract.chunks import ChunkState
+from contract.events import CampaignEvent
 from contract.limits import ColumnName, Id, Short, Uri
 from contract.statuses import PENDING_STATUSES
 
@@ -101,6 +102,7 @@ class ContinuedState(BaseModel):
     suppressed_rows: int = 0
     capped_rows: int = 0
     ledger: bool = False  # the run screened its contacts in the ledger: it records its calls there at the end
+    events: EventsCarried | None = None
 
 
 class FrequencyCap(BaseModel):
@@ -111,6 +113,15 @@ class FrequencyCap(BaseModel):
 
     calls: int = Field(ge=1, le=1000)
     days: float = Field(gt=0, le=366)
+
+
+class EventsCarried(BaseModel):
+    """Internal: the events' sequence, the last progress percent sent and the events not yet delivered (sent again,
+    with the same ids, by the next run), carried across continue-as-new."""
+
+    sequence: int = 0
+    progress_percent: int = 0
+    pending: list[CampaignEvent] = Field(default_factory=list)
 
 
 class CampaignRequest(BaseModel):
@@ -152,6 +163,9 @@ class CampaignRequest(BaseModel):
     passthrough_columns: list[ColumnName] = Field(default_factory=list, max_length=limits.MAX_PASSTHROUGH_COLUMNS)
     suppress_on: list[Short] = Field(default_factory=list, max_length=limits.MAX_STATUSES)
     frequency_cap: FrequencyCap | None = None
+    # Events out (contract/events.py): the lifecycle POSTed, signed, to this URL; progress every this % of contacts.
+    events_url: Uri | None = None
+    events_progress_step: int = 10
     continued: ContinuedState | None = None
 
     @field_validator("call_config")

@@ -40,3 +40,9 @@ LEDGER_FAILED = "LedgerFailed"  # the ledger refused a statement (a bug; not ret
 LEDGER_UNAVAILABLE = "LedgerUnavailable"  # the ledger database failed or cannot be reached (retried)
 NOTHING_TO_CALL = "NothingToCall"  # the ledger removed every contact (suppressed or capped)
 CAMPAIGN_IN_CHUNKS = "CampaignInChunks"  # this key's chunks are already on Ringg
+
+# Events out (contract/events.py): the worker cannot send them (no CAMPAIGN_EVENTS_SECRET, a host or address the
+# CAMPAIGN_EVENTS_URL_* settings refuse), the receiver refused one (a 4xx), or the receiver failed (retried).
+EVENTS_NOT_CONFIGURED = "EventsNotConfigured"
+EVENT_REFUSED = "EventRefused"
+EVENT_RECEIVER_ERROR = "EventReceiverError"

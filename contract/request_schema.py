@@ -10,7 +10,15 @@ from contract.program import ProgramRequest
 
 # State carried across continue-as-new: a caller never sets it, so the schema leaves it out.
 INTERNAL_FIELDS = ("continued",)
-_INTERNAL_DEFS = ("ContinuedState", "ChunkState", "ChunkList", "UploadProgress")
+_INTERNAL_DEFS = (
+    "ContinuedState",
+    "ChunkState",
+    "ChunkList",
+    "UploadProgress",
+    "EventsCarried",
+    "CampaignEvent",
+    "EventCampaign",
+)
 
 DESCRIPTIONS = {
     "campaign_name": "Shown in Ringg and in Temporal (search attribute CampaignName); at most 200 characters.",
@@ -52,6 +60,12 @@ DESCRIPTIONS = {
     "Ringg call statuses or sub-statuses (e.g. DND_SKIPPED). Default none.",
     "frequency_cap": "{calls, days}: pre-flight removes numbers already dialled `calls` times in the last `days` days "
     "across campaigns (contacts waiting in unfinished campaigns count once), into the contacts report.",
+    "events_url": "Where the campaign's lifecycle events are POSTed (campaign.started, .uploaded, .launched, "
+    ".progress, then one of .completed/.failed/.cancelled), signed with HMAC-SHA256 in X-Campaign-Signature and "
+    "retried with backoff; each carries an id for dropping repeats. http(s), no credentials, at most 2048 "
+    "characters; its host must be in the workers' CAMPAIGN_EVENTS_URL_HOSTS.",
+    "events_progress_step": "0..100 (default 10): a campaign.progress event each time this many more percent of the "
+    "contacts' calls have ended; 0 = no progress events.",
 }
 
 
@@ -68,6 +82,8 @@ def request_json_schema(ref_template: str = "#/$defs/{model}") -> dict[str, Any]
     props["campaign_name"].update(minLength=1, maxLength=200)
     props["concurrency_percentage"].update(minimum=0, maximum=100)
     props["max_invalid_row_share"].update(minimum=0, maximum=1)
+    props["events_progress_step"].update(minimum=0, maximum=100)
+    props["events_url"]["anyOf"][0].update(maxLength=2048, pattern="^[Hh][Tt][Tt][Pp][Ss]?://")
     props["idempotency_key"]["anyOf"][0]["pattern"] = f"^{IDEMPOTENCY_KEY_PATTERN.pattern}$"
     schema["description"] = (
         "Input of the CampaignWorkflow (one JSON object; unknown fields are refused). Start it by workflow type "

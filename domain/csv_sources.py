@@ -47,7 +47,8 @@ class CsvSettingError(ValueError):
 
 
 class SourceRefused(ValueError):
-    """A contacts file is not one the operator allows: the message names the rule and the setting to change."""
+    """A contacts file (or an events URL) is not one the operator allows: the message names the rule and the setting
+    to change."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ def csv_sources_from_env(
     )
     return CsvSources(
         dirs=tuple(d if d.is_absolute() else root / d for d in named),
-        url_hosts=_hosts(env.get(URL_HOSTS, "")),
-        allow_private=_flag(env, ALLOW_PRIVATE),
+        url_hosts=parse_hosts(env.get(URL_HOSTS, "")),
+        allow_private=parse_flag(env, ALLOW_PRIVATE),
         limits=limits,
     )
 
@@ -101,23 +102,26 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def parse_flag(env: Mapping[str, str], name: str) -> bool:
+    """A 1/0 setting (also true/false), default 0; CAMPAIGN_EVENTS_URL_ALLOW_PRIVATE is read with it too."""
     raw = env.get(name, "").strip().lower()
     if raw not in ("", "0", "1", "false", "true"):
         raise CsvSettingError(f"{name}={raw!r} must be 1 or 0 (default 0).")
     return raw in ("1", "true")
 
 
-def _hosts(raw: str) -> frozenset[str]:
+def parse_hosts(raw: str, setting: str = URL_HOSTS) -> frozenset[str]:
+    """A comma-separated host list (exact names or `*.domain`); `setting` names it in errors (CAMPAIGN_EVENTS_URL_HOSTS
+    is parsed here too)."""
     hosts = set()
     for entry in raw.split(","):
         host = _host_name(entry)
         if not host:
             continue
         bare = host.removeprefix("*.")
-        if "/" in host or "@" in host or "*" in bare or (":" in bare and not _is_ip(bare)):
+        if "/" in host or "@" in host or "*" in bare or (":" in bare and not is_ip(bare)):
             raise CsvSettingError(
-                f"{URL_HOSTS} entry {entry.strip()!r} must be a host name such as files.example.com (or "
+                f"{setting} entry {entry.strip()!r} must be a host name such as files.example.com (or "
                 "*.example.com for its subdomains), without scheme, port or path."
             )
         hosts.add(host)
@@ -128,7 +132,7 @@ def _host_name(host: str) -> str:
     return host.strip().strip("[]").lower().rstrip(".")
 
 
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -184,7 +188,7 @@ def url_problem(uri: str, sources: CsvSources, *, what: str) -> str | None:
             f"{what} {shown(uri)!r}: the host {host!r} is not one contacts may be downloaded from "
             f"({URL_HOSTS}={allowed}); add it to {URL_HOSTS} on the workers and the API"
         )
-    if _is_ip(host):
+    if is_ip(host):
         return address_problem(host, host, sources, what=what)
     return None
 
@@ -197,6 +201,21 @@ def host_allowed(host: str, hosts: frozenset[str]) -> bool:
 
 def address_problem(host: str, address: str, sources: CsvSources, *, what: str) -> str | None:
     """Why the address a host resolved to may not be connected to, or None."""
+    ip, never = address_refusal(address)
+    if never:
+        return f"{what}: the host {host!r} resolves to {ip}, {never}; contacts are never downloaded from there"
+    if ip.is_global or sources.allow_private:
+        return None
+    kind = "a loopback" if ip.is_loopback else "a private"
+    return (
+        f"{what}: the host {host!r} resolves to {ip}, {kind} address; contacts are downloaded from public addresses "
+        f"only, unless {ALLOW_PRIVATE}=1 on the workers and the API"
+    )
+
+
+def address_refusal(address: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str | None]:
+    """The address (an IPv4-mapped IPv6 one as IPv4) and why it is never connected to (link-local, metadata,
+    multicast, unspecified, reserved), or None; loopback and private addresses are the caller's setting."""
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
@@ -207,12 +226,4 @@ def address_problem(host: str, address: str, sources: CsvSources, *, what: str) 
         never = "a multicast or unspecified address"
     elif not ip.is_loopback and ip.is_reserved:
         never = "a reserved address"
-    if never:
-        return f"{what}: the host {host!r} resolves to {ip}, {never}; contacts are never downloaded from there"
-    if ip.is_global or sources.allow_private:
-        return None
-    kind = "a loopback" if ip.is_loopback else "a private"
-    return (
-        f"{what}: the host {host!r} resolves to {ip}, {kind} address; contacts are downloaded from public addresses "
-        f"only, unless {ALLOW_PRIVATE}=1 on the workers and the API"
-    )
+    return ip, never

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignRequest
 from contract.preflight import PreflightResult
+from domain.event_targets import events_url_problems
 from domain.invalid_rows import share_allows
 from domain.ledger_rules import ledger_problems
 from domain.phones import dial_code
@@ -52,6 +53,7 @@ def request_problems(
             "idempotency_key must be 1-128 characters of letters, digits, '.', '_', ':' or '-' "
             "and start with a letter or digit"
         )
+    problems.extend(events_url_problems(req.events_url, req.events_progress_step))
     required = schedule_required or req.flow == "standard"
     problems.extend(_window_problems(req, required=required))
     if required:

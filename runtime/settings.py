@@ -17,6 +17,7 @@ from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from client.payload_keys import PayloadKeyError, PayloadKeys, payload_keys_from_env
 from contract.names import TASK_QUEUE
 from domain.csv_sources import CsvSettingError, CsvSources, csv_sources_from_env
+from domain.event_targets import EventSettingError, EventTargets, event_targets_from_env
 from ledger.engine import LedgerSettingsError, ledger_url
 from ringg import DEFAULT_BASE_URL
 from runtime.metrics import bind_address_problem
@@ -90,6 +91,33 @@ def csv_sources(env: Mapping[str, str], *, upload_dir: Path | None = None) -> Cs
         raise SettingsError(str(err)) from None
 
 
+def events_secret(env: Mapping[str, str]) -> SecretStr | None:
+    """CAMPAIGN_EVENTS_SECRET_FILE's content (it wins), else CAMPAIGN_EVENTS_SECRET; None when neither is set."""
+    secret = env.get("CAMPAIGN_EVENTS_SECRET", "").strip()
+    secret_file = env.get("CAMPAIGN_EVENTS_SECRET_FILE", "").strip()
+    if secret_file:
+        try:
+            secret = Path(secret_file).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise SettingsError(f"CAMPAIGN_EVENTS_SECRET_FILE={secret_file!r} cannot be read: {err.strerror}") from None
+    if not secret:
+        return None
+    if len(secret) < 16:
+        raise SettingsError(
+            "CAMPAIGN_EVENTS_SECRET must be a random string of 16 characters or more (receivers check the events' "
+            "signatures with it)"
+        )
+    return SecretStr(secret)
+
+
+def events_targets(env: Mapping[str, str]) -> EventTargets:
+    """CAMPAIGN_EVENTS_URL_HOSTS and CAMPAIGN_EVENTS_URL_ALLOW_PRIVATE: where events may be sent."""
+    try:
+        return event_targets_from_env(env)
+    except EventSettingError as err:
+        raise SettingsError(str(err)) from None
+
+
 def _payload_keys(env: Mapping[str, str]) -> PayloadKeys | None:
     try:
         return payload_keys_from_env(env)
@@ -141,6 +169,9 @@ class WorkerSettings(BaseModel):
     # The contact ledger's SQLAlchemy URL (CAMPAIGN_LEDGER_URL[_FILE]; default: data/ledger.sqlite3). Secret: it
     # may hold a database password.
     ledger_url: SecretStr = Field(default_factory=lambda: _ledger_url(os.environ))
+    # Events out: the signing secret (None: a campaign with an events_url fails before upload) and allowed hosts.
+    events_secret: SecretStr | None = None
+    events_targets: EventTargets = Field(default_factory=EventTargets)
     # None: payloads travel as plain JSON (PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEYS_FILE unset).
     payload_keys: PayloadKeys | None = Field(default=None, exclude=True, repr=False)
 
@@ -178,4 +209,6 @@ class WorkerSettings(BaseModel):
             csv_sources=csv_sources(env),
             payload_keys=_payload_keys(env),
             ledger_url=_ledger_url(env),
+            events_secret=events_secret(env),
+            events_targets=events_targets(env),
         )

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from activities.claims import WaveLookupActivities
 from activities.contacts.preflight import CsvActivities
 from activities.contacts.source import env_sources
+from activities.events.delivery import EventActivities
 from activities.export.calls import ExportActivities
 from activities.ledger.record import RecordActivities
 from activities.ledger.screen import ScreenActivities
@@ -32,6 +33,7 @@ from activities.ringg.webhook_setup import WebhookSetupActivities
 from client.connect import connect
 from client.payload_codec import data_converter
 from domain.csv_sources import CsvSources
+from domain.event_targets import EventTargets
 from ledger.engine import ledger_url, shown_url
 from ledger.store import Ledger
 from ringg import RinggClient, make_http_client
@@ -62,9 +64,13 @@ def build_worker(
     large_flow: LargeFlowMode = "auto",
     csv_sources: CsvSources | None = None,
     ledger: Ledger | None = None,
+    events_secret: SecretStr | None = None,
+    events_targets: EventTargets | None = None,
 ) -> Worker:
     """`csv_sources`: where contacts files may be read from and their limits (None: this process's environment);
-    `ledger`: the contact ledger (None: CAMPAIGN_LEDGER_URL of this process's environment)."""
+    `ledger`: the contact ledger (None: CAMPAIGN_LEDGER_URL of this process's environment); `events_secret`,
+    `events_targets`: CAMPAIGN_EVENTS_SECRET and CAMPAIGN_EVENTS_URL_* (None: no events can be sent, no host is
+    allowed)."""
     # The program's wave files are written by the worker under report_dir: always readable as contacts.
     csv_sources = allow_program_files(csv_sources or env_sources(), report_dir)
     ledger = ledger or Ledger.open(ledger_url(os.environ))
@@ -76,6 +82,7 @@ def build_worker(
     ringg_acts = RinggActivities(
         ringg, confirm_within_s=confirm_within_s, report_dir=report_dir, large_flow=large_flow, sources=csv_sources
     )
+    events = EventActivities(events_secret, events_targets or EventTargets())
     return Worker(
         client,
         task_queue=task_queue,
@@ -115,6 +122,8 @@ def build_worker(
             recording.set_ledger_status,
             opt_outs.suppress_numbers,
             WebhookSetupActivities(ringg, webhook_secret, webhook_header).subscribe_webhooks,
+            events.check_events,
+            events.deliver_event,
         ],
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=20),
@@ -167,6 +176,8 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
             large_flow=settings.large_flow,
             csv_sources=settings.csv_sources,
             ledger=ledger,
+            events_secret=settings.events_secret,
+            events_targets=settings.events_targets,
         )
         async with worker:
             log.info(
@@ -179,6 +190,7 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
                 metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
                 payload_encryption=_encryption_note(settings),
                 ledger=shown_url(ledger.engine.url),
+                events_signing="on" if settings.events_secret else "off",
             )
             pruner = asyncio.create_task(prune_forever(settings.report_dir, settings.file_retention_days, "reports"))
             try:

@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from devtools import devstack
 from domain.csv_sources import CsvSources
+from domain.event_targets import EventTargets
 from ledger.store import Ledger
 from ringg import RinggClient, make_http_client
 from ringg_sim.testing import RunningSimulator, SimAdmin
@@ -46,6 +47,8 @@ async def worker_for(
     webhook_secret: str | None = None,
     csv_sources: CsvSources | None = None,
     ledger: Ledger | None = None,
+    events_secret: str | None = None,
+    events_targets: EventTargets | None = None,
 ) -> AsyncIterator[Worker]:
     """A real worker (the production wiring) on a fresh task queue, talking to `sim` over HTTP; `csv_sources`: where
     it may read contacts (default: this process's CAMPAIGN_CSV_* environment, which allows tmp_path)."""
@@ -60,6 +63,8 @@ async def worker_for(
             webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
             csv_sources=csv_sources,
             ledger=ledger,
+            events_secret=SecretStr(events_secret) if events_secret else None,
+            events_targets=events_targets,
         )
         async with worker:
             yield worker

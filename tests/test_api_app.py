@@ -134,6 +134,10 @@ async def test_temporal_down_is_503(api: httpx.AsyncClient) -> None:
          "csv_uri: String should have at most 4096 characters"),
         (json.dumps({**REQUEST, "csv_uri": "/c.csv", "polling": {"monitor_max_s": 1e308}}).encode(), {}, 422,
          "polling.monitor_max_s: Input should be less than or equal to 86400"),
+        (json.dumps({**REQUEST, "csv_uri": "/c.csv", "events_url": "https://u:pw@hooks.example.com/e"}).encode(), {},
+         422, "events_url must not carry a user name or password"),
+        (json.dumps({**REQUEST, "csv_uri": "/c.csv", "events_progress_step": 101}).encode(), {}, 422,
+         "events_progress_step must be between 0 (no progress events) and 100, got 101"),
     ],
 )  # fmt: skip
 async def test_bad_start_bodies_are_4xx_with_a_clear_error(

@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.contacts.preflight import CsvActivities
     from activities.ringg.activities import RinggActivities
+    from contract import events as ev
     from contract import search_attributes as sa
     from contract.campaign import LARGE_FLOW_MIN_ROWS, CampaignProgress, CampaignRequest, CampaignResult, ResolvedFlow
     from contract.errors import INVALID_CSV, INVALID_REQUEST
@@ -112,14 +113,17 @@ class CampaignWorkflow(ChunkStages, LedgerStages):
             self._set_stage("completed", f"Ringg reports the campaign {self._p.ringg_status or 'finished'}{left}")
             await workflow.wait_condition(workflow.all_handlers_finished)
             result = self._result(final)
+            await self._emit_final(ev.COMPLETED, **self._final_counts(final))  # events out
         except asyncio.CancelledError:
             await self._on_cancel()
             await self._record_calls("cancelled")
+            await self._emit_final(ev.CANCELLED, message=self._p.message, **self._final_counts("cancelled"))
             await self._release_claim()
             raise
         except CampaignFailed as err:
             self._set_stage("failed", err.message)
             await self._ledger_status("failed")
+            await self._emit_final(ev.FAILED, error_type=err.error_type, message=err.message)  # events out
             await self._release_claim()
             raise ApplicationError(err.message, type=err.error_type, non_retryable=True) from None
         await self._release_claim()
@@ -141,6 +145,7 @@ class CampaignWorkflow(ChunkStages, LedgerStages):
             raise CampaignFailed(
                 f"Campaign {req.campaign_name!r} was not started: " + "; ".join(problems), INVALID_REQUEST
             )
+        await self._check_events()  # events out: a worker that could not send them fails the campaign here
         self._since = workflow.now().isoformat()
         pre = await self._call(
             CsvActivities.preflight_csv,
@@ -202,6 +207,7 @@ class CampaignWorkflow(ChunkStages, LedgerStages):
             self._p.duplicate_of = owner
             self._set_stage("duplicate", f"the same campaign is already handled by workflow {owner}")
             return owner
+        self._emit_started()  # events out
 
         self._set_stage("uploading", f"{pre.data_rows} rows, {self._p.flow} flow")
         try:
@@ -211,19 +217,25 @@ class CampaignWorkflow(ChunkStages, LedgerStages):
             if reason is None:
                 raise
             await self._launch_in_chunks(req, pre, key, reason)
+            self._emit_uploaded()  # events out
+            self._emit_launched()
             return None
         if upload.reused_existing and upload.ringg_status in LAUNCHED_STATUSES:
             self._launch_attempted = True
             self._p.ringg_status = upload.ringg_status
             self._set_stage("monitoring", "this key's campaign was already launched on Ringg; monitoring it")
+            self._emit_uploaded()  # events out
+            self._emit_launched()
             return None
         if self._p.flow == "large":
             await self._wait_for_upload(req)
         elif docs_checks:
             self._show_saved(upload)
+        self._emit_uploaded()  # events out
         if docs_checks:
             await self._check_ringg_invalid_rows(req, upload.invalid_rows_url)
         await self._launch_when_funded(req)
+        self._emit_launched()  # events out
         return None
 
     def _resolve_flow(self, req: CampaignRequest, rows: int) -> ResolvedFlow:

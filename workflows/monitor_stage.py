@@ -57,6 +57,7 @@ class MonitorStage(NotCalledStage):
             if snap.counts_read:
                 self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
                 self._touch()
+                self._emit_progress()  # events out (event_stages.py)
             else:
                 changed = False
                 self._set_stage("monitoring", "scheduled on Ringg: waiting for the campaign's start time")
@@ -86,6 +87,7 @@ class MonitorStage(NotCalledStage):
                 self._monitor_interval *= polling.webhook_slowdown
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._events_before_continue()  # events out (event_stages.py)
                 await self._release_claim()
                 workflow.continue_as_new(self._req.model_copy(update={"continued": self._continued_state()}))
             # Woken early when webhooks have reported every expected call: the final poll need not wait.
@@ -164,6 +166,7 @@ class MonitorStage(NotCalledStage):
             suppressed_rows=self._p.suppressed_rows,
             capped_rows=self._p.capped_rows,
             ledger=self._ledger_on,
+            events=self._events_carried(),
         )
 
     async def _resume(self, state: ContinuedState) -> None:
@@ -171,6 +174,7 @@ class MonitorStage(NotCalledStage):
         self._data_rows, self._reused = state.data_rows, state.reused_existing_list
         self._monitor_interval = state.monitor_interval_s or self._req.polling.monitor_initial_s
         self._launch_attempted = True
+        self._resume_events(state.events)
         self._p = CampaignProgress(
             campaign_name=self._req.campaign_name,
             idempotency_key=state.idempotency_key,

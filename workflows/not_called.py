@@ -15,10 +15,10 @@ with workflow.unsafe.imports_passed_through():
     from contract.statuses import FINAL_CAMPAIGN_STATUSES
 
 from workflows import options
-from workflows.campaign_state import CampaignState
+from workflows.event_stages import EventStages
 
 
-class NotCalledStage(CampaignState):
+class NotCalledStage(EventStages):  # EventStages: the monitor sends progress events
     """Counts never-dialled contacts: cancelled calls without an attempt (read from Ringg's history), plus
     calls still queued when Ringg already calls the campaign final."""
 

@@ -151,21 +151,10 @@ async def _connected(
     if problem:
         raise SourceRefused(problem)
     host = target.host
-    port = target.port or (443 if target.scheme == "https" else 80)
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    for address in addresses:  # every address the name has: a mix of public and private is refused
-        problem = address_problem(host, address, sources, what=what)
-        if problem:
-            raise SourceRefused(problem)
+    addresses = await checked_addresses(target, lambda address: address_problem(host, address, sources, what=what))
     failure: httpx.ConnectError | None = None
     for address in addresses:
-        request = client.build_request(
-            "GET",
-            target.copy_with(host=address.split("%")[0]),
-            headers={"Host": target.netloc.decode("ascii")},
-            extensions={"sni_hostname": host} if target.scheme == "https" else None,
-        )
+        request = pinned_request(client, "GET", target, address)
         try:
             response = await client.send(request, stream=True)
         except httpx.ConnectError as err:
@@ -178,6 +167,39 @@ async def _connected(
         return
     assert failure is not None  # getaddrinfo returns at least one address or raises
     raise failure
+
+
+async def checked_addresses(target: httpx.URL, problem: Callable[[str], str | None]) -> list[str]:
+    """Every address the URL's host resolves to, each held to `problem` (a mix of allowed and refused addresses is
+    refused): raises SourceRefused. The events delivery (activities/events) connects the same way."""
+    port = target.port or (443 if target.scheme == "https" else 80)
+    infos = await asyncio.get_running_loop().getaddrinfo(target.host, port, type=socket.SOCK_STREAM)
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    for address in addresses:
+        refused = problem(address)
+        if refused:
+            raise SourceRefused(refused)
+    return addresses
+
+
+def pinned_request(
+    client: httpx.AsyncClient,
+    method: str,
+    target: httpx.URL,
+    address: str,
+    *,
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+) -> httpx.Request:
+    """A request sent to `address` (one checked_addresses returned: no second DNS lookup, so no rebinding in between)
+    with the URL's host in the Host header and TLS (SNI, certificate)."""
+    return client.build_request(
+        method,
+        target.copy_with(host=address.split("%")[0]),
+        headers={**(headers or {}), "Host": target.netloc.decode("ascii")},
+        content=content,
+        extensions={"sni_hostname": target.host} if target.scheme == "https" else None,
+    )
 
 
 async def _drain(response: httpx.Response, sink: Callable[[bytes], object], sources: CsvSources) -> int:
