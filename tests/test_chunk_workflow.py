@@ -325,7 +325,7 @@ async def test_opt_outs_reach_every_chunk_also_those_launched_after_them(env: Wo
         stopped = await handle.execute_update(
             CampaignWorkflow.stop_numbers, StopNumbersRequest(numbers_uri="/tmp/opt-outs.csv")
         )
-        assert fake.stopped == ["list-1"] and stopped == StopNumbersResult(numbers=2, batches=1)
+        assert fake.stopped == ["list-1"] and stopped == StopNumbersResult(numbers=2, batches=1, suppressed=3)
         fake.release.set()
         result = await handle.result()
     assert result.status == "completed" and fake.stopped == ["list-1", "list-2", "list-3"]
