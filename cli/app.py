@@ -33,6 +33,7 @@ from cli.common import (
     fail,
     resolve_campaign,
 )
+from cli.contacts_cmd import contacts_command
 from cli.export_cmd import export_command
 from cli.files_cmd import files_command
 from cli.list_cmd import LimitOpt, NameOpt, PrefixOpt, QueryOpt, StageOpt, StatusOpt, campaigns_table
@@ -47,6 +48,7 @@ from cli.program_cmds import (
 from cli.render import progress_table, result_table
 from cli.request_files import load_request_file, parse_json_option, parse_mapping
 from cli.schedule_cmds import schedule_app
+from cli.suppress_cmds import suppress_app
 from cli.webhooks_cmd import webhooks_app
 from client.launcher import start_campaign
 from client.listing import ListProblem, campaigns, visibility_query
@@ -69,6 +71,7 @@ from workflows.campaign import CampaignWorkflow
 app = typer.Typer(help="Start, watch, inspect and cancel Ringg campaigns running on Temporal.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(suppress_app, name="suppress")
 
 
 async def _progress(handle: WorkflowHandle[CampaignWorkflow, CampaignResult]) -> CampaignProgress | None:
@@ -367,6 +370,7 @@ def watch_command(
 
 
 app.command("export")(export_command)
+app.command("contacts")(contacts_command)
 app.command("approve")(approve_command)
 app.command("reject")(reject_command)
 app.command("pause")(pause_command)
