@@ -4,6 +4,8 @@ OpenAPI document (with CampaignRequest's public schema)."""
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -11,26 +13,31 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
 from api.auth import BearerMiddleware, bearer_auth
+from api.campaign_contacts import campaign_contacts_router
 from api.campaigns import campaigns_router
 from api.context import ApiContext
 from api.errors import ErrorBody, error_response, install_error_handlers, temporal_failure
+from api.ledger_access import LedgerAccess
 from api.programs import programs_router
 from api.schedules import schedules_router
 from api.settings import ApiSettings
 from api.store import UploadStore
+from api.suppressions import suppressions_router
 from client.event_dedupe import Deduper
 from client.event_forwarder import Forwarder
 from client.webhook_receiver import webhook_router
 from contract.request_schema import program_json_schema, request_json_schema
+from ledger.engine import ledger_url
 from runtime.settings import csv_sources
 from runtime.webhook_settings import WebhookSettings
 
-DESCRIPTION = """Start, inspect, list and cancel Ringg campaigns running on Temporal, and manage recurring
-campaigns. Every route but /healthz and the docs needs `Authorization: Bearer <API_TOKEN>`. Errors answer
-`{"error": ..., "problems": [...]}`."""
+DESCRIPTION = """Start, inspect, list and cancel Ringg campaigns running on Temporal, manage recurring campaigns,
+the contact ledger's suppression list, and read a campaign's contacts as the ledger recorded them. Every route but
+/healthz and the docs needs `Authorization: Bearer <API_TOKEN>`. Errors answer `{"error": ..., "problems": [...]}`."""
 
 
 class Health(BaseModel):
@@ -65,7 +72,18 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
     store.prepare()
     sources = settings.csv_sources or csv_sources(os.environ, upload_dir=settings.upload_dir)
     ctx = ApiContext(client=client, settings=settings, store=store, sources=sources)
-    app = CampaignApi(title="Ringg campaigns API", version="1.0.0", description=DESCRIPTION)
+    url = settings.ledger_url.get_secret_value() if settings.ledger_url else None
+    ledger = LedgerAccess(make_url(url) if url else ledger_url(os.environ))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await ledger.open()
+        try:
+            yield
+        finally:
+            await ledger.close()
+
+    app = CampaignApi(title="Ringg campaigns API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     auth = []
     if settings.token:
@@ -74,6 +92,8 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
     app.include_router(campaigns_router(ctx), dependencies=auth)
     app.include_router(programs_router(ctx), dependencies=auth)
     app.include_router(schedules_router(ctx), dependencies=auth)
+    app.include_router(campaign_contacts_router(ledger), dependencies=auth)
+    app.include_router(suppressions_router(ledger), dependencies=auth)
     if webhooks is not None:
         forwarder = Forwarder(client, webhooks.flush_s)
         app.include_router(webhook_router(webhooks.secret, webhooks.header, forwarder, Deduper(webhooks.dedupe_ttl_s)))

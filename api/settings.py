@@ -11,6 +11,7 @@ from pydantic import BaseModel, SecretStr
 
 from contract.names import TASK_QUEUE
 from domain.csv_sources import DEFAULT_UPLOAD_DIR, CsvSources, upload_dir_from_env
+from ledger.engine import LedgerSettingsError, ledger_url
 from runtime.retention import DEFAULT_RETENTION_DAYS
 from runtime.settings import SettingsError, csv_sources, file_retention_days
 
@@ -74,6 +75,14 @@ def _max_upload_bytes(env: Mapping[str, str]) -> int:
     return int(raw) * 1024 * 1024
 
 
+def _ledger_url(env: Mapping[str, str]) -> SecretStr:
+    try:
+        url = ledger_url(env)
+    except LedgerSettingsError as err:
+        raise SettingsError(str(err)) from None
+    return SecretStr(url.render_as_string(hide_password=False))
+
+
 class ApiSettings(BaseModel):
     token: SecretStr | None  # None only with API_ALLOW_NO_AUTH=1
     host: str = "127.0.0.1"
@@ -88,6 +97,9 @@ class ApiSettings(BaseModel):
     # Where csv_uri/numbers_uri may point and the size limits (CAMPAIGN_CSV_*; by default the upload folder and
     # data/contacts). None: this process's environment, with upload_dir (ApiContext builds it once).
     csv_sources: CsvSources | None = None
+    # The contact ledger (CAMPAIGN_LEDGER_URL_FILE / CAMPAIGN_LEDGER_URL, as the workers'); secret: it may hold a
+    # password. None: this process's environment.
+    ledger_url: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
@@ -107,4 +119,5 @@ class ApiSettings(BaseModel):
             task_queue=env.get("RINGG_TASK_QUEUE", "").strip() or TASK_QUEUE,
             log_level=env.get("LOG_LEVEL", "").strip() or "INFO",
             csv_sources=csv_sources(env, upload_dir=upload_dir),
+            ledger_url=_ledger_url(env),
         )

@@ -1,0 +1,73 @@
+"""The API's contact ledger (CAMPAIGN_LEDGER_URL, as the workers'): opened in the app's lifespan, closed at
+shutdown; while it is unreachable or not migrated, its routes answer 503 and the others work on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.context import errors
+from api.errors import ApiError, ErrorBody
+from ledger.engine import shown_url
+from ledger.store import Ledger, LedgerNotReady
+
+log = structlog.get_logger()
+RETRY = {"Retry-After": "5"}
+
+
+class LedgerAccess:
+    def __init__(self, url: URL) -> None:
+        self.url = url
+        self._ledger: Ledger | None = None
+
+    async def open(self) -> None:
+        """At startup: the ledger's engine, and an embedded SQLite ledger migrated; a failure is logged, not fatal."""
+        self._ledger = Ledger.open(self.url)
+        try:
+            await self._ledger.ready()
+        except LedgerNotReady as err:
+            log.warning("ledger_not_ready", detail=str(err))
+        except (SQLAlchemyError, OSError) as err:
+            log.warning("ledger_unreachable", ledger=shown_url(self.url), error_type=_cause(err))
+
+    async def close(self) -> None:
+        if self._ledger is not None:
+            await self._ledger.close()
+            self._ledger = None
+
+    @asynccontextmanager
+    async def use(self) -> AsyncIterator[Ledger]:
+        """The ready ledger for one request; its failures become 503 answers that never quote a row."""
+        if self._ledger is None:
+            raise ApiError(
+                503, "the contact ledger is not open (the API is starting or stopping); try again", headers=RETRY
+            )
+        try:
+            await self._ledger.ready()
+            yield self._ledger
+        except LedgerNotReady as err:
+            log.warning("ledger_not_ready", detail=str(err))
+            raise ApiError(
+                503,
+                "the contact ledger's database is not migrated: the operator runs `python -m runtime.ledger_setup`",
+                headers=RETRY,
+            ) from None
+        except (SQLAlchemyError, OSError) as err:
+            log.warning("ledger_unreachable", ledger=shown_url(self.url), error_type=_cause(err))
+            raise ApiError(503, "the contact ledger is unavailable; try again shortly", headers=RETRY) from None
+
+
+def _cause(err: BaseException) -> str:
+    return type(getattr(err, "orig", None) or err).__name__
+
+
+def ledger_errors(*codes: int, ok: Mapping[int | str, dict[str, Any]] | None = None) -> dict[int | str, dict[str, Any]]:
+    """errors() for a ledger route: its 503 means the ledger, not Temporal."""
+    responses = errors(*codes, ok=ok)
+    responses[503] = {"model": ErrorBody, "description": "the contact ledger is unavailable or not migrated"}
+    return responses
