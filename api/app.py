@@ -13,7 +13,6 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
 from api.auth import BearerMiddleware, bearer_auth
@@ -31,7 +30,7 @@ from client.event_dedupe import Deduper
 from client.event_forwarder import Forwarder
 from client.webhook_receiver import webhook_router
 from contract.request_schema import program_json_schema, request_json_schema
-from ledger.engine import ledger_url
+from ledger.engine import URL_ENV, ledger_url
 from runtime.settings import csv_sources
 from runtime.webhook_settings import WebhookSettings
 
@@ -72,8 +71,9 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
     store.prepare()
     sources = settings.csv_sources or csv_sources(os.environ, upload_dir=settings.upload_dir)
     ctx = ApiContext(client=client, settings=settings, store=store, sources=sources)
-    url = settings.ledger_url.get_secret_value() if settings.ledger_url else None
-    ledger = LedgerAccess(make_url(url) if url else ledger_url(os.environ))
+    # The given URL, through the same rules as CAMPAIGN_LEDGER_URL (a plain postgresql: URL gets the async driver).
+    given = {URL_ENV: settings.ledger_url.get_secret_value()} if settings.ledger_url else os.environ
+    ledger = LedgerAccess(ledger_url(given))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_NUMBERS = 10_000
 # A number as written by a person or a CRM: digits, a leading + or 00, spaces, dashes, dots, brackets.
 NUMBER_PATTERN = r"^[+0-9(][0-9 ().+-]{0,39}$"
-Number = Annotated[str, Field(min_length=1, max_length=40, examples=["+919876543210"])]
+Number = Annotated[str, Field(max_length=40, examples=["+919876543210"])]
 
 
 class AddSuppressions(BaseModel):

@@ -21,7 +21,8 @@ CountryCode = Annotated[
 
 
 def _normalised(numbers: list[str], country_code: str, where: str, refused: str) -> list[str]:
-    """E.164 numbers, or a 422 listing every invalid one by its index (never its value)."""
+    """E.164 numbers, or a 422 listing every invalid one by its index, as `numbers.3: ...` like the API's other
+    validation problems (never its value)."""
     try:
         found, problems = normalise_numbers(numbers, country_code)
     except ValueError:
@@ -32,7 +33,7 @@ def _normalised(numbers: list[str], country_code: str, where: str, refused: str)
         raise ApiError(
             422,
             f"{len(problems)} of {len(numbers)} numbers are not valid phone numbers: {refused}",
-            [f"{where}[{i}]: {problem}" if where else problem for i, problem in problems],
+            [f"{where}.{i}: {problem}" if where else problem for i, problem in problems],
         )
     return found
 
