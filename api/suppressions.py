@@ -41,7 +41,7 @@ def _normalised(numbers: list[str], country_code: str, where: str, refused: str)
 def suppressions_router(access: LedgerAccess) -> APIRouter:
     router = APIRouter(prefix="/v1/suppressions", tags=["ledger"])
 
-    @router.post("", operation_id="add_suppressions", status_code=201, responses=ledger_errors())
+    @router.post("", operation_id="add_suppressions", status_code=201, responses=ledger_errors(400))
     async def add(body: AddSuppressions) -> SuppressionsAdded:
         """Add numbers to the suppression list: pre-flight leaves them out of every campaign's upload."""
         reason = body.reason.strip()

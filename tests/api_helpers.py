@@ -28,8 +28,16 @@ class RunningApi:
     upload_dir: Path
 
 
-def start_api(data_dir: Path, *, address: str, task_queue: str, token: str, timeout_s: float = 30.0) -> RunningApi:
-    """Starts `python -m api` on a free loopback port and waits until /healthz answers 200."""
+def start_api(
+    data_dir: Path,
+    *,
+    address: str,
+    task_queue: str,
+    token: str,
+    timeout_s: float = 30.0,
+    env: Mapping[str, str] | None = None,
+) -> RunningApi:
+    """Starts `python -m api` on a free loopback port (`env`: more settings) and waits until /healthz answers 200."""
     port = devstack.free_port()
     upload_dir = data_dir / "uploads"
     env = {
@@ -40,6 +48,7 @@ def start_api(data_dir: Path, *, address: str, task_queue: str, token: str, time
         "TEMPORAL_ADDRESS": address,
         "RINGG_TASK_QUEUE": task_queue,
         "LOG_LEVEL": "INFO",
+        **(env or {}),
     }
     proc = devstack.spawn("api", [sys.executable, "-m", "api"], data_dir / "api.log", env=env)
     base_url = f"http://127.0.0.1:{port}"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import httpx
 import pytest
 
 from devtools import devstack
+from ledger.records import CampaignEntry, ContactEntry, SuppressionEntry
+from ledger.store import Ledger
 from ringg_sim.testing import open_window
 from tests.api_helpers import RunningApi, start_api
 
@@ -34,8 +37,8 @@ CHECKS = ",".join(
         "ignored_auth",
     ]
 )
-# Known resources, used for half of the path parameters (the other half is generated): a failed campaign and a
-# paused schedule, so that generated requests reach the code past the lookup.
+# Known resources, used for half of the path parameters (the other half is generated): a failed campaign (also in
+# the API's contact ledger) and a paused schedule, so that generated requests reach the code past the lookup.
 CONFIG = """
 [dictionaries.refs]
 values = ["campaign-fuzz-done", "fuzz-done"]
@@ -43,9 +46,13 @@ values = ["campaign-fuzz-done", "fuzz-done"]
 [dictionaries.schedules]
 values = ["fuzz-schedule"]
 
+[dictionaries.numbers]
+values = ["+919876500001"]
+
 [parameters]
 "path.ref" = { dictionary = "refs", probability = 0.5 }
 "path.schedule_id" = { dictionary = "schedules", probability = 0.5 }
+"path.number" = { dictionary = "numbers", probability = 0.5 }
 """
 
 
@@ -76,6 +83,19 @@ def _seed(api: RunningApi, tmp: Path) -> None:
     raise AssertionError("the seed campaign did not fail at pre-flight")
 
 
+async def _seed_ledger(url: str) -> None:
+    """The API's own ledger (the generated suppressions stay out of the session's): the seed campaign's contacts
+    and one listed number."""
+    ledger = Ledger.open(url)
+    try:
+        await ledger.ready()
+        await ledger.open_campaign(CampaignEntry("fuzz-done", "fuzz", "campaign-fuzz-done"))
+        await ledger.add_contacts("fuzz-done", [ContactEntry(f"+91987650{i:04d}", i + 2, f"c{i}") for i in range(5)])
+        await ledger.add_suppressions([SuppressionEntry("+919876500001", "fuzz", "test")])
+    finally:
+        await ledger.close()
+
+
 @pytest.fixture(scope="module")
 def fuzz_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
     """The API on its own dev server and worker, with Ringg unreachable (a closed loopback port): campaigns the
@@ -91,8 +111,12 @@ def fuzz_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
         "RINGG_TASK_QUEUE": task_queue,
     }
     worker = devstack.start_worker(data_dir, env=worker_env)
+    ledger_url = f"sqlite+aiosqlite:///{data_dir / 'api-ledger.sqlite3'}"
+    asyncio.run(_seed_ledger(ledger_url))
     try:
-        api = start_api(data_dir, address=address, task_queue=task_queue, token=TOKEN)
+        api = start_api(
+            data_dir, address=address, task_queue=task_queue, token=TOKEN, env={"CAMPAIGN_LEDGER_URL": ledger_url}
+        )
         try:
             _seed(api, data_dir)
             yield api
@@ -118,6 +142,6 @@ def test_generated_requests_get_no_5xx_and_documented_answers(fuzz_api: RunningA
     report = done.stdout + done.stderr
     (tmp_path / "schemathesis.out").write_text(report)
     assert done.returncode == 0, report[-12000:]
-    assert "16 selected / 16 total" in report and " 0 passed" not in report, report[-4000:]
+    assert "20 selected / 20 total" in report and " 0 passed" not in report, report[-4000:]
     log = fuzz_api.proc.log_path.read_text()
     assert '" 500' not in log and "request_failed" not in log, "no unexpected error in the API's log"
