@@ -28,6 +28,7 @@ from api.store import UploadStore
 from api.suppressions import suppressions_router
 from client.event_dedupe import Deduper
 from client.event_forwarder import Forwarder
+from client.webhook_ledger import WebhookLedger
 from client.webhook_receiver import webhook_router
 from contract.request_schema import program_json_schema, request_json_schema
 from ledger.engine import URL_ENV, ledger_url
@@ -96,7 +97,9 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
     app.include_router(suppressions_router(ledger), dependencies=auth)
     if webhooks is not None:
         forwarder = Forwarder(client, webhooks.flush_s)
-        app.include_router(webhook_router(webhooks.secret, webhooks.header, forwarder, Deduper(webhooks.dedupe_ttl_s)))
+        # Each call result is also recorded in the ledger, as `python -m webhooks` does.
+        deduper, recorder = Deduper(webhooks.dedupe_ttl_s), WebhookLedger(ledger.ledger)
+        app.include_router(webhook_router(webhooks.secret, webhooks.header, forwarder, deduper, recorder))
 
     @app.get(
         "/healthz",

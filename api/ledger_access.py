@@ -21,35 +21,37 @@ RETRY = {"Retry-After": "5"}
 
 
 class LedgerAccess:
+    """The ledger's engine is made here (it connects on first use); `open` and `close` run in the lifespan."""
+
     def __init__(self, url: URL) -> None:
         self.url = url
-        self._ledger: Ledger | None = None
+        self.ledger = Ledger.open(url)
+        self._open = False
 
     async def open(self) -> None:
-        """At startup: the ledger's engine, and an embedded SQLite ledger migrated; a failure is logged, not fatal."""
-        self._ledger = Ledger.open(self.url)
+        """At startup: an embedded SQLite ledger is migrated; a failure is logged, not fatal (the routes say 503)."""
+        self._open = True
         try:
-            await self._ledger.ready()
+            await self.ledger.ready()
         except LedgerNotReady as err:
             log.warning("ledger_not_ready", detail=str(err))
         except (SQLAlchemyError, OSError) as err:
             log.warning("ledger_unreachable", ledger=shown_url(self.url), error_type=_cause(err))
 
     async def close(self) -> None:
-        if self._ledger is not None:
-            await self._ledger.close()
-            self._ledger = None
+        self._open = False
+        await self.ledger.close()
 
     @asynccontextmanager
     async def use(self) -> AsyncIterator[Ledger]:
         """The ready ledger for one request; its failures become 503 answers that never quote a row."""
-        if self._ledger is None:
+        if not self._open:
             raise ApiError(
                 503, "the contact ledger is not open (the API is starting or stopping); try again", headers=RETRY
             )
         try:
-            await self._ledger.ready()
-            yield self._ledger
+            await self.ledger.ready()
+            yield self.ledger
         except LedgerNotReady as err:
             log.warning("ledger_not_ready", detail=str(err))
             raise ApiError(

@@ -21,6 +21,7 @@ from ledger import migrate
 from ledger.records import CampaignEntry, ContactEntry
 from ledger.store import Ledger
 from runtime.settings import SettingsError
+from runtime.webhook_settings import WebhookSettings
 
 TOKEN = "ledger-api-token-3c9e71f0"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -179,3 +180,25 @@ def test_settings_take_the_workers_ledger_url() -> None:
     assert settings.ledger_url.get_secret_value() == "postgresql+asyncpg://ops:pw-secret@db:5432/ledger"
     with pytest.raises(SettingsError, match="CAMPAIGN_LEDGER_URL names a 'mysql' database"):
         ApiSettings.from_env({"API_TOKEN": TOKEN, "CAMPAIGN_LEDGER_URL": "mysql://x@y/z"})
+
+
+async def test_the_apis_webhook_receiver_records_call_results_in_its_ledger(tmp_path: Path, url: str) -> None:
+    list_id = "3f9b2a1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c"
+    secret = "webhook-secret-for-the-api-77"
+    ledger = Ledger.open(url)
+    try:
+        await ledger.open_campaign(CampaignEntry("key-hooks", "Hooks", "campaign-hooks"))
+        await ledger.update_campaign("key-hooks", status="launched", list_ids=[list_id])
+        await ledger.add_contacts("key-hooks", [ContactEntry("+919876543210", 2)])
+        temporal = await connect("127.0.0.1:1", lazy=True)
+        settings = ApiSettings(token=SecretStr(TOKEN), upload_dir=tmp_path / "uploads", ledger_url=SecretStr(url))
+        app = create_app(settings, temporal, webhooks=WebhookSettings(secret=SecretStr(secret)))
+        event = {"event_type": "call_completed", "call_id": "c1", "bulk_list_id": list_id, "status": "completed"}
+        event["to_number"] = "+919876543210"
+        transport = httpx.ASGITransport(app=app)
+        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://a") as c:
+            answer = await c.post("/webhooks/ringg", json=event, headers={"X-Webhook-Secret": secret})
+        assert answer.status_code == 503  # Temporal is down: Ringg retries; the ledger has it already
+        assert await ledger.calls_by_status("key-hooks") == {"completed": 1}
+    finally:
+        await ledger.close()
