@@ -14,6 +14,7 @@ from api.ledger_models import ContactPage, LedgerCampaign, LedgerContact
 from api.models import REF_PATTERN
 
 NEXT_HEADER = "X-Next-After"
+MAX_ID = 2**63 - 1  # row ids are 64-bit integers in both databases: a larger `after` is a 422, not a 500
 JSONL = "application/x-ndjson"
 Ref = Annotated[str, Path(pattern=REF_PATTERN, description="workflow ID, idempotency key or Ringg list id")]
 OK: dict[int | str, dict[str, Any]] = {
@@ -42,7 +43,7 @@ def campaign_contacts_router(access: LedgerAccess) -> APIRouter:
     async def contacts(
         ref: Ref,
         response: Response,
-        after: Annotated[int, Query(ge=0, description="the previous page's next_after")] = 0,
+        after: Annotated[int, Query(ge=0, le=MAX_ID, description="the previous page's next_after")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         fmt: Annotated[Literal["json", "jsonl"], Query(alias="format")] = "json",
     ) -> ContactPage | Response:

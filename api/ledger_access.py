@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from api.context import errors
 from api.errors import ApiError, ErrorBody
@@ -59,9 +59,15 @@ class LedgerAccess:
                 "the contact ledger's database is not migrated: the operator runs `python -m runtime.ledger_setup`",
                 headers=RETRY,
             ) from None
-        except (SQLAlchemyError, OSError) as err:
+        except (OperationalError, InterfaceError, OSError, TimeoutError) as err:
             log.warning("ledger_unreachable", ledger=shown_url(self.url), error_type=_cause(err))
             raise ApiError(503, "the contact ledger is unavailable; try again shortly", headers=RETRY) from None
+        except SQLAlchemyError as err:
+            # A statement the database refuses will be refused again: a bug, not a wait (as activities.ledger.guard).
+            log.error("ledger_refused", ledger=shown_url(self.url), error_type=_cause(err))
+            raise ApiError(
+                500, "internal error: the contact ledger refused the request (the API's log has the kind)"
+            ) from None
 
 
 def _cause(err: BaseException) -> str:

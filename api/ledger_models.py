@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_NUMBERS = 10_000
 # A number as written by a person or a CRM: digits, a leading + or 00, spaces, dashes, dots, brackets.
 NUMBER_PATTERN = r"^[+0-9(][0-9 ().+-]{0,39}$"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused here (422), not by the database
 Number = Annotated[str, Field(max_length=40, examples=["+919876543210"])]
 
 
@@ -21,7 +22,7 @@ class AddSuppressions(BaseModel):
         max_length=MAX_NUMBERS,
         description="phone numbers, E.164 or national (country_code fills in the dialling code); all or none is added",
     )
-    reason: str = Field(min_length=1, max_length=200, description="why, e.g. 'asked not to be called'")
+    reason: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="why, e.g. 'asked not to be called'")
     country_code: str = Field(
         "+91", min_length=1, max_length=8, description="dialling code for numbers written without one: +91, 91 or IN"
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.errors import ApiError
 from api.ledger_access import LedgerAccess, ledger_errors
-from api.ledger_models import NUMBER_PATTERN, AddSuppressions, Suppression, SuppressionPage, SuppressionsAdded
+from api.ledger_models import NO_NUL, NUMBER_PATTERN, AddSuppressions, Suppression, SuppressionPage, SuppressionsAdded
 from domain.number_list import normalise_numbers
 from ledger.records import SuppressionEntry
 
@@ -56,7 +56,7 @@ def suppressions_router(access: LedgerAccess) -> APIRouter:
 
     @router.get("", operation_id="list_suppressions", responses=ledger_errors())
     async def list_suppressions(
-        after: Annotated[str, Query(max_length=40, description="the previous page's next_after")] = "",
+        after: Annotated[str, Query(max_length=40, pattern=NO_NUL, description="the previous page's next_after")] = "",
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> SuppressionPage:
         """The suppression list in number order, one page at a time (keyset: stable while numbers are added)."""

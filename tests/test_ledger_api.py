@@ -95,7 +95,13 @@ async def test_every_invalid_number_is_told_by_index_and_none_is_added(api: http
     assert await all_suppressions(api, limit=10) == []
     too_many = await api.post("/v1/suppressions", json={"numbers": ["9876543210"] * 10_001, "reason": "x"})
     assert too_many.status_code == 422 and "numbers" in too_many.json()["problems"][0]
-    for bad in ({"numbers": ["9876543210"], "reason": "  "}, {"numbers": ["9876543210"], "reason": "x", "cc": 1}):
+    bad_bodies = [
+        {"numbers": ["9876543210"], "reason": "  "},
+        {"numbers": ["9876543210"], "reason": "x", "cc": 1},
+        {"numbers": ["9876543210"], "reason": "a\x00b"},  # PostgreSQL text holds no NUL: a 422, not a 503
+    ]
+    assert (await api.get("/v1/suppressions", params={"after": "\x00"})).status_code == 422
+    for bad in bad_bodies:
         assert (await api.post("/v1/suppressions", json=bad)).status_code == 422
     country = await api.post("/v1/suppressions", json={"numbers": ["9876543210"], "reason": "x", "country_code": "?"})
     assert country.status_code == 422 and country.json()["problems"] == [
@@ -142,7 +148,10 @@ async def test_contacts_are_paged_from_the_ledger_to_the_end(api: httpx.AsyncCli
 
     unknown = await api.get("/v1/campaigns/no-such-campaign/contacts")
     assert unknown.status_code == 404 and "no campaign 'no-such-campaign'" in unknown.json()["error"]
-    assert (await api.get("/v1/campaigns/key-api/contacts", params={"limit": 1001})).status_code == 422
+    for bad in ({"limit": 1001}, {"after": -1}, {"after": 2**63}, {"format": "xml"}):  # found by the schema fuzz test
+        assert (await api.get("/v1/campaigns/key-api/contacts", params=bad)).status_code == 422, bad
+    last = await api.get("/v1/campaigns/key-api/contacts", params={"after": 2**63 - 1})
+    assert last.json()["items"] == [] and last.json()["next_after"] is None
 
 
 async def test_ledger_routes_need_the_bearer_token(api: httpx.AsyncClient) -> None:
