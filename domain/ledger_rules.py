@@ -5,35 +5,21 @@ from __future__ import annotations
 
 from contract.campaign import CampaignRequest
 from contract.statuses import CALL_STATUS_ORDER, PENDING_STATUSES
-from domain.contact_outcome import FOLLOW_UP_OUTCOMES, last_outcome
+from domain.contact_outcome import FOLLOW_UP_OUTCOMES, REDIAL_SUB_STATUSES, last_outcome
 
 # Outcomes in the product's words (domain.contact_outcome), Ringg's final call statuses and its documented
 # sub-statuses (ringg-api.md, "Call sub-status values", and the FIX-logs' NO_ANSWER).
 OUTCOME_WORDS = frozenset({*FOLLOW_UP_OUTCOMES, "answered", "opted_out"})
 CALL_STATUSES = frozenset(s for s in CALL_STATUS_ORDER if s not in PENDING_STATUSES and s != "other")
-SUB_STATUSES = frozenset(
-    {
-        "ACCEPTED",
-        "RATE_LIMITED",
-        "RETRY_LIMIT_REACHED",
-        "FAILED",
-        "USER_DID_NOT_JOIN",
-        "USER_LEFT",
-        "USER_BECAME_IDLE",
-        "CAMPAIGN_TIME_EXCEEDED",
-        "MAX_CALL_DURATION",
-        "NOT_ABLE_TO_CALL",
-        "USER_TERMINATED",
-        "DND_SKIPPED",
-        "VOICEMAIL_DETECTED",
-        "VOICEMAIL_DETECTED_VIA_LLM",
-        "PIPECAT_TIMEOUT",
-        "PRE_CALL_API_FAILED",
-        "NO_ANSWER",
-        "BUSY",
-        "INVALID_NUMBER",
-    }
-)
+SUB_STATUSES = REDIAL_SUB_STATUSES | {
+    "ACCEPTED",
+    "USER_LEFT",
+    "USER_BECAME_IDLE",
+    "MAX_CALL_DURATION",
+    "USER_TERMINATED",
+    "DND_SKIPPED",
+    "INVALID_NUMBER",
+}
 
 
 def suppress_on_problems(words: list[str]) -> list[str]:

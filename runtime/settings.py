@@ -22,7 +22,7 @@ from ledger.engine import LedgerSettingsError, ledger_url
 from ringg import DEFAULT_BASE_URL
 from runtime.metrics import bind_address_problem
 from runtime.retention import DEFAULT_RETENTION_DAYS, RetentionError, retention_days
-from runtime.webhook_settings import DEFAULT_HEADER, WebhookConfigError, header_name, read_secret
+from runtime.webhook_settings import DEFAULT_HEADER, WebhookConfigError, header_name, read_secret, shared_secret
 
 # Activities one worker runs at once (its own limit, not the deployment's).
 MAX_CONCURRENT_ACTIVITIES = 50
@@ -93,21 +93,10 @@ def csv_sources(env: Mapping[str, str], *, upload_dir: Path | None = None) -> Cs
 
 def events_secret(env: Mapping[str, str]) -> SecretStr | None:
     """CAMPAIGN_EVENTS_SECRET_FILE's content (it wins), else CAMPAIGN_EVENTS_SECRET; None when neither is set."""
-    secret = env.get("CAMPAIGN_EVENTS_SECRET", "").strip()
-    secret_file = env.get("CAMPAIGN_EVENTS_SECRET_FILE", "").strip()
-    if secret_file:
-        try:
-            secret = Path(secret_file).read_text(encoding="utf-8").strip()
-        except OSError as err:
-            raise SettingsError(f"CAMPAIGN_EVENTS_SECRET_FILE={secret_file!r} cannot be read: {err.strerror}") from None
-    if not secret:
-        return None
-    if len(secret) < 16:
-        raise SettingsError(
-            "CAMPAIGN_EVENTS_SECRET must be a random string of 16 characters or more (receivers check the events' "
-            "signatures with it)"
-        )
-    return SecretStr(secret)
+    try:
+        return shared_secret(env, "CAMPAIGN_EVENTS_SECRET", " (receivers check the events' signatures with it)")
+    except WebhookConfigError as err:
+        raise SettingsError(str(err)) from None
 
 
 def events_targets(env: Mapping[str, str]) -> EventTargets:

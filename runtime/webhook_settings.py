@@ -17,21 +17,26 @@ class WebhookConfigError(ValueError):
     """The receiver cannot start; the message says which variable to set."""
 
 
-def read_secret(env: Mapping[str, str]) -> SecretStr | None:
-    """WEBHOOK_SECRET, or the content of WEBHOOK_SECRET_FILE; None when neither is set."""
-    secret = env.get("WEBHOOK_SECRET", "").strip()
-    secret_file = env.get("WEBHOOK_SECRET_FILE", "").strip()
+def shared_secret(env: Mapping[str, str], name: str, why: str = "") -> SecretStr | None:
+    """A shared secret setting: the content of `<name>_FILE` (it wins), else `<name>`; None when neither is set.
+    Raises WebhookConfigError for an unreadable file or a secret under 16 characters (`why` says what it signs)."""
+    secret = env.get(name, "").strip()
+    secret_file = env.get(f"{name}_FILE", "").strip()
     if secret_file:
         try:
             secret = Path(secret_file).read_text(encoding="utf-8").strip()
         except OSError as err:
-            message = f"WEBHOOK_SECRET_FILE {secret_file!r} cannot be read: {err.strerror}"
-            raise WebhookConfigError(message) from None
+            raise WebhookConfigError(f"{name}_FILE={secret_file!r} cannot be read: {err.strerror}") from None
     if not secret:
         return None
     if len(secret) < 16:
-        raise WebhookConfigError("WEBHOOK_SECRET must be a random string of 16 characters or more")
+        raise WebhookConfigError(f"{name} must be a random string of 16 characters or more{why}")
     return SecretStr(secret)
+
+
+def read_secret(env: Mapping[str, str]) -> SecretStr | None:
+    """WEBHOOK_SECRET, or the content of WEBHOOK_SECRET_FILE; None when neither is set."""
+    return shared_secret(env, "WEBHOOK_SECRET")
 
 
 def header_name(env: Mapping[str, str]) -> str:

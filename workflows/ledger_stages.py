@@ -4,7 +4,9 @@ the contacts recorded), the campaign's status, and its calls recorded once it ha
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
@@ -20,6 +22,9 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import options
 from workflows.campaign_state import CampaignFailed, CampaignState
+
+InputT = TypeVar("InputT")
+ResultT = TypeVar("ResultT")
 
 
 class LedgerStages(CampaignState):
@@ -63,21 +68,37 @@ class LedgerStages(CampaignState):
             )
         return left
 
-    async def _ledger_status(self, status: str) -> None:
-        """Records the campaign's status in the ledger; a failure is a warning, never the campaign's."""
-        if not self._ledger_on or not self._p.idempotency_key:
-            return
+    async def _ledger_step(
+        self,
+        method: Callable[[Any, InputT], Awaitable[ResultT]],
+        arg: InputT,
+        summary: str,
+        *,
+        start_to_close: timedelta = options.LEDGER_STATUS_TIMEOUT,
+        deadline: timedelta = options.LEDGER_STATUS_DEADLINE,
+        heartbeat: timedelta | None = None,
+    ) -> ResultT | None:
+        """A ledger activity after screening: its failure is a warning (None), never the campaign's."""
         try:
-            await workflow.execute_activity_method(
-                RecordActivities.set_ledger_status,
-                LedgerStatus(idempotency_key=self._p.idempotency_key, status=status, list_ids=self._list_ids()),
-                start_to_close_timeout=options.LEDGER_STATUS_TIMEOUT,
-                schedule_to_close_timeout=options.LEDGER_STATUS_DEADLINE,
+            return await workflow.execute_activity_method(
+                method,
+                arg,
+                start_to_close_timeout=start_to_close,
+                schedule_to_close_timeout=deadline,
+                heartbeat_timeout=heartbeat,
                 retry_policy=options.LEDGER_RETRY,
-                summary=f"ledger: campaign {status}",
+                summary=summary,
             )
         except ActivityError as err:
             self._ledger_warning(err)
+            return None
+
+    async def _ledger_status(self, status: str) -> None:
+        """Records the campaign's status in the ledger."""
+        if not self._ledger_on or not self._p.idempotency_key:
+            return
+        inp = LedgerStatus(idempotency_key=self._p.idempotency_key, status=status, list_ids=self._list_ids())
+        await self._ledger_step(RecordActivities.set_ledger_status, inp, f"ledger: campaign {status}")
 
     async def _record_calls(self, final_status: str) -> None:
         """Records every call of the campaign's list(s) in the ledger, then its final status."""
@@ -89,7 +110,7 @@ class LedgerStages(CampaignState):
         stage, message = self._p.stage, self._p.message
         self._set_stage("recording", "recording the campaign's calls in the contact ledger")
         try:
-            recorded = await workflow.execute_activity_method(
+            recorded = await self._ledger_step(
                 RecordActivities.record_calls,
                 RecordCallsInput(
                     idempotency_key=self._p.idempotency_key,
@@ -101,42 +122,30 @@ class LedgerStages(CampaignState):
                     final_status=final_status,
                     suppress_on=self._req.suppress_on,
                 ),
-                start_to_close_timeout=options.LEDGER_RECORD_TIMEOUT,
-                schedule_to_close_timeout=options.LEDGER_RECORD_DEADLINE,
-                heartbeat_timeout=options.LEDGER_HEARTBEAT,
-                retry_policy=options.LEDGER_RETRY,
-                summary="ledger: record the campaign's calls",
+                "ledger: record the campaign's calls",
+                start_to_close=options.LEDGER_RECORD_TIMEOUT,
+                deadline=options.LEDGER_RECORD_DEADLINE,
+                heartbeat=options.LEDGER_HEARTBEAT,
             )
-        except ActivityError as err:
-            self._ledger_warning(err)
-            return
         finally:
             self._set_stage(stage, message)
-        self._p.ledger_calls = recorded.calls
-        self._p.suppressed_added = recorded.suppressed_added
+        if recorded is not None:
+            self._p.ledger_calls = recorded.calls
+            self._p.suppressed_added = recorded.suppressed_added
 
     async def _suppress_opt_outs(self, numbers_uri: str) -> int:
         """The numbers of a stop_numbers file added to the suppression list; returns how many were new there."""
         if not self._ledger_on:
             return 0
-        try:
-            done = await workflow.execute_activity_method(
-                SuppressActivities.suppress_numbers,
-                SuppressNumbersInput(
-                    numbers_uri=numbers_uri,
-                    country_code=self._req.country_code,
-                    reason="opted out (stop_numbers)",
-                    source=f"campaign {self._req.campaign_name[:120]} ({self._p.idempotency_key})",
-                ),
-                start_to_close_timeout=options.LEDGER_STATUS_TIMEOUT,
-                schedule_to_close_timeout=options.LEDGER_STATUS_DEADLINE,
-                retry_policy=options.LEDGER_RETRY,
-                summary="ledger: suppress the opt-outs",
-            )
-        except ActivityError as err:
-            self._ledger_warning(err)
-            return 0
-        return done.added
+        source = f"campaign {self._req.campaign_name[:120]} ({self._p.idempotency_key})"
+        inp = SuppressNumbersInput(
+            numbers_uri=numbers_uri,
+            country_code=self._req.country_code,
+            reason="opted out (stop_numbers)",
+            source=source,
+        )
+        done = await self._ledger_step(SuppressActivities.suppress_numbers, inp, "ledger: suppress the opt-outs")
+        return done.added if done is not None else 0
 
     def _list_ids(self) -> list[str]:
         return list(self._p.list_ids) or ([self._p.list_id] if self._p.list_id else [])
