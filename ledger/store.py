@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -124,6 +124,11 @@ class Ledger(SuppressionStore):
                     return _campaign_view(row)
         return None
 
+    def _insert_new(self, table: Table, name: str) -> Any:
+        """An INSERT of rows the campaign has not got (by `name`), returning `name` of each row it inserted."""
+        stmt = insert_for(self.engine, table).on_conflict_do_nothing(index_elements=["campaign_key", name])
+        return stmt.returning(table.c[name])
+
     # -- contacts ------------------------------------------------------------------------------------------------
 
     async def add_contacts(self, key: str, entries: Sequence[ContactEntry]) -> int:
@@ -144,17 +149,15 @@ class Ledger(SuppressionStore):
                 }
                 for e in chunk
             ]
+            stmt = insert_for(self.engine, contacts)
+            # Screened again (a retry): a contact not dialled yet takes the new verdict and cells.
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["campaign_key", "number"],
+                set_={name: getattr(stmt.excluded, name) for name in ("outcome", "external_id", "fields", "row")},
+                where=contacts.c.attempts == 0,
+            )
             async with self.engine.begin() as conn:
-                present = await _present(conn, contacts.c.number, key, [e.number for e in chunk])
-                stmt = insert_for(self.engine, contacts)
-                # Screened again (a retry): a contact not dialled yet takes the new verdict and cells.
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["campaign_key", "number"],
-                    set_={name: getattr(stmt.excluded, name) for name in ("outcome", "external_id", "fields", "row")},
-                    where=contacts.c.attempts == 0,
-                )
-                await conn.execute(stmt, rows)
-                added += len({e.number for e in chunk} - present)
+                added += await _insert_or_update(conn, self._insert_new(contacts, "number"), stmt, rows, "number")
         return added
 
     async def contacts_page(self, key: str, after: int = 0, limit: int = 100) -> list[ContactView]:
@@ -242,9 +245,7 @@ class Ledger(SuppressionStore):
             )
             latest = {e.number: e for e in sorted(chunk, key=_call_order)}
             async with self.engine.begin() as conn:
-                present = await _present(conn, calls.c.call_id, key, [e.call_id for e in chunk])
-                await conn.execute(stmt, rows)
-                added += len({e.call_id for e in chunk} - present)
+                added += await _insert_or_update(conn, self._insert_new(calls, "call_id"), stmt, rows, "call_id")
                 await conn.execute(
                     outcome,
                     [
@@ -273,10 +274,17 @@ def _call_order(entry: CallEntry) -> datetime:
     return entry.attempted_at or datetime.min.replace(tzinfo=UTC)
 
 
-async def _present(conn: Any, column: Any, key: str, values: list[str]) -> set[str]:
-    """Which of `values` the campaign already has in `column` (one indexed IN query per batch)."""
-    query = select(column).where(column.table.c.campaign_key == key, column.in_(values))
-    return set((await conn.execute(query)).scalars())
+async def _insert_or_update(conn: Any, insert_new: Any, upsert: Any, rows: list[dict[str, Any]], name: str) -> int:
+    """Writes a batch of one campaign's rows, unique by `name` (the last of a repeat wins): those the campaign has
+    not got yet in one multi-row INSERT that returns them, then the upsert of the others (none on a first write).
+    Returns how many were new. No lookup first: its plan would rest on table statistics that a big first write
+    outgrows (PostgreSQL then scanned the campaign's rows for every batch)."""
+    unique = list({row[name]: row for row in rows}.values())
+    new = set((await conn.execute(insert_new, unique)).scalars())
+    seen = [row for row in unique if row[name] not in new]
+    if seen:
+        await conn.execute(upsert, seen)
+    return len(new)
 
 
 def _campaign_view(row: Any) -> CampaignView:

@@ -41,9 +41,16 @@ R = TypeVar("R")
 
 
 def start_worker_process(
-    data_dir: Path, sim: RunningSimulator, address: str, task_queue: str, name: str
+    data_dir: Path,
+    sim: RunningSimulator,
+    address: str,
+    task_queue: str,
+    name: str,
+    *,
+    extra: dict[str, str] | None = None,
 ) -> devstack.Proc:
-    """`python worker.py` as a real process (public contract: configured by environment only)."""
+    """`python worker.py` as a real process (public contract: configured by environment only); `extra`: more of
+    its environment (e.g. CAMPAIGN_LEDGER_URL)."""
     return devstack.start_worker(
         data_dir,
         name=name,
@@ -53,6 +60,7 @@ def start_worker_process(
             "TEMPORAL_ADDRESS": address,
             "RINGG_TASK_QUEUE": task_queue,
             "PYTHONUNBUFFERED": "1",
+            **(extra or {}),
         },
     )
 
