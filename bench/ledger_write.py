@@ -71,7 +71,7 @@ def batch_sizes(rows: int, size: int) -> Iterator[tuple[int, int]]:
 
 async def product_pass(url: str, what: str, rows: int) -> None:
     """As the worker writes: contacts by screen_contacts' batches (5,000), calls by record_calls' pages (100)."""
-    ledger = Ledger.open(url)
+    ledger = Ledger.open(url, pooled=True)  # as the worker opens it
     await ledger.ready()
     try:
         if what == "contacts":

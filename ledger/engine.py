@@ -64,16 +64,17 @@ def shown_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def create_engine(url: URL | str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: URL | str, *, pooled: bool = False, **kwargs: Any) -> AsyncEngine:
+    """`pooled` (SQLite): keep connections open between transactions, for a long-lived process that disposes the
+    engine at exit (the worker). Without it a connection (and aiosqlite's thread) lives for one transaction, so an
+    engine nobody disposed leaves no thread behind, but closing the last connection of a WAL file checkpoints it:
+    the pool writes a history page about 1.5x as fast."""
     url = make_url(url) if isinstance(url, str) else url
     if url.get_backend_name() == "sqlite":
         if url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        # No pool: a connection (and aiosqlite's thread) lives for one transaction, so an engine nobody disposed
-        # leaves no thread behind; opening a SQLite file costs well under a millisecond.
-        engine = create_async_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, poolclass=NullPool, **kwargs
-        )
+        pool = {} if pooled else {"poolclass": NullPool}
+        engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **pool, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)

@@ -52,8 +52,9 @@ class Ledger(SuppressionStore):
             self._ready = True
 
     @classmethod
-    def open(cls, url: URL | str) -> Ledger:
-        return cls(create_engine(url))
+    def open(cls, url: URL | str, *, pooled: bool = False) -> Ledger:
+        """`pooled`: for a process that closes the ledger at exit (see ledger.engine.create_engine)."""
+        return cls(create_engine(url, pooled=pooled))
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -158,7 +158,14 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
     extra = {} if runtime is None else {"runtime": runtime}
     converter = data_converter(settings.payload_keys)
     client = await connect(settings.temporal_address, settings.temporal_namespace, converter=converter, **extra)
-    ledger = Ledger.open(settings.ledger_url.get_secret_value())
+    ledger = Ledger.open(settings.ledger_url.get_secret_value(), pooled=True)
+    try:
+        await _serve_with(settings, stop, client, ledger)
+    finally:
+        await ledger.close()
+
+
+async def _serve_with(settings: WorkerSettings, stop: asyncio.Event, client: Client, ledger: Ledger) -> None:
     try:
         await ledger.ready()  # an embedded SQLite ledger is migrated here; LedgerNotReady stops the worker
     except OSError as err:  # unreachable for now: the ledger's activities retry until it answers
@@ -198,4 +205,3 @@ async def _serve(settings: WorkerSettings, stop: asyncio.Event) -> None:
             finally:
                 pruner.cancel()
             log.info("worker_stopping", reason="signal")
-    await ledger.close()
