@@ -201,16 +201,29 @@ def host_allowed(host: str, hosts: frozenset[str]) -> bool:
 
 def address_problem(host: str, address: str, sources: CsvSources, *, what: str) -> str | None:
     """Why the address a host resolved to may not be connected to, or None."""
-    ip, never = address_refusal(address)
-    if never:
-        return f"{what}: the host {host!r} resolves to {ip}, {never}; contacts are never downloaded from there"
-    if ip.is_global or sources.allow_private:
+    return refused_address(
+        host,
+        address,
+        sources.allow_private,
+        what=what,
+        never="contacts are never downloaded from there",
+        public="contacts are downloaded from public addresses only",
+        unless=f"{ALLOW_PRIVATE}=1 on the workers and the API",
+    )
+
+
+def refused_address(
+    host: str, address: str, allow_private: bool, *, what: str, never: str, public: str, unless: str
+) -> str | None:
+    """Why a resolved address may not be connected to, or None: `never` ends the message for addresses refused
+    always, `public` and `unless` (the setting that allows them) for loopback and private ones."""
+    ip, refusal = address_refusal(address)
+    if refusal:
+        return f"{what}: the host {host!r} resolves to {ip}, {refusal}; {never}"
+    if ip.is_global or allow_private:
         return None
     kind = "a loopback" if ip.is_loopback else "a private"
-    return (
-        f"{what}: the host {host!r} resolves to {ip}, {kind} address; contacts are downloaded from public addresses "
-        f"only, unless {ALLOW_PRIVATE}=1 on the workers and the API"
-    )
+    return f"{what}: the host {host!r} resolves to {ip}, {kind} address; {public}, unless {unless}"
 
 
 def address_refusal(address: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str | None]:

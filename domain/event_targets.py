@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 from domain.csv_sources import (
     CsvSettingError,
-    address_refusal,
     host_allowed,
     is_ip,
     parse_flag,
     parse_hosts,
+    refused_address,
     shown,
 )
 
@@ -83,13 +83,12 @@ def event_url_problem(url: str, targets: EventTargets) -> str | None:
 
 def event_address_problem(host: str, address: str, targets: EventTargets) -> str | None:
     """Why an address the events_url's host resolved to may not be connected to, or None."""
-    ip, never = address_refusal(address)
-    if never:
-        return f"events_url: the host {host!r} resolves to {ip}, {never}; events are never sent there"
-    if ip.is_global or targets.allow_private:
-        return None
-    kind = "a loopback" if ip.is_loopback else "a private"
-    return (
-        f"events_url: the host {host!r} resolves to {ip}, {kind} address; events are sent to public addresses only, "
-        f"unless {ALLOW_PRIVATE}=1 on the workers"
+    return refused_address(
+        host,
+        address,
+        targets.allow_private,
+        what="events_url",
+        never="events are never sent there",
+        public="events are sent to public addresses only",
+        unless=f"{ALLOW_PRIVATE}=1 on the workers",
     )
