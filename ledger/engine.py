@@ -76,17 +76,27 @@ def create_engine(url: URL | str, *, pooled: bool = False, **kwargs: Any) -> Asy
         pool = {} if pooled else {"poolclass": NullPool}
         engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **pool, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own BEGIN is off: _begin_immediate starts every transaction.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (worker, API and CLI at once)
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash in WAL mode
     cursor.close()
+
+
+def _begin_immediate(conn: Any) -> None:
+    """SQLite: every transaction takes the write lock when it starts (waiting up to the busy timeout). A deferred
+    one that reads first and writes later fails at once, without waiting, when another process wrote in between;
+    and two workers migrating a new file at once would both create its tables."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def insert_for(engine: AsyncEngine, table: Table) -> sqlite.Insert | postgresql.Insert:

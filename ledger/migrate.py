@@ -3,6 +3,7 @@ engine's own connection, and checks at start-up that a ledger is at the code's r
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,17 @@ def head() -> str:
     return revision
 
 
+# Alembic's migration context is one per process: two migrations at once in one process corrupt each other.
+_ONE_AT_A_TIME = asyncio.Lock()
+
+
 async def _on_connection(engine: AsyncEngine, action: str, revision: str) -> None:
     def run(connection: Any) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
 
-    async with engine.begin() as conn:
+    async with _ONE_AT_A_TIME, engine.begin() as conn:
         await conn.run_sync(run)
 
 

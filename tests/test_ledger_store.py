@@ -3,8 +3,10 @@ idempotent writes, the suppression list, frequency-cap counting and keyset pagin
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -129,3 +131,28 @@ async def test_screening_counts_suppression_and_caps_across_campaigns(ledger: Le
     assert waiting not in (await ledger.screen("running", numbers, FrequencyCap(calls=1, days=7))).capped
     await ledger.update_campaign("running", status="failed")  # a failed campaign will not call its contacts
     assert waiting not in (await ledger.screen("new", numbers, FrequencyCap(calls=1, days=7))).capped
+
+
+async def test_workers_sharing_a_new_sqlite_file_ready_and_write_it_at_once(tmp_path: Path) -> None:
+    """Several workers (here: engines) start on one new SQLite ledger together: one migrates, the others wait for
+    the write lock and find it migrated; then read-then-write transactions of all of them interleave without a
+    'database is locked' failure."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
+    ledgers = [Ledger.open(url) for _ in range(8)]
+    try:
+        await asyncio.gather(*(ledger.ready() for ledger in ledgers))
+        assert await migrate.current(ledgers[0].engine) == migrate.head()
+        await ledgers[0].open_campaign(CampaignEntry("shared", "Shared"))
+
+        async def write(i: int, ledger: Ledger) -> None:
+            for n in range(15):
+                await ledger.update_campaign("shared", list_ids=[f"L{i}-{n}"])
+                await ledger.add_contacts("shared", [ContactEntry(f"+9198{i:03d}{n:05d}")])
+
+        await asyncio.gather(*(write(i, ledger) for i, ledger in enumerate(ledgers)))
+        view = await ledgers[0].campaign("shared")
+        assert view is not None and len(view.list_ids) == 8 * 15
+        assert (await ledgers[0].contact_outcomes("shared")) == {"pending": 8 * 15}
+    finally:
+        for ledger in ledgers:
+            await ledger.close()
