@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +10,11 @@ from typing import Any
 ACTIVE_STATUSES = ("screened", "launched")
 FINAL_STATUSES = ("completed", "terminated", "failed", "cancelled")
 SCREENED_OUT = ("suppressed", "capped")  # contacts pre-flight removed: never uploaded
+
+
+def _jsonable(record: Any) -> dict[str, Any]:
+    """A record's fields, in order, as JSON values (times in ISO 8601)."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(record).items()}
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -102,21 +107,7 @@ class CampaignView:
     updated_at: datetime
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "name": self.name,
-            "workflow_id": self.workflow_id,
-            "list_ids": self.list_ids,
-            "campaign_start_time": self.campaign_start_time,
-            "campaign_end_time": self.campaign_end_time,
-            "status": self.status,
-            "contacts": self.contacts,
-            "suppressed": self.suppressed,
-            "capped": self.capped,
-            "calls_by_status": self.calls_by_status,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-        }
+        return _jsonable(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,19 +130,7 @@ class ContactView:
         return f"ContactView(id={self.id}, outcome={self.outcome!r})"
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "number": self.number,
-            "external_id": self.external_id,
-            "fields": self.fields,
-            "wave": self.wave,
-            "row": self.row,
-            "outcome": self.outcome,
-            "attempts": self.attempts,
-            "last_status": self.last_status,
-            "last_sub_status": self.last_sub_status,
-            "last_call_at": self.last_call_at.isoformat() if self.last_call_at else None,
-        }
+        return _jsonable(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +144,4 @@ class SuppressionView:
         return f"SuppressionView(reason={self.reason!r}, source={self.source!r})"
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "reason": self.reason,
-            "source": self.source,
-            "created_at": self.created_at.isoformat(),
-        }
+        return _jsonable(self)
