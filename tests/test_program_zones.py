@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from client.program_launcher import start_program
@@ -62,7 +63,13 @@ async def _run_to_the_end(env: WorkflowEnvironment, handle: ProgramHandle) -> Pr
             opening = min(datetime.fromisoformat(str(w.opens_at)) for w in left)
             ahead = (opening - await env.get_current_time()).total_seconds()
             if ahead > 0:
-                await env.sleep(ahead + 1)
+                try:
+                    await env.sleep(ahead + 1)
+                except RPCError as err:
+                    # a long sleep the test server cannot skip at once (a loaded machine, an activity still in
+                    # flight) ends as 'Timeout expired' (status CANCELLED); its clock is read again on the next round
+                    if err.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+                        raise
     result.cancel()
     raise AssertionError(f"the program did not finish: {progress.stage} {progress.message}")
 
