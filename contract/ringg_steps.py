@@ -106,6 +106,8 @@ class SnapshotInput(BaseModel):
     # Ringg last said "scheduled" (waiting for its start time) and no call has moved: read the status first and,
     # while it still says so, skip the history counts (1 request instead of 8).
     scheduled_probe: bool = False
+    # The counts of the previous poll: statuses that cannot change any more are not asked again.
+    previous_counts: dict[str, int] = Field(default_factory=dict)
 
 
 class CampaignSnapshot(BaseModel):

@@ -28,9 +28,10 @@ def phone_for(i: int) -> str:
     return f"+91{9000000000 + i * 7919 % 999999999:010d}"
 
 
-def write_sample_csv(path: Path, rows: int, *, invalid_every: int = 0, seed: int = 7) -> Path:
+def write_sample_csv(path: Path, rows: int, *, invalid_every: int = 0, seed: int = 7, offset: int = 0) -> Path:
     """Writes `rows` data rows; every `invalid_every`-th row gets an unusable phone number. Written beside and
-    renamed into place: a campaign reading an earlier copy of the same path never sees a half-written file."""
+    renamed into place: a campaign reading an earlier copy of the same path never sees a half-written file.
+    `offset` shifts the numbers, so files written with offsets `rows` apart share none."""
     rng = random.Random(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
@@ -38,7 +39,7 @@ def write_sample_csv(path: Path, rows: int, *, invalid_every: int = 0, seed: int
         writer = csv.writer(f)
         writer.writerow(HEADER)
         for i in range(1, rows + 1):
-            phone = "12-AB" if invalid_every and i % invalid_every == 0 else phone_for(i)
+            phone = "12-AB" if invalid_every and i % invalid_every == 0 else phone_for(offset + i)
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             writer.writerow((phone, name, f"POL-{100000 + i}", f"{rng.randint(1, 28):02d}/12/2026"))
     os.replace(staging, path)

@@ -192,12 +192,14 @@ class FakeRingg:
         matching = self.calls_by_status.get(status, 0) if status else all_calls
         limit, offset = int(params["limit"]), int(params["offset"])
         shown = max(0, min(limit, matching - offset))
+        # Unfiltered rows carry the statuses of calls_by_status in turn ("completed" past them).
+        statuses = [s for s, n in self.calls_by_status.items() for _ in range(n)]
         calls = [
             {
                 "call_id": f"call-{offset + i}",
                 "mobile_number": PHONES[i % 2],
                 "callee_name": NAMES[i % 2],
-                "call_status": status or "completed",
+                "call_status": status or (statuses[offset + i] if offset + i < len(statuses) else "completed"),
                 "transcript": json.dumps([{"role": "user", "text": f"I am {NAMES[i % 2]}"}]),
             }
             for i in range(shown)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from activities.ringg.activities import RinggActivities
-from activities.ringg.monitoring import KNOWN_STATUSES
+from activities.ringg.monitoring import COMMON_STATUSES, KNOWN_STATUSES, ROWS_PAGE, settled_statuses
 from contract.ringg_steps import SnapshotInput, TerminateInput
 from tests.ringg_activity_helpers import LIST_ID, TAG, TAGGED_NAME, FakeRingg, route_of, run
 from tests.ringg_activity_helpers import acts as acts  # fixtures: pytest finds them by these names
@@ -137,3 +137,64 @@ async def test_terminate_patches_with_the_list_id(ringg: FakeRingg, acts: RinggA
     (request,) = ringg.requests
     assert route_of(request) == "PATCH campaign/terminate"
     assert json.loads(request.content) == {"campaign_id": LIST_ID}
+
+
+# --- what a poll costs ---------------------------------------------------------------------------------------
+
+
+async def test_a_list_that_fits_one_page_is_counted_from_its_rows_in_one_request(
+    ringg: FakeRingg, acts: RinggActivities
+) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"completed": 11, "ongoing": 4, "retry": 3, "voicemail": 2}
+
+    snap = await run(acts.snapshot_campaign, snapshot_input(datetime.now(UTC) - timedelta(hours=1), 20))
+
+    assert snap.calls_by_status == {"completed": 11, "ongoing": 4, "retry": 3, "other": 2}
+    assert snap.total_calls == 20 and not snap.finished
+    history = ringg.sent("GET calling/history")
+    assert len(history) == 1 and history[0].url.params["limit"] == str(ROWS_PAGE)
+    assert "status" not in history[0].url.params
+    assert snap.requests == 2  # the history page and the campaign's status
+
+
+async def test_a_page_short_of_its_total_falls_back_to_the_totals(ringg: FakeRingg, acts: RinggActivities) -> None:
+    # Ringg holds more rows than the campaign expected (retries as rows, say): the page is not the whole list.
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"completed": 90, "failed": 30}
+
+    snap = await run(acts.snapshot_campaign, snapshot_input(datetime.now(UTC) - timedelta(hours=1), 80))
+
+    assert snap.calls_by_status == {"completed": 90, "failed": 30} and snap.total_calls == 120
+    statuses = [r.url.params.get("status") for r in ringg.sent("GET calling/history")]
+    assert statuses[0] is None and sorted(s for s in statuses[1:] if s) == sorted(COMMON_STATUSES)
+    assert len(statuses) == 1 + len(COMMON_STATUSES), "the first page's total is reused, not asked again"
+
+
+async def test_a_settled_status_is_not_asked_again_unless_calls_go_missing(
+    ringg: FakeRingg, acts: RinggActivities
+) -> None:
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"completed": 300, "ongoing": 100, "retry": 100}
+    previous = {"completed": 250, "ongoing": 150, "retry": 100}
+    inp = snapshot_input(datetime.now(UTC) - timedelta(hours=1), 500).model_copy(update={"previous_counts": previous})
+
+    snap = await run(acts.snapshot_campaign, inp)
+
+    assert snap.calls_by_status == {"completed": 300, "ongoing": 100, "retry": 100}
+    asked = [r.url.params.get("status") for r in ringg.sent("GET calling/history")]
+    assert "registered" not in asked and len(asked) == len(COMMON_STATUSES)
+
+    # A call registered again after all (Ringg re-queued it): the missing count is asked for, never guessed.
+    ringg.requests.clear()
+    ringg.calls_by_status = {"completed": 300, "ongoing": 100, "retry": 99, "registered": 1}
+    snap = await run(acts.snapshot_campaign, inp)
+    assert snap.calls_by_status == {"completed": 300, "ongoing": 100, "retry": 99, "registered": 1}
+    assert "registered" in [r.url.params.get("status") for r in ringg.sent("GET calling/history")]
+
+
+def test_settled_statuses_only_once_every_call_is_on_the_list_and_none_registered() -> None:
+    assert settled_statuses({"completed": 5, "ongoing": 5}, 10) == ["registered"]
+    assert settled_statuses({"completed": 5, "ongoing": 4}, 10) == []
+    assert settled_statuses({"registered": 1, "completed": 9}, 10) == []
+    assert settled_statuses({"completed": 10}, None) == []

@@ -47,7 +47,8 @@ class MonitorStage(NotCalledStage):
             ask_status = self._p.polls % CAMPAIGN_STATUS_EVERY == 0
             # Scheduled (waiting for its start time) with no call moved yet: the status alone tells the next step.
             probe = self._p.ringg_status == "scheduled" and not self._finished_calls() and not self._calls_moving()
-            snapshot_input = snapshot_input.model_copy(update={"campaign_status": ask_status, "scheduled_probe": probe})
+            asks = {"campaign_status": ask_status, "scheduled_probe": probe, "previous_counts": self._p.calls.by_status}
+            snapshot_input = snapshot_input.model_copy(update=asks)
             snap = await self._snapshot(snapshot_input)
             changed = snap.calls_by_status != self._p.calls.by_status or (
                 snap.ringg_status is not None and snap.ringg_status != self._p.ringg_status

@@ -33,6 +33,7 @@ from contract.chunk_steps import (
     TerminateChunksInput,
     TerminateChunksResult,
 )
+from contract.chunks import ChunkList
 from contract.errors import CSV_CHANGED
 from contract.ringg_steps import LaunchResult, UploadInput
 from contract.statuses import FINAL_CAMPAIGN_STATUSES, LAUNCHED_STATUSES, PENDING_STATUSES
@@ -118,14 +119,14 @@ class ChunkActivities(UploadActivities, LaunchActivities):
         with activity_log_context():
             gate = asyncio.Semaphore(PARALLEL_LISTS)
 
-            async def one(list_id: str) -> tuple[dict[str, int], int]:
+            async def one(ref: ChunkList) -> tuple[dict[str, int], int]:
                 async with gate:
-                    return await count_calls(self._ringg, list_id, inp.since)
+                    return await count_calls(self._ringg, ref.list_id, inp.since, expected_calls=ref.contacts)
 
             statuses: dict[str, str | None] = {}
             try:
                 async with heartbeating():
-                    counted = await asyncio.gather(*(one(ref.list_id) for ref in inp.lists))
+                    counted = await asyncio.gather(*(one(ref) for ref in inp.lists))
                     requests = sum(n for _, n in counted)
                     pending = any(counts.get(s, 0) for counts, _ in counted for s in PENDING_STATUSES)
                     if inp.campaign_status or not pending:

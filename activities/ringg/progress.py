@@ -14,7 +14,7 @@ from activities.contacts.source import CsvUnreadable, contacts_failure, open_csv
 from activities.heartbeat import heartbeating
 from activities.log_context import activity_log_context
 from activities.ringg.errors import map_ringg_error
-from activities.ringg.monitoring import count_calls, is_finished
+from activities.ringg.monitoring import count_calls, is_finished, settled_statuses
 from activities.ringg.reconcile import RinggBase
 from contract.errors import INVALID_CSV
 from contract.messages import StopNumbersResult
@@ -49,7 +49,13 @@ class ProgressActivities(RinggBase):
                     if campaign is not None and campaign.campaign_status == SCHEDULED:
                         return CampaignSnapshot(ringg_status=SCHEDULED, counts_read=False, requests=1)
                 async with heartbeating():
-                    counts, requests = await count_calls(self._ringg, inp.list_id, inp.since)
+                    counts, requests = await count_calls(
+                        self._ringg,
+                        inp.list_id,
+                        inp.since,
+                        expected_calls=inp.expected_calls,
+                        settled=settled_statuses(inp.previous_counts, inp.expected_calls),
+                    )
                     if inp.campaign_status or not sum(counts.get(s, 0) for s in PENDING_STATUSES):
                         campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
                         status = campaign.campaign_status if campaign else None
