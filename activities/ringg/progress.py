@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import time
 
 import structlog
 from temporalio import activity
@@ -38,16 +39,19 @@ class ProgressActivities(RinggBase):
 
     @activity.defn
     async def snapshot_campaign(self, inp: SnapshotInput) -> CampaignSnapshot:
-        """Call counts by status from /calling/history totals, then (when asked, or when no call is pending) the
-        campaign status from /campaign/all: read in this order, a final status never comes with counts older than
-        itself. A scheduled probe reads the status alone while Ringg still says "scheduled"."""
+        """Call counts by status from /calling/history, then (when asked, or when no call is pending) the campaign
+        status from a /campaign/all listing this worker's campaigns share (started after the counts were read, so a
+        final status never comes with counts older than itself). A scheduled probe reads the status alone while
+        Ringg still says "scheduled"."""
         with activity_log_context():
             status = None
             try:
                 if inp.scheduled_probe:
-                    campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
+                    campaign, requests = await self._campaign_status(
+                        inp.list_id, inp.idempotency_tag, not_before=time.monotonic()
+                    )
                     if campaign is not None and campaign.campaign_status == SCHEDULED:
-                        return CampaignSnapshot(ringg_status=SCHEDULED, counts_read=False, requests=1)
+                        return CampaignSnapshot(ringg_status=SCHEDULED, counts_read=False, requests=requests)
                 async with heartbeating():
                     counts, requests = await count_calls(
                         self._ringg,
@@ -57,9 +61,12 @@ class ProgressActivities(RinggBase):
                         settled=settled_statuses(inp.previous_counts, inp.expected_calls),
                     )
                     if inp.campaign_status or not sum(counts.get(s, 0) for s in PENDING_STATUSES):
-                        campaign = await self._campaign(inp.list_id, inp.idempotency_tag)
+                        # Read after the counts: a final status never comes with counts older than itself.
+                        campaign, spent = await self._campaign_status(
+                            inp.list_id, inp.idempotency_tag, not_before=time.monotonic()
+                        )
                         status = campaign.campaign_status if campaign else None
-                        requests += 1
+                        requests += spent
             except RinggError as err:
                 raise map_ringg_error(err, doing="reading campaign progress") from None
             total = sum(counts.values())

@@ -13,6 +13,7 @@ import structlog
 
 from activities.contacts.source import env_sources
 from activities.reports import DEFAULT_REPORT_DIR
+from activities.ringg.directory import CampaignDirectory
 from contract.ringg_steps import UploadResult
 from contract.statuses import LAUNCHED_STATUSES
 from domain.csv_sources import CsvSources
@@ -65,6 +66,7 @@ class RinggBase:
         sources: CsvSources | None = None,
     ) -> None:
         self._ringg = client
+        self._directory = CampaignDirectory(client)
         self._report_dir = report_dir
         self._sources = sources or env_sources()  # where csv_uri and numbers_uri may be read from
         self._confirm_within_s = confirm_within_s
@@ -93,3 +95,11 @@ class RinggBase:
 
     async def _campaign(self, list_id: str, tag: str) -> Campaign | None:
         return next((c for c in await self._tagged(tag) if c.id == list_id), None)
+
+    async def _campaign_status(self, list_id: str, tag: str, *, not_before: float) -> tuple[Campaign | None, int]:
+        """The campaign as Ringg lists it no earlier than `not_before` (time.monotonic()), from the listing this
+        worker's campaigns share, else from a search for its tag; with the requests this caller made."""
+        found, spent = await self._directory.campaign(list_id, not_before=not_before)
+        if found is not None:
+            return found, spent
+        return await self._campaign(list_id, tag), spent + 1
