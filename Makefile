@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint types unit lock clean setup-browser ui-screenshot
+.PHONY: setup demo test lint types unit bench lock clean setup-browser ui-screenshot
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ test: lint types
 # Fast loop while developing: unit and workflow tests, without the integration runs (simulator, workers).
 unit: setup
 	$(BIN)/pytest -q -m "not integration"
+
+# Every performance figure against its anchor measured in the same run, as one table (docs/operations.md quotes
+# it). QUICK=1: smaller sizes for a laptop (minutes); without it, the release sizes (1M rows, 500 campaigns).
+# ONLY=fleet,trigger runs some figures.
+bench: setup
+	$(BIN)/python -m bench $(if $(QUICK),--quick,) $(if $(ONLY),--only $(ONLY),)
 
 lock: setup
 	$(BIN)/python -m pip install --quiet uv

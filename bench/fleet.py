@@ -6,26 +6,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from temporalio.client import Client
-
+from bench.stack import NUMBER_ID, BenchStack, bench_stack
 from bench.table import Figure, print_table
-from client.connect import connect_when_ready
 from client.launcher import start_campaign
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import SimAdmin
 
-API_KEY = "sim-bench-fleet-key"
-NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
-TASK_QUEUE = "bench-fleet"
 STARTS_AT_ONCE = 50
 HISTORY_PER_CALL_TARGET = 0.3
 RSS_TARGET_MB = 400.0
@@ -53,10 +46,10 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def scaled(polling: PollingConfig) -> PollingConfig:
+def scaled(polling: PollingConfig, scale: float) -> PollingConfig:
     waits = ["upload_initial_s", "upload_max_s", "monitor_initial_s", "monitor_max_s", "balance_initial_s"]
     waits += ["balance_max_s"]
-    return polling.model_copy(update={w: max(0.1, getattr(polling, w) * SCALE) for w in waits})
+    return polling.model_copy(update={w: max(0.1, getattr(polling, w) * scale) for w in waits})
 
 
 def truth(admin: SimAdmin, list_id: str) -> Counter[str]:
@@ -82,10 +75,11 @@ async def wait_all_launched(admin: SimAdmin, campaigns: int, started: float) -> 
         await asyncio.sleep(0.25)
 
 
-async def run_fleet(client: Client, admin: SimAdmin, data: Path, worker: devstack.Proc, n: int, size: int) -> FleetRun:
+async def run_fleet(stack: BenchStack, worker: devstack.Proc, n: int, size: int, scale: float) -> FleetRun:
+    admin = stack.admin
     window = admin.window(hours_after=7 * 24, retry_minutes=0.5)
-    csvs = [write_sample_csv(data / f"fleet-{i}.csv", size, offset=i * size) for i in range(n)]
-    polling = scaled(PollingConfig())
+    csvs = [write_sample_csv(stack.data / f"fleet-{i}.csv", size, offset=i * size) for i in range(n)]
+    polling = scaled(PollingConfig(), scale)
     before = admin.stats()["requests"]
     gate = asyncio.Semaphore(STARTS_AT_ONCE)
 
@@ -100,7 +94,7 @@ async def run_fleet(client: Client, admin: SimAdmin, data: Path, worker: devstac
             **window,
         )
         async with gate:
-            outcome = await start_campaign(client, request, task_queue=TASK_QUEUE)
+            outcome = await start_campaign(stack.client, request, task_queue=stack.task_queue)
         return await outcome.handle.result()
 
     started = time.monotonic()
@@ -123,37 +117,16 @@ async def run_fleet(client: Client, admin: SimAdmin, data: Path, worker: devstac
     )
 
 
-async def measure(n: int, size: int) -> FleetRun:
-    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
-        data = Path(tmp)
-        os.environ["CAMPAIGN_CSV_DIRS"] = str(data)  # this process admits the files as the worker does
-        procs: list[devstack.Proc] = []
-        try:
-            server = devstack.start_dev_server(data, ui=False)
-            procs.append(server)
-            sim = devstack.start_simulator(data, api_key=API_KEY)
-            procs.append(sim)
-            client = await connect_when_ready(server.extra["address"])
-            with SimAdmin(sim.extra["admin_url"]) as admin:
-                # Calls of a few simulated minutes each, many at once; one wall second is a simulated minute.
-                admin.configure(time_scale=SCALE, call_rate=20.0)
-                admin.set_credits(10 * n * size)
-                worker = devstack.start_worker(
-                    data,
-                    env={
-                        "RINGG_API_KEY": API_KEY,
-                        "RINGG_BASE_URL": sim.extra["base_url"],
-                        "TEMPORAL_ADDRESS": server.extra["address"],
-                        "RINGG_TASK_QUEUE": TASK_QUEUE,
-                        "CAMPAIGN_CSV_DIRS": str(data),
-                        "CAMPAIGN_LEDGER_URL": f"sqlite+aiosqlite:///{data / 'ledger.sqlite3'}",
-                    },
-                )
-                procs.append(worker)
-                return await run_fleet(client, admin, data, worker, n, size)
-        finally:
-            for proc in reversed(procs):
-                devstack.stop(proc)
+async def measure(n: int, size: int, scale: float = SCALE) -> FleetRun:
+    """`scale`: wall seconds per simulated second, applied to the campaigns' polling waits too."""
+
+    def configure(admin: SimAdmin) -> None:
+        admin.configure(time_scale=scale, call_rate=20.0)  # calls of about two simulated minutes, many at once
+        admin.set_credits(10 * n * size)
+
+    async with bench_stack("fleet", configure=configure) as stack:
+        worker = stack.start_worker()
+        return await run_fleet(stack, worker, n, size, scale)
 
 
 def figures_of(run: FleetRun) -> list[Figure]:

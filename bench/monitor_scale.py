@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from bench.table import Figure
 from client.connect import connect_when_ready
 from client.launcher import start_campaign
 from contract.campaign import CampaignRequest, PollingConfig
@@ -24,6 +26,8 @@ API_KEY = "sim-bench-monitor-key"
 NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
 TASK_QUEUE = "bench-monitor"
 CALL_RATE = 2.0  # the simulator's calls per simulated second
+NAIVE_EVERY_S = 5.0
+PER_1K_TARGET = 12.0
 
 
 @dataclass
@@ -91,10 +95,12 @@ async def one_campaign(
     return Figures(calls, wall, len(sizes), sum(sizes), max(sizes), requests, polls, peak_rss_mb(worker.pid))
 
 
-async def run(sizes: list[int], seconds: float) -> None:
+async def run(sizes: list[int], seconds: float) -> list[Figures]:
     with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
         data = Path(tmp)
+        os.environ["CAMPAIGN_CSV_DIRS"] = str(data)  # this process admits the files as the worker does
         procs: list[devstack.Proc] = []
+        measured: list[Figures] = []
         try:
             server = devstack.start_dev_server(data, ui=False)
             procs.append(server)
@@ -112,6 +118,8 @@ async def run(sizes: list[int], seconds: float) -> None:
                             "TEMPORAL_ADDRESS": server.extra["address"],
                             "RINGG_TASK_QUEUE": TASK_QUEUE,
                             "CAMPAIGN_REPORT_DIR": str(data / "reports"),
+                            "CAMPAIGN_CSV_DIRS": str(data),
+                            "CAMPAIGN_LEDGER_URL": f"sqlite+aiosqlite:///{data / 'ledger.sqlite3'}",
                         },
                     )
                     try:
@@ -119,9 +127,46 @@ async def run(sizes: list[int], seconds: float) -> None:
                     finally:
                         devstack.stop(worker)
                     print(figures.line(), flush=True)
+                    measured.append(figures)
         finally:
             for proc in reversed(procs):
                 devstack.stop(proc)
+    return measured
+
+
+def naive_requests(f: Figures) -> float:
+    """A naive poller's history requests for the same run: every NAIVE_EVERY_S it reads every page of the call
+    history (100 rows a page), for as long as this campaign ran."""
+    return (f.wall_s / NAIVE_EVERY_S) * -(-f.calls // 100)
+
+
+def figures(quick: bool) -> list[Figure]:
+    sizes, seconds = ([100_000], 30.0) if quick else ([1_000_000], 60.0)
+    rows: list[Figure] = []
+    for f in asyncio.run(run(sizes, seconds)):
+        per_1k = 1000 * f.history_requests / f.calls
+        rows.append(
+            Figure(
+                f"monitor a {f.calls:,}-call campaign: history requests per 1,000 calls",
+                per_1k,
+                "req/1k",
+                anchor=1000 * naive_requests(f) / f.calls,
+                anchor_name=f"naive poller: every page every {NAIVE_EVERY_S:g} s",
+                target=f"<= {PER_1K_TARGET:g}",
+                ok=per_1k <= PER_1K_TARGET,
+            )
+        )
+        rows.append(
+            Figure(
+                f"monitor a {f.calls:,}-call campaign: largest history run",
+                f.largest_run,
+                "events",
+                target="<= 2,000",
+                ok=f.largest_run <= 2000,
+            )
+        )
+        rows.append(Figure(f"monitor a {f.calls:,}-call campaign: worker peak RSS", f.worker_peak_mb, "MB"))
+    return rows
 
 
 def main() -> None:
