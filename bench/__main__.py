@@ -20,6 +20,7 @@ MODULES = {
     "fleet": "a fleet of small campaigns: requests per call, worker RSS, time to launch, counts",
     "monitor_scale": "monitoring one large campaign: history requests per 1,000 calls against a naive poller",
     "budget": "one Ringg budget across worker processes: the busiest second, and the rate under 429s",
+    "ledger_write": "contact-ledger writes on SQLite and PostgreSQL against a bare executemany INSERT",
 }
 
 

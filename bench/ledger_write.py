@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from activities.ledger.contacts_file import BATCH_ROWS
+from bench.table import Figure, print_table
 from ledger import migrate
 from ledger.records import CallEntry, CampaignEntry, ContactEntry
 from ledger.store import Ledger
@@ -209,18 +210,31 @@ def run_child(url: str, path: str, what: str, rows: int) -> tuple[float, float]:
     return float(out[1]), float(out[2])
 
 
-def report(backend: str, urls: dict[str, str], rows: int) -> list[str]:
-    lines = []
+def report(backend: str, urls: dict[str, str], rows: int) -> list[Figure]:
+    figures = []
     for what in PASSES:
         anchor_s, anchor_mb = run_child(urls["anchor"], "anchor", what, rows)
         product_s, product_mb = run_child(urls["product"], "product", what, rows)
         batch = BATCH_ROWS if what == "contacts" else PAGE
-        lines.append(
-            f"| {backend} | {what} ({batch:,} a batch) | {rows / product_s:,.0f} | {product_mb:.0f} MB "
-            f"| {rows / anchor_s:,.0f} | {anchor_mb:.0f} MB | {product_s / anchor_s:.2f} |"
-        )
-        print(lines[-1], flush=True)
-    return lines
+        label = f"ledger on {backend}: {rows:,} {what} ({batch:,} a batch)"
+        figures += [
+            Figure(f"{label}: rows/s", rows / product_s, "rows/s", rows / anchor_s, "bare executemany"),
+            Figure(f"{label}: peak RSS", product_mb, "MB", anchor_mb, "bare executemany"),
+        ]
+        print_table(figures[-2:])
+    return figures
+
+
+def figures(quick: bool, *, rows: int | None = None, postgres: bool = True) -> list[Figure]:
+    rows = rows or (100_000 if quick else 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
+        urls = {path: f"sqlite+aiosqlite:///{Path(tmp) / path}.sqlite3" for path in ("product", "anchor")}
+        for url in urls.values():
+            asyncio.run(migrate.upgrade(url))
+        rows_out = report("SQLite", urls, rows)
+    if postgres:
+        rows_out += run_postgres(rows)
+    return rows_out
 
 
 def main() -> None:
@@ -244,25 +258,17 @@ def main() -> None:
         measure(args.measure, args.what, rows)
         return
     print(f"{rows:,} contacts, then {rows:,} calls; rows/s and the pass's peak RSS (its own process)")
-    print("| database | rows | product rows/s | product peak RSS | bare executemany rows/s | its peak RSS | ratio |")
-    print("|---|---|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
-        urls = {path: f"sqlite+aiosqlite:///{Path(tmp) / path}.sqlite3" for path in ("product", "anchor")}
-        for url in urls.values():
-            asyncio.run(migrate.upgrade(url))
-        report("SQLite", urls, rows)
-    if not args.skip_postgres:
-        run_postgres(rows)
+    print_table(figures(args.quick, rows=rows, postgres=not args.skip_postgres))
 
 
-def run_postgres(rows: int) -> None:
+def run_postgres(rows: int) -> list[Figure]:
     from tests.postgres_server import PostgresUnavailable, fresh_database, start_postgres
 
     try:
         server = start_postgres()
     except PostgresUnavailable as why:
         print(f"PostgreSQL skipped: {why}")
-        return
+        return []
 
     async def create(stack: contextlib.AsyncExitStack) -> dict[str, str]:
         urls = {path: await stack.enter_async_context(fresh_database(server.url())) for path in ("product", "anchor")}
@@ -278,7 +284,7 @@ def run_postgres(rows: int) -> None:
         stack = contextlib.AsyncExitStack()
         try:
             urls = loop.run_until_complete(create(stack))
-            report("PostgreSQL", urls, rows)
+            return report("PostgreSQL", urls, rows)
         finally:
             loop.run_until_complete(drop(stack))
             loop.close()

@@ -5,26 +5,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import Client
 
+from bench.stack import NUMBER_ID, BenchStack, bench_stack
 from bench.table import Figure
-from client.connect import connect_when_ready
 from client.launcher import start_campaign
 from contract.campaign import CampaignRequest, PollingConfig
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
-from ringg_sim.testing import SimAdmin
 from workflows.campaign import CampaignWorkflow
 
-API_KEY = "sim-bench-monitor-key"
-NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
-TASK_QUEUE = "bench-monitor"
 CALL_RATE = 2.0  # the simulator's calls per simulated second
 NAIVE_EVERY_S = 5.0
 PER_1K_TARGET = 12.0
@@ -65,12 +59,11 @@ async def history_events(client: Client, workflow_id: str) -> list[int]:
     return sizes
 
 
-async def one_campaign(
-    client: Client, admin: SimAdmin, data: Path, worker: devstack.Proc, calls: int, seconds: float
-) -> Figures:
+async def one_campaign(stack: BenchStack, worker: devstack.Proc, calls: int, seconds: float) -> Figures:
+    client, admin = stack.client, stack.admin
     admin.configure(time_scale=CALL_RATE * seconds / calls, call_rate=CALL_RATE)
     admin.set_credits(10 * calls)
-    csv_path = write_sample_csv(data / f"contacts-{calls}.csv", calls)
+    csv_path = write_sample_csv(stack.data / f"contacts-{calls}.csv", calls)
     request = CampaignRequest(
         campaign_name=f"Scale {calls}",
         agent_id="agent-scale",
@@ -83,7 +76,7 @@ async def one_campaign(
     )
     before = admin.stats()["requests"].get("history", 0)
     started = time.monotonic()
-    outcome = await start_campaign(client, request, task_queue=TASK_QUEUE)
+    outcome = await start_campaign(client, request, task_queue=stack.task_queue)
     result = await outcome.handle.result()
     wall = time.monotonic() - started
     assert result.status == "completed" and result.total_calls == calls, result
@@ -96,41 +89,16 @@ async def one_campaign(
 
 
 async def run(sizes: list[int], seconds: float) -> list[Figures]:
-    with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
-        data = Path(tmp)
-        os.environ["CAMPAIGN_CSV_DIRS"] = str(data)  # this process admits the files as the worker does
-        procs: list[devstack.Proc] = []
-        measured: list[Figures] = []
-        try:
-            server = devstack.start_dev_server(data, ui=False)
-            procs.append(server)
-            sim = devstack.start_simulator(data, api_key=API_KEY)
-            procs.append(sim)
-            client = await connect_when_ready(server.extra["address"])
-            with SimAdmin(sim.extra["admin_url"]) as admin:
-                for calls in sizes:
-                    worker = devstack.start_worker(
-                        data,
-                        name=f"worker-{calls}",
-                        env={
-                            "RINGG_API_KEY": API_KEY,
-                            "RINGG_BASE_URL": sim.extra["base_url"],
-                            "TEMPORAL_ADDRESS": server.extra["address"],
-                            "RINGG_TASK_QUEUE": TASK_QUEUE,
-                            "CAMPAIGN_REPORT_DIR": str(data / "reports"),
-                            "CAMPAIGN_CSV_DIRS": str(data),
-                            "CAMPAIGN_LEDGER_URL": f"sqlite+aiosqlite:///{data / 'ledger.sqlite3'}",
-                        },
-                    )
-                    try:
-                        figures = await one_campaign(client, admin, data, worker, calls, seconds)
-                    finally:
-                        devstack.stop(worker)
-                    print(figures.line(), flush=True)
-                    measured.append(figures)
-        finally:
-            for proc in reversed(procs):
-                devstack.stop(proc)
+    measured: list[Figures] = []
+    async with bench_stack("monitor") as stack:
+        for calls in sizes:
+            worker = stack.start_worker(name=f"worker-{calls}")
+            try:
+                figures = await one_campaign(stack, worker, calls, seconds)
+            finally:
+                devstack.stop(worker)
+            print(figures.line(), flush=True)
+            measured.append(figures)
     return measured
 
 

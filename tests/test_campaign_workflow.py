@@ -8,8 +8,10 @@ import sys
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio import activity
@@ -43,6 +45,8 @@ from contract.ringg_steps import (
 )
 from contract.search_attributes import ALL_KEYS
 from tests.ledger_fakes import LedgerFake
+from tests.skipping_stack import start_skipping_env
+from tests.stack_helpers import server_binary
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
 
@@ -73,6 +77,8 @@ class FakeRingg:
     save_counts: tuple[int, int, int] | None = None  # standard flow: save's (total, successful, failed) rows
     known_pools: tuple[str, ...] = ("pool-1",)
     final_counts: dict[str, int] = field(default_factory=lambda: {"completed": 5900, "failed": 90})
+    pending_counts: dict[str, int] = field(default_factory=lambda: {"registered": 5000, "ongoing": 990})
+    snapshot_times: list[datetime] = field(default_factory=list)  # each snapshot's scheduled time (server clock)
     final_status: str = "completed"
     never_called: int = 0
     has_ongoing_calls: bool | None = None
@@ -197,8 +203,9 @@ class FakeRingg:
         @activity.defn(name="snapshot_campaign")
         async def snapshot_campaign(inp: SnapshotInput) -> CampaignSnapshot:
             fake.calls["snapshot_campaign"] += 1
+            fake.snapshot_times.append(activity.info().scheduled_time)
             done = fake.calls["snapshot_campaign"] >= fake.finish_after
-            counts = fake.final_counts if done else {"registered": 5000, "ongoing": 990}
+            counts = fake.final_counts if done else fake.pending_counts
             return CampaignSnapshot(
                 ringg_status=fake.final_status if done else "ongoing",
                 calls_by_status=counts,
@@ -492,3 +499,39 @@ async def test_recheck_balance_update_checks_again_at_once(env: WorkflowEnvironm
         assert seen.stage == "waiting_for_balance"
         result = await asyncio.wait_for(handle.result(), timeout=30)  # not an hour: the update woke the wait
     assert result.status == "completed" and fake.calls["check_balance"] == 2 and fake.calls["launch_campaign"] == 1
+
+
+async def test_monitoring_sleeps_through_closed_call_hours_when_no_call_is_ongoing() -> None:
+    """Calls waiting (registered), none ongoing, and Ringg's daily call time (09:00-18:00 Kolkata) closed: the next
+    poll comes once it opens (skipped in wall time), not every few seconds through the night."""
+    env = await start_skipping_env(server_binary("temporal-test-server"))
+    try:
+        fake = FakeRingg(key=f"ik-{uuid.uuid4()}", pending_counts={"registered": 5990}, finish_after=2)
+        async with make_worker(env, fake) as worker:
+            now = await env.get_current_time()
+            zone = ZoneInfo("Asia/Kolkata")
+            local = now.astimezone(zone)
+            # A daily call time that opened an hour after `now` (closed now) and lasts two hours.
+            opens = (local + timedelta(hours=1)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+            if opens.date() != (opens + timedelta(hours=2)).date():
+                opens = (opens + timedelta(days=1)).replace(hour=0, minute=0)
+            call_time = {
+                "call_start_time": f"{opens:%H:%M}",
+                "call_end_time": f"{opens + timedelta(hours=2):%H:%M}",
+                "timezone": "Asia/Kolkata",
+            }
+            req = request(
+                call_config={"call_time": call_time},
+                campaign_start_time=f"{local - timedelta(minutes=5):%d/%m/%Y, %H:%M}",
+                campaign_end_time=f"{local + timedelta(days=3):%d/%m/%Y, %H:%M}",
+            )
+            handle = await start(env, worker, req)
+            result = await handle.result()
+    finally:
+        await env.shutdown()
+    assert result.status == "completed"
+    first, second = fake.snapshot_times
+    assert first < opens <= second, (
+        f"polled at {second.astimezone(zone):%H:%M}, before the call time opened at {opens:%H:%M}"
+    )
+    assert second - opens < timedelta(minutes=5)

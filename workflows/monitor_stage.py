@@ -14,17 +14,21 @@ with workflow.unsafe.imports_passed_through():
     from contract.campaign import CallCounts, CampaignProgress, ContinuedState
     from contract.ringg_steps import CampaignSnapshot, SnapshotInput, TerminateInput
     from contract.statuses import FINAL_CAMPAIGN_STATUSES, PENDING_STATUSES
+    from domain.call_hours import call_zone, closed_until
+    from domain.window import window_instant
 
 from workflows import options
 from workflows.cadence import next_poll_interval
 from workflows.not_called import NotCalledStage
-from workflows.patches import RINGG_DOCS_CHECKS
+from workflows.patches import MONITOR_CALL_HOURS, RINGG_DOCS_CHECKS
 
 # Continue as new well before Temporal's suggestion so one run's history stays small (principle 1).
 HISTORY_EVENTS_BEFORE_CONTINUE = 1_500
 
 
 FINAL_STATUS_POLLS = 3
+# A poll after closed call hours comes this long after they open: the first calls have had time to start.
+CALL_HOURS_MARGIN_S = 60.0
 CAMPAIGN_STATUS_EVERY = 5
 
 
@@ -91,13 +95,16 @@ class MonitorStage(NotCalledStage):
                 await self._events_before_continue()  # events out (event_stages.py)
                 await self._release_claim()
                 workflow.continue_as_new(self._req.model_copy(update={"continued": self._continued_state()}))
+            wait_s, summary = self._monitor_interval, f"next poll in {self._monitor_interval:.0f}s"
+            opens = self._closed_until() if workflow.patched(MONITOR_CALL_HOURS) else None
+            if opens is not None:
+                # No call ongoing and Ringg's daily call time closed: nothing can change before it opens again.
+                wait_s = max(wait_s, (opens - workflow.now()).total_seconds() + CALL_HOURS_MARGIN_S)
+                summary = f"call time closed; next poll when it opens at {opens:%Y-%m-%d %H:%M} UTC"
+                self._set_stage("monitoring", f"outside the daily call time: {summary}")
             # Woken early when webhooks have reported every expected call: the final poll need not wait.
             with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(
-                    self._all_reported_by_webhook,
-                    timeout=self._monitor_interval,
-                    timeout_summary=f"next poll in {self._monitor_interval:.0f}s",
-                )
+                await workflow.wait_condition(self._all_reported_by_webhook, timeout=wait_s, timeout_summary=summary)
 
     async def _snapshot(self, snapshot_input: SnapshotInput) -> CampaignSnapshot:
         return await self._call(
@@ -129,6 +136,13 @@ class MonitorStage(NotCalledStage):
     def _all_reported_by_webhook(self) -> bool:
         expected = self._p.contacts
         return bool(expected) and sum(self._p.webhook_calls.values()) >= (expected or 0) > self._finished_calls()
+
+    def _closed_until(self) -> datetime | None:
+        """When the daily call time opens again, if it is closed now and no call is ongoing; else None."""
+        if self._p.calls.by_status.get("ongoing") or not self._req.campaign_end_time:
+            return None
+        end = window_instant(self._req.campaign_end_time, call_zone(self._req.call_config))
+        return closed_until(workflow.now(), self._req.call_config, end)
 
     def _calls_moving(self) -> bool:
         return any(self._p.calls.by_status.get(s, 0) for s in ("ongoing", "retry"))

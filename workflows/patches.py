@@ -11,3 +11,6 @@ RINGG_DOCS_CHECKS = "ringg-docs-checks"
 # Issue 14: the contact ledger: pre-flight's screening (suppression list, frequency caps, contacts recorded), the
 # campaign's status there, and its calls recorded at the end.
 CONTACT_LEDGER = "contact-ledger"
+
+# Issue 15: monitoring sleeps through closed call hours (no call ongoing, call_time closed: nothing can change).
+MONITOR_CALL_HOURS = "monitor-call-hours"

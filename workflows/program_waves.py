@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
@@ -21,17 +21,16 @@ with workflow.unsafe.imports_passed_through():
     from contract.export import ExportInput
     from contract.program import PilotOutcome, ProgramProgress, ProgramRequest, WaveState
     from contract.program_steps import SelectInput, SelectSource, WaveFile, WaveLookupInput
-    from domain.contact_zones import DailyWindow, next_opening, parse_days, wave_window
+    from domain.call_hours import call_zone, daily_window
+    from domain.contact_zones import DailyWindow, next_opening, wave_window
     from domain.idempotency import workflow_id_for
     from domain.program_rules import combined, wave_figures, wave_key
-    from domain.window import DEFAULT_TIMEZONE, window_instant
+    from domain.window import window_instant
 
 from workflows import options
 from workflows.campaign import CampaignWorkflow
 from workflows.details import static_details, static_summary
 from workflows.program_details import program_markdown
-
-ALL_DAY = (time(0, 0), time(23, 59))
 
 
 class ProgramFailed(Exception):
@@ -57,9 +56,7 @@ class ProgramWaves:
     # -- the window ----------------------------------------------------------------------------------------
 
     def _request_zone(self) -> str:
-        call_time = self._req.call_config.get("call_time")
-        zone = call_time.get("timezone") if isinstance(call_time, dict) else None
-        return str(zone or DEFAULT_TIMEZONE)
+        return call_zone(self._req.call_config)
 
     def _default_zone(self) -> str:
         windows = self._req.windows
@@ -76,17 +73,7 @@ class ProgramWaves:
         return window_instant(self._req.campaign_start_time, self._request_zone())
 
     def _daily(self) -> DailyWindow:
-        call_time = self._req.call_config.get("call_time")
-        call_time = call_time if isinstance(call_time, dict) else {}
-        start, end = ALL_DAY
-        try:
-            if call_time.get("call_start_time") and call_time.get("call_end_time"):
-                start = datetime.strptime(str(call_time["call_start_time"]).strip(), "%H:%M").time()
-                end = datetime.strptime(str(call_time["call_end_time"]).strip(), "%H:%M").time()
-        except ValueError:
-            start, end = ALL_DAY  # the campaign's own checks name the problem
-        days = self._req.windows.days if self._req.windows else None
-        return DailyWindow(start=start, end=end, days=parse_days(days))
+        return daily_window(self._req.call_config, self._req.windows.days if self._req.windows else None)
 
     def _opening(self, zone: str) -> datetime | None:
         """When `zone`'s wave may start: now, or the next opening of its daily window; None if it never opens.
