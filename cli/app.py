@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from cli.common import (
     resolve_campaign,
 )
 from cli.contacts_cmd import contacts_command
+from cli.exit_codes import ALREADY_FINISHED, BAD_INPUT, EPILOG
 from cli.export_cmd import export_command
 from cli.files_cmd import files_command
 from cli.list_cmd import LimitOpt, NameOpt, PrefixOpt, QueryOpt, StageOpt, StatusOpt, campaigns_table
@@ -60,6 +62,7 @@ from contract.messages import StopNumbersRequest
 from contract.names import TASK_QUEUE
 from contract.program import ProgramRequest
 from contract.request_schema import program_json_schema, request_json_schema
+from contract.statuses import PENDING_STATUSES
 from domain.csv_limits import CsvLimitExceeded
 from domain.csv_sources import CsvSources, shown
 from domain.program_rules import program_problems
@@ -68,17 +71,53 @@ from domain.validation import request_problems
 from domain.window import window_problems
 from workflows.campaign import CampaignWorkflow
 
-app = typer.Typer(help="Start, watch, inspect and cancel Ringg campaigns running on Temporal.", no_args_is_help=True)
+app = typer.Typer(
+    help="Start, watch, inspect and cancel Ringg campaigns running on Temporal.", epilog=EPILOG, no_args_is_help=True
+)
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(suppress_app, name="suppress")
+
+# A campaign that ended any of these ways did not complete: `status` exits 1 for it.
+ENDED_BADLY = (
+    WorkflowExecutionStatus.FAILED,
+    WorkflowExecutionStatus.CANCELED,
+    WorkflowExecutionStatus.TERMINATED,
+    WorkflowExecutionStatus.TIMED_OUT,
+)
 
 
 async def _progress(handle: WorkflowHandle[CampaignWorkflow, CampaignResult]) -> CampaignProgress | None:
     return await campaign_progress(handle)
 
 
+def progress_line(progress: CampaignProgress) -> str:
+    """One line of progress for a log or a pipe: stage, message and calls finished of all."""
+    pending = sum(progress.calls.by_status.get(s, 0) for s in PENDING_STATUSES)
+    calls = (
+        f"{progress.calls.total - pending:,}/{progress.calls.total:,} calls finished" if progress.calls.total else ""
+    )
+    return " — ".join(part for part in (progress.stage, progress.message, calls) if part)
+
+
+async def watch_lines(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> CampaignResult:
+    """Off a terminal: one line each time the progress changes (nothing redrawn, nothing repeated)."""
+    result_task = asyncio.ensure_future(handle.result())
+    last = ""
+    while True:
+        progress = await _progress(handle)
+        line = progress_line(progress) if progress is not None else ""
+        if line and line != last:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+            last = line
+        if result_task.done():
+            return result_task.result()
+        await asyncio.wait({result_task}, timeout=every_s)
+
+
 async def watch(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> CampaignResult:
+    if not console.is_terminal:
+        return await watch_lines(handle, every_s)
     result_task = asyncio.ensure_future(handle.result())
     view = CampaignView(handle.id)
     with Live(console=console, refresh_per_second=4, transient=False) as live:
@@ -148,7 +187,7 @@ def start(
             overrides["variables_map"] = {**base.get("variables_map", {}), **parse_mapping(mapping)}
         req = build_request(base, overrides)
     except RequestInputError as err:
-        raise fail(str(err)) from None
+        raise fail(str(err), code=BAD_INPUT) from None
     problems = request_problems(req) + window_problems(
         req.campaign_start_time, req.campaign_end_time, req.call_config, datetime.now(UTC)
     )
@@ -156,7 +195,7 @@ def start(
         problems += program_problems(req)
     if problems:
         what = "campaign program" if isinstance(req, ProgramRequest) else "campaign"
-        raise fail(f"the {what} was not started:\n  - " + "\n  - ".join(problems))
+        raise fail(f"the {what} was not started:\n  - " + "\n  - ".join(problems), code=BAD_INPUT)
     asyncio.run(_start(req, wait, task_queue, address, namespace))
 
 
@@ -230,14 +269,18 @@ async def _report(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], *, l
     console.print(result_table(handle.id, result))
 
 
-@app.command()
+@app.command(epilog=EPILOG)
 def status(
-    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
-    as_json: Annotated[bool, typer.Option("--json", help="print the progress as JSON")] = False,
+    campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the progress as JSON instead of tables.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until the campaign ends, then print its state and result.")
+    ] = False,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
-    """Print one campaign's stage and call counts."""
+    """Print one campaign's stage and call counts. Exits 1 when the campaign has ended failed, cancelled or timed
+    out, so a script can tell (with --wait, once it has ended)."""
 
     async def run() -> None:
         client = await client_for(address, namespace)
@@ -246,17 +289,25 @@ def status(
             await _program_status(program, as_json)
             return
         handle = await resolve_campaign(client, campaign)
+        if wait:
+            with contextlib.suppress(WorkflowFailureError):
+                await handle.result()
         description = await handle.describe()
         progress = await _progress(handle)
+        state = description.status.name if description.status else "UNKNOWN"
+        result = await handle.result() if description.status == WorkflowExecutionStatus.COMPLETED else None
         if as_json:
             console.print_json(progress.model_dump_json() if progress else "null")
-            return
-        state = description.status.name if description.status else "UNKNOWN"
-        console.print(f"workflow [cyan]{handle.id}[/] is {state}")
-        if progress is not None:
-            console.print(progress_table(handle.id, progress))
-        if description.status == WorkflowExecutionStatus.COMPLETED:
-            console.print(result_table(handle.id, await handle.result()))
+        else:
+            console.print(f"workflow [cyan]{handle.id}[/] is {state}")
+            if progress is not None:
+                console.print(progress_table(handle.id, progress))
+            if result is not None:
+                console.print(result_table(handle.id, result))
+        ended_badly = description.status in ENDED_BADLY or (result is not None and result.status != "completed")
+        if ended_badly:
+            outcome = result.status if result is not None else state.lower()
+            raise fail(f"campaign {handle.id} ended {outcome}: {progress.message if progress else 'no progress'}")
 
     asyncio.run(run())
 
@@ -275,9 +326,9 @@ async def _program_status(handle: ProgramHandle, as_json: bool) -> None:
         console.print(program_table(handle.id, progress))
 
 
-@app.command()
+@app.command(epilog=EPILOG)
 def cancel(
-    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -285,6 +336,10 @@ def cancel(
 
     async def run() -> None:
         handle = await resolve_campaign(await client_for(address, namespace), campaign)
+        description = await handle.describe()
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            state = description.status.name.lower() if description.status else "unknown"
+            raise fail(f"campaign {handle.id} has already ended ({state}): nothing to cancel", code=ALREADY_FINISHED)
         await handle.cancel()
         console.print(f"Cancel requested for [cyan]{handle.id}[/]; it terminates the campaign on Ringg if launched.")
 

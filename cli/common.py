@@ -12,6 +12,7 @@ from rich.markup import escape
 from temporalio.client import Client, WorkflowHandle
 
 from activities.contacts.source import admit
+from cli.exit_codes import BAD_INPUT, FAILED, NOT_FOUND
 from client.connect import connect
 from client.lookup import find_campaign
 from client.payload_keys import PayloadKeyError
@@ -27,7 +28,7 @@ AddressOpt = Annotated[str | None, typer.Option("--address", envvar="TEMPORAL_AD
 NamespaceOpt = Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")]
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+def fail(message: str, code: int = FAILED) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
 
@@ -52,7 +53,7 @@ async def client_for(address: str | None, namespace: str | None) -> Client:
     try:
         return await connect(address, namespace)
     except PayloadKeyError as err:
-        raise fail(str(err), code=2) from None
+        raise fail(str(err), code=BAD_INPUT) from None
     except RuntimeError as err:
         detail = "connection refused" if "refused" in str(err).lower() else str(err).splitlines()[0][:160]
         raise fail(
@@ -65,5 +66,9 @@ async def resolve_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignW
     """Accepts a workflow ID, an idempotency key or a Ringg list id."""
     handle = await find_campaign(client, ref)
     if handle is None:
-        raise fail(f"no campaign found for {ref!r} (tried workflow ID, idempotency key and list id)")
+        raise fail(
+            f"no campaign found for {ref!r} (tried workflow ID, idempotency key and list id). "
+            "Check the value, or `starter.py list` to see the campaigns.",
+            code=NOT_FOUND,
+        )
     return handle

@@ -93,9 +93,12 @@ async def test_start_wait_repeat_and_status(
     code, again = await starter(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
     assert code == 0 and "Already completed" in again, again
 
-    code, status = await starter(dev_server, "status", result.list_id)
+    code, status = await starter(dev_server, "status", result.list_id, "--wait")
     assert code == 0 and "COMPLETED" in status and workflow_id in status, status
-    assert "finished" in out and "60/60" in out, "start --wait shows the live progress bars"
+    # Off a terminal, --wait prints one line each time the progress changes, never the same line twice.
+    lines = [line for line in out.splitlines() if "calls finished" in line]
+    assert lines and "60/60 calls finished" in lines[-1], out
+    assert len(lines) == len(set(lines)), out
 
     # Visibility is eventually consistent: a campaign that just closed may take a moment to be listed as such.
     code, listed = await listed_eventually(
@@ -137,6 +140,10 @@ async def test_cancel_by_idempotency_key_terminates_on_ringg(
                     break
                 await asyncio.sleep(0.1)
             assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+            code, out = await starter(dev_server, "cancel", key)
+            assert code == 4 and "already ended (canceled): nothing to cancel" in out, out
+            code, out = await starter(dev_server, "status", key)
+            assert code == 1 and "CANCELED" in out and "ended canceled" in out, out
             assert any(t["cancelled"] > 0 for t in admin.stats()["terminations"])
         finally:
             admin.configure(call_rate=2.0)
@@ -147,7 +154,7 @@ async def test_bad_input_is_refused_with_what_to_fix(
 ) -> None:
     path, _ = request_file(tmp_path, window, number_pool_id="pool-1", concurrency_percentage=150)
     code, out = await starter(dev_server, "start", "--request", str(path))
-    assert code == 1
+    assert code == 2, "bad input: nothing started"
     assert "exactly one of from_numbers" in out and "concurrency_percentage" in out
     code, out = await starter(dev_server, "status", "no-such-campaign")
-    assert code == 1 and "no campaign found for 'no-such-campaign'" in out, out
+    assert code == 3 and "no campaign found for 'no-such-campaign'" in out, out

@@ -143,4 +143,4 @@ async def test_the_starter_runs_a_program_from_a_yaml_file_and_reports_it(
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({**request, "pilot": {"rows": 3, "approve": "auto"}, "windows": {"days": ["xday"]}}))
     code, out = await starter(dev_server, "start", "-r", str(bad), "--task-queue", worker.task_queue)
-    assert code == 1 and "at least one threshold" in out and "xday" in out
+    assert code == 2 and "at least one threshold" in out and "xday" in out
