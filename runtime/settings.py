@@ -138,6 +138,22 @@ def _ledger_url(env: Mapping[str, str]) -> SecretStr:
         raise SettingsError(str(err)) from None
 
 
+def ringg_api_key(env: Mapping[str, str]) -> SecretStr | None:
+    """RINGG_API_KEY, or the contents of RINGG_API_KEY_FILE; None when neither is set."""
+    key = env.get("RINGG_API_KEY", "").strip()
+    key_file = env.get("RINGG_API_KEY_FILE", "").strip()
+    if not key and key_file:
+        try:
+            key = Path(key_file).read_text().strip()
+        except OSError as err:
+            raise SettingsError(f"RINGG_API_KEY_FILE={key_file!r} cannot be read: {err.strerror}") from None
+    return SecretStr(key) if key else None
+
+
+def ringg_base_url(env: Mapping[str, str]) -> str:
+    return env.get("RINGG_BASE_URL", DEFAULT_RINGG_BASE_URL).strip() or DEFAULT_RINGG_BASE_URL
+
+
 class WorkerSettings(BaseModel):
     ringg_api_key: SecretStr
     ringg_base_url: str = DEFAULT_RINGG_BASE_URL
@@ -167,22 +183,16 @@ class WorkerSettings(BaseModel):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
         env = os.environ if env is None else env
-        key = env.get("RINGG_API_KEY", "").strip()
-        key_file = env.get("RINGG_API_KEY_FILE", "").strip()
-        if not key and key_file:
-            try:
-                key = Path(key_file).read_text().strip()
-            except OSError as err:
-                raise SettingsError(f"RINGG_API_KEY_FILE={key_file!r} cannot be read: {err.strerror}") from None
-        if not key:
+        key = ringg_api_key(env)
+        if key is None:
             raise SettingsError(
                 "RINGG_API_KEY is not set. Export your Ringg workspace API key (dashboard → API) as RINGG_API_KEY, "
                 "or point RINGG_API_KEY_FILE at a file holding it."
             )
         temporal_address, temporal_namespace = _temporal_target(env)
         return cls(
-            ringg_api_key=SecretStr(key),
-            ringg_base_url=env.get("RINGG_BASE_URL", DEFAULT_RINGG_BASE_URL).strip() or DEFAULT_RINGG_BASE_URL,
+            ringg_api_key=key,
+            ringg_base_url=ringg_base_url(env),
             temporal_address=temporal_address,
             temporal_namespace=temporal_namespace,
             task_queue=env.get("RINGG_TASK_QUEUE", TASK_QUEUE),

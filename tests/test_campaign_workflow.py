@@ -251,8 +251,9 @@ def request(**overrides: Any) -> CampaignRequest:
         "from_numbers": ["num-1"],
         "campaign_start_time": "18/10/2030, 09:00",
         "campaign_end_time": "18/10/2030, 18:00",
+        # Calls allowed all day: the fakes answer whatever the hour (monitoring sleeps through closed call hours).
         "call_config": {
-            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
+            "call_time": {"call_start_time": "00:00", "call_end_time": "23:59", "timezone": "Asia/Kolkata"}
         },
         # Most tests are about other stages: Ringg's invalid rows (the fake reports 10) are skipped.
         "remove_invalid_rows": True,
