@@ -1,0 +1,152 @@
+"""The shared Ringg budget (ledger/budget.py) on SQLite and PostgreSQL: requests spaced 1/rate apart across
+engines (as across worker processes), a 429 halves the rate and honours Retry-After, quiet intervals bring it back
+to the ceiling; and the RinggClient asks the budget before every request and reports its 429s."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ledger import migrate
+from ledger.budget import MAX_PAUSE_S, Bucket, RinggBudget, floor_of, workspace_key
+from ledger.engine import create_engine
+from ledger.tables import ringg_budget
+from ringg import HistoryQuery, RinggBudgetBusy, RinggClient, RinggRateLimited, make_http_client
+
+KEY = "sk-budget-test-key"
+WORKSPACE = workspace_key(KEY)
+DAY = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest_asyncio.fixture
+async def engines(ledger_url: str) -> AsyncIterator[list[AsyncEngine]]:
+    """Three engines on one migrated ledger: three worker processes' view of it."""
+    await migrate.upgrade(ledger_url)
+    made = [create_engine(ledger_url) for _ in range(3)]
+    yield made
+    for engine in made:
+        await engine.dispose()
+
+
+def max_in_window(times: list[float], width: float = 1.0) -> int:
+    times = sorted(times)
+    return max(sum(1 for u in times[i:] if u - t < width) for i, t in enumerate(times))
+
+
+async def test_requests_from_several_engines_are_spaced_one_over_rate(engines: list[AsyncEngine]) -> None:
+    budgets = [RinggBudget(engine, WORKSPACE, ceiling=20) for engine in engines]
+    released: list[float] = []
+
+    async def client(budget: RinggBudget) -> None:
+        for _ in range(10):
+            await budget.acquire("GET calling/history")
+            released.append(time.monotonic())
+
+    started = time.monotonic()
+    await asyncio.gather(*(client(b) for b in budgets for _ in range(2)))  # six callers, 60 requests
+    assert len(released) == 60
+    assert max(released) - started >= 59 / 20 - 0.05  # 1/rate apart: 60 requests take 2.95 s at least
+    assert max_in_window(released) <= 20 + 1
+    async with engines[0].connect() as conn:
+        (row,) = (await conn.execute(select(ringg_budget))).all()
+    assert row.workspace == WORKSPACE and KEY not in str(tuple(row)) and row.rate == 20 and row.throttled == 0
+
+
+async def test_a_429_halves_the_rate_once_a_second_and_pauses_for_retry_after(engines: list[AsyncEngine]) -> None:
+    one, other, _ = (RinggBudget(engine, WORKSPACE, ceiling=10) for engine in engines)
+    assert (await one.reserve(1.0)).rate == 10
+    cut = await one.throttled(retry_after=0.6)
+    assert cut.rate == 5 and cut.throttled == 1
+    again = await other.throttled(retry_after=None)  # the same burst of 429s, seen by another process
+    assert again.rate == 5 and again.throttled == 2
+    state = await other.state()
+    assert state.rate == 5 and state.throttled == 2 and 0.4 < state.paused_for_s <= 0.6
+    assert state.last_429_ago_s is not None and state.last_429_ago_s < 1
+    slot = await other.reserve(5.0)
+    assert slot.granted and 0.4 < slot.wait_s <= 0.6  # nothing starts before Retry-After
+    following = await one.reserve(5.0)
+    assert following.granted and following.wait_s - slot.wait_s == pytest.approx(1 / 5, abs=0.05)
+
+
+async def test_a_busy_budget_reserves_nothing_and_says_how_long(engines: list[AsyncEngine]) -> None:
+    budget = RinggBudget(engines[0], WORKSPACE, ceiling=10, max_wait_s=0.5)
+    await budget.throttled(retry_after=3)
+    busy = await budget.reserve(0.5)
+    assert not busy.granted and 2.5 < busy.wait_s <= 3
+    assert (await budget.reserve(0.5)).wait_s == pytest.approx(busy.wait_s, abs=0.05)  # nothing was taken
+    with pytest.raises(RinggBudgetBusy) as caught:
+        await budget.acquire("GET campaign/all")
+    assert 2.5 < caught.value.wait_s <= 3 and caught.value.endpoint == "GET campaign/all"
+
+
+async def test_quiet_intervals_bring_the_rate_back_to_the_ceiling(engines: list[AsyncEngine]) -> None:
+    budget = RinggBudget(engines[0], WORKSPACE, ceiling=10, quiet_s=0.3)
+    await budget.throttled(retry_after=None)
+    assert (await budget.state()).rate == 5
+    await asyncio.sleep(0.35)
+    assert (await budget.reserve(1.0)).rate == 6  # one quiet interval: a tenth of the ceiling
+    await asyncio.sleep(0.65)
+    assert (await budget.reserve(1.0)).rate == 8
+    await asyncio.sleep(1.0)
+    assert (await budget.reserve(1.0)).rate == 10  # never above the ceiling
+
+
+def test_the_bucket_arithmetic() -> None:
+    b = Bucket.fresh(10, now=100.0)
+    assert b.start_for(100.0) == 100.0 and b.reserved(100.0).next_free_at == pytest.approx(100.1)
+    for i in range(10):  # a 429 every second: halved each time, never below the floor
+        b = b.after_429(100.0 + i, None)
+    assert b.rate == floor_of(10) == 0.5 and b.throttled == 10
+    assert b.after_429(200.0, 10**9).paused_until == 200.0 + MAX_PAUSE_S
+    assert b.settled(109.0 + 4.9, 10, 5.0).rate == 0.5  # not yet one quiet interval
+    assert b.settled(109.0 + 5.0, 10, 5.0).rate == 1.5
+    assert b.settled(109.0 + 60, 10, 5.0).rate == 10
+    assert b.settled(109.0 + 60, 4, 5.0).rate == 4  # a lowered ceiling caps the rate at once
+    assert floor_of(100) == 5 and floor_of(0.2) == 0.2
+
+
+async def test_the_client_asks_the_budget_before_every_request_and_reports_429s(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.sqlite3'}"
+    await migrate.upgrade(url)
+    engine = create_engine(url)
+    budget = RinggBudget(engine, WORKSPACE, ceiling=10)
+    seen: list[float] = []
+    replies = [
+        httpx.Response(200, json={"data": [], "total": 0}),
+        httpx.Response(200, json={"data": [], "total": 0}),
+        httpx.Response(429, json={"detail": "slow down"}, headers={"Retry-After": "1"}),
+        httpx.Response(200, json={"data": [], "total": 0}),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(time.monotonic())
+        return replies.pop(0)
+
+    transport = httpx.MockTransport(handler)
+    try:
+        async with make_http_client("https://ringg.test/ca/api/v0", SecretStr(KEY), transport=transport) as http:
+            client = RinggClient(http, pacer=budget)
+            query = HistoryQuery(bulk_list_id="L1", start_date=DAY, end_date=DAY + timedelta(days=1), limit=1)
+            await client.call_history(query)
+            await client.call_history(query)
+            with pytest.raises(RinggRateLimited):
+                await client.call_history(query)
+            state = await budget.state()
+            assert state.rate == 5 and state.throttled == 1  # the 429 reached the budget
+            await client.call_history(query)
+    finally:
+        await engine.dispose()
+    gaps = [b - a for a, b in itertools.pairwise(seen)]
+    assert all(gap >= 0.1 - 0.01 for gap in gaps[:2])  # 1/rate apart
+    assert gaps[2] >= 1.0 - 0.05  # the Retry-After held the next request back
