@@ -63,6 +63,10 @@ class RinggClient:
         self._on_request = on_request
         self._pacer = pacer
 
+    @property
+    def pacer(self) -> RequestPacer | None:
+        return self._pacer
+
     def __repr__(self) -> str:
         return f"RinggClient(base_url={str(self._http.base_url)!r})"
 

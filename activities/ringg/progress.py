@@ -13,6 +13,7 @@ from activities.contacts.numbers import batches, read_numbers
 from activities.contacts.source import CsvUnreadable, contacts_failure, open_csv
 from activities.heartbeat import heartbeating
 from activities.log_context import activity_log_context
+from activities.ringg.budget import with_budget_view
 from activities.ringg.errors import map_ringg_error
 from activities.ringg.monitoring import count_calls, is_finished
 from activities.ringg.reconcile import RinggBase
@@ -37,6 +38,7 @@ class ProgressActivities(RinggBase):
     """snapshot_campaign, terminate_campaign."""
 
     @activity.defn
+    @with_budget_view
     async def snapshot_campaign(self, inp: SnapshotInput) -> CampaignSnapshot:
         """Call counts by status from /calling/history totals, then (when asked, or when no call is pending) the
         campaign status from /campaign/all: read in this order, a final status never comes with counts older than
