@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +25,9 @@ FLOOR_SHARE = 1 / 20  # the rate never drops below max(MIN_RATE, ceiling / 20)
 MIN_RATE = 0.5
 MAX_PAUSE_S = 300.0  # a longer Retry-After pauses this long (a hostile header cannot stop the fleet for a day)
 DEFAULT_MAX_WAIT_S = 20.0
+# Slots are reserved at most this far ahead, at the rate of the moment: a rate cut or raise reaches every request
+# after this. A caller whose slot would lie further out sleeps 0.5-1x this (reserving nothing) and asks again.
+RESERVE_AHEAD_S = 2.0
 
 
 def workspace_key(api_key: str) -> str:
@@ -110,6 +114,14 @@ class Reservation:
 
 
 @dataclass(frozen=True)
+class Waited:
+    """How long a request waited for its slot, and the rate it was reserved at."""
+
+    waited_s: float
+    rate: float
+
+
+@dataclass(frozen=True)
 class BudgetState:
     rate: float
     ceiling: float
@@ -120,7 +132,8 @@ class BudgetState:
 
 class RinggBudget:
     """The shared budget of one workspace (a `ringg.RequestPacer`). `ceiling` is CAMPAIGN_RINGG_BUDGET_RPS;
-    `max_wait_s` how long `acquire` may wait for a slot before it raises `RinggBudgetBusy`."""
+    `max_wait_s` how long `acquire` may wait for a slot before it raises `RinggBudgetBusy`; `reserve_ahead_s` how far
+    ahead a slot may be reserved."""
 
     def __init__(
         self,
@@ -130,6 +143,7 @@ class RinggBudget:
         *,
         quiet_s: float = QUIET_S,
         max_wait_s: float = DEFAULT_MAX_WAIT_S,
+        reserve_ahead_s: float = RESERVE_AHEAD_S,
     ) -> None:
         if ceiling <= 0 or quiet_s <= 0:
             raise ValueError("a Ringg budget needs a ceiling and a quiet interval above 0")
@@ -138,15 +152,28 @@ class RinggBudget:
         self.ceiling = ceiling
         self.quiet_s = quiet_s
         self.max_wait_s = max_wait_s
+        self.reserve_ahead_s = reserve_ahead_s
 
     # -- the pacer -----------------------------------------------------------------------------------------------
 
     async def acquire(self, endpoint: str) -> None:
-        slot = await self.reserve(self.max_wait_s)
-        if not slot.granted:
-            raise RinggBudgetBusy(endpoint, slot.wait_s)
-        if slot.wait_s > 0:
-            await asyncio.sleep(slot.wait_s)
+        await self.wait_for_slot(endpoint, self.max_wait_s)
+
+    async def wait_for_slot(self, endpoint: str, max_wait_s: float) -> Waited:
+        """Returns once this caller's slot has come; raises RinggBudgetBusy (nothing reserved) when the next free
+        slot lies beyond `max_wait_s` from the call."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            left = started + max_wait_s - loop.time()
+            slot = await self.reserve(min(self.reserve_ahead_s, left))
+            if slot.granted:
+                if slot.wait_s > 0:
+                    await asyncio.sleep(slot.wait_s)
+                return Waited(loop.time() - started, slot.rate)
+            if slot.wait_s > left:
+                raise RinggBudgetBusy(endpoint, slot.wait_s)
+            await asyncio.sleep(min(left, self.reserve_ahead_s * random.uniform(0.5, 1.0)))
 
     async def on_response(self, endpoint: str, status: int | None, retry_after: float | None) -> None:
         if status == 429:

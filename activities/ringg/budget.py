@@ -3,7 +3,6 @@ bounded so a wait never outlives the activity's timeouts, counted in metrics and
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable
@@ -60,23 +59,21 @@ class ActivityBudget:
 
     async def acquire(self, endpoint: str) -> None:
         try:
-            slot = await self.budget.reserve(max_wait_s())
+            waited = await self.budget.wait_for_slot(endpoint, max_wait_s())
+        except RinggBudgetBusy:
+            _count(BUDGET_BUSY, endpoint)
+            raise
         except (SQLAlchemyError, OSError) as err:
             self._unreachable(err)
             return
-        _gauge(BUDGET_RATE, slot.rate)
-        if not slot.granted:
-            _count(BUDGET_BUSY, endpoint)
-            raise RinggBudgetBusy(endpoint, slot.wait_s)
-        if slot.wait_s > 0:
-            if (waits := _WAITS.get()) is not None:
-                waits.append(slot.wait_s)
-            if activity.in_activity():
-                meter = activity.metric_meter()
-                meter.create_histogram_timedelta(
-                    BUDGET_WAIT, "Time a Ringg request waited for the deployment's request budget", "duration"
-                ).record(timedelta(seconds=slot.wait_s), {"endpoint": endpoint})
-            await asyncio.sleep(slot.wait_s)
+        _gauge(BUDGET_RATE, waited.rate)
+        if (waits := _WAITS.get()) is not None:
+            waits.append(waited.waited_s)
+        if activity.in_activity():
+            meter = activity.metric_meter()
+            meter.create_histogram_timedelta(
+                BUDGET_WAIT, "Time a Ringg request waited for the deployment's request budget", "duration"
+            ).record(timedelta(seconds=waited.waited_s), {"endpoint": endpoint})
 
     async def on_response(self, endpoint: str, status: int | None, retry_after: float | None) -> None:
         if status != 429:
