@@ -196,6 +196,12 @@ class RinggBudgetView(BaseModel):
     throttled: bool = False  # Ringg answered 429 within the last minute
     waited_s: float = 0.0  # how long that poll's requests waited for the budget
 
+    def describe(self) -> str:
+        text = f"{self.rate:g} of {self.ceiling:g} requests/s"
+        if self.throttled:
+            text += ", cut after Ringg answered 429 (too many requests) in the last minute"
+        return text + (f"; the last poll waited {self.waited_s:.1f}s for it" if self.waited_s >= 0.1 else "")
+
 
 class CampaignProgress(BaseModel):
     """What the `progress` query returns: where the campaign is and what it has counted."""

@@ -27,6 +27,7 @@ from tests.crash_helpers import (
     start_worker_process,
     wait_until,
 )
+from workflows.campaign import CampaignWorkflow
 
 pytestmark = pytest.mark.integration
 
@@ -101,6 +102,7 @@ async def test_three_workers_share_one_budget_that_adapts_to_429s(
             diag.note(f"simulator limit {SIM_LIMIT}/s")
             await asyncio.sleep(PHASE_S)
             rate_limited, throttled = budget_row(ledger)
+            shown = (await outcomes[0].handle.query(CampaignWorkflow.progress)).ringg_budget
             t_unlimited = time.monotonic()
             admin.configure(rate_limit_rps=0)
             diag.note(f"limit lifted; budget at {rate_limited:.2f}/s after {throttled} 429s")
@@ -128,6 +130,9 @@ async def test_three_workers_share_one_budget_that_adapts_to_429s(
             refused = [r for r in log if r["fault"] == "rate_limit"]
             assert refused, diag("the simulator answered no 429")
             assert throttled >= 1 and rate_limited <= R / 2, diag(f"budget still at {rate_limited}/s under 429s")
+            assert shown is not None and shown.throttled and shown.ceiling == R and shown.rate < R, diag(
+                f"progress shows the budget as {shown}"
+            )
             limited = per_second(log, t_limited + 2, t_unlimited)
             assert limited <= 0.7 * R, diag(f"{limited:.1f} requests/s while Ringg answered 429 (budget {R}/s)")
             assert rate_recovered == R, diag(f"budget at {rate_recovered}/s {RECOVERY_S:.0f}s after the limit lifted")
