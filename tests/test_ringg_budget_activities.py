@@ -51,9 +51,11 @@ async def paced(ringg: FakeRingg, engine: AsyncEngine) -> AsyncIterator[tuple[Ri
         yield RinggActivities(RinggClient(http, pacer=ActivityBudget(budget))), budget
 
 
-def env_with(**timeouts: timedelta) -> ActivityEnvironment:
+def env_with(start_to_close_timeout: timedelta, heartbeat_timeout: timedelta | None = None) -> ActivityEnvironment:
     env = ActivityEnvironment()
-    env.info = dataclasses.replace(env.info, **timeouts)
+    env.info = dataclasses.replace(
+        env.info, start_to_close_timeout=start_to_close_timeout, heartbeat_timeout=heartbeat_timeout
+    )
     return env
 
 
