@@ -194,13 +194,15 @@ class RinggBudgetView(BaseModel):
     rate: float = 0.0  # requests per second allowed now: the ceiling, or less after Ringg answered 429
     ceiling: float = 0.0
     throttled: bool = False  # Ringg answered 429 within the last minute
-    waited_s: float = 0.0  # how long that poll's requests waited for the budget
+    waited_s: float = 0.0  # the longest wait of that poll's requests for the budget
 
     def describe(self) -> str:
         text = f"{self.rate:g} of {self.ceiling:g} requests/s"
         if self.throttled:
-            text += ", cut after Ringg answered 429 (too many requests) in the last minute"
-        return text + (f"; the last poll waited {self.waited_s:.1f}s for it" if self.waited_s >= 0.1 else "")
+            text += ", cut after a 429 from Ringg in the last minute"
+        if self.waited_s >= 0.1:
+            text += f"; the last poll waited up to {self.waited_s:.1f}s"
+        return text
 
 
 class CampaignProgress(BaseModel):

@@ -115,7 +115,7 @@ def test_watch_and_status_show_the_ringg_budget_when_ringg_throttled() -> None:
     p = progress({"completed": 10}, ringg_budget=budget)
     console = Console(record=True, width=250, color_system=None)
     console.print(progress_table("campaign-ik-1", p))
-    words = "2.5 of 10 requests/s, cut after Ringg answered 429 (too many requests) in the last minute; the last poll"
+    words = "2.5 of 10 requests/s, cut after a 429 from Ringg in the last minute; the last poll waited up to 3.2s"
     assert words in console.export_text() and words in rendered(CampaignView("campaign-ik-1"), p)
     calm = budget.model_copy(update={"rate": 10.0, "throttled": False, "waited_s": 0.0})
     assert calm.describe() == "10 of 10 requests/s"

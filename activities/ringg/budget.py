@@ -108,8 +108,8 @@ class ActivityBudget:
 def with_budget_view(
     snapshot: Callable[[S, I], Awaitable[CampaignSnapshot]],
 ) -> Callable[[S, I], Awaitable[CampaignSnapshot]]:
-    """For a snapshot activity: the budget's view (with the seconds this snapshot's
-    requests waited) goes into the snapshot it returns."""
+    """For a snapshot activity: the budget's view (with the longest wait of this snapshot's requests) goes into the
+    snapshot it returns."""
 
     @functools.wraps(snapshot)
     async def run(self: S, inp: I) -> CampaignSnapshot:
@@ -122,7 +122,7 @@ def with_budget_view(
         pacer = self._ringg.pacer
         if not isinstance(pacer, ActivityBudget):
             return result
-        return result.model_copy(update={"budget": await pacer.view(sum(waits))})
+        return result.model_copy(update={"budget": await pacer.view(max(waits, default=0.0))})
 
     return run
 
