@@ -28,6 +28,7 @@ DEFAULT_MAX_WAIT_S = 20.0
 # Slots are reserved at most this far ahead, at the rate of the moment: a rate cut or raise reaches every request
 # after this. A caller whose slot would lie further out sleeps 0.5-1x this (reserving nothing) and asks again.
 RESERVE_AHEAD_S = 2.0
+RECHECK_AFTER_S = 0.2  # a request that waited this long checks for a 429 in the meantime before it goes
 
 
 def workspace_key(api_key: str) -> str:
@@ -111,6 +112,7 @@ class Reservation:
     granted: bool
     wait_s: float
     rate: float
+    at: float = 0.0  # when it was made (the budget's clock)
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,10 @@ class RinggBudget:
             if slot.granted:
                 if slot.wait_s > 0:
                     await asyncio.sleep(slot.wait_s)
-                return Waited(loop.time() - started, slot.rate)
+                # A slot reserved before a 429 was spaced for the old rate: queue again at the new one.
+                if slot.wait_s < RECHECK_AFTER_S or not await self.cut_since(slot.at):
+                    return Waited(loop.time() - started, slot.rate)
+                continue
             if slot.wait_s > left:
                 raise RinggBudgetBusy(endpoint, slot.wait_s)
             await asyncio.sleep(min(left, self.reserve_ahead_s * random.uniform(0.5, 1.0)))
@@ -191,7 +196,15 @@ class RinggBudget:
             if granted:
                 bucket = bucket.reserved(start)
             await self._write(conn, bucket)
-        return Reservation(granted, wait, bucket.rate)
+        return Reservation(granted, wait, bucket.rate, now)
+
+    async def cut_since(self, since: float) -> bool:
+        """Whether Ringg answered 429 (the rate was cut, or a Retry-After pause began) after `since`."""
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(select(ringg_budget.c.last_429_at).where(ringg_budget.c.workspace == self.workspace))
+            ).first()
+        return row is not None and row.last_429_at is not None and row.last_429_at > since
 
     async def throttled(self, retry_after: float | None) -> Bucket:
         """Ringg answered 429: halve the rate (once a second at most) and pause for its Retry-After."""
