@@ -23,6 +23,7 @@ from ledger.budget import MAX_PAUSE_S, Bucket, RinggBudget, floor_of, workspace_
 from ledger.engine import create_engine
 from ledger.tables import ringg_budget
 from ringg import HistoryQuery, RinggBudgetBusy, RinggClient, RinggRateLimited, make_http_client
+from runtime.settings import SettingsError, WorkerSettings
 
 KEY = "sk-budget-test-key"
 WORKSPACE = workspace_key(KEY)
@@ -150,3 +151,28 @@ async def test_the_client_asks_the_budget_before_every_request_and_reports_429s(
     gaps = [b - a for a, b in itertools.pairwise(seen)]
     assert all(gap >= 0.1 - 0.01 for gap in gaps[:2])  # 1/rate apart
     assert gaps[2] >= 1.0 - 0.05  # the Retry-After held the next request back
+
+
+async def test_a_request_reserved_before_a_429_queues_again_behind_the_pause(engines: list[AsyncEngine]) -> None:
+    budget = RinggBudget(engines[0], WORKSPACE, ceiling=10)
+    for _ in range(5):
+        assert (await budget.reserve(1.0)).granted  # five slots ahead: the next request waits about 0.5 s
+    started = time.monotonic()
+    waiting = asyncio.create_task(budget.acquire("GET calling/history"))
+    await asyncio.sleep(0.1)
+    await RinggBudget(engines[1], WORKSPACE, ceiling=10).throttled(retry_after=1.0)  # another process saw a 429
+    await waiting
+    assert time.monotonic() - started >= 1.05  # not at its old slot (0.5 s): after the Retry-After pause
+
+
+def test_worker_settings_read_the_budget() -> None:
+    base = {"RINGG_API_KEY": "sk-live-abc"}
+    defaults = WorkerSettings.from_env(base)
+    assert (defaults.ringg_budget_rps, defaults.ringg_budget_quiet_s) == (10, 5)
+    assert WorkerSettings.from_env({**base, "CAMPAIGN_RINGG_BUDGET_RPS": "0"}).ringg_budget_rps == 0
+    assert WorkerSettings.from_env({**base, "CAMPAIGN_RINGG_BUDGET_RPS": " 2.5 "}).ringg_budget_rps == 2.5
+    for bad in ("fast", "-1", "nan", "inf"):
+        with pytest.raises(SettingsError, match=r"CAMPAIGN_RINGG_BUDGET_RPS=.* must be a number of 0 or more"):
+            WorkerSettings.from_env({**base, "CAMPAIGN_RINGG_BUDGET_RPS": bad})
+    with pytest.raises(SettingsError, match=r"CAMPAIGN_RINGG_BUDGET_QUIET_S=0: it must be above 0"):
+        WorkerSettings.from_env({**base, "CAMPAIGN_RINGG_BUDGET_QUIET_S": "0"})
