@@ -45,7 +45,24 @@ def max_in_window(times: list[float], width: float = 1.0) -> int:
     return max(sum(1 for u in times[i:] if u - t < width) for i, t in enumerate(times))
 
 
-async def test_requests_from_several_engines_are_spaced_one_over_rate(engines: list[AsyncEngine]) -> None:
+async def test_slots_from_several_engines_are_exactly_one_over_rate_apart(engines: list[AsyncEngine]) -> None:
+    budgets = [RinggBudget(engine, WORKSPACE, ceiling=20) for engine in engines]
+
+    async def reserve(budget: RinggBudget) -> list[float]:
+        slots = [await budget.reserve(10.0) for _ in range(10)]
+        assert all(slot.granted for slot in slots)
+        return [slot.at + slot.wait_s for slot in slots]  # each slot's start on the budget's clock
+
+    starts = sorted(t for many in await asyncio.gather(*(reserve(b) for b in budgets)) for t in many)
+    assert len(starts) == 30
+    assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [0.05] * 29
+    async with engines[0].connect() as conn:
+        (row,) = (await conn.execute(select(ringg_budget))).all()
+    assert row.workspace == WORKSPACE and KEY not in str(tuple(row)) and row.rate == 20 and row.throttled == 0
+    assert row.next_free_at == pytest.approx(starts[-1] + 0.05)
+
+
+async def test_requests_from_several_engines_go_out_at_the_rate(engines: list[AsyncEngine]) -> None:
     budgets = [RinggBudget(engine, WORKSPACE, ceiling=20) for engine in engines]
     released: list[float] = []
 
@@ -58,26 +75,23 @@ async def test_requests_from_several_engines_are_spaced_one_over_rate(engines: l
     await asyncio.gather(*(client(b) for b in budgets for _ in range(2)))  # six callers, 60 requests
     assert len(released) == 60
     assert max(released) - started >= 59 / 20 - 0.05  # 1/rate apart: 60 requests take 2.95 s at least
-    assert max_in_window(released) <= 20 + 1
-    async with engines[0].connect() as conn:
-        (row,) = (await conn.execute(select(ringg_budget))).all()
-    assert row.workspace == WORKSPACE and KEY not in str(tuple(row)) and row.rate == 20 and row.throttled == 0
+    assert max_in_window(released) <= 20 + 3  # a loaded machine wakes some sleepers late: they bunch a little
 
 
 async def test_a_429_halves_the_rate_once_a_second_and_pauses_for_retry_after(engines: list[AsyncEngine]) -> None:
     one, other, _ = (RinggBudget(engine, WORKSPACE, ceiling=10) for engine in engines)
     assert (await one.reserve(1.0)).rate == 10
-    cut = await one.throttled(retry_after=0.6)
+    cut = await one.throttled(retry_after=2)
     assert cut.rate == 5 and cut.throttled == 1
     again = await other.throttled(retry_after=None)  # the same burst of 429s, seen by another process
     assert again.rate == 5 and again.throttled == 2
     state = await other.state()
-    assert state.rate == 5 and state.throttled == 2 and 0.4 < state.paused_for_s <= 0.6
+    assert state.rate == 5 and state.throttled == 2 and 1 < state.paused_for_s <= 2
     assert state.last_429_ago_s is not None and state.last_429_ago_s < 1
     slot = await other.reserve(5.0)
-    assert slot.granted and 0.4 < slot.wait_s <= 0.6  # nothing starts before Retry-After
+    assert slot.granted and 1 < slot.wait_s <= 2  # nothing starts before Retry-After
     following = await one.reserve(5.0)
-    assert following.granted and following.wait_s - slot.wait_s == pytest.approx(1 / 5, abs=0.05)
+    assert following.granted and following.at + following.wait_s - (slot.at + slot.wait_s) == pytest.approx(1 / 5)
 
 
 async def test_a_busy_budget_reserves_nothing_and_says_how_long(engines: list[AsyncEngine]) -> None:
@@ -85,7 +99,8 @@ async def test_a_busy_budget_reserves_nothing_and_says_how_long(engines: list[As
     await budget.throttled(retry_after=3)
     busy = await budget.reserve(0.5)
     assert not busy.granted and 2.5 < busy.wait_s <= 3
-    assert (await budget.reserve(0.5)).wait_s == pytest.approx(busy.wait_s, abs=0.05)  # nothing was taken
+    again = await budget.reserve(0.5)
+    assert again.at + again.wait_s == pytest.approx(busy.at + busy.wait_s)  # the same next slot: nothing was taken
     with pytest.raises(RinggBudgetBusy) as caught:
         await budget.acquire("GET campaign/all")
     assert 2.5 < caught.value.wait_s <= 3 and caught.value.endpoint == "GET campaign/all"
@@ -95,11 +110,11 @@ async def test_quiet_intervals_bring_the_rate_back_to_the_ceiling(engines: list[
     budget = RinggBudget(engines[0], WORKSPACE, ceiling=10, quiet_s=0.3)
     await budget.throttled(retry_after=None)
     assert (await budget.state()).rate == 5
+    assert (await budget.reserve(1.0)).rate == 5  # not one quiet interval yet
     await asyncio.sleep(0.35)
-    assert (await budget.reserve(1.0)).rate == 6  # one quiet interval: a tenth of the ceiling
-    await asyncio.sleep(0.65)
-    assert (await budget.reserve(1.0)).rate == 8
-    await asyncio.sleep(1.0)
+    raised = (await budget.reserve(1.0)).rate
+    assert 6 <= raised < 10  # a tenth of the ceiling per quiet interval (the exact steps: test_the_bucket_arithmetic)
+    await asyncio.sleep(1.6)
     assert (await budget.reserve(1.0)).rate == 10  # never above the ceiling
 
 
@@ -149,7 +164,7 @@ async def test_the_client_asks_the_budget_before_every_request_and_reports_429s(
     finally:
         await engine.dispose()
     gaps = [b - a for a, b in itertools.pairwise(seen)]
-    assert all(gap >= 0.1 - 0.01 for gap in gaps[:2])  # 1/rate apart
+    assert gaps[0] + gaps[1] >= 0.2 - 0.01  # 1/rate apart (the first went at once)
     assert gaps[2] >= 1.0 - 0.05  # the Retry-After held the next request back
 
 
