@@ -188,6 +188,23 @@ class CallCounts(BaseModel):
         return sum(self.by_status.get(s, 0) for s in PENDING_STATUSES)
 
 
+class RinggBudgetView(BaseModel):
+    """The deployment's request budget for Ringg (CAMPAIGN_RINGG_BUDGET_RPS) as the latest poll saw it."""
+
+    rate: float = 0.0  # requests per second allowed now: the ceiling, or less after Ringg answered 429
+    ceiling: float = 0.0
+    throttled: bool = False  # Ringg answered 429 within the last minute
+    waited_s: float = 0.0  # the longest wait of that poll's requests for the budget
+
+    def describe(self) -> str:
+        text = f"{self.rate:g} of {self.ceiling:g} requests/s"
+        if self.throttled:
+            text += ", cut after a 429 from Ringg in the last minute"
+        if self.waited_s >= 0.1:
+            text += f"; the last poll waited up to {self.waited_s:.1f}s"
+        return text
+
+
 class CampaignProgress(BaseModel):
     """What the `progress` query returns: where the campaign is and what it has counted."""
 
@@ -223,6 +240,8 @@ class CampaignProgress(BaseModel):
     available_credits: float | None = None
     missing_credits: float | None = None
     polls: int = 0
+    # The shared Ringg request budget at the latest poll (None: budget off, or no poll yet).
+    ringg_budget: RinggBudgetView | None = None
     # Call results Ringg's webhooks reported (each call once), between and beyond polls; `calls` stays the
     # authoritative count, from Ringg's history.
     webhook_calls: dict[str, int] = Field(default_factory=dict)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from contract.campaign import ResolvedFlow
+from contract.campaign import ResolvedFlow, RinggBudgetView
 
 
 class UploadInput(BaseModel):
@@ -118,6 +118,7 @@ class CampaignSnapshot(BaseModel):
     requests: int = 0
     # False when a scheduled probe found the campaign still scheduled: calls_by_status was not read.
     counts_read: bool = True
+    budget: RinggBudgetView | None = None  # the shared request budget (None: CAMPAIGN_RINGG_BUDGET_RPS=0)
 
 
 class TerminateInput(BaseModel):

@@ -58,6 +58,7 @@ class MonitorStage(NotCalledStage):
                 snap.ringg_status is not None and snap.ringg_status != self._p.ringg_status
             )
             self._p.polls += 1
+            self._p.ringg_budget = snap.budget or self._p.ringg_budget
             self._p.ringg_status = snap.ringg_status or self._p.ringg_status
             if snap.counts_read:
                 self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
