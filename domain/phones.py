@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import compress, count
 
 ISO_DIAL_CODES = {
     "IN": "91",
@@ -138,8 +139,8 @@ class PhoneNormalizer:
         odd: list[int] = []
         values = raw
         if fitting != len(raw):
-            odd = [i for i, n in enumerate(lengths) if n != size]
-            values = [v for v, n in zip(raw, lengths, strict=True) if n == size]
+            odd = list(compress(count(), map(size.__ne__, lengths)))
+            values = list(compress(raw, map(size.__eq__, lengths)))
         joined, n = "".join(values), len(values)
         if joined.count("+") != n or joined[0::size] != "+" * n:
             return None

@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from itertools import compress, count, islice
+from operator import eq, not_
 from pathlib import Path
 from typing import IO, TextIO
 
@@ -199,8 +202,8 @@ class ProblemReport:
     the problem in words, the number as written, then the row's own cells.
 
     Invalid rows are written as the file streams by; duplicates are found at the end from every row's number
-    (one set build instead of a lookup per block), and their cells fetched by a second pass over the file,
-    which only files with duplicates pay for."""
+    (one sort instead of a lookup per block), and their cells fetched by a second pass over the file, which only
+    files with duplicates pay for."""
 
     MAX_LISTED = 5
 
@@ -218,7 +221,11 @@ class ProblemReport:
         counts = self.counts
         counts.data_rows += checked.data_rows
         numbers = checked.numbers
-        self._numbers.extend(map(int, numbers if checked.all_have_numbers else [n or "0" for n in numbers]))
+        if not checked.all_have_numbers:
+            numbers = list(numbers)
+            for i in compress(count(), map(not_, numbers)):  # blank and rejected rows: no number
+                numbers[i] = "0"
+        self._numbers.extend(map(int, numbers))
         first = checked.block.first_row
         for i in sorted(checked.problems):
             if len(counts.first_problem_rows) < self.MAX_LISTED:
@@ -253,20 +260,23 @@ class ProblemReport:
                     break
 
     def _duplicates(self) -> dict[int, tuple[str, int]]:
-        """row -> (its number, the first row with that number), for every repeat."""
+        """row -> (its number, the first row with that number), for every repeat. The numbers are sorted (a list
+        of ints: half the memory of a set of them) and neighbours compared by C-level `map`; only the rows of a
+        repeated number are then walked one by one."""
         numbers = self._numbers
-        distinct = set(numbers)
-        distinct.discard(0)
-        if len(distinct) == len(numbers) - numbers.count(0):
+        ordered = sorted(numbers)
+        del ordered[: bisect_right(ordered, 0)]  # rows without a number
+        repeated = set(compress(ordered, map(eq, ordered, islice(ordered, 1, None))))
+        del ordered
+        if not repeated:
             return {}
-        del distinct
         first_row: dict[int, int] = {}
         duplicates: dict[int, tuple[str, int]] = {}
-        for row, number in enumerate(numbers, start=2):
-            if number:
-                first = first_row.setdefault(number, row)
-                if first != row:
-                    duplicates[row] = (f"+{number}", first)
+        for row in compress(count(2), map(repeated.__contains__, numbers)):
+            number = numbers[row - 2]
+            first = first_row.setdefault(number, row)
+            if first != row:
+                duplicates[row] = (f"+{number}", first)
         return duplicates
 
 
