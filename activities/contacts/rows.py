@@ -8,7 +8,7 @@ import io
 import sys
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from itertools import compress, count, islice
@@ -139,17 +139,20 @@ def checked_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Ite
 
 
 def unique_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Iterator[Checked]:
-    """checked_blocks with repeats marked: the first row with a number keeps it, later rows are duplicates."""
-    seen: set[str] = set()
+    """checked_blocks with repeats marked: the first row with a number keeps it, later rows are duplicates. The
+    numbers seen are kept as integer keys (number_keys): a set of a million of them is half the memory of the
+    strings'."""
+    seen: set[int] = set()
     for checked in checked_blocks(text, layout, phones):
-        valid = [n for n in checked.numbers if n] if checked.problems or checked.blank else checked.numbers
+        keys = number_keys(checked.numbers, checked.all_have_numbers)
+        valid = keys if checked.all_have_numbers else [k for k in keys if k]
         if seen.isdisjoint(valid):
             before = len(seen)
             seen.update(valid)
             if len(seen) - before != len(valid):
-                _mark_duplicates(checked, set())  # repeats inside this block only
+                _mark_duplicates(checked, keys, set())  # repeats inside this block only
         else:
-            _mark_duplicates(checked, seen)
+            _mark_duplicates(checked, keys, seen)
         yield checked
 
 
@@ -170,16 +173,16 @@ def _check_row(checked: Checked, i: int, layout: Layout, phones: PhoneNormalizer
         checked.problems[i] = problem
 
 
-def _mark_duplicates(checked: Checked, seen: set[str]) -> None:
+def _mark_duplicates(checked: Checked, keys: Iterable[int], seen: set[int]) -> None:
     """In row order: the first row with a number keeps it, later rows with it are duplicates."""
     numbers, add = checked.numbers, seen.add
-    for i, number in enumerate(numbers):
-        if number:
-            if number in seen:
-                checked.duplicates[i] = number
+    for i, key in enumerate(keys):
+        if key:
+            if key in seen:
+                checked.duplicates[i] = numbers[i]
                 numbers[i] = ""
             else:
-                add(number)
+                add(key)
 
 
 def number_keys(numbers: list[str], all_have_numbers: bool = False) -> array[int]:
