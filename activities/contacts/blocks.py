@@ -38,7 +38,9 @@ class Block:
         return self.lines[i].split(",")
 
 
-def read_blocks(text: TextIO, width: int, mobile: int, limits: CsvLimits = DEFAULT_LIMITS) -> Iterator[Block]:
+def read_blocks(
+    text: TextIO, width: int, mobile: int, limits: CsvLimits = DEFAULT_LIMITS, *, cells_only: bool = False
+) -> Iterator[Block]:
     """The rows after the header (already read from `text`), within the line and cell limits.
 
     The text is read in blocks of whole lines whose lengths are measured with a few C-level scans (a line longer
@@ -47,6 +49,9 @@ def read_blocks(text: TextIO, width: int, mobile: int, limits: CsvLimits = DEFAU
     gives for such text, at a fraction of the cost). From the first block with a quote on, the rest of the file
     goes to one `csv.reader`, which handles quoted commas and newlines, fed the blocks' lines by `io.StringIO`
     (split as a file opened with newline="" splits them, without a Python call per line).
+
+    `cells_only`: for re-reading rows already checked, quote-free blocks come without their mobile cells and
+    ragged rows (`mobile` empty), only the lines that `cells` splits.
     """
     blocks = _LineBlocks(text, limits)
     for block in blocks:
@@ -61,7 +66,7 @@ def read_blocks(text: TextIO, width: int, mobile: int, limits: CsvLimits = DEFAU
         if lines[-1] == "":
             lines.pop()
         _check_cells(block, first, limits)
-        yield _lines_block(lines, first, width, mobile)
+        yield Block(first, len(lines), [], lines=lines) if cells_only else _lines_block(lines, first, width, mobile)
         blocks.row = first + len(lines)
 
 

@@ -272,7 +272,8 @@ class ProblemReport:
         wanted = sorted(duplicates)
         at = 0
         with reread() as text:
-            for block in read_blocks(text, self._layout.width, self._layout.mobile_index, self._layout.limits):
+            layout = self._layout
+            for block in read_blocks(text, layout.width, layout.mobile_index, layout.limits, cells_only=True):
                 end = block.first_row + block.size
                 while at < len(wanted) and wanted[at] < end:
                     row = wanted[at]
