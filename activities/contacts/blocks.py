@@ -176,9 +176,9 @@ def _long_line(block: str, start: int, limit: int) -> int:
 
 def _split_lines(block: str) -> list[str] | None:
     """The lines of a block ending in LF or CRLF (or a mix); None when a carriage return stands alone."""
-    carriage_returns = block.count("\r")
-    if not carriage_returns:
+    if "\r" not in block:  # a find stops at the first CR, a count reads the whole block
         return block.split("\n")
+    carriage_returns = block.count("\r")
     lines = block.split("\r\n")
     if len(lines) - 1 == carriage_returns == block.count("\n"):
         return lines

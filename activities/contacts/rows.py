@@ -58,15 +58,11 @@ class Checked:
     problems: dict[int, str] = field(default_factory=dict)
     duplicates: dict[int, str] = field(default_factory=dict)  # index -> the number an earlier row has
     blank: int = 0
+    no_number: list[int] = field(default_factory=list)  # blank and rejected rows, in order
 
     @property
     def data_rows(self) -> int:
         return self.block.size - self.blank
-
-    @property
-    def all_have_numbers(self) -> bool:
-        """Every row has a number (no blank or rejected row)."""
-        return not self.problems and not self.blank and not self.duplicates
 
 
 def sniff(path: Path) -> None:
@@ -144,8 +140,8 @@ def unique_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Iter
     strings'."""
     seen: set[int] = set()
     for checked in checked_blocks(text, layout, phones):
-        keys = number_keys(checked.numbers, checked.all_have_numbers)
-        valid = keys if checked.all_have_numbers else [k for k in keys if k]
+        keys = number_keys(checked.numbers, checked.no_number)
+        valid = [k for k in keys if k] if checked.no_number else keys
         if seen.isdisjoint(valid):
             before = len(seen)
             seen.update(valid)
@@ -161,16 +157,16 @@ def _check_row(checked: Checked, i: int, layout: Layout, phones: PhoneNormalizer
     checked.numbers[i] = ""
     if not any(c.strip() for c in cells):
         checked.blank += 1
-        return
-    if len(cells) > width and any(c.strip() for c in cells[width:]):
+    elif len(cells) > width and any(c.strip() for c in cells[width:]):
         checked.problems[i] = f"the row has {len(cells)} cells but the header has {width} (an unquoted comma?)"
-        return
-    phone = cells[layout.mobile_index] if len(cells) > layout.mobile_index else ""
-    e164, problem = phones.normalize(phone)
-    if problem is None:
-        checked.numbers[i] = e164
     else:
+        phone = cells[layout.mobile_index] if len(cells) > layout.mobile_index else ""
+        e164, problem = phones.normalize(phone)
+        if problem is None:
+            checked.numbers[i] = e164
+            return
         checked.problems[i] = problem
+    checked.no_number.append(i)
 
 
 def _mark_duplicates(checked: Checked, keys: Iterable[int], seen: set[int]) -> None:
@@ -185,19 +181,22 @@ def _mark_duplicates(checked: Checked, keys: Iterable[int], seen: set[int]) -> N
                 add(key)
 
 
-def number_keys(numbers: list[str], all_have_numbers: bool = False) -> array[int]:
+def number_keys(numbers: list[str], empty: list[int] | None = None) -> array[int]:
     """Each E.164 number ("" for none) as an integer key: its digits read as hexadecimal, 0 for none. Exact (E.164
     digits never start with 0, and 15 of them fit in 60 bits), and `f"+{key:x}"` gives the number back. Numbers
     of one length (a campaign's usual case) are converted at once: the joined digits, each padded to 16, go
-    through bytes.fromhex into the array's bytes, with no Python object per number."""
+    through bytes.fromhex into the array's bytes, with no Python object per number. `empty`: the indexes of the
+    "" numbers, when the caller knows them (None: looked for)."""
     keys = array("q")
-    size = len(numbers[0]) if all_have_numbers else next((len(n) for n in numbers if n), 0)
+    if empty is None:
+        empty = list(compress(count(), map(not_, numbers)))
+    size = next((len(n) for n in numbers if n), 0) if empty else len(numbers[0]) if numbers else 0
     if size:
         values = numbers
-        if not all_have_numbers:
+        if empty:
             values = list(numbers)
             stand_in = "+".ljust(size, "0")  # reads as key 0
-            for i in compress(count(), map(not_, numbers)):
+            for i in empty:
                 values[i] = stand_in
         joined, n = "".join(values), len(values)
         # One "+" per value, at its start: "+" every `size` characters means every value has that length.
@@ -249,7 +248,7 @@ class ProblemReport:
     def add(self, checked: Checked) -> None:
         counts = self.counts
         counts.data_rows += checked.data_rows
-        self._numbers += number_keys(checked.numbers, checked.all_have_numbers)
+        self._numbers += number_keys(checked.numbers, checked.no_number)
         first = checked.block.first_row
         for i in sorted(checked.problems):
             if len(counts.first_problem_rows) < self.MAX_LISTED:
