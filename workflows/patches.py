@@ -11,3 +11,7 @@ RINGG_DOCS_CHECKS = "ringg-docs-checks"
 # Issue 14: the contact ledger: pre-flight's screening (suppression list, frequency caps, contacts recorded), the
 # campaign's status there, and its calls recorded at the end.
 CONTACT_LEDGER = "contact-ledger"
+
+# Issue 15: upload-status reads paced by the file's expected processing time (workflows/upload_cadence.py): the
+# first read waits until the upload could be ready, instead of reading at once and backing off from 5 s to 60 s.
+UPLOAD_PACING = "upload-pacing"

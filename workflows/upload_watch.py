@@ -3,7 +3,7 @@ progress, and the stop before launch when Ringg invalidated more rows than the r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
@@ -21,12 +21,16 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import options
 from workflows.campaign_state import CampaignFailed, CampaignState
+from workflows.patches import UPLOAD_PACING
+from workflows.upload_cadence import UploadSample, next_upload_wait, progress_share
 
 UPLOAD_POLL_BACKOFF = 1.6
 
 
 class UploadWatch(CampaignState):
     """Upload progress, Ringg's invalid rows and their report."""
+
+    _upload_paced = False
 
     def _upload_timeout(self, req: CampaignRequest) -> CampaignFailed:
         return CampaignFailed(
@@ -36,37 +40,63 @@ class UploadWatch(CampaignState):
             UPLOAD_TIMEOUT,
         )
 
+    async def _read_upload_status(self, req: CampaignRequest, ref: ListRef, deadline: datetime) -> UploadStatusResult:
+        """One upload-status read (in history: the counts become progress); a failed read is retried by
+        `retry` until the deadline, then the upload timed out."""
+        polling = req.polling
+        left = (deadline - workflow.now()).total_seconds()
+        if left <= 0:
+            raise self._upload_timeout(req)
+        paced = self._upload_paced
+        try:
+            return await workflow.execute_activity_method(
+                RinggActivities.read_upload_status,
+                ref,
+                start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                schedule_to_close_timeout=timedelta(seconds=max(left, 1.0)),
+                retry_policy=options.upload_read_retry(polling) if paced else options.upload_status_retry(polling),
+                summary="read upload-status",
+            )
+        except ActivityError as err:
+            if isinstance(err.cause, ApplicationError | CancelledError):
+                raise self._failure(err, "polling the upload status") from err
+            raise self._upload_timeout(req) from err
+
     async def _poll_upload(self, req: CampaignRequest) -> UploadStatusResult:
-        """One upload-status read per poll (each in history: the counts become progress), waiting
-        upload_initial_s, then longer by UPLOAD_POLL_BACKOFF up to upload_max_s; fails after upload_timeout_s."""
+        """Upload-status reads until Ringg is done; fails after upload_timeout_s. Runs since UPLOAD_PACING wait
+        as workflows/upload_cadence.py says (the file's rows, the prior speed, Ringg's measured progress); older
+        runs waited upload_initial_s, then longer by UPLOAD_POLL_BACKOFF up to upload_max_s."""
         assert self._p.list_id is not None
         polling = req.polling
         ref = ListRef(list_id=self._p.list_id, idempotency_tag=self._tag)
-        deadline = workflow.now() + timedelta(seconds=polling.upload_timeout_s)
+        accepted = workflow.now()
+        deadline = accepted + timedelta(seconds=polling.upload_timeout_s)
+        self._upload_paced = workflow.patched(UPLOAD_PACING)
+        rows = self._rows_sent()
+        samples: list[UploadSample] = []
         interval = polling.upload_initial_s
+        if self._upload_paced and not self._reused:  # a reused list may be ready already: read it at once
+            await self._sleep_until_read(next_upload_wait(polling, elapsed_s=0.0, rows=rows), deadline)
         while True:
-            left = (deadline - workflow.now()).total_seconds()
-            if left <= 0:
-                raise self._upload_timeout(req)
-            try:
-                status = await workflow.execute_activity_method(
-                    RinggActivities.read_upload_status,
-                    ref,
-                    start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
-                    schedule_to_close_timeout=timedelta(seconds=max(left, 1.0)),
-                    retry_policy=options.upload_status_retry(polling),
-                    summary="read upload-status",
-                )
-            except ActivityError as err:
-                if isinstance(err.cause, ApplicationError | CancelledError):
-                    raise self._failure(err, "polling the upload status") from err
-                raise self._upload_timeout(req) from err
+            sent_at = (workflow.now() - accepted).total_seconds()
+            status = await self._read_upload_status(req, ref, deadline)
             self._show_upload(status)
             if status.ready:
                 return status
-            wait = min(interval, (deadline - workflow.now()).total_seconds())
-            await workflow.sleep(timedelta(seconds=max(wait, 0.001)), summary="next upload-status read")
-            interval = min(interval * UPLOAD_POLL_BACKOFF, max(polling.upload_max_s, polling.upload_initial_s))
+            if self._upload_paced:
+                share = progress_share(status.processed_rows, status.total_rows, status.percent, rows)
+                if share is not None:
+                    samples = [*samples[-2:], UploadSample(elapsed_s=sent_at, done=share)]
+                elapsed = (workflow.now() - accepted).total_seconds()
+                wait = next_upload_wait(polling, elapsed_s=elapsed, rows=rows, samples=samples)
+            else:
+                wait = interval
+                interval = min(interval * UPLOAD_POLL_BACKOFF, max(polling.upload_max_s, polling.upload_initial_s))
+            await self._sleep_until_read(wait, deadline)
+
+    async def _sleep_until_read(self, wait_s: float, deadline: datetime) -> None:
+        wait = min(wait_s, (deadline - workflow.now()).total_seconds())
+        await workflow.sleep(timedelta(seconds=max(wait, 0.001)), summary="next upload-status read")
 
     def _rows_sent(self) -> int:
         """The rows of the uploaded file: the CSV's data rows less those pre-flight left out."""
