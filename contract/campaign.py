@@ -29,9 +29,9 @@ class PollingConfig(BaseModel):
 
     # Upload-status reads are paced by the file's expected processing time (workflows/upload_cadence.py): the
     # launch follows Ringg's "ready" within about max(1 s, 10% of the processing time). upload_initial_s is the
-    # shortest wait between two reads (0.75 s + the launch's own requests = the 1 s floor), upload_max_s the
+    # shortest wait between two reads (0.7 s + the launch's own requests = the 1 s floor), upload_max_s the
     # longest (an hour: a long file costs ~20 reads per processing hour; a smaller value buys more reads).
-    upload_initial_s: Wait = 0.75
+    upload_initial_s: Wait = 0.7
     upload_max_s: Wait = 3600.0
     # The prior speed of Ringg's processing (rows per second) until its progress fields measure it. Ringg
     # publishes none; the simulator models 1,000 rows/s + 2 s. A prior too slow costs one read, a prior too fast a

@@ -26,7 +26,7 @@ POLLING = PollingConfig()
 # Reads allowed: 20 per processing hour plus a constant. With Ringg's progress fields the constant is small (a
 # first read, a second to measure the rate, a few halvings of the rest): 10. Without them the upload's progress
 # is invisible, and keeping the lag bound over a prior that may be 10x wrong either way means reading every 10%
-# of the elapsed time across that range: log(120)/log(1.1) ~ 50 reads, plus ~13 at the 0.75 s floor.
+# of the elapsed time across that range: log(120)/log(1.1) ~ 50 reads, plus ~14 at the 0.7 s floor.
 EXTRA_READS_WITH_PROGRESS = 10
 EXTRA_READS_BLIND = 64
 

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 LAG_SHARE = 0.1
 # What the launch itself adds after the read that finds the list ready (that read's round trip, check-balance and
 # make-call-async on a healthy Ringg): taken off the spacing, so read + launch stay inside the bound.
-LAUNCH_STEPS_S = 0.25
+LAUNCH_STEPS_S = 0.3
+# The Temporal server fires a timer no sooner than about a second (measured on the dev server: 0.3 s and 0.7 s
+# timers fired after 1.0 s); a shorter wait is taken inside the next read (UploadStatusRead.wait_s).
+SHORTEST_TIMER_S = 1.0
 # How far the prior speed (PollingConfig.upload_rows_per_s) may be too slow (10x, with a margin): the first read
 # comes when a file processed this many times faster than the prior would be ready. A prior 10x too slow then
 # costs a read or two, a right one about log(12)/log(1.1) = 26 reads before its ETA, a 10x too fast one about 50
@@ -92,8 +95,8 @@ def safe_spacing_s(elapsed_s: float, polling: PollingConfig) -> float:
 def next_upload_wait(
     polling: PollingConfig, *, elapsed_s: float, rows: int, samples: Sequence[UploadSample] = ()
 ) -> float:
-    """Seconds to wait before the next upload-status read, `elapsed_s` after Ringg accepted the upload of `rows`
-    rows (and before the first read, with elapsed_s 0). Until the upload could plausibly be ready the workflow
+    """Seconds from the upload-status read sent `elapsed_s` after Ringg accepted the upload of `rows` rows to the
+    next read (before the first read: elapsed_s 0). Until the upload could plausibly be ready the workflow
     sleeps; from then on it reads at the safe spacing, so the launch follows "ready" within about
     max(1 s, 10% of the processing time) even when the prior was wrong; never longer than upload_max_s."""
     elapsed_s = max(elapsed_s, 0.0)

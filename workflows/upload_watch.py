@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.ringg.activities import RinggActivities
     from contract.campaign import CampaignRequest, UploadProgress
     from contract.errors import RINGG_INVALID_ROWS, UPLOAD_TIMEOUT
-    from contract.ringg_steps import InvalidRowsInput, ListRef, UploadResult, UploadStatusResult
+    from contract.ringg_steps import InvalidRowsInput, UploadResult, UploadStatusRead, UploadStatusResult
     from domain.invalid_rows import (
         ringg_invalid_rows_message,
         ringg_invalid_rows_tolerated,
@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows import options
 from workflows.campaign_state import CampaignFailed, CampaignState
 from workflows.patches import UPLOAD_PACING
-from workflows.upload_cadence import UploadSample, next_upload_wait, progress_share
+from workflows.upload_cadence import SHORTEST_TIMER_S, UploadSample, next_upload_wait, progress_share
 
 UPLOAD_POLL_BACKOFF = 1.6
 
@@ -40,9 +40,11 @@ class UploadWatch(CampaignState):
             UPLOAD_TIMEOUT,
         )
 
-    async def _read_upload_status(self, req: CampaignRequest, ref: ListRef, deadline: datetime) -> UploadStatusResult:
-        """One upload-status read (in history: the counts become progress); a failed read is retried by
-        `retry` until the deadline, then the upload timed out."""
+    async def _read_upload_status(
+        self, req: CampaignRequest, ref: UploadStatusRead, deadline: datetime
+    ) -> UploadStatusResult:
+        """One upload-status read (in history: the counts become progress); a failed read is retried until the
+        deadline, then the upload timed out."""
         polling = req.polling
         left = (deadline - workflow.now()).total_seconds()
         if left <= 0:
@@ -68,18 +70,20 @@ class UploadWatch(CampaignState):
         runs waited upload_initial_s, then longer by UPLOAD_POLL_BACKOFF up to upload_max_s."""
         assert self._p.list_id is not None
         polling = req.polling
-        ref = ListRef(list_id=self._p.list_id, idempotency_tag=self._tag)
+        ref = UploadStatusRead(list_id=self._p.list_id, idempotency_tag=self._tag)
         accepted = workflow.now()
         deadline = accepted + timedelta(seconds=polling.upload_timeout_s)
         self._upload_paced = workflow.patched(UPLOAD_PACING)
         rows = self._rows_sent()
         samples: list[UploadSample] = []
         interval = polling.upload_initial_s
+        wait = 0.0
         if self._upload_paced and not self._reused:  # a reused list may be ready already: read it at once
-            await self._sleep_until_read(next_upload_wait(polling, elapsed_s=0.0, rows=rows), deadline)
+            wait = next_upload_wait(polling, elapsed_s=0.0, rows=rows)
         while True:
-            sent_at = (workflow.now() - accepted).total_seconds()
-            status = await self._read_upload_status(req, ref, deadline)
+            carried = await self._wait_before_read(wait, deadline)
+            sent_at = (workflow.now() - accepted).total_seconds() + carried
+            status = await self._read_upload_status(req, ref.model_copy(update={"wait_s": carried}), deadline)
             self._show_upload(status)
             if status.ready:
                 return status
@@ -87,16 +91,24 @@ class UploadWatch(CampaignState):
                 share = progress_share(status.processed_rows, status.total_rows, status.percent, rows)
                 if share is not None:
                     samples = [*samples[-2:], UploadSample(elapsed_s=sent_at, done=share)]
-                elapsed = (workflow.now() - accepted).total_seconds()
-                wait = next_upload_wait(polling, elapsed_s=elapsed, rows=rows, samples=samples)
+                # paced from when the read was sent: its own round trip is part of the wait
+                took = (workflow.now() - accepted).total_seconds() - sent_at
+                wait = next_upload_wait(polling, elapsed_s=sent_at, rows=rows, samples=samples) - took
             else:
                 wait = interval
                 interval = min(interval * UPLOAD_POLL_BACKOFF, max(polling.upload_max_s, polling.upload_initial_s))
-            await self._sleep_until_read(wait, deadline)
 
-    async def _sleep_until_read(self, wait_s: float, deadline: datetime) -> None:
+    async def _wait_before_read(self, wait_s: float, deadline: datetime) -> float:
+        """Sleeps `wait_s` (not past the deadline) before the next read; a paced wait under SHORTEST_TIMER_S is
+        not slept but returned, for the read to take. Older runs slept every wait, at least a millisecond."""
         wait = min(wait_s, (deadline - workflow.now()).total_seconds())
+        if self._upload_paced:
+            if wait < SHORTEST_TIMER_S:
+                return max(wait, 0.0)
+        elif wait_s <= 0:  # older runs read first, then slept after each read
+            return 0.0
         await workflow.sleep(timedelta(seconds=max(wait, 0.001)), summary="next upload-status read")
+        return 0.0
 
     def _rows_sent(self) -> int:
         """The rows of the uploaded file: the CSV's data rows less those pre-flight left out."""
