@@ -152,6 +152,7 @@ async def measure(quick: bool) -> list[tuple[Lag, Lag]]:
             client = await connect_when_ready(server.extra["address"])
             with SimAdmin(sim.extra["admin_url"]) as admin:
                 admin.configure(**sim_upload)
+                admin.set_credits(10.0 * sum(sizes))  # every launch funded: the lag is not a balance wait
                 paths = {rows: write_sample_csv(data / f"contacts-{rows}.csv", rows) for rows in sizes}
                 async with make_http_client(sim.extra["base_url"], SecretStr(API_KEY)) as http:
                     ringg = RinggClient(http)
