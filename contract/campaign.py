@@ -27,8 +27,16 @@ ResolvedFlow = Literal["standard", "large"]
 class PollingConfig(BaseModel):
     """How often Ringg is polled; defaults suit real campaigns, the demo and tests shorten them."""
 
-    upload_initial_s: Wait = 5.0
-    upload_max_s: Wait = 60.0
+    # Upload-status reads are paced by the file's expected processing time (workflows/upload_cadence.py): the
+    # launch follows Ringg's "ready" within about max(1 s, 10% of the processing time). upload_initial_s is the
+    # shortest wait between two reads (0.7 s + the launch's own requests = the 1 s floor), upload_max_s the
+    # longest (an hour: a long file costs ~20 reads per processing hour; a smaller value buys more reads).
+    upload_initial_s: Wait = 0.7
+    upload_max_s: Wait = 3600.0
+    # The prior speed of Ringg's processing (rows per second) until its progress fields measure it. Ringg
+    # publishes none; the simulator models 1,000 rows/s + 2 s. A prior too slow costs one read, a prior too fast a
+    # search of ~24 reads per 10x, so it is set on the slow side: 1M rows in ~55 min, inside upload_timeout_s.
+    upload_rows_per_s: float = Field(default=300.0, gt=0, le=10_000_000.0, allow_inf_nan=False)
     upload_timeout_s: float = Field(default=2 * 3600.0, ge=1.0, le=7 * 86_400.0)
     monitor_initial_s: Wait = 5.0
     monitor_max_s: Wait = 120.0

@@ -50,6 +50,13 @@ class ListRef(BaseModel):
     idempotency_tag: str
 
 
+class UploadStatusRead(ListRef):
+    """One upload-status read; `wait_s`: a wait under a second taken in the activity before the read (the Temporal
+    server fires a timer no sooner than about a second, too late for a launch due within one)."""
+
+    wait_s: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
 class UploadStatusResult(BaseModel):
     status: str
     contacts: int | None = None

@@ -18,7 +18,7 @@ from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from client.converter import DATA_CONVERTER
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
@@ -292,6 +292,21 @@ async def test_large_flow_runs_every_stage_once(env: WorkflowEnvironment) -> Non
     assert fake.calls["read_upload_status"] == 3 and fake.calls["get_upload_status"] == 0
     assert fake.uploads[0].ringg_campaign_name.startswith("Renewals [rc-")
     assert progress.stage == "completed" and progress.polls == 2
+
+
+async def test_the_paced_upload_watch_replays(env: WorkflowEnvironment) -> None:
+    """A run on the upload pacing (patch upload-pacing) replays as it ran, the marker in its history."""
+    fake = FakeRingg(key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request())
+        await handle.result()
+        history = await handle.fetch_history()
+    markers = [
+        e.marker_recorded_event_attributes for e in history.events if e.HasField("marker_recorded_event_attributes")
+    ]
+    assert any("upload-pacing" in str(m.details) for m in markers), "the run did not take the paced path"
+    replayer = Replayer(workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow], data_converter=DATA_CONVERTER)
+    await replayer.replay_workflow(history)
 
 
 async def test_spam_caller_numbers_are_reported_not_refused(env: WorkflowEnvironment) -> None:

@@ -14,3 +14,7 @@ CONTACT_LEDGER = "contact-ledger"
 
 # Issue 15: monitoring sleeps through closed call hours (no call ongoing, call_time closed: nothing can change).
 MONITOR_CALL_HOURS = "monitor-call-hours"
+
+# Issue 15: upload-status reads paced by the file's expected processing time (workflows/upload_cadence.py): the
+# first read waits until the upload could be ready, instead of reading at once and backing off from 5 s to 60 s.
+UPLOAD_PACING = "upload-pacing"
