@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 # Where `make demo` keeps its files and the record of the stack it runs (stack.json), read by `make stop`.
 DEMO_DIR ?= data/demo
 
-.PHONY: setup demo stop test lint types unit bench lock clean setup-browser ui-screenshot
+.PHONY: setup demo stop test lint types unit bench lock clean setup-browser ui-screenshot api-docs-screenshot
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ setup-browser:
 # with the pilot's figures (data/ui-screenshot/program-ui.png).
 ui-screenshot: setup setup-browser
 	$(BIN)/python -m devtools.ui_screenshot $(if $(CODEC),--codec,) $(if $(PROGRAM),--program,)
+
+# The HTTP API's /docs and /redoc in headless Chromium with no network but loopback: data/ui-screenshot/api-docs.png
+# and api-redoc.png, with a check that every asset came from the API itself (printed as JSON).
+api-docs-screenshot: setup setup-browser
+	$(BIN)/python -m devtools.api_docs_screenshot
 
 lint: setup
 	$(BIN)/ruff check .

@@ -16,6 +16,9 @@ ASSETS_URL = "/docs-assets"
 ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
 # No "validate this document" badge: Swagger UI would send the OpenAPI URL to its online validator.
 SWAGGER_PARAMETERS = {"validatorUrl": None}
+# Images from the API alone: ReDoc's sidebar credit would fetch its logo from the vendor's CDN (offline it fails
+# and ReDoc hides it); with this policy the browser does not even try.
+PAGE_HEADERS = {"Content-Security-Policy": "img-src 'self' data:"}
 
 
 def install_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
@@ -26,7 +29,7 @@ def install_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=f"{root}{openapi_url}",
             title=f"{app.title} - Swagger UI",
             swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
@@ -35,6 +38,8 @@ def install_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
             oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
             swagger_ui_parameters=SWAGGER_PARAMETERS,
         )
+        page.headers.update(PAGE_HEADERS)
+        return page
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:
@@ -43,10 +48,12 @@ def install_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=f"{root}{openapi_url}",
             title=f"{app.title} - ReDoc",
             redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
             with_google_fonts=False,
         )
+        page.headers.update(PAGE_HEADERS)
+        return page

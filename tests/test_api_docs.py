@@ -46,6 +46,8 @@ async def test_docs_and_redoc_load_only_local_assets(api: httpx.AsyncClient) -> 
     ):
         response = await api.get(page)  # no token: the docs are public, as the OpenAPI document is
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+        # Images from the API alone: ReDoc's sidebar credit would otherwise fetch its logo from a CDN.
+        assert response.headers["content-security-policy"] == "img-src 'self' data:"
         urls = page_urls(response.text)
         assert expected <= urls, (page, urls)
         remote = {url for url in urls if not url.startswith("/") or url.startswith("//")}
