@@ -19,6 +19,7 @@ from api.auth import BearerMiddleware, bearer_auth
 from api.campaign_contacts import campaign_contacts_router
 from api.campaigns import campaigns_router
 from api.context import ApiContext
+from api.docs_pages import install_docs
 from api.errors import ErrorBody, error_response, install_error_handlers, temporal_failure
 from api.ledger_access import LedgerAccess
 from api.programs import programs_router
@@ -92,7 +93,16 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
             if ringg_http is not None:
                 await ringg_http.aclose()
 
-    app = CampaignApi(title="Ringg campaigns API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc are served offline by install_docs (FastAPI's own pages load their assets from a CDN).
+    app = CampaignApi(
+        title="Ringg campaigns API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_docs(app)
     install_error_handlers(app)
     auth = []
     if settings.token:
