@@ -23,7 +23,7 @@ from temporalio.worker import Replayer, Worker
 from client.converter import DATA_CONVERTER
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
 from contract.claim import ClaimOwnerInput, ClaimOwnerResult
-from contract.errors import INVALID_CSV, NOTHING_TO_CALL, UNKNOWN_NUMBER_POOL, UPLOAD_PENDING
+from contract.errors import INVALID_CSV, NOTHING_TO_CALL, RINGG_BUDGET_BUSY, UNKNOWN_NUMBER_POOL, UPLOAD_PENDING
 from contract.preflight import PreflightInput, PreflightResult
 from contract.ringg_checks import NotCalledInput, NotCalledResult, NumberPoolInput, NumberPoolResult
 from contract.ringg_steps import (
@@ -78,7 +78,10 @@ class FakeRingg:
     known_pools: tuple[str, ...] = ("pool-1",)
     final_counts: dict[str, int] = field(default_factory=lambda: {"completed": 5900, "failed": 90})
     pending_counts: dict[str, int] = field(default_factory=lambda: {"registered": 5000, "ongoing": 990})
-    snapshot_times: list[datetime] = field(default_factory=list)  # each snapshot's scheduled time (server clock)
+    snapshot_times: list[datetime] = field(default_factory=list)
+    budget_busy_launches: int = (
+        0  # launch attempts that find the Ringg budget busy  # each snapshot's scheduled time (server clock)
+    )
     final_status: str = "completed"
     never_called: int = 0
     has_ongoing_calls: bool | None = None
@@ -196,6 +199,9 @@ class FakeRingg:
         @activity.defn(name="launch_campaign")
         async def launch_campaign(inp: LaunchInput) -> LaunchResult:
             fake.calls["launch_campaign"] += 1
+            if fake.calls["launch_campaign"] <= fake.budget_busy_launches:
+                # As the activity raises it once its retry policy is spent: nothing was sent to Ringg.
+                raise ApplicationError("Ringg budget busy", type=RINGG_BUDGET_BUSY, non_retryable=True)
             fake.launches.append(inp)
             fake.launched.set()
             return LaunchResult(ringg_status="scheduled", has_ongoing_calls=fake.has_ongoing_calls)
@@ -551,3 +557,15 @@ async def test_monitoring_sleeps_through_closed_call_hours_when_no_call_is_ongoi
         f"polled at {second.astimezone(zone):%H:%M}, before the call time opened at {opens:%H:%M}"
     )
     assert second - opens < timedelta(minutes=5)
+
+
+async def test_a_busy_ringg_budget_delays_the_launch_and_never_fails_the_campaign() -> None:
+    env = await start_skipping_env(server_binary("temporal-test-server"))
+    try:
+        fake = FakeRingg(key=f"ik-{uuid.uuid4()}", budget_busy_launches=2)
+        async with make_worker(env, fake) as worker:
+            result = await (await start(env, worker, request())).result()
+    finally:
+        await env.shutdown()
+    assert result.status == "completed"
+    assert fake.calls["launch_campaign"] == 3 and len(fake.launches) == 1

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.window import window_instant
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.cadence import next_poll_interval
 from workflows.not_called import NotCalledStage
 from workflows.patches import MONITOR_CALL_HOURS, RINGG_DOCS_CHECKS
@@ -222,7 +223,7 @@ class MonitorStage(NotCalledStage):
         if self._launch_attempted and self._p.list_id:
             self._set_stage("terminating", "cancel requested; terminating queued calls on Ringg")
             try:
-                await workflow.execute_activity_method(
+                await execute(
                     RinggActivities.terminate_campaign,
                     TerminateInput(list_id=self._p.list_id),
                     start_to_close_timeout=options.RINGG_CALL_TIMEOUT,

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.campaign_state import CampaignFailed, CampaignState
 from workflows.patches import UPLOAD_PACING
 from workflows.upload_cadence import SHORTEST_TIMER_S, UploadSample, next_upload_wait, progress_share
@@ -51,7 +52,7 @@ class UploadWatch(CampaignState):
             raise self._upload_timeout(req)
         paced = self._upload_paced
         try:
-            return await workflow.execute_activity_method(
+            return await execute(
                 RinggActivities.read_upload_status,
                 ref,
                 start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
