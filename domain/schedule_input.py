@@ -40,10 +40,6 @@ def _fire_spec(cron: str | None, at: list[str], days: str, timezone: str) -> Fir
     return cron_spec(cron, timezone) if cron else calendar_spec(at, days, timezone)
 
 
-def _refused(problems: list[str]) -> ScheduleInputError:
-    return ScheduleInputError("\n  - ".join(["the schedule was not created:", *problems]))
-
-
 def _collect(problems: list[str], parse: Callable[[], T]) -> T | None:
     try:
         return parse()
@@ -66,37 +62,6 @@ def _first_failing_fire(sc: ScheduledCampaign, fire: FireSpec, tz_name: str) -> 
         if problems:
             return f"the campaign of the {fire_time:{WINDOW_FORMAT}} fire is not valid: " + "; ".join(problems)
     return None
-
-
-def build_definition(
-    schedule_id: str,
-    template: dict[str, Any],
-    overrides: dict[str, Any],
-    window: dict[str, Any],
-    *,
-    cron: str | None,
-    at: list[str],
-    days: str,
-    timezone: str | None,
-    overlap: str,
-    catchup: str,
-) -> ScheduleDefinition:
-    """Raises ScheduleInputError listing every problem found."""
-    defn, problems = definition_problems(
-        schedule_id,
-        template,
-        overrides,
-        window,
-        cron=cron,
-        at=at,
-        days=days,
-        timezone=timezone,
-        overlap=overlap,
-        catchup=catchup,
-    )
-    if problems or defn is None:
-        raise _refused(problems)
-    return defn
 
 
 def definition_problems(
