@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.table import Figure, print_table
+from bench.table import Figure, own_peak_rss_mb, print_table
 
 QUICK_ROWS = 200_000
 FULL_ROWS = 1_000_000
@@ -66,7 +65,7 @@ def _measure(path: Path, what: str) -> None:
     started = time.process_time()  # CPU time: the machine may be shared, and the passes are CPU-bound
     rows = run(path)
     elapsed = time.process_time() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = own_peak_rss_mb()
     print(json.dumps({"rows": rows, "s": elapsed, "mb": peak_mb}))
 
 
