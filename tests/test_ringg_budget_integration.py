@@ -34,6 +34,7 @@ pytestmark = pytest.mark.integration
 R = 5  # CAMPAIGN_RINGG_BUDGET_RPS
 SIM_LIMIT = 2  # the simulator's own limit in the 429 phase: below R / 2, so one halving is not enough
 CAMPAIGNS = 4
+ROWS = 150
 QUIET_S = 0.5  # CAMPAIGN_RINGG_BUDGET_QUIET_S: the rate climbs R/10 every half second without a 429
 PHASE_S = 6.0
 # From the last 429: R/2 in R/10 steps every QUIET_S (about 4 s), plus the slots reserved ahead at the low rate.
@@ -87,7 +88,8 @@ async def test_three_workers_share_one_budget_that_adapts_to_429s(
     with SimAdmin(sim) as admin:
         try:
             admin.configure(call_rate=0.15)  # calls go slowly: the campaigns are still polling through every phase
-            requests = [make_request(tmp_path, f"budget-{i}", admin) for i in range(CAMPAIGNS)]
+            # More calls than one history page holds: each poll costs several requests, enough load for the budget.
+            requests = [make_request(tmp_path, f"budget-{i}", admin, rows=ROWS) for i in range(CAMPAIGNS)]
             outcomes = await asyncio.gather(*(start_campaign(stack_client, r, task_queue=task_queue) for r in requests))
 
             async def all_monitoring() -> bool:
@@ -115,7 +117,11 @@ async def test_three_workers_share_one_budget_that_adapts_to_429s(
             # The last poll of each campaign, well within a minute of the 429s: progress shows the budget.
             shown = [(await o.handle.query(CampaignWorkflow.progress)).ringg_budget for o in outcomes]
 
-            problems = [p for r, res in zip(requests, results, strict=True) for p in check_exactly_once(admin, r, res)]
+            problems = [
+                p
+                for r, res in zip(requests, results, strict=True)
+                for p in check_exactly_once(admin, r, res, calls=ROWS)
+            ]
             for res in results:
                 truth = Counter(c["status"] for c in admin.campaign_calls(res.list_id or ""))
                 if {k: v for k, v in res.calls_by_status.items() if v} != dict(truth):
