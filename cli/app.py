@@ -64,7 +64,6 @@ from contract.messages import StopNumbersRequest
 from contract.names import TASK_QUEUE
 from contract.program import ProgramRequest, is_program
 from contract.request_schema import program_json_schema, request_json_schema
-from contract.statuses import PENDING_STATUSES
 from domain.csv_limits import CsvLimitExceeded
 from domain.csv_sources import CsvSources, shown
 from domain.request_input import RequestInputError, merged
@@ -92,10 +91,8 @@ async def _progress(handle: WorkflowHandle[CampaignWorkflow, CampaignResult]) ->
 
 def progress_line(progress: CampaignProgress) -> str:
     """One line of progress for a log or a pipe: stage, message and calls finished of all."""
-    pending = sum(progress.calls.by_status.get(s, 0) for s in PENDING_STATUSES)
-    calls = (
-        f"{progress.calls.total - pending:,}/{progress.calls.total:,} calls finished" if progress.calls.total else ""
-    )
+    counts = progress.calls
+    calls = f"{counts.total - counts.pending:,}/{counts.total:,} calls finished" if counts.total else ""
     return " — ".join(part for part in (progress.stage, progress.message, calls) if part)
 
 

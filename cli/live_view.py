@@ -21,7 +21,6 @@ from contract.campaign import CampaignProgress
 from contract.statuses import CALL_STATUS_ORDER
 from workflows.details import screened_out
 
-PENDING = ("registered", "ongoing", "retry")
 STYLES = {
     "completed": "green",
     "failed": "red",
@@ -88,7 +87,7 @@ class CampaignView:
     def render(self, p: CampaignProgress) -> RenderableType:
         calls = p.calls.by_status
         total = p.contacts or p.calls.total or None
-        finished = p.calls.total - sum(calls.get(s, 0) for s in PENDING)
+        finished = p.calls.total - p.calls.pending
         self._bars.update(self._finished, total=total, completed=finished)
         seen = set(calls) | set(self._tasks)
         known = [s for s in CALL_STATUS_ORDER if s in seen]
