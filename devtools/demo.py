@@ -106,6 +106,25 @@ def _stop_starter(starter: subprocess.Popen[bytes] | None) -> None:
         starter.wait(timeout=5)
 
 
+def _stop_all(starter: subprocess.Popen[bytes] | None, record: demo_state.StackRecord) -> None:
+    """Stops the starter and the stack, newest first; one that will not stop is named, never a traceback, and the
+    record stays for `make stop` when something survived."""
+    survivors: list[str] = []
+    try:
+        _stop_starter(starter)
+    except (OSError, subprocess.SubprocessError):
+        survivors.append("starter.py")
+    for proc in reversed(record.procs):
+        try:
+            devstack.stop(proc)
+        except (OSError, subprocess.SubprocessError):
+            survivors.append(f"{proc.name} (pid {proc.pid})")
+    if survivors:
+        _say(f"[bold red]could not stop {', '.join(survivors)}[/]: `make stop` retries.")
+        return
+    record.remove()
+
+
 def stop_command(args: argparse.Namespace) -> int:
     """`make stop`: stops the stack a `make demo KEEP=1` recorded in data/demo/stack.json, by PID."""
     path = args.data_dir / demo_state.STATE_NAME
@@ -190,6 +209,8 @@ def run(args: argparse.Namespace) -> int:
         record.add_pid("starter.py", starter.pid)
         code = starter.wait()
         record.forget_pid(starter.pid)
+        if code:
+            console.print(f"[bold red]starter.py exited {code}[/]: the campaign did not complete (see above).")
         ui = f"{server.extra['ui']}/namespaces/default/workflows/{workflow_id}"
         console.print(f"\nDemo finished in {time.monotonic() - started:.0f}s. Temporal UI:")
         console.print(ui, soft_wrap=True)
@@ -217,10 +238,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for each in STOP_SIGNALS:
             signal.signal(each, signal.SIG_IGN)
-        _stop_starter(starter)
-        for proc in reversed(record.procs):
-            devstack.stop(proc)
-        record.remove()
+        _stop_all(starter, record)
         for each, handler in previous.items():
             signal.signal(each, handler)
         if stopped_by_signal:

@@ -115,8 +115,9 @@ def test_sigterm_stops_a_kept_stack_and_frees_its_ports(tmp_path: Path, demos: l
     state = demo.wait_kept()
     assert {r.name for r in state.processes} == {"temporal dev server", "ringg simulator", "worker"}
     assert all(demo_state.is_running(r) for r in state.everything())
+    assert "starter.py exited" not in demo.output(), demo.output()
     demo.signal_group(signal.SIGTERM)
-    assert demo.popen.wait(timeout=60) == 0  # how a kept stack ends: a clean exit
+    assert demo.popen.wait(timeout=60) == 0, demo.output()  # how a kept stack ends: a clean exit
     assert_nothing_left(state)
     assert not demo.state_path.exists()
     assert "SIGTERM: stopping the stack" in demo.output() and "Traceback" not in demo.output()
@@ -133,7 +134,7 @@ def test_hangup_or_ctrl_c_during_the_campaign_stops_everything(
     state = demo_state.read_state(demo.state_path)
     assert state is not None and state.ready
     demo.signal_group(signum)
-    assert demo.popen.wait(timeout=60) == 128 + signum
+    assert demo.popen.wait(timeout=60) == 128 + signum, demo.output()
     assert_nothing_left(state)
     assert not demo.state_path.exists() and "Traceback" not in demo.output()
 
