@@ -14,13 +14,15 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from client.launcher import start_campaign
+from client.launcher import idempotency_key_for, start_campaign
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
+from contract.claim import ClaimInput
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
-from domain.idempotency import claim_workflow_id_for
+from domain.idempotency import campaign_slug, claim_workflow_id_for, legacy_claim_workflow_id_for, workflow_id_for
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.stack_helpers import worker_for
 from workflows.campaign import CampaignWorkflow
+from workflows.claim import CampaignKeyClaimWorkflow
 
 pytestmark = pytest.mark.integration
 
@@ -118,3 +120,65 @@ async def test_rerun_after_history_is_gone_reconciles_with_ringg(
     lists, launches = uploads_and_launches(admin, req)
     assert len(lists) == 1 and launches == 1, f"uploads {lists}, launches {launches}"
     assert again.list_id == done.list_id and again.reused_existing_list and again.status == "completed"
+
+
+async def test_repeat_of_a_campaign_started_under_the_old_id_finds_it(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    """A campaign started before IDs held names (`campaign-<key>`): the same request again is that campaign,
+    not a second one under `campaign-<name>-<key>`."""
+    req = make_request(tmp_path, admin)
+    key = await idempotency_key_for(req)
+    old_id = f"campaign-{key}"
+    old = await stack_client.start_workflow(CampaignWorkflow.run, req, id=old_id, task_queue=worker.task_queue)
+    running = await start_campaign(stack_client, req, task_queue=worker.task_queue)
+    assert (running.workflow_id, running.state) == (old_id, "running")
+    done = await old.result()
+    again = await start_campaign(stack_client, req, task_queue=worker.task_queue)
+    assert (again.workflow_id, again.state) == (old_id, "completed")
+    lists, launches = uploads_and_launches(admin, req)
+    assert len(lists) == 1 and launches == 1 and done.list_id == lists[0], f"uploads {lists}, launches {launches}"
+    named = workflow_id_for(key, req.campaign_name)
+    assert named != old_id
+    campaigns = [e.id async for e in stack_client.list_workflows(f'IdempotencyKey = "{key}"')]
+    assert named not in campaigns
+
+
+async def test_new_campaigns_are_named_and_one_caller_key_keeps_one_id(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    """A new campaign's ID leads with its name; the same caller-given key under another name is the same campaign."""
+    req = make_request(tmp_path, admin, rows=20).model_copy(update={"idempotency_key": f"crm-{uuid.uuid4().hex}"})
+    first = await start_campaign(stack_client, req, task_queue=worker.task_queue)
+    assert first.workflow_id == f"campaign-{campaign_slug(req.campaign_name)}-{req.idempotency_key}"
+    assert first.workflow_id.startswith("campaign-duplicates-")
+    renamed = req.model_copy(update={"campaign_name": "Another name entirely"})
+    second = await start_campaign(stack_client, renamed, task_queue=worker.task_queue)
+    assert second.workflow_id == first.workflow_id and second.state in ("running", "completed")
+    done = await first.handle.result()
+    assert done.status == "completed"
+    claim = await stack_client.get_workflow_handle(claim_workflow_id_for(first.idempotency_key)).describe()
+    assert claim.id.startswith("zz-claim-") and claim.parent_id == first.workflow_id
+
+
+async def test_a_key_held_under_the_old_claim_id_is_not_taken_again(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    """A run from before claims moved to `zz-claim-` holds `campaign-claim-<key>`: a new run of the key is a
+    duplicate of it and uploads nothing."""
+    req = make_request(tmp_path, admin, rows=20)
+    key = await idempotency_key_for(req)
+    held = await stack_client.start_workflow(
+        CampaignKeyClaimWorkflow.run,
+        ClaimInput(idempotency_key=key, owner_workflow_id="campaign-before-upgrade"),
+        id=legacy_claim_workflow_id_for(key),
+        task_queue=worker.task_queue,
+    )
+    try:
+        result = await raw_start(stack_client, worker, req)
+    finally:
+        await held.signal(CampaignKeyClaimWorkflow.release)
+    assert result.status == "duplicate" and result.duplicate_of == legacy_claim_workflow_id_for(key), result
+    assert uploads_and_launches(admin, req) == ([], 0)
+    new_claim = await stack_client.get_workflow_handle(claim_workflow_id_for(key)).describe()
+    assert new_claim.status != WorkflowExecutionStatus.RUNNING, "the new claim was not released"

@@ -14,3 +14,8 @@ CONTACT_LEDGER = "contact-ledger"
 
 # Issue 15: monitoring sleeps through closed call hours (no call ongoing, call_time closed: nothing can change).
 MONITOR_CALL_HOURS = "monitor-call-hours"
+
+# Issue 16: workflow IDs that read like a campaign list: a campaign's key claim runs as `zz-claim-<key>` and checks
+# that no run started earlier holds the key under the old claim ID; schedule fires and program waves start their
+# campaigns as `campaign-<name slug>-<key>`.
+NAMED_IDS = "named-ids"
