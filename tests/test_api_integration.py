@@ -106,7 +106,9 @@ async def test_curl_start_completes_and_a_repeat_is_the_same_campaign(
     first = await curl("POST", url, token=TOKEN, headers={"Idempotency-Key": key}, json_body=body)
     assert first.status == 201, first.body
     assert first.body["state"] == "started" and first.body["idempotency_key"] == key
-    assert first.headers["location"] == f"/v1/campaigns/campaign-{key}" == first.body["location"]
+    workflow_id = workflow_id_for(key, body["campaign_name"])  # campaign-api-<hex>-<key>: its name leads
+    assert workflow_id.startswith(f"campaign-{campaign_slug(body['campaign_name'])}-") and workflow_id.endswith(key)
+    assert first.headers["location"] == f"/v1/campaigns/{workflow_id}" == first.body["location"]
 
     done = await until(api, first.headers["location"], lambda b: b["status"] != "running")
     assert done["status"] == "completed" and done["result"]["status"] == "completed", done["failure"]
@@ -123,8 +125,6 @@ async def test_curl_start_completes_and_a_repeat_is_the_same_campaign(
         uploads = uploads_named(admin, body["campaign_name"])
         assert [u["list_id"] for u in uploads] == [list_id]
         assert admin.stats()["launches"].get(list_id) == 1
-    workflow_id = workflow_id_for(key, body["campaign_name"])  # campaign-api-<hex>-<key>: its name leads
-    assert workflow_id.startswith(f"campaign-{campaign_slug(body['campaign_name'])}-") and workflow_id.endswith(key)
     for ref in (key, list_id):  # the same campaign by idempotency key and by list id
         assert (await get(api, f"/v1/campaigns/{ref}")).json()["workflow_id"] == workflow_id
     listed = await until(
