@@ -34,14 +34,14 @@ async def existing_campaign_id(client: Client, key: str, campaign_name: str = ""
     First from Temporal's own records: the ID the name gives, the old-shape ID, then the owner of the key's claim
     (new or old claim ID), which names a campaign started under any ID; then from visibility (which lags a moment
     behind), a campaign started under another name that has not taken the claim yet (still in pre-flight)."""
-    ids = (workflow_id_for(key, campaign_name), legacy_workflow_id_for(key))
+    ids = tuple(dict.fromkeys((workflow_id_for(key, campaign_name), legacy_workflow_id_for(key))))  # one if no slug
     claims = (claim_workflow_id_for(key), legacy_claim_workflow_id_for(key))
     found = await asyncio.gather(*(describe_or_none(client, i) for i in (*ids, *claims)))
-    for workflow_id, description in zip(ids, found[:2], strict=True):
+    for workflow_id, description in zip(ids, found[: len(ids)], strict=True):
         # A name slugged to "claim" reads as an old claim ID: only a campaign counts.
         if description is not None and description.workflow_type == CAMPAIGN_WORKFLOW:
             return workflow_id
-    for description in found[2:]:
+    for description in found[len(ids) :]:
         if description is not None and description.workflow_type == CLAIM_WORKFLOW and description.parent_id:
             return description.parent_id
     if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):  # only such keys are quoted into a query

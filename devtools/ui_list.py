@@ -4,6 +4,7 @@ their names leading their workflow IDs; the whole list and the saved view of cam
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,12 +82,16 @@ async def start_campaigns(
     return started
 
 
-async def cancel_running(address: str, namespace: str, workflow_ids: list[str]) -> None:
+async def cancel_running(address: str, namespace: str, workflow_ids: list[str], wait_s: float = 20.0) -> None:
+    """Cancels the campaigns still running (each terminated on the simulator) and waits for them to end, so a
+    server that keeps its database shows them cancelled next time, not running without a worker."""
     client = await connect(address, namespace)
-    for workflow_id in workflow_ids:
-        handle = client.get_workflow_handle(workflow_id)
-        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-            await handle.cancel()
+    handles = [client.get_workflow_handle(workflow_id) for workflow_id in workflow_ids]
+    running = [h for h in handles if (await h.describe()).status == WorkflowExecutionStatus.RUNNING]
+    for handle in running:
+        await handle.cancel()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(h.result() for h in running), return_exceptions=True), timeout=wait_s)
 
 
 def list_url(ui: str, namespace: str, query: str | None = None) -> str:
