@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint types unit bench lock clean setup-browser ui-screenshot
+# Where `make demo` keeps its files and the record of the stack it runs (stack.json), read by `make stop`.
+DEMO_DIR ?= data/demo
+
+.PHONY: setup demo stop test lint types unit bench lock clean setup-browser ui-screenshot api-docs-screenshot
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,9 +18,14 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
-# Runs one whole campaign on the embedded stack (dev server + simulator + worker). KEEP=1 leaves it running.
+# Runs one whole campaign on the embedded stack (dev server + simulator + worker). KEEP=1 leaves it running until
+# Ctrl-C, SIGTERM, SIGHUP or `make stop`; a stack still running from an earlier KEEP=1 is named, not started twice.
 demo: setup
-	$(BIN)/python -m devtools.demo $(if $(KEEP),--keep-running,)
+	$(BIN)/python -m devtools.demo --data-dir $(DEMO_DIR) $(if $(KEEP),--keep-running,)
+
+# Stops a `make demo KEEP=1` running in another terminal: the processes recorded in $(DEMO_DIR)/stack.json, by PID.
+stop:
+	$(BIN)/python -m devtools.demo --stop --data-dir $(DEMO_DIR)
 
 # Debian's Chromium for `make ui-screenshot` and tests/test_ui_screenshot.py (which skips without it). Installs
 # only as root where apt-get exists; otherwise says what to do. CHROMIUM=/path/to/chrome uses another browser.
@@ -39,6 +47,11 @@ setup-browser:
 # their IDs, some completed (data/ui-screenshot/workflow-list.png, and workflow-list-campaigns.png: the saved view).
 ui-screenshot: setup setup-browser
 	$(BIN)/python -m devtools.ui_screenshot $(if $(CODEC),--codec,) $(if $(PROGRAM),--program,) $(if $(LIST),--list,)
+
+# The HTTP API's /docs and /redoc in headless Chromium with no network but loopback: data/ui-screenshot/api-docs.png
+# and api-redoc.png, with a check that every asset came from the API itself (printed as JSON).
+api-docs-screenshot: setup setup-browser
+	$(BIN)/python -m devtools.api_docs_screenshot
 
 lint: setup
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ from api.auth import BearerMiddleware, bearer_auth
 from api.campaign_contacts import campaign_contacts_router
 from api.campaigns import campaigns_router
 from api.context import ApiContext
+from api.docs_pages import install_docs
 from api.errors import ErrorBody, error_response, install_error_handlers, temporal_failure
 from api.ledger_access import LedgerAccess
 from api.programs import programs_router
@@ -28,11 +29,13 @@ from api.store import UploadStore
 from api.suppressions import suppressions_router
 from client.event_dedupe import Deduper
 from client.event_forwarder import Forwarder
+from client.start_checks import StartChecks
 from client.webhook_ledger import WebhookLedger
 from client.webhook_receiver import webhook_router
 from contract.request_schema import program_json_schema, request_json_schema
 from ledger.engine import URL_ENV, ledger_url
-from runtime.settings import csv_sources
+from ringg import RinggClient, make_http_client
+from runtime.settings import csv_sources, events_targets
 from runtime.webhook_settings import WebhookSettings
 
 DESCRIPTION = """Start, inspect, list and cancel Ringg campaigns running on Temporal, manage recurring campaigns,
@@ -71,7 +74,11 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
     store = UploadStore(settings.upload_dir, settings.max_upload_bytes)
     store.prepare()
     sources = settings.csv_sources or csv_sources(os.environ, upload_dir=settings.upload_dir)
-    ctx = ApiContext(client=client, settings=settings, store=store, sources=sources)
+    # Ringg, for the caller-number check of a start, when this process has the workspace's key.
+    ringg_http = make_http_client(settings.ringg_base_url, settings.ringg_api_key) if settings.ringg_api_key else None
+    events = settings.events_targets or events_targets(os.environ)
+    checks = StartChecks(sources, events, RinggClient(ringg_http) if ringg_http else None)
+    ctx = ApiContext(client=client, settings=settings, store=store, sources=sources, checks=checks)
     # The given URL, through the same rules as CAMPAIGN_LEDGER_URL (a plain postgresql: URL gets the async driver).
     given = {URL_ENV: settings.ledger_url.get_secret_value()} if settings.ledger_url else os.environ
     ledger = LedgerAccess(ledger_url(given))
@@ -83,8 +90,19 @@ def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettin
             yield
         finally:
             await ledger.close()
+            if ringg_http is not None:
+                await ringg_http.aclose()
 
-    app = CampaignApi(title="Ringg campaigns API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc are served offline by install_docs (FastAPI's own pages load their assets from a CDN).
+    app = CampaignApi(
+        title="Ringg campaigns API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_docs(app)
     install_error_handlers(app)
     auth = []
     if settings.token:

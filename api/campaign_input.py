@@ -17,12 +17,11 @@ from api.models import StopNumbersBody
 from api.store import StoredFile, UploadStore
 from api.uploads import parse_json_object, read_form, read_json_object
 from client.launcher import idempotency_key_for
+from client.start_checks import StartChecks, start_problems
 from contract.campaign import CampaignRequest
 from contract.request_schema import INTERNAL_FIELDS
 from domain.csv_limits import CsvLimitExceeded
 from domain.csv_sources import CsvSources, SourceRefused, shown
-from domain.validation import request_problems
-from domain.window import window_problems
 
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "multipart/form-data"
@@ -84,10 +83,14 @@ async def numbers_body(request: Request, store: UploadStore, sources: CsvSources
     return str(form.file.path), form.file
 
 
-def campaign_request(data: dict[str, Any], header_key: str | None) -> CampaignRequest:
-    """The CampaignRequest of a start, checked like the CLI checks it before anything reaches Temporal: every
-    problem is listed in one 422."""
-    internal = [name for name in INTERNAL_FIELDS if name in data]
+async def start_request(
+    data: dict[str, Any], header_key: str | None, checks: StartChecks, *, program: bool = False
+) -> CampaignRequest:
+    """The CampaignRequest (a ProgramRequest when `program`) of a start, checked with the rules the worker applies
+    before anything reaches Temporal: the request's own, the contacts file's place, events_url's host and the
+    caller numbers. Every problem is listed in one 422."""
+    what = "program" if program else "campaign"
+    internal = [name for name in (*INTERNAL_FIELDS, *(("program_state",) if program else ())) if name in data]
     if internal:
         raise ApiError(422, f"{', '.join(internal)} is internal to the workflow and cannot be given")
     if header_key is not None:
@@ -98,16 +101,9 @@ def campaign_request(data: dict[str, Any], header_key: str | None) -> CampaignRe
                 "the Idempotency-Key header and the body's idempotency_key differ: send one of them, or the same key",
             )
         data = {**data, "idempotency_key": header_key}
-    try:
-        req = CampaignRequest.model_validate(data)
-    except ValidationError as err:
-        problems = validation_problems(err.errors(), located=False)
-        raise ApiError(422, "the campaign request is not valid", problems) from None
-    problems = request_problems(req) + window_problems(
-        req.campaign_start_time, req.campaign_end_time, req.call_config, datetime.now(UTC)
-    )
-    if problems:
-        raise ApiError(422, "the campaign was not started: fix every problem listed", problems)
+    req, problems = await start_problems(data, checks, datetime.now(UTC))
+    if problems or req is None:
+        raise ApiError(422, f"the {what} was not started: fix every problem listed", problems)
     return req
 
 

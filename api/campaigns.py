@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.campaign_input import allowed, campaign_body, campaign_key, campaign_request, numbers_body
+from api.campaign_input import campaign_body, campaign_key, numbers_body, start_request
 from api.context import ApiContext, errors
 from api.errors import ApiError
 from api.models import (
@@ -81,8 +81,7 @@ def campaigns_router(ctx: ApiContext) -> APIRouter:
             ctx.store.publish(body.upload)
             return started
         with ctx.store.discarded_if_refused(body.upload):
-            req = campaign_request(body.fields, idempotency_key)
-            await allowed(req.csv_uri, ctx.sources, what="csv_uri", refused="the campaign was not started")
+            req = await start_request(body.fields, idempotency_key, ctx.checks)
             key = await campaign_key(req, ctx.sources, body.csv_sha256)
         ctx.store.publish(body.upload)
         outcome = await start_campaign(

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api.errors import ErrorBody
 from api.settings import ApiSettings
 from api.store import UploadStore
+from client.start_checks import StartChecks
 from domain.csv_sources import CsvSources
 
 
@@ -20,6 +21,7 @@ class ApiContext:
     settings: ApiSettings
     store: UploadStore
     sources: CsvSources  # where csv_uri and numbers_uri may point (settings.csv_sources, or the environment's)
+    checks: StartChecks  # a start's checks beyond the request: file and events_url places, caller numbers
 
 
 def errors(*codes: int, ok: Mapping[int | str, dict[str, Any]] | None = None) -> dict[int | str, dict[str, Any]]:

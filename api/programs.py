@@ -3,28 +3,23 @@ POST /v1/campaigns with pilot, windows or follow_up starts a program too."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
 import structlog
 from fastapi import APIRouter, Body, Header, Request, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.campaign_input import allowed, campaign_body
+from api.campaign_input import campaign_body, start_request
 from api.context import ApiContext, errors
-from api.errors import ApiError, validation_problems
+from api.errors import ApiError
 from api.models import REF_PATTERN, CampaignSummary, StartedCampaign, StartState, body_doc
 from client.program_launcher import program_key_for, start_program
 from client.program_lookup import ACTIONS, Action, ProgramHandle, find_program, program_progress, steer
 from contract.program import ApproveInput, ProgramProgress, ProgramRequest, ProgramResult
-from contract.request_schema import INTERNAL_FIELDS
 from domain.csv_sources import CsvSources
-from domain.program_rules import program_problems
-from domain.validation import request_problems
-from domain.window import window_problems
 
 log = structlog.get_logger()
 Ref = Annotated[str, PathParam(pattern=REF_PATTERN, description="the program's workflow ID or idempotency key")]
@@ -47,35 +42,11 @@ class Steered(BaseModel):
     progress: ProgramProgress
 
 
-def program_request(data: dict[str, Any], header_key: str | None) -> ProgramRequest:
-    """Every problem of a program request in one 422, with the rules the worker applies."""
-    internal = [name for name in (*INTERNAL_FIELDS, "program_state") if name in data]
-    if internal:
-        raise ApiError(422, f"{', '.join(internal)} is internal to the workflow and cannot be given")
-    if header_key is not None:
-        if data.get("idempotency_key") not in (None, header_key):
-            raise ApiError(422, "the Idempotency-Key header and the body's idempotency_key differ")
-        data = {**data, "idempotency_key": header_key}
-    try:
-        req = ProgramRequest.model_validate(data)
-    except ValidationError as err:
-        problems = validation_problems(err.errors(), located=False)
-        raise ApiError(422, "the program request is not valid", problems) from None
-    problems = (
-        request_problems(req)
-        + window_problems(req.campaign_start_time, req.campaign_end_time, req.call_config, datetime.now(UTC))
-        + program_problems(req)
-    )
-    if problems:
-        raise ApiError(422, "the program was not started: fix every problem listed", problems)
-    return req
-
-
 async def start_program_from(
     ctx: ApiContext, fields: dict[str, Any], header_key: str | None, csv_sha256: str | None, response: Response
 ) -> StartedCampaign:
-    req = program_request(fields, header_key)
-    await allowed(req.csv_uri, ctx.sources, what="csv_uri", refused="the program was not started")
+    req = await start_request(fields, header_key, ctx.checks, program=True)
+    assert isinstance(req, ProgramRequest)  # the fields ask for a program (is_program)
     key = await _key(req, ctx.sources, csv_sha256)
     started = await start_program(ctx.client, req, task_queue=ctx.settings.task_queue, key=key, sources=ctx.sources)
     log.info("program_start", workflow_id=started.workflow_id, state=started.state)

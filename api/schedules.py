@@ -6,12 +6,11 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Path, Response
-from pydantic import ValidationError
 from temporalio.client import ScheduleHandle, ScheduleOverlapPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.context import ApiContext, errors
-from api.errors import ApiError, validation_problems
+from api.errors import ApiError
 from api.schedule_models import (
     SCHEDULE_ID_PATTERN,
     ScheduleCreate,
@@ -24,20 +23,12 @@ from api.schedule_models import (
     Triggered,
 )
 from client.schedule_report import campaign_schedules, schedule_report
-from client.schedules import admit_template, campaign_of_fire, create_schedule, trigger_schedule
-from contract.campaign import CampaignRequest
-from contract.program import ProgramRequest, is_program
-from domain.csv_sources import SourceRefused
-from domain.request_input import RequestInputError
-from domain.schedule_input import ScheduleInputError, build_definition
+from client.schedules import campaign_of_fire, create_schedule, trigger_schedule
+from client.start_checks import template_problems_beyond
+from domain.schedule_input import definition_problems
 
 log = structlog.get_logger()
 ScheduleId = Annotated[str, Path(pattern=SCHEDULE_ID_PATTERN, description="the schedule ID")]
-
-
-def _problems(err: Exception) -> list[str]:
-    lines = [line.strip().removeprefix("- ") for line in str(err).splitlines()]
-    return [line for line in lines[1:] if line] or lines[:1]
 
 
 def schedules_router(ctx: ApiContext) -> APIRouter:
@@ -67,12 +58,7 @@ def schedules_router(ctx: ApiContext) -> APIRouter:
     async def create(body: ScheduleCreate, response: Response) -> ScheduleCreated:
         """Create a recurring campaign (idempotent; a different definition under an existing ID is refused)."""
         try:
-            (ProgramRequest if is_program(body.template) else CampaignRequest).model_validate(body.template)
-        except ValidationError as err:
-            problems = [f"template.{p}" for p in validation_problems(err.errors(), located=False)]
-            raise ApiError(422, "the schedule was not created: the template is not valid", problems) from None
-        try:
-            defn = build_definition(
+            defn, problems = definition_problems(
                 body.schedule_id,
                 body.template,
                 {},
@@ -84,14 +70,11 @@ def schedules_router(ctx: ApiContext) -> APIRouter:
                 overlap=body.overlap,
                 catchup=body.catchup,
             )
-        except ScheduleInputError as err:
-            raise ApiError(422, "the schedule was not created", _problems(err)) from None
-        except (RequestInputError, ValueError, OverflowError) as err:
-            raise ApiError(422, "the schedule was not created", [str(err)]) from None
-        try:
-            await admit_template(defn, ctx.sources)
-        except SourceRefused as err:
-            raise ApiError(422, "the schedule was not created: template.csv_uri is not allowed", [str(err)]) from None
+        except (ValueError, OverflowError) as err:
+            defn, problems = None, [str(err)]
+        problems += await template_problems_beyond(body.template, ctx.checks)
+        if problems or defn is None:
+            raise ApiError(422, "the schedule was not created: fix every problem listed", problems)
         outcome = await create_schedule(
             ctx.client,
             defn,

@@ -7,13 +7,22 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from contract.names import TASK_QUEUE
 from domain.csv_sources import DEFAULT_UPLOAD_DIR, CsvSources, upload_dir_from_env
+from domain.event_targets import EventTargets
 from ledger.engine import LedgerSettingsError, ledger_url
 from runtime.retention import DEFAULT_RETENTION_DAYS
-from runtime.settings import SettingsError, csv_sources, file_retention_days
+from runtime.settings import (
+    DEFAULT_RINGG_BASE_URL,
+    SettingsError,
+    csv_sources,
+    events_targets,
+    file_retention_days,
+    ringg_api_key,
+    ringg_base_url,
+)
 
 MIN_TOKEN_LENGTH = 16
 
@@ -100,6 +109,12 @@ class ApiSettings(BaseModel):
     # The contact ledger (CAMPAIGN_LEDGER_URL_FILE / CAMPAIGN_LEDGER_URL, as the workers'); secret: it may hold a
     # password. None: this process's environment.
     ledger_url: SecretStr | None = None
+    # Ringg, to check a start's caller numbers before it is accepted (RINGG_API_KEY[_FILE], RINGG_BASE_URL, as the
+    # workers'). None: not checked here; the workers check them before any upload.
+    ringg_api_key: SecretStr | None = Field(default=None, repr=False)
+    ringg_base_url: str = DEFAULT_RINGG_BASE_URL
+    # Where events_url may point (CAMPAIGN_EVENTS_URL_*, as the workers'). None: this process's environment.
+    events_targets: EventTargets | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
@@ -120,4 +135,7 @@ class ApiSettings(BaseModel):
             log_level=env.get("LOG_LEVEL", "").strip() or "INFO",
             csv_sources=csv_sources(env, upload_dir=upload_dir),
             ledger_url=_ledger_url(env),
+            ringg_api_key=ringg_api_key(env),
+            ringg_base_url=ringg_base_url(env),
+            events_targets=events_targets(env),
         )

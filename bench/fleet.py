@@ -9,10 +9,9 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench.stack import NUMBER_ID, BenchStack, bench_stack
-from bench.table import Figure, print_table
+from bench.table import Figure, peak_rss_mb, print_table
 from client.launcher import start_campaign
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
 from devtools import devstack
@@ -37,13 +36,6 @@ class FleetRun:
     all_launched_s: float
     all_done_s: float
     mismatches: list[str]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def scaled(polling: PollingConfig, scale: float) -> PollingConfig:

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from activities.ledger.contacts_file import BATCH_ROWS
-from bench.table import Figure, print_table
+from bench.table import Figure, own_peak_rss_mb, print_table
 from ledger import migrate
 from ledger.records import CallEntry, CampaignEntry, ContactEntry
 from ledger.store import Ledger
@@ -193,7 +192,7 @@ def measure(path: str, what: str, rows: int) -> None:
     started = time.perf_counter()
     asyncio.run(run(url, what, rows))
     elapsed = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = own_peak_rss_mb()
     print(f"{rows} {elapsed:.3f} {peak_mb:.1f}")
 
 

@@ -7,12 +7,11 @@ import argparse
 import asyncio
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from temporalio.client import Client
 
 from bench.stack import NUMBER_ID, BenchStack, bench_stack
-from bench.table import Figure
+from bench.table import Figure, peak_rss_mb
 from client.launcher import start_campaign
 from contract.campaign import CampaignRequest, PollingConfig
 from devtools import devstack
@@ -42,13 +41,6 @@ class Figures:
             f"(largest {self.largest_run:>4})  history requests {self.history_requests:>6} = {per_1k:5.2f}/1k "
             f"calls  polls {self.polls:>4}  worker peak RSS {self.worker_peak_mb:4.0f} MB"
         )
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def history_events(client: Client, workflow_id: str) -> list[int]:

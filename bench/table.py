@@ -4,8 +4,10 @@ target, printed as one aligned table (`python -m bench`)."""
 from __future__ import annotations
 
 import json
+import resource
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,24 @@ class Figure:
         if self.anchor is None or self.anchor == 0:
             return None
         return self.product / self.anchor
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """A process's own peak RSS (VmHWM, reset by exec), NaN where /proc cannot tell."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM, not ru_maxrss, which Linux carries across exec from the process that forked
+    it (a child of a big bench process would report the bench's size)."""
+    peak = peak_rss_mb()
+    return peak if peak == peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _number(value: float | None, unit: str = "") -> str:

@@ -31,6 +31,7 @@ from cli.common import (
     client_for,
     console,
     contact_sources,
+    env_start_checks,
     fail,
     resolve_campaign,
 )
@@ -57,18 +58,16 @@ from client.listing import ListProblem, campaigns, visibility_query
 from client.lookup import campaign_progress
 from client.program_launcher import start_program
 from client.program_lookup import ProgramHandle, find_program, program_progress
+from client.start_checks import start_problems
 from contract.campaign import CampaignProgress, CampaignResult
 from contract.messages import StopNumbersRequest
 from contract.names import TASK_QUEUE
-from contract.program import ProgramRequest
+from contract.program import ProgramRequest, is_program
 from contract.request_schema import program_json_schema, request_json_schema
 from contract.statuses import PENDING_STATUSES
 from domain.csv_limits import CsvLimitExceeded
 from domain.csv_sources import CsvSources, shown
-from domain.program_rules import program_problems
-from domain.request_input import RequestInputError, build_request
-from domain.validation import request_problems
-from domain.window import window_problems
+from domain.request_input import RequestInputError, merged
 from workflows.campaign import CampaignWorkflow
 
 app = typer.Typer(
@@ -185,23 +184,18 @@ def start(
         }
         if mapping:
             overrides["variables_map"] = {**base.get("variables_map", {}), **parse_mapping(mapping)}
-        req = build_request(base, overrides)
     except RequestInputError as err:
         raise fail(str(err), code=BAD_INPUT) from None
-    problems = request_problems(req) + window_problems(
-        req.campaign_start_time, req.campaign_end_time, req.call_config, datetime.now(UTC)
-    )
-    if isinstance(req, ProgramRequest):
-        problems += program_problems(req)
-    if problems:
-        what = "campaign program" if isinstance(req, ProgramRequest) else "campaign"
-        raise fail(f"the {what} was not started:\n  - " + "\n  - ".join(problems), code=BAD_INPUT)
-    asyncio.run(_start(req, wait, task_queue, address, namespace))
+    asyncio.run(_start(merged(base, overrides), wait, task_queue, address, namespace))
 
 
-async def _start(req: Any, wait: bool, task_queue: str, address: str | None, namespace: str | None) -> None:
-    sources = contact_sources()
-    await check_source(req.csv_uri, sources, what="csv_uri", refused="the campaign was not started")
+async def _start(data: dict[str, Any], wait: bool, task_queue: str, address: str | None, namespace: str | None) -> None:
+    async with env_start_checks() as checks:
+        req, problems = await start_problems(data, checks, datetime.now(UTC))
+    sources = checks.sources
+    if problems or req is None:
+        what = "campaign program" if is_program(data) else "campaign"
+        raise fail(escape(f"the {what} was not started:\n  - " + "\n  - ".join(problems)), code=BAD_INPUT)
     client = await client_for(address, namespace)
     if isinstance(req, ProgramRequest):
         await _start_program(client, req, wait, task_queue, sources)

@@ -3,7 +3,9 @@ style (an operator sees one line saying what failed and what to do, never a trac
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import typer
@@ -16,9 +18,11 @@ from cli.exit_codes import BAD_INPUT, FAILED, NOT_FOUND
 from client.connect import connect
 from client.lookup import find_campaign
 from client.payload_keys import PayloadKeyError
+from client.start_checks import StartChecks
 from contract.campaign import CampaignResult
 from domain.csv_sources import CsvSources, SourceRefused
-from runtime.settings import SettingsError, csv_sources
+from ringg import RinggClient, make_http_client
+from runtime.settings import SettingsError, csv_sources, events_targets, ringg_api_key, ringg_base_url
 from workflows.campaign import CampaignWorkflow
 
 console = Console()
@@ -72,3 +76,21 @@ async def resolve_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignW
             code=NOT_FOUND,
         )
     return handle
+
+
+@contextlib.asynccontextmanager
+async def env_start_checks() -> AsyncIterator[StartChecks]:
+    """The worker's rules for a start as this terminal's environment has them (CAMPAIGN_CSV_*,
+    CAMPAIGN_EVENTS_URL_*); caller numbers are checked against Ringg when RINGG_API_KEY is set here (the worker
+    checks them anyway)."""
+    try:
+        key = ringg_api_key(os.environ)
+        events = events_targets(os.environ)
+    except SettingsError as err:
+        raise fail(str(err), code=BAD_INPUT) from None
+    sources = contact_sources()
+    async with contextlib.AsyncExitStack() as stack:
+        ringg = None
+        if key is not None:
+            ringg = RinggClient(await stack.enter_async_context(make_http_client(ringg_base_url(os.environ), key)))
+        yield StartChecks(sources, events, ringg)

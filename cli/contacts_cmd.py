@@ -15,7 +15,8 @@ from rich.markup import escape
 from activities.reports import open_private
 from cli.common import err_console, fail
 from cli.contacts_export import FORMATS, write_contacts
-from cli.ledger_access import BAD_INPUT, open_ledger
+from cli.exit_codes import BAD_INPUT, NOT_FOUND
+from cli.ledger_access import open_ledger
 from ledger.engine import shown_url
 
 
@@ -53,7 +54,8 @@ def contacts_command(
                         f"no campaign {campaign!r} in the contact ledger at {shown_url(ledger.engine.url)} (looked up "
                         "as idempotency key, workflow ID and Ringg list id). A campaign is recorded once pre-flight "
                         "has screened its contacts; check CAMPAIGN_LEDGER_URL points at the workers' ledger."
-                    )
+                    ),
+                    code=NOT_FOUND,
                 )
             label = str(out) if out else "stdout"
             try:

@@ -12,10 +12,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from cli.common import fail
+from cli.exit_codes import BAD_INPUT
 from ledger.engine import LedgerSettingsError, ledger_url, shown_url
 from ledger.store import Ledger, LedgerNotReady
-
-BAD_INPUT = 2
 
 
 def settings_url() -> URL:

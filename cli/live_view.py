@@ -58,6 +58,8 @@ def header(workflow_id: str, p: CampaignProgress) -> Table:
     for warning in p.warnings:
         table.add_row("warning", warning)
     table.add_row("polls", f"{p.polls} (last {p.updated_at or '—'})")
+    if p.ringg_budget is not None:
+        table.add_row("Ringg budget", p.ringg_budget.describe())
     return table
 
 

@@ -11,6 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.exit_codes import NOT_FOUND
 from client.program_lookup import Action, ProgramHandle, find_program, steer
 from contract.program import PilotOutcome, ProgramProgress, ProgramResult
 from contract.statuses import CALL_STATUS_ORDER
@@ -23,7 +24,7 @@ NoteOpt = Annotated[str, typer.Option("--note", help="why (shown in the program'
 async def resolve_program(address: str | None, namespace: str | None, ref: str) -> ProgramHandle:
     handle = await find_program(await client_for(address, namespace), ref)
     if handle is None:
-        raise fail(f"no campaign program found for {ref!r} (tried workflow ID and idempotency key)")
+        raise fail(f"no campaign program found for {ref!r} (tried workflow ID and idempotency key)", code=NOT_FOUND)
     return handle
 
 

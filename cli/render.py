@@ -58,6 +58,8 @@ def progress_table(workflow_id: str, p: CampaignProgress) -> Table:
     if p.not_called is not None:
         table.add_row("never called", f"{p.not_called} (window closed or stopped first; not failed calls)")
     table.add_row("polls", str(p.polls))
+    if p.ringg_budget is not None:
+        table.add_row("Ringg budget", p.ringg_budget.describe())
     return table
 
 

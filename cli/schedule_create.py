@@ -10,15 +10,16 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from cli.common import AddressOpt, NamespaceOpt, client_for, console, contact_sources, fail
+from cli.common import AddressOpt, NamespaceOpt, client_for, console, env_start_checks, fail
+from cli.exit_codes import BAD_INPUT
 from cli.request_files import load_template_file, parse_json_option, parse_mapping
 from cli.schedule_options import ScheduleIdArg, next_step
 from cli.schedule_view import local, span, window_text
-from client.schedules import admit_template, create_schedule
+from client.schedules import create_schedule
+from client.start_checks import template_problems_beyond
 from contract.names import TASK_QUEUE
-from domain.csv_sources import SourceRefused
-from domain.request_input import RequestInputError
-from domain.schedule_input import ScheduleInputError, build_definition
+from domain.request_input import RequestInputError, merged
+from domain.schedule_input import definition_problems
 
 
 def create(
@@ -72,7 +73,7 @@ def create(
             window = {k: v for k, v in window.items() if k not in ("until", "hours")}
         flags = {"until": until, "hours": hours, "start_delay_minutes": start_delay}
         window = {**window, **{k: v for k, v in flags.items() if v is not None}}
-        defn = build_definition(
+        defn, problems = definition_problems(
             schedule_id,
             base,
             overrides,
@@ -84,15 +85,16 @@ def create(
             overlap=overlap,
             catchup=catchup,
         )
-    except (RequestInputError, ScheduleInputError) as err:
-        raise fail(str(err)) from None
+    except (RequestInputError, ValueError, OverflowError) as err:
+        raise fail(str(err), code=BAD_INPUT) from None
+    template = merged(base, overrides)
 
     async def run() -> None:
-        sources = contact_sources()
-        try:
-            await admit_template(defn, sources)
-        except SourceRefused as err:
-            raise fail(escape(f"the schedule was not created: {err}")) from None
+        async with env_start_checks() as checks:
+            found = problems + await template_problems_beyond(template, checks)
+        if found or defn is None:
+            raise fail(escape("the schedule was not created:\n  - " + "\n  - ".join(found)), code=BAD_INPUT)
+        sources = checks.sources
         client = await client_for(address, namespace)
         outcome = await create_schedule(client, defn, task_queue=task_queue, paused=paused, note=note, sources=sources)
         if outcome.state == "exists_different":

@@ -12,6 +12,7 @@ from temporalio.client import Client, ScheduleHandle, ScheduleOverlapPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import client_for, console, fail
+from cli.exit_codes import NOT_FOUND
 from domain.schedule_spec import SpecError, overlap_policy
 
 T = TypeVar("T")
@@ -38,7 +39,7 @@ def on_schedule(
             return await act(client, client.get_schedule_handle(schedule_id))
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
-                raise fail(f"no schedule {schedule_id!r}; see `starter.py schedule list`") from None
+                raise fail(f"no schedule {schedule_id!r}; see `starter.py schedule list`", code=NOT_FOUND) from None
             raise
 
     return asyncio.run(run())

@@ -13,7 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.common import console, contact_sources, fail
-from cli.ledger_access import BAD_INPUT, open_ledger
+from cli.exit_codes import BAD_INPUT
+from cli.ledger_access import open_ledger
 from cli.number_file import NumberFileError, read_number_file
 from domain.number_list import normalise_numbers
 from ledger.records import SuppressionEntry

@@ -27,8 +27,16 @@ ResolvedFlow = Literal["standard", "large"]
 class PollingConfig(BaseModel):
     """How often Ringg is polled; defaults suit real campaigns, the demo and tests shorten them."""
 
-    upload_initial_s: Wait = 5.0
-    upload_max_s: Wait = 60.0
+    # Upload-status reads are paced by the file's expected processing time (workflows/upload_cadence.py): the
+    # launch follows Ringg's "ready" within about max(1 s, 10% of the processing time). upload_initial_s is the
+    # shortest wait between two reads (0.7 s + the launch's own requests = the 1 s floor), upload_max_s the
+    # longest (an hour: a long file costs ~20 reads per processing hour; a smaller value buys more reads).
+    upload_initial_s: Wait = 0.7
+    upload_max_s: Wait = 3600.0
+    # The prior speed of Ringg's processing (rows per second) until its progress fields measure it. Ringg
+    # publishes none; the simulator models 1,000 rows/s + 2 s. A prior too slow costs one read, a prior too fast a
+    # search of ~24 reads per 10x, so it is set on the slow side: 1M rows in ~55 min, inside upload_timeout_s.
+    upload_rows_per_s: float = Field(default=300.0, gt=0, le=10_000_000.0, allow_inf_nan=False)
     upload_timeout_s: float = Field(default=2 * 3600.0, ge=1.0, le=7 * 86_400.0)
     monitor_initial_s: Wait = 5.0
     monitor_max_s: Wait = 120.0
@@ -188,6 +196,23 @@ class CallCounts(BaseModel):
         return sum(self.by_status.get(s, 0) for s in PENDING_STATUSES)
 
 
+class RinggBudgetView(BaseModel):
+    """The deployment's request budget for Ringg (CAMPAIGN_RINGG_BUDGET_RPS) as the latest poll saw it."""
+
+    rate: float = 0.0  # requests per second allowed now: the ceiling, or less after Ringg answered 429
+    ceiling: float = 0.0
+    throttled: bool = False  # Ringg answered 429 within the last minute
+    waited_s: float = 0.0  # the longest wait of that poll's requests for the budget
+
+    def describe(self) -> str:
+        text = f"{self.rate:g} of {self.ceiling:g} requests/s"
+        if self.throttled:
+            text += ", cut after a 429 from Ringg in the last minute"
+        if self.waited_s >= 0.1:
+            text += f"; the last poll waited up to {self.waited_s:.1f}s"
+        return text
+
+
 class CampaignProgress(BaseModel):
     """What the `progress` query returns: where the campaign is and what it has counted."""
 
@@ -223,6 +248,8 @@ class CampaignProgress(BaseModel):
     available_credits: float | None = None
     missing_credits: float | None = None
     polls: int = 0
+    # The shared Ringg request budget at the latest poll (None: budget off, or no poll yet).
+    ringg_budget: RinggBudgetView | None = None
     # Call results Ringg's webhooks reported (each call once), between and beyond polls; `calls` stays the
     # authoritative count, from Ringg's history.
     webhook_calls: dict[str, int] = Field(default_factory=dict)

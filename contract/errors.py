@@ -28,6 +28,8 @@ UNDECODABLE_PAYLOAD = "InvalidPayload"
 # Transient: retried with backoff (a rate limit after Ringg's Retry-After).
 UPLOAD_PENDING = "UploadPending"
 RINGG_RATE_LIMITED = "RinggRateLimited"
+# The deployment's Ringg request budget had no slot within the wait this activity may take (nothing was sent).
+RINGG_BUDGET_BUSY = "RinggBudgetBusy"
 RINGG_SERVER_ERROR = "RinggServerError"
 RINGG_UNAVAILABLE = "RinggUnavailable"
 RINGG_BAD_RESPONSE = "RinggBadResponse"

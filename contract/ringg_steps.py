@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from contract.campaign import ResolvedFlow
+from contract.campaign import ResolvedFlow, RinggBudgetView
 
 
 class UploadInput(BaseModel):
@@ -48,6 +48,13 @@ class UploadResult(BaseModel):
 class ListRef(BaseModel):
     list_id: str
     idempotency_tag: str
+
+
+class UploadStatusRead(ListRef):
+    """One upload-status read; `wait_s`: a wait under a second taken in the activity before the read (the Temporal
+    server fires a timer no sooner than about a second, too late for a launch due within one)."""
+
+    wait_s: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
 class UploadStatusResult(BaseModel):
@@ -118,6 +125,7 @@ class CampaignSnapshot(BaseModel):
     requests: int = 0
     # False when a scheduled probe found the campaign still scheduled: calls_by_status was not read.
     counts_read: bool = True
+    budget: RinggBudgetView | None = None  # the shared request budget (None: CAMPAIGN_RINGG_BUDGET_RPS=0)
 
 
 class TerminateInput(BaseModel):

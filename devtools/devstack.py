@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ class Proc:
     popen: subprocess.Popen[bytes]
     log_path: Path
     extra: dict[str, str] = field(default_factory=dict)
+    ports: tuple[int, ...] = ()  # the ports it was told to listen on (it may open others of its own choosing)
 
     @property
     def pid(self) -> int:
@@ -73,7 +75,20 @@ def temporal_binary() -> str:
     return found
 
 
-def spawn(name: str, args: list[str], log_path: Path, env: dict[str, str] | None = None) -> Proc:
+# Called with each process as soon as it is spawned, before it is ready: `make demo` records its PID at once, so
+# that a stop signal arriving while a part starts still stops that part.
+OnSpawn = Callable[["Proc"], None]
+
+
+def spawn(
+    name: str,
+    args: list[str],
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    *,
+    ports: tuple[int, ...] = (),
+    on_spawn: OnSpawn | None = None,
+) -> Proc:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("ab")
     popen = subprocess.Popen(  # noqa: S603 - our own binaries, fixed arguments
@@ -85,7 +100,10 @@ def spawn(name: str, args: list[str], log_path: Path, env: dict[str, str] | None
         env={**os.environ, **(env or {})},
         start_new_session=True,
     )
-    return Proc(name, popen, log_path)
+    proc = Proc(name, popen, log_path, ports=ports)
+    if on_spawn is not None:
+        on_spawn(proc)
+    return proc
 
 
 def wait_for_port(proc: Proc, port: int, timeout_s: float = 30.0) -> None:
@@ -106,6 +124,7 @@ def start_dev_server(
     ui_port: int | None = None,
     ui: bool = True,
     ui_codec_endpoint: str | None = None,
+    on_spawn: OnSpawn | None = None,
 ) -> Proc:
     """`temporal server start-dev` with SQLite under data_dir and the campaign search attributes registered; the UI
     decodes payloads through `ui_codec_endpoint` when given."""
@@ -130,7 +149,8 @@ def start_dev_server(
             args += ["--ui-codec-endpoint", ui_codec_endpoint]
     else:
         args += ["--headless"]
-    proc = spawn("temporal dev server", args, data_dir / "temporal.log")
+    ports = (port, ui_port or port + 1000) if ui else (port,)
+    proc = spawn("temporal dev server", args, data_dir / "temporal.log", ports=ports, on_spawn=on_spawn)
     proc.extra["address"] = f"127.0.0.1:{port}"
     if ui:
         proc.extra["ui"] = f"http://localhost:{ui_port or port + 1000}"
@@ -138,12 +158,21 @@ def start_dev_server(
     return proc
 
 
-def start_simulator(data_dir: Path, *, port: int | None = None, api_key: str, args: list[str] | None = None) -> Proc:
+def start_simulator(
+    data_dir: Path,
+    *,
+    port: int | None = None,
+    api_key: str,
+    args: list[str] | None = None,
+    on_spawn: OnSpawn | None = None,
+) -> Proc:
     port = port or free_port()
     proc = spawn(
         "ringg simulator",
         [sys.executable, "-m", "ringg_sim", "--port", str(port), "--api-key", api_key, *(args or [])],
         data_dir / "simulator.log",
+        ports=(port,),
+        on_spawn=on_spawn,
     )
     proc.extra["base_url"] = f"http://127.0.0.1:{port}/ca/api/v0"
     proc.extra["admin_url"] = f"http://127.0.0.1:{port}/_sim"
@@ -178,9 +207,11 @@ def simulator_window(sim: Proc, *, timezone: str = "Asia/Kolkata", hours: float 
     }
 
 
-def start_worker(data_dir: Path, *, env: dict[str, str], name: str = "worker") -> Proc:
+def start_worker(data_dir: Path, *, env: dict[str, str], name: str = "worker", on_spawn: OnSpawn | None = None) -> Proc:
     defaults = {"LOG_LEVEL": "INFO", "CAMPAIGN_REPORT_DIR": str(data_dir / "reports")}
-    return spawn(name, [sys.executable, "worker.py"], data_dir / f"{name}.log", env={**defaults, **env})
+    return spawn(
+        name, [sys.executable, "worker.py"], data_dir / f"{name}.log", env={**defaults, **env}, on_spawn=on_spawn
+    )
 
 
 def stop(proc: Proc, *, timeout_s: float = 10.0, kill: bool = False) -> None:

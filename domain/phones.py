@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import compress, count
 
 ISO_DIAL_CODES = {
     "IN": "91",
@@ -91,6 +92,8 @@ class PhoneNormalizer:
         # Countries whose numbers have one length: whole batches are checked with string slices, no regex.
         self._size = 1 + len(self.cc) + rule.lengths[0] if rule is not None and len(rule.lengths) == 1 else 0
         self._not_first = str.maketrans("", "", rule.first_digits) if rule is not None else {}
+        # A clean number of the E.164 length, standing in for the values of other lengths in _sized_e164.
+        self._stand_in = f"+{self.cc}{rule.first_digits[0]}".ljust(self._size, "0") if rule and self._size else ""
 
     def normalize_clean_batch(self, raw: list[str]) -> tuple[list[str], list[int]]:
         """E.164 numbers for the values that are exactly E.164 (in this campaign's country when it has rules)
@@ -131,15 +134,14 @@ class PhoneNormalizer:
         length, when every value that has it is clean E.164 of this country (checked with slices over the
         joined values); None when some value of that length is not, or most values lack it."""
         size, cc = self._size, self.cc
-        lengths = list(map(len, raw))
-        fitting = lengths.count(size)
-        if fitting < len(raw) // 2:
+        odd = list(compress(count(), map(size.__ne__, map(len, raw))))
+        if len(odd) > len(raw) - len(raw) // 2:
             return None
-        odd: list[int] = []
         values = raw
-        if fitting != len(raw):
-            odd = [i for i, n in enumerate(lengths) if n != size]
-            values = [v for v, n in zip(raw, lengths, strict=True) if n == size]
+        if odd:  # stand-ins of the right length keep the slices aligned; their rows are rechecked one by one
+            values = list(raw)
+            for i in odd:
+                values[i] = self._stand_in
         joined, n = "".join(values), len(values)
         if joined.count("+") != n or joined[0::size] != "+" * n:
             return None
@@ -147,8 +149,8 @@ class PhoneNormalizer:
             return None
         if joined[1 + len(cc) :: size].translate(self._not_first):
             return None
-        digits = joined.replace("+", "")
-        return odd if digits.isascii() and digits.isdigit() else None
+        # The other characters must be ASCII digits: bytes.isdigit is ASCII-only and several times faster than str's.
+        return odd if joined.isascii() and joined.encode("ascii").translate(None, b"+").isdigit() else None
 
     def normalize(self, raw: str) -> tuple[str, str | None]:
         s = raw.strip()

@@ -16,9 +16,14 @@ class RequestInputError(Exception):
     """The request file or flags cannot form a CampaignRequest; the message says what to fix."""
 
 
+def merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A request file's fields with the flags that were given (an unset flag leaves the file's value)."""
+    return {**base, **{k: v for k, v in overrides.items() if v not in (None, [], {})}}
+
+
 def build_request(base: dict[str, Any], overrides: dict[str, Any]) -> CampaignRequest:
     """A CampaignRequest, or a ProgramRequest (a CampaignRequest too) when the fields ask for a program."""
-    data = {**base, **{k: v for k, v in overrides.items() if v not in (None, [], {})}}
+    data = merged(base, overrides)
     model = ProgramRequest if is_program(data) else CampaignRequest
     try:
         return model.model_validate(data)

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from contract.schedules import ScheduledCampaign, WindowSpec
 from domain.fire_render import FireRenderError, campaign_timezone, render_fire, template_problems, zone
 from domain.model_problems import model_problems
-from domain.request_input import build_request
+from domain.request_check import checked_start
+from domain.request_input import merged
 from domain.schedule_spec import (
     MIN_CATCHUP,
     FireSpec,
@@ -24,7 +25,7 @@ from domain.schedule_spec import (
     overlap_policy,
 )
 from domain.validation import request_problems
-from domain.window import WINDOW_FORMAT
+from domain.window import DEFAULT_TIMEZONE, WINDOW_FORMAT
 
 T = TypeVar("T")
 
@@ -37,10 +38,6 @@ def _fire_spec(cron: str | None, at: list[str], days: str, timezone: str) -> Fir
     if bool(cron) == bool(at):
         raise SpecError('give either --cron "0 9 * * 1-5" or --at HH:MM (with --days), not both or neither')
     return cron_spec(cron, timezone) if cron else calendar_spec(at, days, timezone)
-
-
-def _refused(problems: list[str]) -> ScheduleInputError:
-    return ScheduleInputError("\n  - ".join(["the schedule was not created:", *problems]))
 
 
 def _collect(problems: list[str], parse: Callable[[], T]) -> T | None:
@@ -67,7 +64,7 @@ def _first_failing_fire(sc: ScheduledCampaign, fire: FireSpec, tz_name: str) -> 
     return None
 
 
-def build_definition(
+def definition_problems(
     schedule_id: str,
     template: dict[str, Any],
     overrides: dict[str, Any],
@@ -79,20 +76,23 @@ def build_definition(
     timezone: str | None,
     overlap: str,
     catchup: str,
-) -> ScheduleDefinition:
-    """Raises ScheduleInputError (every problem found) or RequestInputError (the template itself)."""
-    req = build_request(template, overrides)
+) -> tuple[ScheduleDefinition | None, list[str]]:
+    """(the schedule, or None; every problem of its template, window, timing and policies at once)."""
+    req, problems = checked_start(merged(template, overrides), datetime.now(UTC), window_required=False)
+    window_spec: WindowSpec | None = None
     try:
         window_spec = WindowSpec.model_validate(window)
     except ValidationError as err:
         details = "; ".join(model_problems(err))
-        raise _refused([f"the window is not valid ({details}); it takes until, hours, start_delay_minutes"]) from None
-    sc = ScheduledCampaign(schedule_id=schedule_id, template=req, window=window_spec)
-    problems = template_problems(sc)
+        problems.append(f"the window is not valid ({details}); it takes until, hours, start_delay_minutes")
+    sc = None
+    if req is not None and window_spec is not None:
+        sc = ScheduledCampaign(schedule_id=schedule_id, template=req, window=window_spec)
+        problems += [p for p in template_problems(sc) if p not in problems]  # a program's rules are in both
     try:
-        tz_name = campaign_timezone(req)
+        tz_name = campaign_timezone(req) if req is not None else DEFAULT_TIMEZONE
         zone(tz_name)
-        if timezone and timezone != tz_name:
+        if timezone and req is not None and timezone != tz_name:
             zone(timezone)
             problems.append(
                 f"--timezone {timezone} differs from the campaign's timezone {tz_name} "
@@ -100,19 +100,19 @@ def build_definition(
                 "to the zone the schedule fires in, so fire times and the window are read in one timezone"
             )
     except FireRenderError as err:
-        raise _refused([*problems, f"timezone: {err}"]) from None
+        return None, [*problems, f"timezone: {err}"]
     fire = _collect(problems, lambda: _fire_spec(cron, at, days, tz_name))
     policy = _collect(problems, lambda: overlap_policy(overlap))
     catchup_window = _collect(problems, lambda: duration(catchup, "--catchup"))
     if catchup_window is not None and catchup_window < MIN_CATCHUP:
         problems.append(f"--catchup must be at least {MIN_CATCHUP.seconds} s (Temporal's minimum), got {catchup}")
-    if not problems and fire is not None:
+    if not problems and fire is not None and sc is not None:
         failing = _first_failing_fire(sc, fire, tz_name)
         if failing:
             problems.append(failing)
-    if problems or fire is None or policy is None or catchup_window is None:
-        raise _refused(problems)
-    return ScheduleDefinition(scheduled=sc, fire=fire, overlap=policy, catchup=catchup_window)
+    if problems or sc is None or fire is None or policy is None or catchup_window is None:
+        return None, problems
+    return ScheduleDefinition(scheduled=sc, fire=fire, overlap=policy, catchup=catchup_window), []
 
 
 def parse_local_time(text: str, tz_name: str, option: str) -> datetime:

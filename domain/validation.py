@@ -17,11 +17,16 @@ SCHEDULE_FIELDS = ("campaign_start_time", "campaign_end_time", "call_config")
 
 
 def request_problems(
-    req: CampaignRequest, *, concurrency_rule: bool = True, schedule_required: bool = True
+    req: CampaignRequest,
+    *,
+    concurrency_rule: bool = True,
+    schedule_required: bool = True,
+    window_from_schedule: bool = False,
 ) -> list[str]:
     """Every problem of the request. The flags are False only to replay workflows started before a rule existed
     (the workflow's patches): `concurrency_rule`, the standard flow refusing concurrency_percentage;
-    `schedule_required`, the window and call_config required for the large flow too."""
+    `schedule_required`, the window and call_config required for the large flow too. `window_from_schedule`: a
+    schedule's template, whose window each fire sets (the fire's request is checked with it)."""
     problems: list[str] = []
     for name in ("campaign_name", "agent_id", "csv_uri"):
         if not str(getattr(req, name)).strip():
@@ -55,9 +60,10 @@ def request_problems(
         )
     problems.extend(events_url_problems(req.events_url, req.events_progress_step))
     required = schedule_required or req.flow == "standard"
-    problems.extend(_window_problems(req, required=required))
-    if required:
-        problems.extend(schedule_problems(req))
+    if not window_from_schedule:
+        problems.extend(_window_problems(req, required=required))
+        if required:
+            problems.extend(schedule_problems(req))
     if req.flow == "standard":
         problems.extend(_concurrency_problems(req, concurrency_rule))
     problems.extend(ledger_problems(req))

@@ -99,3 +99,19 @@ suppressions = Table(
     Column("source", String(200), nullable=False),  # cli | api | file <name> | campaign <key> (<outcome>)
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# One row per Ringg workspace: the deployment's shared request budget (ledger/budget.py). Times are seconds since
+# the epoch on the database's clock (PostgreSQL) or the machine's (SQLite, one machine).
+ringg_budget = Table(
+    "ledger_ringg_budget",
+    metadata,
+    Column("workspace", String(64), primary_key=True),  # SHA-256 (hex) of the API key, never the key
+    Column("rate", Float, nullable=False),  # requests per second now
+    Column("ceiling", Float, nullable=False),  # CAMPAIGN_RINGG_BUDGET_RPS of the latest worker to ask
+    Column("next_free_at", Float, nullable=False),  # GCRA: the instant the next request may start
+    Column("paused_until", Float, nullable=False),  # a 429's Retry-After: nothing starts before it
+    Column("last_429_at", Float),
+    Column("last_cut_at", Float),  # the rate is halved at most once a second, however many 429s arrive at once
+    Column("last_raise_at", Float),
+    Column("throttled", BigInteger, nullable=False, default=0),  # 429s seen, ever
+)

@@ -3,6 +3,7 @@
 from .client import DEFAULT_UPLOAD_TIMEOUT, RinggClient
 from .errors import (
     RinggBadRequest,
+    RinggBudgetBusy,
     RinggClientError,
     RinggConflict,
     RinggError,
@@ -40,6 +41,7 @@ from .models.upload import (
     upload_state,
 )
 from .models.workspace import NumberPool, NumberPoolPage, NumbersPage, WorkspaceInfo, WorkspaceNumber
+from .pacing import RequestPacer
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -61,7 +63,9 @@ __all__ = [
     "NumberPool",
     "NumberPoolPage",
     "NumbersPage",
+    "RequestPacer",
     "RinggBadRequest",
+    "RinggBudgetBusy",
     "RinggClient",
     "RinggClientError",
     "RinggConflict",

@@ -12,7 +12,7 @@ import httpx
 import structlog
 from pydantic import BaseModel
 
-from .errors import RinggError, RinggProtocolError, error_from_response, transport_error
+from .errors import RinggError, RinggProtocolError, error_from_response, parse_retry_after, transport_error
 from .http import API_KEY_HEADER
 from .models.agent import EditEventSubscriptions, EditEventSubscriptionsResult
 from .models.calls import HistoryPage, HistoryQuery
@@ -29,6 +29,7 @@ from .models.campaign import (
 )
 from .models.upload import BalanceCheck, MakeCallAsyncRequest, MakeCallAsyncResult, UploadCsvResult, UploadStatus
 from .models.workspace import NumberPool, NumberPoolPage, NumbersPage, WorkspaceInfo, WorkspaceNumber
+from .pacing import RequestPacer
 from .responses import M, collect_pages, parse_response
 from .transfer import open_for_upload, stream_to_file
 
@@ -53,10 +54,18 @@ class RinggClient:
         *,
         upload_timeout: httpx.Timeout | None = DEFAULT_UPLOAD_TIMEOUT,
         on_request: RequestObserver | None = None,
+        pacer: RequestPacer | None = None,
     ) -> None:
+        """`pacer`: awaited before every request to Ringg's own origin and told of every answer (the deployment's
+        request budget, ledger/budget.py); None sends at once."""
         self._http = http
         self._upload_timeout = upload_timeout
         self._on_request = on_request
+        self._pacer = pacer
+
+    @property
+    def pacer(self) -> RequestPacer | None:
+        return self._pacer
 
     def __repr__(self) -> str:
         return f"RinggClient(base_url={str(self._http.base_url)!r})"
@@ -222,6 +231,9 @@ class RinggClient:
         stream: bool = False,
         use_auth: bool = True,
     ) -> httpx.Response:
+        pacer = self._pacer if use_auth else None  # other hosts (storage links) are not Ringg's API
+        if pacer is not None:
+            await pacer.acquire(endpoint)
         started = time.perf_counter()
         failure: RinggError | None
         try:
@@ -240,6 +252,9 @@ class RinggClient:
         )
         if self._on_request is not None:
             self._on_request(request.method, template, status, elapsed_s)
+        if pacer is not None:
+            retry_after = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
+            await pacer.on_response(endpoint, status, retry_after)
         if failure is not None:
             # Raised outside the except block so neither __cause__ nor __context__ holds the httpx
             # exception, whose request carries the X-API-KEY header.

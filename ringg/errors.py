@@ -76,6 +76,18 @@ class RinggRateLimited(RinggClientError):
         return (type(self), (self.endpoint, self.status_code, self.server_message, self.retry_after))
 
 
+class RinggBudgetBusy(RinggError):
+    """Not sent: the deployment's request budget for Ringg has no free slot within the wait this call may take.
+    `wait_s` is how long the next free slot is away; retry after it."""
+
+    def __init__(self, endpoint: str, wait_s: float) -> None:
+        super().__init__(endpoint, None, f"request budget busy: next free slot in {wait_s:.1f}s")
+        self.wait_s = wait_s
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.endpoint, self.wait_s))
+
+
 class RinggServerError(RinggError):
     """5xx: Ringg or its upstream provider failed; retry with backoff."""
 

@@ -99,7 +99,8 @@ def _launch_info(ln: Launch, now: float) -> dict[str, Any]:
 
 @router.get("/campaigns/{list_id}")
 async def campaign(request: Request, list_id: str) -> dict[str, Any]:
-    """A campaign's status, pauses and each launch's schedule, concurrency and counts (simulated-clock times)."""
+    """A campaign's status, upload and ready times, pauses and each launch's schedule, concurrency and counts
+    (simulated-clock times)."""
     state = sim(request)
     c = state.get(list_id)
     now = state.now()
@@ -109,6 +110,8 @@ async def campaign(request: Request, list_id: str) -> dict[str, Any]:
         "flow": c.flow,
         "campaign_status": state.status(c, now),
         "list_rows": c.contacts.size,
+        "uploaded_at": _sim_iso(c.created_at),
+        "ready_at": _sim_iso(c.ready_at),  # large flow: when upload-status first answers processed
         "kept_invalid_rows": len(c.contacts.kept_invalid),
         "pauses": [[_sim_iso(a), _sim_iso(b)] for a, b in c.pauses],
         "launches": [_launch_info(ln, now) for ln in c.launches],

@@ -130,6 +130,10 @@ class SimConfig(BaseModel):
     # Whether the workspace has the beta large-campaign flow (upload-csv ... make-call-async); when off, those
     # endpoints answer 403 (ringg_sim/beta_access.py says why 403).
     large_flow_enabled: bool = True
+    # Ringg's rate limit as the simulator plays it: an API request arriving when this many were admitted in the
+    # last (wall-clock) second is answered 429 with Retry-After rate_limit_retry_after_s. 0 = no limit.
+    rate_limit_rps: float = Field(default=0.0, ge=0)
+    rate_limit_retry_after_s: float | None = Field(default=1.0, ge=0)
     numbers: list[WorkspaceNumber] = Field(default_factory=_default_numbers)
     extra_pool_ids: list[str] = Field(default_factory=list)
     faults: list[FaultRule] = Field(default_factory=list)
@@ -160,5 +164,7 @@ MUTABLE_FIELDS = frozenset(
         "upload_rows_per_s",
         "extra_pool_ids",
         "large_flow_enabled",
+        "rate_limit_rps",
+        "rate_limit_retry_after_s",
     }
 )

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -79,6 +80,20 @@ class GatewayMiddleware:
     def __init__(self, app: ASGIApp, state: SimState) -> None:
         self.app = app
         self.state = state
+        self._admitted: deque[float] = deque()  # arrival times within the last second (rate_limit_rps)
+
+    def _over_limit(self, endpoint: EndpointName, now: float) -> FaultRule | None:
+        """A 429 rule when rate_limit_rps requests were admitted in the last second; else admits this one."""
+        limit = self.state.config.rate_limit_rps
+        if limit <= 0:
+            return None
+        while self._admitted and self._admitted[0] <= now - 1.0:
+            self._admitted.popleft()
+        if len(self._admitted) >= limit:
+            wait = self.state.config.rate_limit_retry_after_s
+            return FaultRule(endpoint=endpoint, kind="rate_limit", retry_after=wait)
+        self._admitted.append(now)
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope["path"]).startswith(API_PREFIX):
@@ -89,7 +104,7 @@ class GatewayMiddleware:
         rule: FaultRule | None = None
         if endpoint is not None:
             self.state.requests[endpoint] += 1
-            rule = self.state.faults.take(endpoint)
+            rule = self.state.faults.take(endpoint) or self._over_limit(endpoint, t_received)
         statuses: list[int] = []
 
         async def recording_send(message: Message) -> None:

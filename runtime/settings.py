@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from client.payload_keys import PayloadKeyError, PayloadKeys, payload_keys_from_
 from contract.names import TASK_QUEUE
 from domain.csv_sources import CsvSettingError, CsvSources, csv_sources_from_env
 from domain.event_targets import EventSettingError, EventTargets, event_targets_from_env
+from ledger.budget import DEFAULT_CEILING_RPS, QUIET_S
 from ledger.engine import LedgerSettingsError, ledger_url
 from ringg import DEFAULT_BASE_URL
 from runtime.metrics import bind_address_problem
@@ -40,6 +42,19 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name}={raw!r} must be a whole number of 1 or more (default {default}).")
     return int(raw)
+
+
+def _non_negative_float(env: Mapping[str, str], name: str, default: float, what: str) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise SettingsError(f"{name}={raw!r} must be a number of 0 or more: {what} (default {default:g}).")
+    return value
 
 
 def report_dir_from_env(env: Mapping[str, str]) -> Path:
@@ -138,6 +153,30 @@ def _ledger_url(env: Mapping[str, str]) -> SecretStr:
         raise SettingsError(str(err)) from None
 
 
+def ringg_api_key(env: Mapping[str, str]) -> SecretStr | None:
+    """RINGG_API_KEY, or the contents of RINGG_API_KEY_FILE; None when neither is set."""
+    key = env.get("RINGG_API_KEY", "").strip()
+    key_file = env.get("RINGG_API_KEY_FILE", "").strip()
+    if not key and key_file:
+        try:
+            key = Path(key_file).read_text().strip()
+        except OSError as err:
+            raise SettingsError(f"RINGG_API_KEY_FILE={key_file!r} cannot be read: {err.strerror}") from None
+    return SecretStr(key) if key else None
+
+
+def ringg_base_url(env: Mapping[str, str]) -> str:
+    return env.get("RINGG_BASE_URL", DEFAULT_RINGG_BASE_URL).strip() or DEFAULT_RINGG_BASE_URL
+
+
+def _quiet_s(env: Mapping[str, str]) -> float:
+    what = "seconds without a 429 before the Ringg budget's rate climbs a step"
+    quiet = _non_negative_float(env, "CAMPAIGN_RINGG_BUDGET_QUIET_S", QUIET_S, what)
+    if quiet == 0:
+        raise SettingsError(f"CAMPAIGN_RINGG_BUDGET_QUIET_S=0: it must be above 0: {what} (default {QUIET_S:g}).")
+    return quiet
+
+
 class WorkerSettings(BaseModel):
     ringg_api_key: SecretStr
     ringg_base_url: str = DEFAULT_RINGG_BASE_URL
@@ -153,6 +192,9 @@ class WorkerSettings(BaseModel):
     webhook_secret: SecretStr | None = None
     webhook_header: str = DEFAULT_HEADER
     large_flow: LargeFlowMode = "auto"
+    # Requests per second to Ringg for the whole deployment (every worker on this ledger, per API key); 0 = off.
+    ringg_budget_rps: float = DEFAULT_CEILING_RPS
+    ringg_budget_quiet_s: float = QUIET_S  # each quiet interval without a 429 raises the rate a tenth of the ceiling
     # Built by from_env; a WorkerSettings made in code takes this process's CAMPAIGN_CSV_* environment.
     csv_sources: CsvSources = Field(default_factory=env_sources)
     # The contact ledger's SQLAlchemy URL (CAMPAIGN_LEDGER_URL[_FILE]; default: data/ledger.sqlite3). Secret: it
@@ -167,22 +209,16 @@ class WorkerSettings(BaseModel):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
         env = os.environ if env is None else env
-        key = env.get("RINGG_API_KEY", "").strip()
-        key_file = env.get("RINGG_API_KEY_FILE", "").strip()
-        if not key and key_file:
-            try:
-                key = Path(key_file).read_text().strip()
-            except OSError as err:
-                raise SettingsError(f"RINGG_API_KEY_FILE={key_file!r} cannot be read: {err.strerror}") from None
-        if not key:
+        key = ringg_api_key(env)
+        if key is None:
             raise SettingsError(
                 "RINGG_API_KEY is not set. Export your Ringg workspace API key (dashboard → API) as RINGG_API_KEY, "
                 "or point RINGG_API_KEY_FILE at a file holding it."
             )
         temporal_address, temporal_namespace = _temporal_target(env)
         return cls(
-            ringg_api_key=SecretStr(key),
-            ringg_base_url=env.get("RINGG_BASE_URL", DEFAULT_RINGG_BASE_URL).strip() or DEFAULT_RINGG_BASE_URL,
+            ringg_api_key=key,
+            ringg_base_url=ringg_base_url(env),
             temporal_address=temporal_address,
             temporal_namespace=temporal_namespace,
             task_queue=env.get("RINGG_TASK_QUEUE", TASK_QUEUE),
@@ -195,6 +231,10 @@ class WorkerSettings(BaseModel):
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),
             large_flow=_large_flow(env),
+            ringg_budget_rps=_non_negative_float(
+                env, "CAMPAIGN_RINGG_BUDGET_RPS", DEFAULT_CEILING_RPS, "Ringg requests per second, 0 = off"
+            ),
+            ringg_budget_quiet_s=_quiet_s(env),
             csv_sources=csv_sources(env),
             payload_keys=_payload_keys(env),
             ledger_url=_ledger_url(env),

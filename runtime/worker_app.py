@@ -27,6 +27,7 @@ from activities.program.export import merge_program_export
 from activities.program.waves import ProgramActivities, allow_program_files
 from activities.reports import DEFAULT_REPORT_DIR
 from activities.ringg.activities import RinggActivities
+from activities.ringg.budget import ActivityBudget
 from activities.ringg.large_access import LargeFlowMode
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from activities.ringg.webhook_setup import WebhookSetupActivities
@@ -34,6 +35,7 @@ from client.connect import connect
 from client.payload_codec import data_converter
 from domain.csv_sources import CsvSources
 from domain.event_targets import EventTargets
+from ledger.budget import RinggBudget, workspace_key
 from ledger.engine import ledger_url, shown_url
 from ledger.store import Ledger
 from ringg import RinggClient, make_http_client
@@ -130,6 +132,15 @@ def build_worker(
     )
 
 
+def ringg_budget(settings: WorkerSettings, ledger: Ledger) -> ActivityBudget | None:
+    """The deployment's Ringg request budget, kept in the ledger's database (None: CAMPAIGN_RINGG_BUDGET_RPS=0)."""
+    if settings.ringg_budget_rps <= 0:
+        return None
+    workspace = workspace_key(settings.ringg_api_key.get_secret_value())
+    budget = RinggBudget(ledger.engine, workspace, settings.ringg_budget_rps, quiet_s=settings.ringg_budget_quiet_s)
+    return ActivityBudget(budget)
+
+
 async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None) -> None:
     """Runs until SIGINT/SIGTERM (or `stop` is set), then drains in-flight activities gracefully."""
     stop = stop or asyncio.Event()
@@ -173,7 +184,7 @@ async def _serve_with(settings: WorkerSettings, stop: asyncio.Event, client: Cli
     async with make_http_client(settings.ringg_base_url, settings.ringg_api_key) as http:
         worker = build_worker(
             client,
-            RinggClient(http, on_request=record_ringg_request),
+            RinggClient(http, on_request=record_ringg_request, pacer=ringg_budget(settings, ledger)),
             settings.task_queue,
             max_concurrent_activities=settings.max_concurrent_activities,
             confirm_within_s=settings.confirm_window_s,
@@ -194,6 +205,7 @@ async def _serve_with(settings: WorkerSettings, stop: asyncio.Event, client: Cli
                 namespace=settings.temporal_namespace,
                 ringg=settings.ringg_base_url,
                 large_flow=settings.large_flow,
+                ringg_budget_rps=settings.ringg_budget_rps or "off",
                 metrics=f"http://{settings.metrics_bind}/metrics" if settings.metrics_bind else None,
                 payload_encryption=_encryption_note(settings),
                 ledger=shown_url(ledger.engine.url),

@@ -39,6 +39,8 @@ from tests.skipping_stack import (  # noqa: F401 (fixtures of the time-skipping 
 from tests.stack_helpers import server_binary
 
 SIM_API_KEY = "sim-test-key-7f3a"
+BUDGET_ENV = "CAMPAIGN_RINGG_BUDGET_RPS"
+TEST_BUDGET_RPS = "200"
 HISTORY_SCAN = pytest.StashKey[str]()
 
 
@@ -56,6 +58,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # the developer's shell would otherwise encrypt every other test's workflows and subprocess workers.
     for name in (KEYS_ENV, KEYS_FILE_ENV):
         os.environ.pop(name, None)
+    # Worker processes the tests start pace their Ringg requests through a generous shared budget: the pacer runs,
+    # but at the default 10/s the simulator's fast campaigns would wait on it (tests/test_ringg_budget_integration.py
+    # sets its own budget).
+    os.environ[BUDGET_ENV] = TEST_BUDGET_RPS
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -163,10 +163,42 @@ async def test_every_problem_is_listed(api: httpx.AsyncClient) -> None:
     assert response.status_code == 422
     body = response.json()
     assert body["error"].startswith("the campaign was not started")
-    assert len(body["problems"]) == 3
+    assert len(body["problems"]) == 4
     assert any("exactly one of from_numbers" in p for p in body["problems"])
     assert any("concurrency_percentage" in p for p in body["problems"])
     assert any("already past" in p for p in body["problems"])
+    assert any("outside the folders" in p and "CAMPAIGN_CSV_DIRS" in p for p in body["problems"])
+
+
+async def test_five_problems_come_back_in_one_422(api: httpx.AsyncClient) -> None:
+    """A field the model refuses does not hide the rules' problems: they all come back in one answer."""
+    bad = {
+        **REQUEST,
+        "colour": "blue",  # not a field
+        "agent_id": "",
+        "from_numbers": [],
+        "csv_uri": "/elsewhere/contacts.csv",  # outside CAMPAIGN_CSV_DIRS
+        "campaign_start_time": "01/01/2020, 09:00",
+        "campaign_end_time": "01/01/2020, 18:00",
+    }
+    response = await api.post("/v1/campaigns", json=bad, headers=AUTH)
+    assert response.status_code == 422, response.text
+    problems = response.json()["problems"]
+    assert len(problems) == 5, problems
+    assert problems[0].startswith("colour: Extra inputs are not permitted")
+    for expected in ("agent_id is required", "exactly one of from_numbers", "already past", "outside the folders"):
+        assert any(expected in p for p in problems), (expected, problems)
+    assert "blue" not in response.text, "a refused value is never echoed"
+
+
+async def test_a_program_start_lists_every_problem_too(api: httpx.AsyncClient) -> None:
+    bad = {**REQUEST, "csv_uri": "/c.csv", "agent_id": "", "pilot": {"rows": 0}, "colour": "blue"}
+    response = await api.post("/v1/campaigns", json=bad, headers=AUTH)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["error"].startswith("the program was not started")
+    assert any(p.startswith("colour:") for p in body["problems"]) and any("pilot" in p for p in body["problems"])
+    assert any("agent_id is required" in p for p in body["problems"]), body["problems"]
 
 
 async def test_bad_refs_queries_and_content_types(api: httpx.AsyncClient) -> None:

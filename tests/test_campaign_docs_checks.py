@@ -241,6 +241,6 @@ def test_the_starter_refuses_a_share_above_one_and_standard_concurrency(tmp_path
     result = CliRunner().invoke(
         app, ["start", "--request", str(path), "--max-invalid-row-share", "1.5"], env={"COLUMNS": "300"}
     )
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert "max_invalid_row_share must be between 0 and 1" in result.output
     assert "concurrency_percentage (25) is only sent by the large flow" in result.output

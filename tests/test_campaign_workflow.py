@@ -18,12 +18,12 @@ from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from client.converter import DATA_CONVERTER
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
 from contract.claim import ClaimOwnerInput, ClaimOwnerResult
-from contract.errors import INVALID_CSV, NOTHING_TO_CALL, UNKNOWN_NUMBER_POOL, UPLOAD_PENDING
+from contract.errors import INVALID_CSV, NOTHING_TO_CALL, RINGG_BUDGET_BUSY, UNKNOWN_NUMBER_POOL, UPLOAD_PENDING
 from contract.preflight import PreflightInput, PreflightResult
 from contract.ringg_checks import NotCalledInput, NotCalledResult, NumberPoolInput, NumberPoolResult
 from contract.ringg_steps import (
@@ -78,7 +78,10 @@ class FakeRingg:
     known_pools: tuple[str, ...] = ("pool-1",)
     final_counts: dict[str, int] = field(default_factory=lambda: {"completed": 5900, "failed": 90})
     pending_counts: dict[str, int] = field(default_factory=lambda: {"registered": 5000, "ongoing": 990})
-    snapshot_times: list[datetime] = field(default_factory=list)  # each snapshot's scheduled time (server clock)
+    snapshot_times: list[datetime] = field(default_factory=list)
+    budget_busy_launches: int = (
+        0  # launch attempts that find the Ringg budget busy  # each snapshot's scheduled time (server clock)
+    )
     final_status: str = "completed"
     never_called: int = 0
     has_ongoing_calls: bool | None = None
@@ -196,6 +199,9 @@ class FakeRingg:
         @activity.defn(name="launch_campaign")
         async def launch_campaign(inp: LaunchInput) -> LaunchResult:
             fake.calls["launch_campaign"] += 1
+            if fake.calls["launch_campaign"] <= fake.budget_busy_launches:
+                # As the activity raises it once its retry policy is spent: nothing was sent to Ringg.
+                raise ApplicationError("Ringg budget busy", type=RINGG_BUDGET_BUSY, non_retryable=True)
             fake.launches.append(inp)
             fake.launched.set()
             return LaunchResult(ringg_status="scheduled", has_ongoing_calls=fake.has_ongoing_calls)
@@ -251,8 +257,9 @@ def request(**overrides: Any) -> CampaignRequest:
         "from_numbers": ["num-1"],
         "campaign_start_time": "18/10/2030, 09:00",
         "campaign_end_time": "18/10/2030, 18:00",
+        # Calls allowed all day: the fakes answer whatever the hour (monitoring sleeps through closed call hours).
         "call_config": {
-            "call_time": {"call_start_time": "09:00", "call_end_time": "18:00", "timezone": "Asia/Kolkata"}
+            "call_time": {"call_start_time": "00:00", "call_end_time": "23:59", "timezone": "Asia/Kolkata"}
         },
         # Most tests are about other stages: Ringg's invalid rows (the fake reports 10) are skipped.
         "remove_invalid_rows": True,
@@ -291,6 +298,21 @@ async def test_large_flow_runs_every_stage_once(env: WorkflowEnvironment) -> Non
     assert fake.calls["read_upload_status"] == 3 and fake.calls["get_upload_status"] == 0
     assert fake.uploads[0].ringg_campaign_name.startswith("Renewals [rc-")
     assert progress.stage == "completed" and progress.polls == 2
+
+
+async def test_the_paced_upload_watch_replays(env: WorkflowEnvironment) -> None:
+    """A run on the upload pacing (patch upload-pacing) replays as it ran, the marker in its history."""
+    fake = FakeRingg(key=f"ik-{uuid.uuid4()}")
+    async with make_worker(env, fake) as worker:
+        handle = await start(env, worker, request())
+        await handle.result()
+        history = await handle.fetch_history()
+    markers = [
+        e.marker_recorded_event_attributes for e in history.events if e.HasField("marker_recorded_event_attributes")
+    ]
+    assert any("upload-pacing" in str(m.details) for m in markers), "the run did not take the paced path"
+    replayer = Replayer(workflows=[CampaignWorkflow, CampaignKeyClaimWorkflow], data_converter=DATA_CONVERTER)
+    await replayer.replay_workflow(history)
 
 
 async def test_spam_caller_numbers_are_reported_not_refused(env: WorkflowEnvironment) -> None:
@@ -535,3 +557,15 @@ async def test_monitoring_sleeps_through_closed_call_hours_when_no_call_is_ongoi
         f"polled at {second.astimezone(zone):%H:%M}, before the call time opened at {opens:%H:%M}"
     )
     assert second - opens < timedelta(minutes=5)
+
+
+async def test_a_busy_ringg_budget_delays_the_launch_and_never_fails_the_campaign() -> None:
+    env = await start_skipping_env(server_binary("temporal-test-server"))
+    try:
+        fake = FakeRingg(key=f"ik-{uuid.uuid4()}", budget_busy_launches=2)
+        async with make_worker(env, fake) as worker:
+            result = await (await start(env, worker, request())).result()
+    finally:
+        await env.shutdown()
+    assert result.status == "completed"
+    assert fake.calls["launch_campaign"] == 3 and len(fake.launches) == 1

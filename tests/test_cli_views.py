@@ -11,7 +11,7 @@ from rich.console import Console
 from cli.live_view import CampaignView
 from cli.render import progress_table, result_table
 from client.listing import ListProblem, visibility_query
-from contract.campaign import CallCounts, CampaignProgress, CampaignResult
+from contract.campaign import CallCounts, CampaignProgress, CampaignResult, RinggBudgetView
 from workflows.details import progress_markdown
 
 
@@ -108,3 +108,15 @@ def test_watch_status_and_the_ui_say_what_the_ledger_left_out() -> None:
     assert f"| left out by the ledger | {words} |" in details
     assert "| ledger | 10 calls recorded, 3 numbers added to the suppression list |" in details
     assert "left out" not in progress_markdown(progress({"completed": 10}))
+
+
+def test_watch_and_status_show_the_ringg_budget_when_ringg_throttled() -> None:
+    budget = RinggBudgetView(rate=2.5, ceiling=10, throttled=True, waited_s=3.25)
+    p = progress({"completed": 10}, ringg_budget=budget)
+    console = Console(record=True, width=250, color_system=None)
+    console.print(progress_table("campaign-ik-1", p))
+    words = "2.5 of 10 requests/s, cut after a 429 from Ringg in the last minute; the last poll waited up to 3.2s"
+    assert words in console.export_text() and words in rendered(CampaignView("campaign-ik-1"), p)
+    calm = budget.model_copy(update={"rate": 10.0, "throttled": False, "waited_s": 0.0})
+    assert calm.describe() == "10 of 10 requests/s"
+    assert "Ringg budget" not in rendered(CampaignView("campaign-ik-1"), progress({"completed": 10}))

@@ -9,10 +9,19 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from activities.contacts import blocks as csv_blocks
 from activities.contacts.preflight import scan_csv
-from activities.contacts.rows import CsvProblem, open_text, read_layout, unique_blocks, write_clean_csv
+from activities.contacts.rows import (
+    CsvProblem,
+    number_keys,
+    open_text,
+    read_layout,
+    unique_blocks,
+    write_clean_csv,
+)
 from domain.phones import RULES, PhoneNormalizer, dial_code
 
 MAP = {"mobile_number": "Mobile Number", "callee_name": "Name"}
@@ -208,6 +217,80 @@ def test_blocks_give_the_same_verdicts_as_a_plain_reader(
     expected = reference(text, phones)
     assert fast(text, phones) == expected
     assert from_report(text, tmp_path) == [(row, kind) for row, kind in expected if not kind.startswith("+")]
+
+
+# Hostile CSV text for the property test below: quotes (balanced or not), quoted commas and line ends, lone CRs,
+# CRLF, blank lines, rows wider and narrower than the header, characters other tools take for line ends.
+_CELL = st.text(alphabet=st.sampled_from(list('ab ,"+9\n\r\x0b\x0c\x85\u2028')), max_size=6)
+_NUMBER = st.sampled_from(
+    ["+919876543210", "9876543211", "09876543212", "+91 98765 43213", "+14155550100", "12-AB", ""]
+)
+
+
+@st.composite
+def hostile_csv(draw: st.DrawFn) -> str:
+    lines = [draw(st.sampled_from(["Name,Mobile Number,City", " Name , Mobile Number ,City", "Mobile Number,Name"]))]
+    for _ in range(draw(st.integers(0, 40))):
+        kind = draw(st.sampled_from(["row", "row", "row", "quoted", "raw", "blank"]))
+        number = draw(_NUMBER)
+        if kind == "blank":
+            lines.append("")
+        elif kind == "raw":  # anything, unquoted quotes and lone CRs included
+            lines.append(draw(_CELL) + "," + number + "," + draw(_CELL))
+        else:
+            cells = [number, *draw(st.lists(_CELL, max_size=5))]  # narrower or wider than the header
+            if kind == "quoted":
+                cells = ['"' + c.replace('"', '""') + '"' for c in cells]
+            else:
+                cells = [c.replace('"', "").replace("\n", "").replace("\r", "").replace(",", "") for c in cells]
+            lines.append(",".join(cells))
+    ends = draw(st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=len(lines), max_size=len(lines)))
+    text = "".join(line + end for line, end in zip(lines, ends, strict=True))
+    return text if draw(st.booleans()) else text.rstrip("\r\n")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=hostile_csv(),
+    bom=st.booleans(),
+    block_chars=st.sampled_from([7, 64, 500, 1 << 20]),
+    csv_rows=st.sampled_from([1, 3, 512]),
+)
+def test_the_fast_reader_agrees_with_csv_reader_on_hostile_files(
+    text: str, bom: bool, block_chars: int, csv_rows: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Pre-flight's verdicts (through the quote-free fast path, or csv.reader fed from blocks) are those of a plain
+    csv.reader over the same text, row for row, on whatever a file holds."""
+    phones = PhoneNormalizer("+91")
+    try:
+        expected = reference(text, phones)
+    except csv.Error:
+        return  # not a CSV for the csv module either (e.g. a NUL): not the property under test
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(csv_blocks, "BLOCK_CHARS", block_chars)
+        patch.setattr(csv_blocks, "CSV_BLOCK_ROWS", csv_rows)
+        assert fast(text, phones) == expected
+        folder = tmp_path_factory.mktemp("hostile")
+        rejected = [(row, kind) for row, kind in expected if not kind.startswith("+")]
+        assert from_report(("\ufeff" if bom else "") + text, folder) == rejected
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        ["+919876543210", "+919876543211", "+919800000001"],  # one length: converted as one batch
+        ["+919876543210", "", "+919876543211", ""],  # blank and rejected rows among them
+        ["+919876543210", "+14155550100", "+447911123456", "+6591234567", ""],  # several lengths: one by one
+        ["", ""],
+        ["+999999999999999", "+12345678"],  # the longest and shortest E.164 numbers
+    ],
+)
+def test_number_keys_are_exact_and_give_the_number_back(numbers: list[str]) -> None:
+    keys = number_keys(numbers)
+    assert keys == number_keys(numbers, [i for i, n in enumerate(numbers) if not n])
+    assert list(keys) == [int(n[1:], 16) if n else 0 for n in numbers]
+    assert [f"+{k:x}" if k else "" for k in keys] == numbers
+    assert len(set(keys) - {0}) == len(set(numbers) - {""})
 
 
 # --- the report and the cleaned file --------------------------------------------------------------------------

@@ -125,3 +125,12 @@ def test_the_limit_checks_keep_the_blocks_verdicts(monkeypatch: pytest.MonkeyPat
     rows = ["+91981234567" + str(i % 10) + "," + "n" * (45 - i % 3) for i in range(200)]
     for eol in ("\n", "\r\n", "\r"):
         assert rows_of("Mobile Number,Name" + eol + eol.join(rows) + eol, limits) == 200
+
+
+def test_lines_ended_by_a_lone_cr_are_measured_one_by_one() -> None:
+    """An old-Mac file has no LF at all: its lines are measured at their carriage returns, not as one long line."""
+    limits = CsvLimits(max_line_chars=40)
+    short = "Mobile Number,Name\r" + ROW.rstrip("\n") * 1 + "\r"
+    assert rows_of(short + (ROW.rstrip("\n") + "\r") * 20, limits) == 21
+    message, _ = refused(short + "+919812345678," + "n" * 40 + "\r" + ROW, limits)
+    assert "longer than 40 characters" in message and "nnn" not in message

@@ -330,7 +330,7 @@ def test_the_starter_refuses_before_reaching_temporal(folders: tuple[Path, Path]
     argv = ["start", "--name", "Leak", "--agent-id", "a-1", "--from-number", "n-1", "--address", "127.0.0.1:1"]
     for csv_uri in (str(outside / "api_key"), "/etc/passwd", "http://169.254.169.254/latest/meta-data/"):
         result = CliRunner().invoke(app, [*argv, "--csv", csv_uri], env={"COLUMNS": "300", DIRS: str(allowed)})
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output
         assert "the campaign was not started" in result.output and "cannot reach Temporal" not in result.output
         assert SECRET not in result.output
 
@@ -342,7 +342,7 @@ def test_schedules_and_stop_numbers_are_refused_before_reaching_temporal(folders
     when = ["--cron", "0 9 * * *", "--until", "18:00", "--call-config", '{"call_time": {"timezone": "UTC"}}']
     when += ["--address", "127.0.0.1:1"]
     result = CliRunner().invoke(app, [*schedule, "--csv", str(outside / "{date}.csv"), *when], env=env)
-    assert result.exit_code == 1 and "the schedule was not created" in result.output, result.output
+    assert result.exit_code == 2 and "the schedule was not created" in result.output, result.output
     assert "the template's, for a fire on" in result.output and "cannot reach Temporal" not in result.output
     stop = ["stop-numbers", "campaign-x", "--file", str(outside / "api_key"), "--address", "127.0.0.1:1"]
     result = CliRunner().invoke(app, stop, env=env)

@@ -172,7 +172,7 @@ async def test_contacts_export_csv_and_jsonl(
 
 async def test_contacts_export_of_an_unknown_campaign_says_where_it_looked(url: str) -> None:
     result = await cli(url, "contacts", "no-such-campaign")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     text = said(result)
     assert "no campaign 'no-such-campaign' in the contact ledger at" in text
     assert "idempotency key, workflow ID and Ringg list id" in text

@@ -23,7 +23,8 @@ def test_uvicorn_color_message_and_ansi_codes_stay_out_of_json_logs() -> None:
     saved = structlog.get_config()
     try:
         configure_logging("INFO", json=True, stream=out)
-        logging.getLogger("uvicorn.error").info(
+        # As uvicorn logs (its own loggers' settings belong to whichever test ran uvicorn in this process).
+        logging.getLogger("tests.uvicorn_like").info(
             "Uvicorn running on %s", "http://127.0.0.1:8000", extra={"color_message": "\x1b[1m%s\x1b[0m running"}
         )
         logging.getLogger("some.lib").warning("\x1b[31mred\x1b[0m text")

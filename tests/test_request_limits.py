@@ -51,6 +51,8 @@ def test_free_form_fields_are_bounded_in_depth_and_size() -> None:
         ({"max_balance_wait_seconds": 10**12}, "max_balance_wait_seconds: Input should be less than or equal"),
         ({"polling": {"upload_initial_s": 0.001}}, "polling.upload_initial_s: Input should be greater than or equal"),
         ({"polling": {"monitor_backoff": 0.5}}, "polling.monitor_backoff: Input should be greater than or equal to 1"),
+        ({"polling": {"upload_rows_per_s": 0}}, "polling.upload_rows_per_s: Input should be greater than 0"),
+        ({"polling": {"upload_rows_per_s": 1e12}}, "polling.upload_rows_per_s: Input should be less than or equal"),
     ],
 )
 def test_the_model_refuses_what_is_too_big_or_too_deep(changes: dict[str, Any], expected: str) -> None:

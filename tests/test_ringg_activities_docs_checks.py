@@ -18,7 +18,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.ringg.activities import RinggActivities
 from contract.ringg_checks import NotCalledInput, NumberPoolInput
-from contract.ringg_steps import SnapshotInput
+from contract.ringg_steps import SnapshotInput, UploadStatusRead
 from domain.invalid_rows import refusal_names_invalid_rows
 from ringg import RinggClient, make_http_client
 from tests.ringg_activity_helpers import (
@@ -156,7 +156,7 @@ async def test_read_upload_status_reports_progress_in_every_vocabulary(
 ) -> None:
     ringg.upload_statuses[LIST_ID] = {"bulk_list_id": LIST_ID, **body}
 
-    result = await run(acts.read_upload_status, ref())
+    result = await run(acts.read_upload_status, UploadStatusRead(**ref().model_dump()))
 
     assert result.status == body["status"]
     assert {k: getattr(result, k) for k in expected} == expected
@@ -164,7 +164,7 @@ async def test_read_upload_status_reports_progress_in_every_vocabulary(
 
 async def test_read_upload_status_failed_is_non_retryable(ringg: FakeRingg, acts: RinggActivities) -> None:
     ringg.upload_statuses[LIST_ID] = {"bulk_list_id": LIST_ID, "status": "failed", "message": "bad header"}
-    err = await failure(acts.read_upload_status, ref())
+    err = await failure(acts.read_upload_status, UploadStatusRead(**ref().model_dump()))
     assert err.type == "UploadFailed" and err.non_retryable and "bad header" in err.message
 
 

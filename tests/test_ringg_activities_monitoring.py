@@ -198,3 +198,16 @@ def test_settled_statuses_only_once_every_call_is_on_the_list_and_none_registere
     assert settled_statuses({"completed": 5, "ongoing": 4}, 10) == []
     assert settled_statuses({"registered": 1, "completed": 9}, 10) == []
     assert settled_statuses({"completed": 10}, None) == []
+
+
+async def test_final_statuses_are_read_after_the_pending_ones(ringg: FakeRingg, acts: RinggActivities) -> None:
+    """A call that ends while a poll runs is then counted in its final status, never missed (as 'other')."""
+    ringg.add_campaign(LIST_ID, TAGGED_NAME, "ongoing")
+    ringg.calls_by_status = {"completed": 300, "ongoing": 100, "retry": 50, "registered": 50}
+
+    await run(acts.snapshot_campaign, snapshot_input(datetime.now(UTC) - timedelta(hours=1), 500))
+
+    asked = [r.url.params.get("status") for r in ringg.sent("GET calling/history")][1:]
+    last_pending = max(i for i, s in enumerate(asked) if s in ("registered", "ongoing", "retry"))
+    first_final = min(i for i, s in enumerate(asked) if s in ("completed", "failed", "error"))
+    assert last_pending < first_final, asked

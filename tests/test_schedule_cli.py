@@ -49,18 +49,19 @@ def create(*args: str) -> tuple[int, str]:
 )
 def test_create_refuses_bad_options_before_connecting(args: list[str], expected: str) -> None:
     code, out = create(*BASE, *args)
-    assert code == 1 and expected in out and "cannot reach Temporal" not in out, out
+    assert code == 2 and expected in out and "cannot reach Temporal" not in out, out
 
 
 def test_every_problem_is_listed_at_once() -> None:
     code, out = create(*BASE, "--cron", "61 9 * * *", "--until", "18:00", "--overlap", "x", "--catchup", "1s")
-    assert code == 1 and out.count("\n  - ") == 3, out
+    # Three options and the template's file (outside CAMPAIGN_CSV_DIRS): all four in one answer.
+    assert code == 2 and out.count("\n  - ") == 4 and "outside the folders" in out, out
 
 
 def test_daily_call_time_outside_the_fire_window_is_refused() -> None:
     call_config = '{"call_time": {"call_start_time": "19:00", "call_end_time": "21:00"}}'
     code, out = create(*BASE, "--cron", "0 9 * * 1-5", "--hours", "8", "--call-config", call_config)
-    assert code == 1 and "never falls inside the campaign window" in out, out
+    assert code == 2 and "never falls inside the campaign window" in out, out
 
 
 def write_template(tmp_path: Path, **fields: Any) -> Path:
@@ -82,7 +83,7 @@ def write_template(tmp_path: Path, **fields: Any) -> Path:
 )
 def test_template_file_problems(tmp_path: Path, fields: dict[str, Any], expected: str) -> None:
     code, out = create("--file", str(write_template(tmp_path, **fields)), "--cron", "0 9 * * *", "--until", "18:00")
-    assert code == 1 and expected in out, out
+    assert code == 2 and expected in out, out
 
 
 def test_a_valid_definition_gets_as_far_as_connecting(tmp_path: Path) -> None:

@@ -155,7 +155,7 @@ async def test_each_tick_launches_once_and_a_refire_launches_nothing(
     code, out = await cli(dev_server, "delete", schedule_id, "--yes")
     assert code == 0 and f"Deleted schedule {schedule_id}" in out, out
     code, out = await cli(dev_server, "describe", schedule_id)
-    assert code == 1 and f"no schedule '{schedule_id}'" in out, out
+    assert code == 3 and f"no schedule '{schedule_id}'" in out, out
 
 
 async def test_failed_and_skipped_fires_are_visible(

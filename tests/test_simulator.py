@@ -3,6 +3,7 @@ subprocess over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -595,6 +596,22 @@ async def test_faults_in_process() -> None:
         await s.admin.post("/faults", json={"endpoint": "workspace", "kind": "rate_limit", "times": -1})
         await s.admin.delete("/faults")
         assert (await s.api.get("/workspace")).status_code == 200
+
+
+async def test_rate_limit_rps_answers_429_over_the_limit_and_admits_again_a_second_later() -> None:
+    async with sim_env() as s:
+        resp = await s.admin.post("/config", json={"rate_limit_rps": 3, "rate_limit_retry_after_s": 0.5})
+        assert resp.status_code == 200
+        statuses = [(await s.api.get("/workspace")).status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+        refused = await s.api.get("/workspace")
+        assert refused.headers["retry-after"] == "0.5"
+        await asyncio.sleep(1.05)  # the in-process app reads the monotonic clock: let the window pass
+        assert (await s.api.get("/workspace")).status_code == 200
+        await s.admin.post("/config", json={"rate_limit_rps": 0})
+        assert {(await s.api.get("/workspace")).status_code for _ in range(10)} == {200}
+        log = (await s.admin.get("/requests")).json()
+        assert [r["fault"] for r in log[:7]] == [None, None, None, "rate_limit", "rate_limit", "rate_limit", None]
 
 
 async def test_commit_then_drop_in_process() -> None:

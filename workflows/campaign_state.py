@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.idempotency import claim_workflow_id_for, legacy_claim_workflow_id_for
 
 from workflows import metrics, options
+from workflows.activity_calls import execute
 from workflows.claim import CampaignKeyClaimWorkflow
 from workflows.details import progress_markdown
 from workflows.patches import NAMED_IDS
@@ -105,9 +106,10 @@ class CampaignState:
     async def _call(
         self, method: Callable[[Any, InputT], Awaitable[ResultT]], arg: InputT, *, summary: str, **kwargs: Any
     ) -> ResultT:
-        """Runs an activity; a failure becomes a CampaignFailed carrying the activity's readable message."""
+        """Runs an activity; a failure becomes a CampaignFailed carrying the activity's readable message (a busy
+        Ringg budget delays it: workflows.activity_calls)."""
         try:
-            return await workflow.execute_activity_method(method, arg, summary=summary, **kwargs)
+            return await execute(method, arg, summary=summary, **kwargs)
         except ActivityError as err:
             raise self._failure(err, summary) from err
 

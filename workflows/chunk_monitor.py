@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.chunks import combined_status
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.monitor_stage import MonitorStage
 from workflows.patches import RINGG_DOCS_CHECKS
 
@@ -91,7 +92,7 @@ class ChunkMonitor(MonitorStage):
             return
         self._set_stage("terminating", "cancel requested; terminating the chunks' queued calls on Ringg")
         try:
-            ended = await workflow.execute_activity_method(
+            ended = await execute(
                 RinggActivities.terminate_chunks,
                 TerminateChunksInput(family_tag=chunks.family_tag, list_ids=self._p.list_ids),
                 start_to_close_timeout=options.TERMINATE_NUMBERS_TIMEOUT,

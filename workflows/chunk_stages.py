@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.validation import flow_problems
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.campaign_state import CampaignFailed
 from workflows.chunk_monitor import ChunkMonitor
 from workflows.launch_stages import LaunchStages
@@ -110,7 +111,7 @@ class ChunkStages(LaunchStages, ChunkMonitor):
         while True:
             self._set_stage("launching", f"chunk {span.number}/{total}: saving {span.rows:,} rows, then launching")
             try:
-                done = await workflow.execute_activity_method(
+                done = await execute(
                     RinggActivities.launch_chunk,
                     chunk,
                     start_to_close_timeout=options.CHUNK_TIMEOUT,
@@ -160,7 +161,7 @@ class ChunkStages(LaunchStages, ChunkMonitor):
         return stopped
 
     async def _terminate_numbers(self, list_id: str, numbers_uri: str) -> StopNumbersResult:
-        return await workflow.execute_activity_method(
+        return await execute(
             RinggActivities.terminate_numbers,
             TerminateNumbersInput(list_id=list_id, numbers_uri=numbers_uri, country_code=self._req.country_code),
             start_to_close_timeout=options.TERMINATE_NUMBERS_TIMEOUT,

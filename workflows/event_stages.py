@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.events import CampaignEvent, CheckEventsInput, DeliverEventInput, EventCampaign
     from domain.event_signing import event_id
 
+from workflows.activity_calls import execute
 from workflows.campaign_state import CampaignState
 
 # One POST (the activity's own timeout is 10 s) plus margin; an event is retried for an hour at most, backing off
@@ -98,7 +99,7 @@ class EventStages(CampaignState):
         while self._event_queue:
             event = self._event_queue[0]
             try:
-                await workflow.execute_activity_method(
+                await execute(
                     EventActivities.deliver_event,
                     DeliverEventInput(url=self._req.events_url, event=event),
                     start_to_close_timeout=EVENT_TIMEOUT,

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.export_checks import export_problems
 
 from workflows import options
+from workflows.activity_calls import execute
 
 
 @workflow.defn(name=EXPORT_WORKFLOW)
@@ -33,7 +34,7 @@ class ExportCampaignWorkflow:
                 "Export not started: " + "; ".join(problems), type=INVALID_EXPORT_REQUEST, non_retryable=True
             )
         now = workflow.now()
-        result = await workflow.execute_activity_method(
+        result = await execute(
             ExportActivities.export_calls,
             ExportInput(
                 list_id=req.list_id,

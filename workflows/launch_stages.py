@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.invalid_rows import ringg_skips_invalid_rows
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.campaign_state import CampaignFailed
 from workflows.patches import RINGG_DOCS_CHECKS
 from workflows.upload_watch import UploadWatch
@@ -75,7 +76,7 @@ class LaunchStages(UploadWatch):
             status = await self._poll_upload(req)
         else:  # runs started before upload progress: the retry policy is the poll loop
             try:
-                status = await workflow.execute_activity_method(
+                status = await execute(
                     RinggActivities.get_upload_status,
                     ListRef(list_id=self._p.list_id, idempotency_tag=self._tag),
                     start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
@@ -128,7 +129,7 @@ class LaunchStages(UploadWatch):
             self._set_stage("launching", "")
             self._launch_attempted = True
             try:
-                launched = await workflow.execute_activity_method(
+                launched = await execute(
                     RinggActivities.launch_campaign,
                     self._launch_input(req),
                     start_to_close_timeout=options.LAUNCH_TIMEOUT,

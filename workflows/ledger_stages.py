@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.preflight import PreflightResult
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.campaign_state import CampaignFailed, CampaignState
 
 InputT = TypeVar("InputT")
@@ -80,7 +81,7 @@ class LedgerStages(CampaignState):
     ) -> ResultT | None:
         """A ledger activity after screening: its failure is a warning (None), never the campaign's."""
         try:
-            return await workflow.execute_activity_method(
+            return await execute(
                 method,
                 arg,
                 start_to_close_timeout=start_to_close,

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.window import window_instant
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.cadence import next_poll_interval
 from workflows.not_called import NotCalledStage
 from workflows.patches import MONITOR_CALL_HOURS, RINGG_DOCS_CHECKS
@@ -58,6 +59,7 @@ class MonitorStage(NotCalledStage):
                 snap.ringg_status is not None and snap.ringg_status != self._p.ringg_status
             )
             self._p.polls += 1
+            self._p.ringg_budget = snap.budget or self._p.ringg_budget
             self._p.ringg_status = snap.ringg_status or self._p.ringg_status
             if snap.counts_read:
                 self._p.calls = CallCounts(by_status=snap.calls_by_status, total=snap.total_calls)
@@ -221,7 +223,7 @@ class MonitorStage(NotCalledStage):
         if self._launch_attempted and self._p.list_id:
             self._set_stage("terminating", "cancel requested; terminating queued calls on Ringg")
             try:
-                await workflow.execute_activity_method(
+                await execute(
                     RinggActivities.terminate_campaign,
                     TerminateInput(list_id=self._p.list_id),
                     start_to_close_timeout=options.RINGG_CALL_TIMEOUT,

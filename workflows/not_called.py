@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.statuses import FINAL_CAMPAIGN_STATUSES
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.event_stages import EventStages
 
 
@@ -36,7 +37,7 @@ class NotCalledStage(EventStages):  # EventStages: the monitor sends progress ev
             # A campaign in chunks has one list per chunk: each is counted.
             for list_id in self._p.list_ids or [self._p.list_id]:
                 try:
-                    counted = await workflow.execute_activity_method(
+                    counted = await execute(
                         RinggActivities.count_not_called,
                         NotCalledInput(list_id=list_id, since=datetime.fromisoformat(self._since)),
                         start_to_close_timeout=options.NOT_CALLED_TIMEOUT,

@@ -142,3 +142,15 @@ def upload_status_retry(polling: PollingConfig) -> RetryPolicy:
         maximum_attempts=0,
         non_retryable_error_types=PERMANENT,
     )
+
+
+def upload_read_retry(polling: PollingConfig) -> RetryPolicy:
+    """A failed upload-status read of a paced run (the pacing itself lives in workflows/upload_cadence.py) is
+    retried from upload_initial_s, backing off to at most upload_max_s or a minute, whichever is shorter."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=polling.upload_initial_s),
+        backoff_coefficient=1.6,
+        maximum_interval=timedelta(seconds=max(min(polling.upload_max_s, 60.0), polling.upload_initial_s)),
+        maximum_attempts=0,
+        non_retryable_error_types=PERMANENT,
+    )

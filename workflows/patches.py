@@ -19,3 +19,7 @@ MONITOR_CALL_HOURS = "monitor-call-hours"
 # that no run started earlier holds the key under the old claim ID; schedule fires and program waves start their
 # campaigns as `campaign-<name slug>-<key>`.
 NAMED_IDS = "named-ids"
+
+# Issue 15: upload-status reads paced by the file's expected processing time (workflows/upload_cadence.py): the
+# first read waits until the upload could be ready, instead of reading at once and backing off from 5 s to 60 s.
+UPLOAD_PACING = "upload-pacing"

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.validation import rejected_rows_problem, request_problems
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.program_waves import ProgramFailed, ProgramWaves
 
 
@@ -186,7 +187,7 @@ class CampaignProgramWorkflow(ProgramWaves):
                 f"Program {req.campaign_name!r} was not started: " + "; ".join(problems), INVALID_REQUEST
             )
         try:
-            pre = await workflow.execute_activity_method(
+            pre = await execute(
                 CsvActivities.preflight_csv,
                 preflight_input(req),
                 start_to_close_timeout=options.PREFLIGHT_TIMEOUT,
@@ -211,7 +212,7 @@ class CampaignProgramWorkflow(ProgramWaves):
             raise ProgramFailed(rejected, INVALID_CSV)
         valid = pre.data_rows if pre.valid_rows is None else pre.valid_rows
         try:
-            plan = await workflow.execute_activity_method(
+            plan = await execute(
                 ProgramActivities.plan_waves,
                 PlanInput(
                     csv_uri=req.csv_uri,

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.window import window_instant
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.campaign import CampaignWorkflow
 from workflows.details import static_details, static_summary
 from workflows.patches import NAMED_IDS
@@ -232,7 +233,7 @@ class ProgramWaves:
             if result.status == "duplicate":
                 w.message = f"its key is held by {result.duplicate_of}; not launched again"
         else:
-            found = await workflow.execute_activity_method(
+            found = await execute(
                 WaveLookupActivities.look_up_wave,
                 WaveLookupInput(workflow_id=w.workflow_id),
                 start_to_close_timeout=timedelta(seconds=30),
@@ -259,7 +260,7 @@ class ProgramWaves:
         files: list[str] = []
         figures: list[PilotOutcome] = []
         for list_id in w.list_ids:
-            exported = await workflow.execute_activity_method(
+            exported = await execute(
                 ExportActivities.export_calls,
                 ExportInput(
                     list_id=list_id,
@@ -300,7 +301,7 @@ class ProgramWaves:
         self, mode: str, sources: list[WaveState], *, prefix: str, phase: str, statuses: list[str], split: bool
     ) -> list[WaveFile]:
         try:
-            selected = await workflow.execute_activity_method(
+            selected = await execute(
                 ProgramActivities.select_contacts,
                 SelectInput.model_validate(
                     {

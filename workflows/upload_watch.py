@@ -3,7 +3,7 @@ progress, and the stop before launch when Ringg invalidated more rows than the r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.ringg.activities import RinggActivities
     from contract.campaign import CampaignRequest, UploadProgress
     from contract.errors import RINGG_INVALID_ROWS, UPLOAD_TIMEOUT
-    from contract.ringg_steps import InvalidRowsInput, ListRef, UploadResult, UploadStatusResult
+    from contract.ringg_steps import InvalidRowsInput, UploadResult, UploadStatusRead, UploadStatusResult
     from domain.invalid_rows import (
         ringg_invalid_rows_message,
         ringg_invalid_rows_tolerated,
@@ -20,13 +20,18 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows import options
+from workflows.activity_calls import execute
 from workflows.campaign_state import CampaignFailed, CampaignState
+from workflows.patches import UPLOAD_PACING
+from workflows.upload_cadence import SHORTEST_TIMER_S, UploadSample, next_upload_wait, progress_share
 
 UPLOAD_POLL_BACKOFF = 1.6
 
 
 class UploadWatch(CampaignState):
     """Upload progress, Ringg's invalid rows and their report."""
+
+    _upload_paced = False
 
     def _upload_timeout(self, req: CampaignRequest) -> CampaignFailed:
         return CampaignFailed(
@@ -36,37 +41,75 @@ class UploadWatch(CampaignState):
             UPLOAD_TIMEOUT,
         )
 
+    async def _read_upload_status(
+        self, req: CampaignRequest, ref: UploadStatusRead, deadline: datetime
+    ) -> UploadStatusResult:
+        """One upload-status read (in history: the counts become progress); a failed read is retried until the
+        deadline, then the upload timed out."""
+        polling = req.polling
+        left = (deadline - workflow.now()).total_seconds()
+        if left <= 0:
+            raise self._upload_timeout(req)
+        paced = self._upload_paced
+        try:
+            return await execute(
+                RinggActivities.read_upload_status,
+                ref,
+                start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
+                schedule_to_close_timeout=timedelta(seconds=max(left, 1.0)),
+                retry_policy=options.upload_read_retry(polling) if paced else options.upload_status_retry(polling),
+                summary="read upload-status",
+            )
+        except ActivityError as err:
+            if isinstance(err.cause, ApplicationError | CancelledError):
+                raise self._failure(err, "polling the upload status") from err
+            raise self._upload_timeout(req) from err
+
     async def _poll_upload(self, req: CampaignRequest) -> UploadStatusResult:
-        """One upload-status read per poll (each in history: the counts become progress), waiting
-        upload_initial_s, then longer by UPLOAD_POLL_BACKOFF up to upload_max_s; fails after upload_timeout_s."""
+        """Upload-status reads until Ringg is done; fails after upload_timeout_s. Runs since UPLOAD_PACING wait
+        as workflows/upload_cadence.py says (the file's rows, the prior speed, Ringg's measured progress); older
+        runs waited upload_initial_s, then longer by UPLOAD_POLL_BACKOFF up to upload_max_s."""
         assert self._p.list_id is not None
         polling = req.polling
-        ref = ListRef(list_id=self._p.list_id, idempotency_tag=self._tag)
-        deadline = workflow.now() + timedelta(seconds=polling.upload_timeout_s)
+        ref = UploadStatusRead(list_id=self._p.list_id, idempotency_tag=self._tag)
+        accepted = workflow.now()
+        deadline = accepted + timedelta(seconds=polling.upload_timeout_s)
+        self._upload_paced = workflow.patched(UPLOAD_PACING)
+        rows = self._rows_sent()
+        samples: list[UploadSample] = []
         interval = polling.upload_initial_s
+        wait = 0.0
+        if self._upload_paced and not self._reused:  # a reused list may be ready already: read it at once
+            wait = next_upload_wait(polling, elapsed_s=0.0, rows=rows)
         while True:
-            left = (deadline - workflow.now()).total_seconds()
-            if left <= 0:
-                raise self._upload_timeout(req)
-            try:
-                status = await workflow.execute_activity_method(
-                    RinggActivities.read_upload_status,
-                    ref,
-                    start_to_close_timeout=options.RINGG_CALL_TIMEOUT,
-                    schedule_to_close_timeout=timedelta(seconds=max(left, 1.0)),
-                    retry_policy=options.upload_status_retry(polling),
-                    summary="read upload-status",
-                )
-            except ActivityError as err:
-                if isinstance(err.cause, ApplicationError | CancelledError):
-                    raise self._failure(err, "polling the upload status") from err
-                raise self._upload_timeout(req) from err
+            carried = await self._wait_before_read(wait, deadline)
+            sent_at = (workflow.now() - accepted).total_seconds() + carried
+            status = await self._read_upload_status(req, ref.model_copy(update={"wait_s": carried}), deadline)
             self._show_upload(status)
             if status.ready:
                 return status
-            wait = min(interval, (deadline - workflow.now()).total_seconds())
-            await workflow.sleep(timedelta(seconds=max(wait, 0.001)), summary="next upload-status read")
-            interval = min(interval * UPLOAD_POLL_BACKOFF, max(polling.upload_max_s, polling.upload_initial_s))
+            if self._upload_paced:
+                share = progress_share(status.processed_rows, status.total_rows, status.percent, rows)
+                if share is not None:
+                    samples = [*samples[-2:], UploadSample(elapsed_s=sent_at, done=share)]
+                # paced from when the read was sent: its own round trip is part of the wait
+                took = (workflow.now() - accepted).total_seconds() - sent_at
+                wait = next_upload_wait(polling, elapsed_s=sent_at, rows=rows, samples=samples) - took
+            else:
+                wait = interval
+                interval = min(interval * UPLOAD_POLL_BACKOFF, max(polling.upload_max_s, polling.upload_initial_s))
+
+    async def _wait_before_read(self, wait_s: float, deadline: datetime) -> float:
+        """Sleeps `wait_s` (not past the deadline) before the next read; a paced wait under SHORTEST_TIMER_S is
+        not slept but returned, for the read to take. Older runs slept every wait, at least a millisecond."""
+        wait = min(wait_s, (deadline - workflow.now()).total_seconds())
+        if self._upload_paced:
+            if wait < SHORTEST_TIMER_S:
+                return max(wait, 0.0)
+        elif wait_s <= 0:  # older runs read first, then slept after each read
+            return 0.0
+        await workflow.sleep(timedelta(seconds=max(wait, 0.001)), summary="next upload-status read")
+        return 0.0
 
     def _rows_sent(self) -> int:
         """The rows of the uploaded file: the CSV's data rows less those pre-flight left out."""

@@ -10,13 +10,14 @@ with workflow.unsafe.imports_passed_through():
     from contract.webhooks import SubscribeWebhooksInput, SubscribeWebhooksResult
 
 from workflows import options
+from workflows.activity_calls import execute
 
 
 @workflow.defn(name=SUBSCRIBE_WEBHOOKS_WORKFLOW)
 class SubscribeWebhooksWorkflow:
     @workflow.run
     async def run(self, inp: SubscribeWebhooksInput) -> SubscribeWebhooksResult:
-        return await workflow.execute_activity_method(
+        return await execute(
             WebhookSetupActivities.subscribe_webhooks,
             inp,
             start_to_close_timeout=options.RINGG_CALL_TIMEOUT,

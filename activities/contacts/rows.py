@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from array import array
-from collections.abc import Callable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from itertools import compress, count, islice
+from operator import eq, not_
 from pathlib import Path
 from typing import IO, TextIO
 
@@ -54,15 +58,11 @@ class Checked:
     problems: dict[int, str] = field(default_factory=dict)
     duplicates: dict[int, str] = field(default_factory=dict)  # index -> the number an earlier row has
     blank: int = 0
+    no_number: list[int] = field(default_factory=list)  # blank and rejected rows, in order
 
     @property
     def data_rows(self) -> int:
         return self.block.size - self.blank
-
-    @property
-    def all_have_numbers(self) -> bool:
-        """Every row has a number (no blank or rejected row)."""
-        return not self.problems and not self.blank and not self.duplicates
 
 
 def sniff(path: Path) -> None:
@@ -135,17 +135,20 @@ def checked_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Ite
 
 
 def unique_blocks(text: TextIO, layout: Layout, phones: PhoneNormalizer) -> Iterator[Checked]:
-    """checked_blocks with repeats marked: the first row with a number keeps it, later rows are duplicates."""
-    seen: set[str] = set()
+    """checked_blocks with repeats marked: the first row with a number keeps it, later rows are duplicates. The
+    numbers seen are kept as integer keys (number_keys): a set of a million of them is half the memory of the
+    strings'."""
+    seen: set[int] = set()
     for checked in checked_blocks(text, layout, phones):
-        valid = [n for n in checked.numbers if n] if checked.problems or checked.blank else checked.numbers
+        keys = number_keys(checked.numbers, checked.no_number)
+        valid = [k for k in keys if k] if checked.no_number else keys
         if seen.isdisjoint(valid):
             before = len(seen)
             seen.update(valid)
             if len(seen) - before != len(valid):
-                _mark_duplicates(checked, set())  # repeats inside this block only
+                _mark_duplicates(checked, keys, set())  # repeats inside this block only
         else:
-            _mark_duplicates(checked, seen)
+            _mark_duplicates(checked, keys, seen)
         yield checked
 
 
@@ -154,28 +157,56 @@ def _check_row(checked: Checked, i: int, layout: Layout, phones: PhoneNormalizer
     checked.numbers[i] = ""
     if not any(c.strip() for c in cells):
         checked.blank += 1
-        return
-    if len(cells) > width and any(c.strip() for c in cells[width:]):
+    elif len(cells) > width and any(c.strip() for c in cells[width:]):
         checked.problems[i] = f"the row has {len(cells)} cells but the header has {width} (an unquoted comma?)"
-        return
-    phone = cells[layout.mobile_index] if len(cells) > layout.mobile_index else ""
-    e164, problem = phones.normalize(phone)
-    if problem is None:
-        checked.numbers[i] = e164
     else:
+        phone = cells[layout.mobile_index] if len(cells) > layout.mobile_index else ""
+        e164, problem = phones.normalize(phone)
+        if problem is None:
+            checked.numbers[i] = e164
+            return
         checked.problems[i] = problem
+    checked.no_number.append(i)
 
 
-def _mark_duplicates(checked: Checked, seen: set[str]) -> None:
+def _mark_duplicates(checked: Checked, keys: Iterable[int], seen: set[int]) -> None:
     """In row order: the first row with a number keeps it, later rows with it are duplicates."""
     numbers, add = checked.numbers, seen.add
-    for i, number in enumerate(numbers):
-        if number:
-            if number in seen:
-                checked.duplicates[i] = number
+    for i, key in enumerate(keys):
+        if key:
+            if key in seen:
+                checked.duplicates[i] = numbers[i]
                 numbers[i] = ""
             else:
-                add(number)
+                add(key)
+
+
+def number_keys(numbers: list[str], empty: list[int] | None = None) -> array[int]:
+    """Each E.164 number ("" for none) as an integer key: its digits read as hexadecimal, 0 for none. Exact (E.164
+    digits never start with 0, and 15 of them fit in 60 bits), and `f"+{key:x}"` gives the number back. Numbers
+    of one length (a campaign's usual case) are converted at once: the joined digits, each padded to 16, go
+    through bytes.fromhex into the array's bytes, with no Python object per number. `empty`: the indexes of the
+    "" numbers, when the caller knows them (None: looked for)."""
+    keys = array("q")
+    if empty is None:
+        empty = list(compress(count(), map(not_, numbers)))
+    size = next((len(n) for n in numbers if n), 0) if empty else len(numbers[0]) if numbers else 0
+    if size:
+        values = numbers
+        if empty:
+            values = list(numbers)
+            stand_in = "+".ljust(size, "0")  # reads as key 0
+            for i in empty:
+                values[i] = stand_in
+        joined, n = "".join(values), len(values)
+        # One "+" per value, at its start: "+" every `size` characters means every value has that length.
+        if len(joined) == size * n and joined[0::size] == "+" * n:
+            keys.frombytes(bytes.fromhex(joined.replace("+", "0" * (17 - size))))
+            if sys.byteorder == "little":
+                keys.byteswap()
+            return keys
+    keys.extend([int(n[1:], 16) if n else 0 for n in numbers])
+    return keys
 
 
 @dataclass
@@ -199,8 +230,8 @@ class ProblemReport:
     the problem in words, the number as written, then the row's own cells.
 
     Invalid rows are written as the file streams by; duplicates are found at the end from every row's number
-    (one set build instead of a lookup per block), and their cells fetched by a second pass over the file,
-    which only files with duplicates pay for."""
+    (one sort instead of a lookup per block), and their cells fetched by a second pass over the file, which only
+    files with duplicates pay for."""
 
     MAX_LISTED = 5
 
@@ -209,16 +240,15 @@ class ProblemReport:
         self._writer = csv.writer(out)
         self._writer.writerow(safe_row(["row", "problem", "phone_as_written", *layout.header]))
         self._layout = layout
-        # Per row from row 2 on: its number as an integer (0: none). 8 bytes a row, where keeping the strings
-        # would cost 60 more.
+        # Per row from row 2 on: its number's key (number_keys; 0: none). 8 bytes a row, where keeping the
+        # strings would cost 70.
         self._numbers = array("q")
         self.counts = RowCounts()
 
     def add(self, checked: Checked) -> None:
         counts = self.counts
         counts.data_rows += checked.data_rows
-        numbers = checked.numbers
-        self._numbers.extend(map(int, numbers if checked.all_have_numbers else [n or "0" for n in numbers]))
+        self._numbers += number_keys(checked.numbers, checked.no_number)
         first = checked.block.first_row
         for i in sorted(checked.problems):
             if len(counts.first_problem_rows) < self.MAX_LISTED:
@@ -241,7 +271,8 @@ class ProblemReport:
         wanted = sorted(duplicates)
         at = 0
         with reread() as text:
-            for block in read_blocks(text, self._layout.width, self._layout.mobile_index, self._layout.limits):
+            layout = self._layout
+            for block in read_blocks(text, layout.width, layout.mobile_index, layout.limits, cells_only=True):
                 end = block.first_row + block.size
                 while at < len(wanted) and wanted[at] < end:
                     row = wanted[at]
@@ -253,20 +284,23 @@ class ProblemReport:
                     break
 
     def _duplicates(self) -> dict[int, tuple[str, int]]:
-        """row -> (its number, the first row with that number), for every repeat."""
+        """row -> (its number, the first row with that number), for every repeat. The keys are sorted (a list of
+        ints: half the memory of a set of them) and neighbours compared by C-level `map`; only the rows of a
+        repeated number are then walked one by one."""
         numbers = self._numbers
-        distinct = set(numbers)
-        distinct.discard(0)
-        if len(distinct) == len(numbers) - numbers.count(0):
+        ordered = sorted(numbers)
+        del ordered[: bisect_right(ordered, 0)]  # rows without a number
+        repeated = set(compress(ordered, map(eq, ordered, islice(ordered, 1, None))))
+        del ordered
+        if not repeated:
             return {}
-        del distinct
         first_row: dict[int, int] = {}
         duplicates: dict[int, tuple[str, int]] = {}
-        for row, number in enumerate(numbers, start=2):
-            if number:
-                first = first_row.setdefault(number, row)
-                if first != row:
-                    duplicates[row] = (f"+{number}", first)
+        for row in compress(count(2), map(repeated.__contains__, numbers)):
+            number = numbers[row - 2]
+            first = first_row.setdefault(number, row)
+            if first != row:
+                duplicates[row] = (f"+{number:x}", first)
         return duplicates
 
 

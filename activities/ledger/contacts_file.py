@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from activities.contacts.blocks import Block
 from activities.contacts.rows import CsvProblem, Layout, open_text, read_header, read_layout, unique_blocks
 from activities.contacts.source import CHUNK
 from domain.csv_limits import CsvLimits
@@ -22,7 +23,13 @@ class FileContact:
     row: int
     external_id: str | None
     fields: dict[str, str] | None
-    cells: list[str]  # the row as written: for the contacts report only
+    block: Block  # where the row was read: its cells are split only when asked for (a screened-out row's report)
+    index: int
+
+    @property
+    def cells(self) -> list[str]:
+        """The row as written: for the contacts report only."""
+        return self.block.cells(self.index)
 
     def __repr__(self) -> str:
         return f"FileContact(row={self.row})"
@@ -58,14 +65,16 @@ def contact_batches(
             for i, number in enumerate(checked.numbers):
                 if not number:  # blank, refused or a repeat (unique_blocks blanks repeats)
                     continue
-                cells = checked.block.cells(i)
+                # A row's cells are split here only when the request keeps some of them.
+                cells = checked.block.cells(i) if ext is not None or kept else []
                 batch.append(
                     FileContact(
                         number=number,
                         row=first + i,
                         external_id=_cell(cells, ext),
                         fields={name: _cell(cells, at) or "" for name, at in kept} if kept else None,
-                        cells=cells,
+                        block=checked.block,
+                        index=i,
                     )
                 )
             if len(batch) >= BATCH_ROWS:

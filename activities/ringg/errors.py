@@ -5,18 +5,20 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from contract.errors import (
     INSUFFICIENT_BALANCE,
     RINGG_AUTH,
     RINGG_BAD_RESPONSE,
+    RINGG_BUDGET_BUSY,
     RINGG_RATE_LIMITED,
     RINGG_REJECTED,
     RINGG_SERVER_ERROR,
     RINGG_UNAVAILABLE,
 )
 from ringg import (
+    RinggBudgetBusy,
     RinggClientError,
     RinggError,
     RinggForbidden,
@@ -59,6 +61,14 @@ def map_ringg_error(err: RinggError, *, doing: str) -> ApplicationError:
             + (f" after {err.retry_after:g}s as asked" if err.retry_after else " with backoff"),
             type=RINGG_RATE_LIMITED,
             next_retry_delay=delay,
+        )
+    if isinstance(err, RinggBudgetBusy):
+        return ApplicationError(
+            f"The deployment's Ringg request budget (CAMPAIGN_RINGG_BUDGET_RPS) is busy: {where} not sent while "
+            f"{doing}; retrying in {err.wait_s:.0f}s",
+            type=RINGG_BUDGET_BUSY,
+            category=ApplicationErrorCategory.BENIGN,  # expected under load: not logged as a failure
+            next_retry_delay=timedelta(seconds=max(1.0, err.wait_s)),
         )
     if isinstance(err, RinggClientError):
         return ApplicationError(

@@ -24,6 +24,7 @@ from contract.ringg_steps import (
     LaunchResult,
     ListRef,
 )
+from domain.caller_numbers import by_key, find, unknown_numbers_problem
 from ringg import (
     Campaign,
     MakeCallAsyncRequest,
@@ -157,24 +158,16 @@ class LaunchActivities(RinggBase):
                 numbers = await self._ringg.all_workspace_numbers()
             except RinggError as err:
                 raise map_ringg_error(err, doing="checking the caller numbers") from None
-            by_key = {n.id: n for n in numbers} | {_digits(n.number): n for n in numbers if n.number}
-            unknown = [f for f in inp.from_numbers if f not in by_key and _digits(f) not in by_key]
-            if unknown:
-                known = ", ".join(f"{n.number} ({n.id})" for n in numbers[:20]) or "none"
+            problem = unknown_numbers_problem(inp.from_numbers, numbers)
+            if problem is not None:
                 raise ApplicationError(
-                    f"from_numbers {', '.join(unknown)} are not numbers of this Ringg workspace; nothing was uploaded. "
-                    f"Use a number id or phone number from GET /workspace/numbers: {known}",
-                    type=UNKNOWN_CALLER_NUMBER,
-                    non_retryable=True,
+                    f"{problem}. Nothing was uploaded.", type=UNKNOWN_CALLER_NUMBER, non_retryable=True
                 )
-            chosen = [by_key.get(f) or by_key[_digits(f)] for f in inp.from_numbers]
+            known = by_key(numbers)
+            chosen = [n for f in inp.from_numbers if (n := find(f, known)) is not None]
             spam = [
                 f"{n.number} ({n.display_name or n.id}) is flagged as spam: {n.spam_message or 'no reason given'}"
                 for n in chosen
                 if n.is_spam
             ]
             return CallerNumbersResult(spam=spam)
-
-
-def _digits(value: str | None) -> str:
-    return "".join(ch for ch in value or "" if ch.isdigit())

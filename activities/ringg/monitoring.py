@@ -89,8 +89,14 @@ async def count_calls(
         requests += more
     skipped = [s for s in COMMON_STATUSES if s in set(settled)]
     asked = [s for s in COMMON_STATUSES if s not in skipped]
-    results = await asyncio.gather(*(one(s) for s in asked))
-    counts = {status: n for status, (n, _) in zip(asked, results, strict=True) if n}
+    # The final statuses are read after the pending ones: a call that ends while the poll runs is then counted in
+    # its final status (perhaps twice, which the total corrects), never missed; once every call has ended, the
+    # counts are exact whatever the requests' pacing.
+    pending = [s for s in asked if s in PENDING_STATUSES]
+    final = [s for s in asked if s not in PENDING_STATUSES]
+    results = await asyncio.gather(*(one(s) for s in pending))
+    results += await asyncio.gather(*(one(s) for s in final))
+    counts = {status: n for status, (n, _) in zip(pending + final, results, strict=True) if n}
     requests += sum(r for _, r in results)
     if total > sum(counts.values()):
         # Calls unaccounted for: the rare statuses, and the settled ones after all (never guessed).

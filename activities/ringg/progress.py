@@ -14,6 +14,7 @@ from activities.contacts.numbers import batches, read_numbers
 from activities.contacts.source import CsvUnreadable, contacts_failure, open_csv
 from activities.heartbeat import heartbeating
 from activities.log_context import activity_log_context
+from activities.ringg.budget import with_budget_view
 from activities.ringg.errors import map_ringg_error
 from activities.ringg.monitoring import count_calls, is_finished, settled_statuses
 from activities.ringg.reconcile import RinggBase
@@ -38,6 +39,7 @@ class ProgressActivities(RinggBase):
     """snapshot_campaign, terminate_campaign."""
 
     @activity.defn
+    @with_budget_view
     async def snapshot_campaign(self, inp: SnapshotInput) -> CampaignSnapshot:
         """Call counts by status from /calling/history, then (when asked, or when no call is pending) the campaign
         status from a /campaign/all listing this worker's campaigns share (started after the counts were read, so a

@@ -3,6 +3,8 @@ processed, accepted, invalidated and the percentage), so the workflow can show h
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -11,7 +13,7 @@ from activities.log_context import activity_log_context
 from activities.ringg.errors import map_ringg_error, redact
 from activities.ringg.reconcile import RinggBase
 from contract.errors import UPLOAD_FAILED
-from contract.ringg_steps import ListRef, UploadStatusResult
+from contract.ringg_steps import ListRef, UploadStatusRead, UploadStatusResult
 from ringg import RinggError, UploadState, UploadStatus
 
 log = structlog.get_logger()
@@ -58,10 +60,13 @@ class UploadProgressActivities(RinggBase):
     """read_upload_status."""
 
     @activity.defn
-    async def read_upload_status(self, ref: ListRef) -> UploadStatusResult:
-        """GET campaign/upload-status once: `ready` False while Ringg is processing (the workflow polls again
-        after a backoff), a non-retryable UploadFailed when Ringg gave up on the list."""
+    async def read_upload_status(self, ref: UploadStatusRead) -> UploadStatusResult:
+        """GET campaign/upload-status once, after `wait_s` (a sub-second wait of the pacing): `ready` False while
+        Ringg is processing (the workflow reads again when its pacing says), a non-retryable UploadFailed when
+        Ringg gave up on the list."""
         with activity_log_context():
+            if ref.wait_s > 0 and activity.info().attempt == 1:
+                await asyncio.sleep(min(ref.wait_s, 1.0))
             try:
                 status = await self._ringg.upload_status(ref.list_id)
             except RinggError as err:
