@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from client.launcher import idempotency_key_for, start_campaign
+from contract import search_attributes as sa
 from contract.campaign import CampaignRequest, CampaignResult, PollingConfig
 from contract.claim import ClaimInput
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
@@ -144,14 +145,27 @@ async def test_repeat_of_a_campaign_started_under_the_old_id_finds_it(
     assert named not in campaigns
 
 
+async def visible(client: Client, key: str, timeout_s: float = 30) -> None:
+    """Waits until visibility lists the key's campaign (it lags a moment behind the start)."""
+    query = f'WorkflowType = "CampaignWorkflow" AND {sa.IDEMPOTENCY_KEY.name} = "{key}"'
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while asyncio.get_running_loop().time() < deadline:
+        if [w async for w in client.list_workflows(query, limit=1)]:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no campaign of key {key} became visible in {timeout_s}s")
+
+
 async def test_new_campaigns_are_named_and_one_caller_key_keeps_one_id(
     stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
 ) -> None:
-    """A new campaign's ID leads with its name; the same caller-given key under another name is the same campaign."""
+    """A new campaign's ID leads with its name; the same caller-given key under another name is the same campaign
+    (found in visibility before it takes its claim, and through the claim after)."""
     req = make_request(tmp_path, admin, rows=20).model_copy(update={"idempotency_key": f"crm-{uuid.uuid4().hex}"})
     first = await start_campaign(stack_client, req, task_queue=worker.task_queue)
     assert first.workflow_id == f"campaign-{campaign_slug(req.campaign_name)}-{req.idempotency_key}"
     assert first.workflow_id.startswith("campaign-duplicates-")
+    await visible(stack_client, first.idempotency_key)
     renamed = req.model_copy(update={"campaign_name": "Another name entirely"})
     second = await start_campaign(stack_client, renamed, task_queue=worker.task_queue)
     assert second.workflow_id == first.workflow_id and second.state in ("running", "completed")
@@ -159,6 +173,29 @@ async def test_new_campaigns_are_named_and_one_caller_key_keeps_one_id(
     assert done.status == "completed"
     claim = await stack_client.get_workflow_handle(claim_workflow_id_for(first.idempotency_key)).describe()
     assert claim.id.startswith("zz-claim-") and claim.parent_id == first.workflow_id
+    third = await start_campaign(stack_client, renamed.model_copy(update={"campaign_name": "A third"}))
+    assert third.workflow_id == first.workflow_id and third.state == "completed"
+
+
+async def test_one_caller_key_under_two_names_at_once_launches_once(
+    stack_client: Client, worker: Worker, admin: SimAdmin, tmp_path: Path
+) -> None:
+    """Within visibility's lag two names of one caller key may start two workflows: the key's claim lets one of
+    them upload and launch; the other ends "duplicate" of it."""
+    req = make_request(tmp_path, admin, rows=20).model_copy(update={"idempotency_key": f"crm-{uuid.uuid4().hex}"})
+    renamed = req.model_copy(update={"campaign_name": req.campaign_name + " renamed"})
+    outcomes = await asyncio.gather(
+        *(start_campaign(stack_client, r, task_queue=worker.task_queue) for r in (req, renamed))
+    )
+    handles = {o.workflow_id: o.handle for o in outcomes}
+    results = {wid: await handle.result() for wid, handle in handles.items()}
+    (lists, launches), (more_lists, more_launches) = (uploads_and_launches(admin, r) for r in (req, renamed))
+    lists, launches = lists + more_lists, launches + more_launches
+    assert len(lists) == 1 and launches == 1, f"uploads {lists}, launches {launches}; {results}"
+    statuses = sorted(r.status for r in results.values())
+    assert statuses in (["completed"], ["completed", "duplicate"]), results
+    winner = next(wid for wid, r in results.items() if r.status == "completed")
+    assert all(r.duplicate_of == winner for r in results.values() if r.status == "duplicate"), results
 
 
 async def test_a_key_held_under_the_old_claim_id_is_not_taken_again(

@@ -74,6 +74,8 @@ class CampaignState:
                 id=claim_id,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 static_summary=f"idempotency claim held by {workflow.info().workflow_id}"[:190],
+                # Out of the UI's campaign list (listed with contract.search_attributes.CLAIMS_QUERY).
+                search_attributes=sa.claim_attributes() if named else None,
             )
         except WorkflowAlreadyStartedError:
             return await self._claim_owner(claim_id, running_only=False) or claim_id
