@@ -43,9 +43,10 @@ setup-browser:
 # Temporal UI, photographed by headless Chromium into data/ui-screenshot/campaign-ui.png (checks printed).
 # CODEC=1: payloads encrypted, the campaign's input as the UI decrypts it through the codec server
 # (data/ui-screenshot/campaign-ui-codec.png). PROGRAM=1: a campaign program awaiting approval of its pilot wave,
-# with the pilot's figures (data/ui-screenshot/program-ui.png).
+# with the pilot's figures (data/ui-screenshot/program-ui.png). LIST=1: the workflow list, campaign names leading
+# their IDs, some completed (data/ui-screenshot/workflow-list.png, and workflow-list-campaigns.png: the saved view).
 ui-screenshot: setup setup-browser
-	$(BIN)/python -m devtools.ui_screenshot $(if $(CODEC),--codec,) $(if $(PROGRAM),--program,)
+	$(BIN)/python -m devtools.ui_screenshot $(if $(CODEC),--codec,) $(if $(PROGRAM),--program,) $(if $(LIST),--list,)
 
 # The HTTP API's /docs and /redoc in headless Chromium with no network but loopback: data/ui-screenshot/api-docs.png
 # and api-redoc.png, with a check that every asset came from the API itself (printed as JSON).

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from temporalio import activity
-from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from contract.campaign import CampaignProgress
 from contract.claim import ClaimOwnerInput, ClaimOwnerResult
+from contract.names import CLAIM_WORKFLOW
 from contract.program_steps import WaveLookupInput, WaveLookupResult
 
 
@@ -23,6 +24,12 @@ class ClaimActivities:
             description = await self._client.get_workflow_handle(inp.claim_workflow_id).describe()
         except RPCError:
             return ClaimOwnerResult()
+        if inp.running_only and (
+            description.status != WorkflowExecutionStatus.RUNNING or description.workflow_type != CLAIM_WORKFLOW
+        ):
+            return ClaimOwnerResult()  # a claim that ended, or a campaign whose ID happens to read the same
+        if inp.running_only:
+            return ClaimOwnerResult(owner_workflow_id=description.parent_id or inp.claim_workflow_id)
         return ClaimOwnerResult(owner_workflow_id=description.parent_id)
 
 

@@ -125,7 +125,7 @@ def schedules_router(ctx: ApiContext) -> APIRouter:
             schedule_id=schedule_id,
             state="fired" if outcome.state == "fired" else "pending",
             fire_workflow_id=fire,
-            campaign_workflow_id=campaign_of_fire(schedule_id, fire) if fire else None,
+            campaign_workflow_id=await campaign_of_fire(ctx.client, schedule_id, fire) if fire else None,
             running=running,
         )
 

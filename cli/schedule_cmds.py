@@ -104,7 +104,7 @@ def trigger(
         outcome = await trigger_schedule(client, schedule_id, policy)
         running = ", ".join(outcome.running) or "the previous fire"
         if outcome.state == "fired" and outcome.fire_workflow_id:
-            campaign = campaign_of_fire(schedule_id, outcome.fire_workflow_id)
+            campaign = await campaign_of_fire(client, schedule_id, outcome.fire_workflow_id)
             console.print(f"Fired [bold]{schedule_id}[/]: fire {outcome.fire_workflow_id} runs campaign {campaign}.")
             next_step(f"follow it with `starter.py watch {campaign}`")
         elif outcome.state == "skipped":

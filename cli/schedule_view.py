@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from rich.table import Table
 
 from client.schedule_report import ScheduleReport, ScheduleRow
-from client.schedules import campaign_of_fire
+from client.schedules import key_of_fire
 from contract.schedules import WindowSpec
 
 TIME_FORMAT = "%a %d/%m/%Y %H:%M:%S"
@@ -99,7 +99,7 @@ def next_steps(report: ScheduleReport) -> list[str]:
     if report.paused:
         steps.append(f"paused: nothing fires until `starter.py schedule unpause {sid}`")
     for fire in report.running:
-        steps.append(f"a fire is running; follow it with `starter.py watch {campaign_of_fire(sid, fire)}`")
+        steps.append(f"a fire is running; follow it with `starter.py watch {key_of_fire(sid, fire) or fire}`")
     return steps or ["nothing to do: the schedule is healthy"]
 
 

@@ -1,5 +1,6 @@
 """Starting campaigns idempotently from any entry point (CLI, HTTP API, tests): the workflow ID derives from
-the idempotency key, an open run is returned as is, and a completed run is never started again."""
+the idempotency key (and the campaign's name, for the UI's list; client.key_lookup), an open run is returned as is,
+and a completed run is never started again."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.contacts.source import admit, content_sha256, env_sources
+from client.key_lookup import launch_workflow_id
 from contract import search_attributes as sa
 from contract.campaign import CampaignRequest, CampaignResult
 from contract.names import TASK_QUEUE
 from domain.csv_sources import CsvSources
-from domain.idempotency import derive_key, workflow_id_for
+from domain.idempotency import derive_key
 from workflows.campaign import CampaignWorkflow
 from workflows.details import static_details, static_summary
 
@@ -67,7 +69,8 @@ async def start_campaign(
     sources = sources or env_sources()
     await admit(req.csv_uri, sources)
     key = key or await idempotency_key_for(req, sources=sources)
-    workflow_id = workflow_id_for(key)
+    # A key started before under another ID (the old `campaign-<key>`, another name) keeps that ID.
+    workflow_id = await launch_workflow_id(client, key, req.campaign_name)
     running = await is_running(client, workflow_id)
     try:
         handle = await client.start_workflow(

@@ -8,16 +8,15 @@ from datetime import timedelta
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.key_lookup import existing_campaign_id
 from contract import search_attributes as sa
-from contract.campaign import CampaignProgress, CampaignResult
+from contract.campaign import IDEMPOTENCY_KEY_PATTERN, CampaignProgress, CampaignResult
 from contract.names import CAMPAIGN_WORKFLOW
-from domain.idempotency import workflow_id_for
 from workflows.campaign import CampaignWorkflow
 
 
 async def existing_of_type(client: Client, workflow_ids: tuple[str, ...], workflow_type: str) -> str | None:
-    """The first of `workflow_ids` that exists and is of `workflow_type` (a ref tried as given, then as the ID its
-    key derives), or None."""
+    """The first of `workflow_ids` that exists and is of `workflow_type`, or None."""
     for candidate in workflow_ids:
         try:
             description = await client.get_workflow_handle(candidate).describe()
@@ -33,7 +32,9 @@ async def existing_of_type(client: Client, workflow_ids: tuple[str, ...], workfl
 async def find_campaign(client: Client, ref: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult] | None:
     """The campaign `ref` names (a workflow ID, an idempotency key or a Ringg list id), or None. Workflows of
     other types (key claims, schedule fires, exports) are not campaigns."""
-    found = await existing_of_type(client, (ref, workflow_id_for(ref)), CAMPAIGN_WORKFLOW)
+    found = await existing_of_type(client, (ref,), CAMPAIGN_WORKFLOW)
+    if found is None and IDEMPOTENCY_KEY_PATTERN.fullmatch(ref):
+        found = await existing_campaign_id(client, ref)  # a key: the old-shape ID, or its claim's owner
     if found is not None:
         return client.get_workflow_handle_for(CampaignWorkflow.run, found)
     if '"' in ref or "\\" in ref:  # cannot be quoted in a visibility query, and no key or list id holds one

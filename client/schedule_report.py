@@ -73,7 +73,7 @@ async def fire_row(client: Client, schedule_id: str, action: ScheduleActionResul
         return FireRow(action.scheduled_at, workflow_id, "GONE", "no longer in Temporal (past retention)")
     name = status.name if status else "UNKNOWN"
     if status == WorkflowExecutionStatus.RUNNING:
-        campaign = campaign_of_fire(schedule_id, workflow_id)
+        campaign = await campaign_of_fire(client, schedule_id, workflow_id, wait_s=0)
         return FireRow(action.scheduled_at, workflow_id, name, f"running campaign {campaign}")
     try:
         result = await handle.result(follow_runs=False)

@@ -24,12 +24,12 @@ from temporalio.client import (
 )
 
 from activities.contacts.source import admit, env_sources
+from client.key_lookup import describe_or_none, existing_campaign_id
 from contract import search_attributes as sa
 from contract.names import FIRE_WORKFLOW
 from contract.schedules import ScheduledCampaign
 from domain.csv_sources import CsvSources
 from domain.fire_render import fire_key, render_text
-from domain.idempotency import workflow_id_for
 from domain.schedule_spec import ScheduleDefinition
 
 MEMO_WHEN = "when"
@@ -54,13 +54,32 @@ def fire_workflow_id_prefix(schedule_id: str) -> str:
     return f"schedule-{schedule_id}"
 
 
-def campaign_of_fire(schedule_id: str, fire_workflow_id: str) -> str:
-    """The campaign workflow a fire runs (`schedule-<id>-<RFC 3339 time>` -> `campaign-sched-<id>-<time>`)."""
+def key_of_fire(schedule_id: str, fire_workflow_id: str) -> str | None:
+    """The idempotency key of the campaign a fire runs (`schedule-<id>-<RFC 3339 time>` -> `sched-<id>-<time>`):
+    a ref `starter.py watch` and the API resolve. None when the ID is not a fire of this schedule."""
     stamp = fire_workflow_id.removeprefix(fire_workflow_id_prefix(schedule_id) + "-")
     try:
-        return workflow_id_for(fire_key(schedule_id, datetime.fromisoformat(stamp)))
+        return fire_key(schedule_id, datetime.fromisoformat(stamp))
     except ValueError:
-        return "?"
+        return None
+
+
+async def campaign_of_fire(client: Client, schedule_id: str, fire_workflow_id: str, *, wait_s: float = 3.0) -> str:
+    """The workflow ID of the campaign a fire runs (its name is in it, so it is read, not derived): the fire's child
+    while it runs, else the campaign its key names; "?" when none has started within `wait_s`."""
+    key = key_of_fire(schedule_id, fire_workflow_id)
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        fire = await describe_or_none(client, fire_workflow_id)
+        children = fire.raw_description.pending_children if fire is not None else []
+        if children:
+            return str(children[0].workflow_id)
+        found = await existing_campaign_id(client, key) if key else None
+        if found is not None:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            return "?"
+        await asyncio.sleep(0.2)
 
 
 def build_schedule(defn: ScheduleDefinition, *, task_queue: str, paused: bool = False, note: str = "") -> Schedule:

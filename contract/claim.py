@@ -16,6 +16,8 @@ class ClaimResult(BaseModel):
 
 class ClaimOwnerInput(BaseModel):
     claim_workflow_id: str
+    # Only a claim workflow that is still running counts (the check of a claim under its old ID).
+    running_only: bool = False
 
 
 class ClaimOwnerResult(BaseModel):

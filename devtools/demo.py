@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         req = demo_request(csv_path, sim)
         request_path = data / "request.json"
         request_path.write_text(json.dumps(req.model_dump(mode="json", exclude_none=True), indent=2))
-        workflow_id = workflow_id_for(asyncio.run(idempotency_key_for(req)))
+        workflow_id = workflow_id_for(asyncio.run(idempotency_key_for(req)), req.campaign_name)
         console.print(f"[bold]4/4[/] python starter.py start --request {request_path} --wait")
         starter = subprocess.Popen(  # noqa: S603 - our own CLI
             [sys.executable, "starter.py", "start", "--request", str(request_path), "--wait", "--address", address],

@@ -15,6 +15,15 @@ from devtools import devstack
 from devtools.browser import BrowserError, find_chromium
 from devtools.ui_capture import capture
 from devtools.ui_codec import CodecReport, SignIn, capture_input, input_checks, raw_history_checks
+from devtools.ui_list import (
+    CAMPAIGNS_VIEW,
+    ListReport,
+    cancel_running,
+    capture_list,
+    list_checks,
+    list_url,
+    start_campaigns,
+)
 from devtools.ui_page import Check, PageState, page_checks
 from devtools.ui_program import existing_program_target, start_pilot_program, wait_awaiting_approval
 from devtools.ui_stack import (
@@ -60,7 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "on loopback with the dev server's UI pointed at it, photographs the workflow's Input card as the UI decrypts "
         "it and checks that the raw history holds only ciphertext. --program starts a campaign program instead (a "
         "pilot wave approved by hand), waits until its pilot has run and it is awaiting approval, and checks that "
-        "the current details show the stage, the approve-by deadline and the pilot's figures.",
+        "the current details show the stage, the approve-by deadline and the pilot's figures. --list starts five "
+        "campaigns instead, waits until the three small ones have completed, and photographs the workflow list (their "
+        'names lead their workflow IDs) and the saved view of campaigns only (WorkflowType="CampaignWorkflow").',
     )
     parser.add_argument(
         "--out", type=Path, help="PNG to write (default: <data-dir>/campaign-ui.png; --program: program-ui.png)"
@@ -86,10 +97,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "page and the UI (its codec setting 'include cross-origin credentials') sends the session cookie",
     )
     parser.add_argument("--program", action="store_true", help="a program awaiting approval of its pilot wave")
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="the workflow list: several campaigns, some completed, their names in the IDs",
+    )
     parser.add_argument("--pilot-rows", type=int, default=12, help="with --program: the pilot's contacts (default 12)")
     args = parser.parse_args(argv)
     args.rows = args.rows or (60 if args.program else 1500)
-    args.time_scale = args.time_scale or (0.005 if args.program else 0.05)
+    args.time_scale = args.time_scale or (0.005 if args.program or args.list else 0.05)
+    if args.list and (args.program or args.codec or args.workflow_id):
+        parser.error("--list is a screenshot of its own: drop --program, --codec and --workflow-id")
     if args.program and args.codec:
         parser.error("--program and --codec are separate screenshots: pick one")
     if args.program and not 0 < args.pilot_rows < args.rows:
@@ -176,6 +194,39 @@ def take_codec_screenshot(args: argparse.Namespace) -> CodecReport:
             asyncio.run(cancel(address, namespace, workflow_id, keys=keys))
 
 
+def take_list_screenshot(args: argparse.Namespace) -> ListReport:
+    """--list: the workflow list with the campaigns this starts (some completed, some running), then the saved
+    view of campaigns only."""
+    chromium = _chromium(args)
+    data: Path = args.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    png: Path = args.out or data / "workflow-list.png"
+    view_png = png.with_name(png.stem + "-campaigns.png")
+    with stack(args, data) as running:
+        started = asyncio.run(
+            start_campaigns(running.address, args.namespace, running.task_queue, running.sim, args.timeout)
+        )
+        try:
+            wait_for_ui(running.ui, args.timeout)
+            expect, size = list(started.values()), (args.width, args.height)
+            shots = []
+            for shot_png, query in ((png, None), (view_png, CAMPAIGNS_VIEW)):
+                url = list_url(running.ui, args.namespace, query)
+                console.print(f"Opening {url}")
+                log = data / "chromium.log"
+                shots.append(
+                    capture_list(chromium, url, shot_png, log=log, size=size, timeout_s=args.timeout, expect=expect)
+                )
+        finally:
+            asyncio.run(cancel_running(running.address, args.namespace, list(started.values())))
+    whole, view = shots
+    checks = [*list_checks(whole, started, campaigns_only=False), *list_checks(view, started, campaigns_only=True)]
+    notes = [f"saved view {CAMPAIGNS_VIEW}: {view.png}"]
+    report = ListReport(whole.url, whole.png, whole.png_bytes, whole.text, view, started, checks, notes)
+    png.with_suffix(".json").write_text(json.dumps(asdict(report), indent=2, default=str))
+    return report
+
+
 def _photograph(chromium: str, args: argparse.Namespace, ui: str, target: Target, png: Path, data: Path) -> ShotReport:
     url = f"{ui}/namespaces/{args.namespace}/workflows/{target.workflow_id}/{target.run_id}/user-metadata"
     wait_for_ui(ui, args.timeout)
@@ -196,7 +247,13 @@ def _photograph(chromium: str, args: argparse.Namespace, ui: str, target: Target
 
 def run(args: argparse.Namespace) -> int:
     try:
-        report: ShotReport | CodecReport = take_codec_screenshot(args) if args.codec else take_screenshot(args)
+        report: ShotReport | CodecReport | ListReport = (
+            take_codec_screenshot(args)
+            if args.codec
+            else take_list_screenshot(args)
+            if args.list
+            else take_screenshot(args)
+        )
     except (ShotError, BrowserError, devstack.StackError) as err:
         console.print(f"[bold red]ui-screenshot failed:[/] {err}")
         return 2

@@ -22,6 +22,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from temporalio import activity
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
@@ -37,6 +38,7 @@ from temporalio.worker import (
 
 from client.converter import DATA_CONVERTER
 from client.search_attribute_setup import WANTED
+from contract import search_attributes as sa
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from runtime.settings import MAX_CONCURRENT_ACTIVITIES
 from tests.stack_helpers import server_binary, worker_for
@@ -49,13 +51,17 @@ SKIPPING_TIME_SCALE = 0.01
 
 async def start_skipping_env(test_server: str) -> WorkflowEnvironment:
     """The time-skipping test server (`test_server`: its binary) with the campaign search attributes registered:
-    it has no ListSearchAttributes, so they are added without looking first (the server is new)."""
+    it has no ListSearchAttributes, so they are added without looking first (the server is new). A real server
+    has TemporalNamespaceDivision built in (key claims set it); the test server learns it here."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER, test_server_existing_path=test_server
     )
     try:
         await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=env.client.namespace, search_attributes=WANTED)
+            AddSearchAttributesRequest(
+                namespace=env.client.namespace,
+                search_attributes={**WANTED, sa.NAMESPACE_DIVISION.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
+            )
         )
     except BaseException:
         await env.shutdown()

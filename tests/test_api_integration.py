@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, FIRST, LAST, phone_for, write_sample_csv
+from domain.idempotency import campaign_slug, workflow_id_for
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.api_helpers import RunningApi, curl, start_api
 from tests.stack_helpers import uploads_named, worker_for
@@ -134,7 +135,9 @@ async def test_curl_start_completes_and_a_repeat_is_the_same_campaign(
     first = await curl("POST", url, token=TOKEN, headers={"Idempotency-Key": key}, json_body=body)
     assert first.status == 201, first.body
     assert first.body["state"] == "started" and first.body["idempotency_key"] == key
-    assert first.headers["location"] == f"/v1/campaigns/campaign-{key}" == first.body["location"]
+    workflow_id = workflow_id_for(key, body["campaign_name"])  # campaign-api-<hex>-<key>: its name leads
+    assert workflow_id.startswith(f"campaign-{campaign_slug(body['campaign_name'])}-") and workflow_id.endswith(key)
+    assert first.headers["location"] == f"/v1/campaigns/{workflow_id}" == first.body["location"]
 
     done = await until(api, first.headers["location"], lambda b: b["status"] != "running")
     assert done["status"] == "completed" and done["result"]["status"] == "completed", done["failure"]
@@ -152,11 +155,11 @@ async def test_curl_start_completes_and_a_repeat_is_the_same_campaign(
         assert [u["list_id"] for u in uploads] == [list_id]
         assert admin.stats()["launches"].get(list_id) == 1
     for ref in (key, list_id):  # the same campaign by idempotency key and by list id
-        assert (await get(api, f"/v1/campaigns/{ref}")).json()["workflow_id"] == f"campaign-{key}"
+        assert (await get(api, f"/v1/campaigns/{ref}")).json()["workflow_id"] == workflow_id
     listed = await until(
         api,
         "/v1/campaigns",
-        lambda b: [c["workflow_id"] for c in b["campaigns"]] == [f"campaign-{key}"],
+        lambda b: [c["workflow_id"] for c in b["campaigns"]] == [workflow_id],
         params={"name": body["campaign_name"].lower(), "status": "completed"},
         timeout_s=15,
     )
@@ -257,7 +260,8 @@ async def test_schedules(api: RunningApi, stack_client: Client, tmp_path: Path, 
     assert (await curl("POST", f"{url}/{schedule_id}/unpause", token=TOKEN)).status == 204
     fired = await curl("POST", f"{url}/{schedule_id}/trigger", token=TOKEN)
     assert fired.status == 200 and fired.body["state"] == "fired", fired.body
-    assert fired.body["campaign_workflow_id"].startswith(f"campaign-sched-{schedule_id}-")
+    slug = campaign_slug(template["campaign_name"])
+    assert fired.body["campaign_workflow_id"].startswith(f"campaign-{slug}-sched-{schedule_id}-"), fired.body
     await stack_client.get_workflow_handle(fired.body["fire_workflow_id"]).cancel()  # no need to run it
     assert (await curl("POST", f"{url}/{schedule_id}/pause", token=TOKEN, json_body={"note": "test"})).status == 204
     assert (await curl("DELETE", f"{url}/{schedule_id}", token=TOKEN)).status == 204

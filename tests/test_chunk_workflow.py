@@ -82,7 +82,7 @@ class ChunkFake:
 
         @activity.defn(name="find_claim_owner")
         async def find_claim_owner(inp: ClaimOwnerInput) -> ClaimOwnerResult:
-            return ClaimOwnerResult(owner_workflow_id="the-owner")
+            return ClaimOwnerResult(owner_workflow_id=None if inp.running_only else "the-owner")
 
         @activity.defn(name="check_caller_numbers")
         async def check_caller_numbers(inp: CallerNumbersInput) -> CallerNumbersResult:

@@ -86,7 +86,7 @@ async def test_start_wait_repeat_and_status(
     code, out = await starter(dev_server, "start", "--request", str(path), "--wait", "--task-queue", worker.task_queue)
     assert code == 0, out
     assert "Started: campaign" in out and "Result" in out and "completed" in out
-    workflow_id = workflow_id_for(await idempotency_key_for(req))
+    workflow_id = workflow_id_for(await idempotency_key_for(req), req.campaign_name)
     result = await stack_client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id).result()
     assert result.list_id and result.list_id in out
 
@@ -128,7 +128,7 @@ async def test_cancel_by_idempotency_key_terminates_on_ringg(
             code, out = await starter(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
             assert code == 0, out
             key = await idempotency_key_for(req)
-            handle = stack_client.get_workflow_handle(workflow_id_for(key))
+            handle = stack_client.get_workflow_handle(workflow_id_for(key, req.campaign_name))
             for _ in range(300):
                 if (await handle.describe()).typed_search_attributes.get(CAMPAIGN_STAGE) == "monitoring":
                     break

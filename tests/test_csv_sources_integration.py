@@ -209,7 +209,7 @@ async def test_the_api_answers_422_and_starts_nothing(stack_client: Client, file
             assert SECRET not in response.text and "sk-live" not in response.text
             if key is not None:
                 with pytest.raises(RPCError) as info:
-                    await stack_client.get_workflow_handle(workflow_id_for(key)).describe()
+                    await stack_client.get_workflow_handle(workflow_id_for(key, str(body["campaign_name"]))).describe()
                 assert info.value.status == RPCStatusCode.NOT_FOUND
         assert files.served.requests == []
 

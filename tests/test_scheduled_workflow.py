@@ -73,7 +73,7 @@ async def test_a_tick_runs_its_campaign_once_and_a_refire_starts_nothing(
     schedule_id = f"wf-{uuid.uuid4().hex[:8]}"
     first = await fire(env, worker, fire_input(schedule_id))
     assert first.outcome == "ran" and first.campaign is not None
-    assert first.campaign_workflow_id == f"campaign-sched-{schedule_id}-20261123T033000Z"
+    assert first.campaign_workflow_id == f"campaign-daily-sched-{schedule_id}-20261123T033000Z"  # its name leads
     assert first.campaign.list_id == "23/11/2026, 09:00 -> 23/11/2026, 18:00 from /data/contacts-2026-11-23.csv"
     assert first.fire_time == "2026-11-23T09:00:00+05:30"
 

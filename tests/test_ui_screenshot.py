@@ -1,7 +1,8 @@
 """The UI inspection in a real browser along `python -m devtools.ui_screenshot`'s path: the PNG is a real screenshot
 and the page shows the summary, the details and the progress table; with --program, a program awaiting approval with
 its pilot's figures; with --codec, the input the UI decrypts through the codec server while the raw history holds
-ciphertext. Skipped where Chromium is not installed."""
+ciphertext; with --list, the workflow list with campaign names leading their IDs. Skipped where Chromium is not
+installed."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from devtools.browser import find_chromium
-from devtools.ui_screenshot import parse_args, take_codec_screenshot, take_screenshot
+from devtools.ui_screenshot import parse_args, take_codec_screenshot, take_list_screenshot, take_screenshot
 from devtools.ui_stack import UI_CHECK_CSV
+from domain.idempotency import campaign_slug
 
 pytestmark = [
     pytest.mark.integration,
@@ -71,6 +73,23 @@ def test_program_screenshot_shows_the_pilot_awaiting_approval(tmp_path: Path) ->
         assert row in current, (row, current)
     assert "main: 48 contacts, planned" in current, current  # nothing beyond the pilot launched
     assert "RUNNING" in report.state.page and out.with_suffix(".json").exists()
+
+
+def test_list_screenshot_shows_campaign_names_in_the_ids(tmp_path: Path) -> None:
+    """The workflow list: five campaigns (three completed), each ID led by its name's slug; the saved view of
+    campaigns only holds no key claim."""
+    out = tmp_path / "shot" / "workflow-list.png"
+    report = take_list_screenshot(parse_args(["--list", "--data-dir", str(tmp_path), "--out", str(out)]))
+
+    assert report.ok, [c for c in report.checks if not c.ok]
+    assert report.png_bytes == len(out.read_bytes()) > 40_000 and png_size(out.read_bytes()) == (1400, 1000)
+    assert png_size(report.view.png.read_bytes()) == (1400, 1000)
+    for name, workflow_id in report.started.items():
+        assert workflow_id.startswith(f"campaign-{campaign_slug(name)}-ik-"), (name, workflow_id)
+        assert workflow_id in report.view.text
+    assert "campaign-diwali-offers-ik-" in report.view.text  # the emoji is left out, the words stay
+    assert "zz-claim-" not in report.text and "zz-claim-" not in report.view.text  # claims: in their own division
+    assert out.with_suffix(".json").exists()
 
 
 CODEC_CHECKS = {

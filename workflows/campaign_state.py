@@ -18,12 +18,13 @@ with workflow.unsafe.imports_passed_through():
     from contract.campaign import CampaignProgress, CampaignRequest, CampaignResult
     from contract.claim import ClaimInput, ClaimOwnerInput, ClaimResult
     from contract.errors import ACTIVITY_FAILED
-    from domain.idempotency import claim_workflow_id_for
+    from domain.idempotency import claim_workflow_id_for, legacy_claim_workflow_id_for
 
 from workflows import metrics, options
 from workflows.activity_calls import execute
 from workflows.claim import CampaignKeyClaimWorkflow
 from workflows.details import progress_markdown
+from workflows.patches import NAMED_IDS
 
 InputT = TypeVar("InputT")
 ResultT = TypeVar("ResultT")
@@ -64,7 +65,8 @@ class CampaignState:
 
     async def _take_claim(self, key: str) -> str | None:
         """Starts the key's claim workflow; returns the owner's workflow ID if another campaign holds it."""
-        claim_id = claim_workflow_id_for(key)
+        named = workflow.patched(NAMED_IDS)
+        claim_id = claim_workflow_id_for(key) if named else legacy_claim_workflow_id_for(key)
         try:
             self._claim = await workflow.start_child_workflow(
                 CampaignKeyClaimWorkflow.run,
@@ -72,17 +74,28 @@ class CampaignState:
                 id=claim_id,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 static_summary=f"idempotency claim held by {workflow.info().workflow_id}"[:190],
+                # Out of the UI's campaign list (listed with contract.search_attributes.CLAIMS_QUERY).
+                search_attributes=sa.claim_attributes() if named else None,
             )
-            return None
         except WorkflowAlreadyStartedError:
-            found = await self._call(
-                ClaimActivities.find_claim_owner,
-                ClaimOwnerInput(claim_workflow_id=claim_id),
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=options.RINGG_RETRY,
-                summary="who holds this idempotency key",
-            )
-            return found.owner_workflow_id or claim_id
+            return await self._claim_owner(claim_id, running_only=False) or claim_id
+        if named:
+            # A run that took the key before claims moved to their own prefix still holds it under the old ID.
+            owner = await self._claim_owner(legacy_claim_workflow_id_for(key), running_only=True)
+            if owner is not None and owner != workflow.info().workflow_id:
+                await self._release_claim()
+                return owner
+        return None
+
+    async def _claim_owner(self, claim_id: str, *, running_only: bool) -> str | None:
+        found = await self._call(
+            ClaimActivities.find_claim_owner,
+            ClaimOwnerInput(claim_workflow_id=claim_id, running_only=running_only),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=options.RINGG_RETRY,
+            summary="who holds this idempotency key" + (" (under the old claim ID)" if running_only else ""),
+        )
+        return found.owner_workflow_id
 
     async def _release_claim(self) -> None:
         if self._claim is not None:

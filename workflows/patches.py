@@ -15,6 +15,11 @@ CONTACT_LEDGER = "contact-ledger"
 # Issue 15: monitoring sleeps through closed call hours (no call ongoing, call_time closed: nothing can change).
 MONITOR_CALL_HOURS = "monitor-call-hours"
 
+# Issue 16: workflow IDs that read like a campaign list: a campaign's key claim runs as `zz-claim-<key>` and checks
+# that no run started earlier holds the key under the old claim ID; schedule fires and program waves start their
+# campaigns as `campaign-<name slug>-<key>`.
+NAMED_IDS = "named-ids"
+
 # Issue 15: upload-status reads paced by the file's expected processing time (workflows/upload_cadence.py): the
 # first read waits until the upload could be ready, instead of reading at once and backing off from 5 s to 60 s.
 UPLOAD_PACING = "upload-pacing"

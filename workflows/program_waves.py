@@ -31,6 +31,7 @@ from workflows import options
 from workflows.activity_calls import execute
 from workflows.campaign import CampaignWorkflow
 from workflows.details import static_details, static_summary
+from workflows.patches import NAMED_IDS
 from workflows.program_details import program_markdown
 
 
@@ -111,7 +112,13 @@ class ProgramWaves:
 
     # -- waves ---------------------------------------------------------------------------------------------
 
+    def _wave_name(self, wave_id: str) -> str:
+        return f"{self._req.campaign_name} · {wave_id}"[:200]
+
     def _add_waves(self, files: list[WaveFile], generation: int, step: str) -> None:
+        # A wave's ID (the program's name, then the wave's key, which ends with the wave's id) is fixed here and
+        # kept in the program's state; waves added before campaign IDs held names replay with the ID they got.
+        named = workflow.patched(NAMED_IDS)
         for f in files:
             key = wave_key(self._p.idempotency_key or "", f.wave_id)
             self._p.waves.append(
@@ -122,7 +129,7 @@ class ProgramWaves:
                     contacts=f.rows,
                     csv_path=f.path,
                     idempotency_key=key,
-                    workflow_id=workflow_id_for(key),
+                    workflow_id=workflow_id_for(key, self._req.campaign_name) if named else workflow_id_for(key),
                     generation=generation,
                     step=step,
                 )
@@ -175,7 +182,7 @@ class ProgramWaves:
         base.update(
             csv_uri=w.csv_path,
             idempotency_key=w.idempotency_key,
-            campaign_name=f"{self._req.campaign_name} · {w.wave_id}"[:200],
+            campaign_name=self._wave_name(w.wave_id),
             # every row of a wave file is valid and unique: nothing for Ringg's or pre-flight's checks to drop
             remove_invalid_rows=self._req.remove_invalid_rows,
         )

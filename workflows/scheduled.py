@@ -18,6 +18,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from contract import search_attributes as sa
+    from contract.campaign import CampaignRequest
     from contract.errors import CAMPAIGN_FAILED, INVALID_FIRE
     from contract.names import FIRE_WORKFLOW
     from contract.program import ProgramRequest
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.campaign import CampaignWorkflow
 from workflows.details import static_details, static_summary
+from workflows.patches import NAMED_IDS
 from workflows.program import CampaignProgramWorkflow
 from workflows.program_details import program_static_details, program_summary
 
@@ -44,9 +46,9 @@ def nominal_fire_time() -> datetime:
 @workflow.defn(name=FIRE_WORKFLOW)
 class ScheduledCampaignWorkflow:
     """Renders the schedule's template for the nominal fire time and runs the campaign as the child
-    `campaign-<key>` (key = schedule ID + fire time), so a re-fire of the same tick launches nothing. Fails with
-    a clear message when the window is over at the fire time or the campaign fails. No signals, queries or
-    updates; cancelling it cancels the campaign (which terminates it on Ringg)."""
+    `campaign-<name slug>-<key>` (key = schedule ID + fire time), so a re-fire of the same tick launches nothing.
+    Fails with a clear message when the window is over at the fire time or the campaign fails. No signals, queries
+    or updates; cancelling it cancels the campaign (which terminates it on Ringg)."""
 
     @workflow.run
     async def run(self, inp: ScheduledCampaign) -> FireResult:
@@ -59,12 +61,11 @@ class ScheduledCampaignWorkflow:
             workflow.logger.error(message)
             raise ApplicationError(message, type=INVALID_FIRE, non_retryable=True) from None
         assert req.idempotency_key is not None  # render_fire always sets it
-        program = isinstance(req, ProgramRequest)
         result = FireResult(
             schedule_id=inp.schedule_id,
             fire_time=local.isoformat(),
             idempotency_key=req.idempotency_key,
-            campaign_workflow_id=(program_workflow_id if program else workflow_id_for)(req.idempotency_key),
+            campaign_workflow_id=self._workflow_id(req),
             outcome="ran",
         )
         if isinstance(req, ProgramRequest):
@@ -101,6 +102,14 @@ class ScheduledCampaignWorkflow:
         else:
             result.message = f"campaign {result.campaign_workflow_id} ended {result.campaign.status}"
         return result
+
+    @staticmethod
+    def _workflow_id(req: CampaignRequest | ProgramRequest) -> str:
+        key = req.idempotency_key or ""
+        if isinstance(req, ProgramRequest):
+            return program_workflow_id(key)
+        # Fires of runs started before campaign IDs held names replay with the ID they started.
+        return workflow_id_for(key, req.campaign_name) if workflow.patched(NAMED_IDS) else workflow_id_for(key)
 
     async def _run_program(self, inp: ScheduledCampaign, req: ProgramRequest, result: FireResult) -> FireResult:
         """A program's template: the fire runs it as the child CampaignProgramWorkflow `program-<key>`."""
