@@ -21,13 +21,13 @@ from client.launcher import idempotency_key_for
 from client.payload_keys import PayloadKeyError
 from contract.campaign import CampaignRequest, PollingConfig
 from contract.names import TASK_QUEUE
-from devtools import demo_state, devstack
+from devtools import demo_state, devstack, try_it
 from devtools.sample_csv import CONTACTS_DIR, DEFAULT_MAP, write_sample_csv
 from domain.idempotency import workflow_id_for
 
 console = Console()
 DEMO_API_KEY = "demo-sim-key"
-DEMO_NUMBER_ID = "3b1f5c2e-8a41-4d0b-9c7e-1a2b3c4d5e01"
+DEMO_NUMBER_ID = next(iter(try_it.EXAMPLE_NUMBER_IDS))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,7 +62,7 @@ def demo_request(csv_path: Path, sim: devstack.Proc) -> CampaignRequest:
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     return CampaignRequest(
         campaign_name=f"Demo renewals {stamp}",
-        agent_id="demo-agent",
+        agent_id=try_it.EXAMPLE_AGENT_ID,
         csv_uri=str(csv_path.resolve()),
         variables_map=DEFAULT_MAP,
         from_numbers=[DEMO_NUMBER_ID],
@@ -217,6 +217,10 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"Logs: {data}/worker.log, simulator.log, temporal.log; contact ledger: {data}/ledger.sqlite3")
         if args.keep_running:
             kept_running = True
+            env_path = try_it.write(data, _try_it(args, sim, worker_env, server.extra["ui"], csv_path))
+            console.print()
+            for line in try_it.describe(try_it.read(data), env_path):
+                console.print(line, soft_wrap=True, highlight=False)
             console.print(
                 f"Stack left running: UI at {server.extra['ui']}. Ctrl-C here, or `make stop` in another terminal, "
                 "stops it.",
@@ -243,6 +247,24 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(each, handler)
         if stopped_by_signal:
             _say("Stack stopped.")
+
+
+def _try_it(
+    args: argparse.Namespace, sim: devstack.Proc, worker_env: dict[str, str], ui: str, csv_path: Path
+) -> try_it.TryIt:
+    start, end = try_it.window_now(sim, args.time_scale)
+    env = {name: worker_env[name] for name in ("TEMPORAL_ADDRESS", "RINGG_TASK_QUEUE", "CAMPAIGN_LEDGER_URL")}
+    env |= {"RINGG_API_KEY": worker_env["RINGG_API_KEY"], "RINGG_BASE_URL": worker_env["RINGG_BASE_URL"]}
+    return try_it.TryIt(
+        agent_id=try_it.EXAMPLE_AGENT_ID,
+        number_ids=try_it.EXAMPLE_NUMBER_IDS,
+        campaign_start_time=start,
+        campaign_end_time=end,
+        timezone=try_it.TIMEZONE,
+        csv=str(csv_path.relative_to(devstack.ROOT)),
+        env=env,
+        ui=ui,
+    )
 
 
 async def _wait_ready(address: str) -> None:

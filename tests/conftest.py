@@ -23,6 +23,7 @@ from client.payload_keys import KEYS_ENV, KEYS_FILE_ENV
 from contract.search_attributes import ALL_KEYS
 from devtools import devstack
 from domain.csv_sources import DEFAULT_CONTACTS_DIR, DEFAULT_UPLOAD_DIR, DIRS, PROJECT_ROOT
+from tests.demo_process import demos  # noqa: F401 (a kept demo stack, for the demo and README tests)
 from tests.history_scan import scan_histories
 from tests.postgres_server import (  # noqa: F401 (the ledger's database fixtures, for every test module)
     ledger_url,

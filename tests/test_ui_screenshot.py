@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from devtools.browser import find_chromium
+from devtools.try_it import EXAMPLE_AGENT_ID
 from devtools.ui_screenshot import parse_args, take_codec_screenshot, take_list_screenshot, take_screenshot
 from devtools.ui_stack import UI_CHECK_CSV
 from domain.idempotency import campaign_slug
@@ -48,7 +49,7 @@ def test_screenshot_shows_summary_and_progress(tmp_path: Path) -> None:
 
     summary, details, current = report.state.frames()
     assert "Ringg campaign" in summary and "UI check" in summary, summary
-    assert "Campaign UI check" in details and "agent demo-agent" in details, details
+    assert "Campaign UI check" in details and f"agent {EXAMPLE_AGENT_ID}" in details, details
     for row in ("Stage: monitoring", "list id", "Ringg status", "contacts", "polls"):
         assert row in current, (row, current)
     calls = report.state.calls()
