@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from temporalio.client import Client, WorkflowHistory
 
+from contract import search_attributes as sa
 from devtools.sample_csv import phone_for
 from tests.history_scan import leaks, scan_histories
 from tests.stack_helpers import readable
@@ -43,9 +44,11 @@ class FakeClient:
     def __init__(self, histories: dict[tuple[str, str], dict[str, Any]]) -> None:
         self.histories = histories
 
-    async def list_workflows(self) -> AsyncIterator[Execution]:
+    async def list_workflows(self, query: str | None = None) -> AsyncIterator[Execution]:
+        """The default list holds every workflow but the key claims, which only their division's query lists."""
         for workflow_id, run_id in self.histories:
-            yield Execution(workflow_id, run_id)
+            if workflow_id.startswith("zz-claim-") == (query == sa.CLAIMS_QUERY):
+                yield Execution(workflow_id, run_id)
 
     def get_workflow_handle(self, workflow_id: str, *, run_id: str) -> FakeHandle:
         return FakeHandle(workflow_id, self.histories[workflow_id, run_id])
@@ -77,15 +80,21 @@ async def test_scan_names_each_leaking_workflow_id_and_what_it_holds() -> None:
             ("leaky", "run-1"): golden("standard_flow", campaign_name=f"Call {phone_for(1)}"),
             ("leaky", "run-2"): golden("large_flow", agent_id="sim-test-key-7f3a"),
             ("named", "run-1"): golden("large_flow", campaign_name="Renewal for Asha Sharma"),
+            # Out of the default list (a key claim's namespace division): scanned all the same.
+            ("zz-claim-ik-1", "run-1"): golden("standard_flow", campaign_name="Renewal for Asha Sharma"),
         }
     )
 
     scan = await scan_histories(cast(Client, client))
 
-    assert scan.scanned == 5
-    assert scan.offenders == {"leaky": sorted([phone_for(1), "sim-test-key-7f3a"]), "named": ["Asha Sharma"]}
+    assert scan.scanned == 6
+    assert scan.offenders == {
+        "leaky": sorted([phone_for(1), "sim-test-key-7f3a"]),
+        "named": ["Asha Sharma"],
+        "zz-claim-ik-1": ["Asha Sharma"],
+    }
     report = scan.report()
-    assert "2 workflow id(s) of 5 workflow histories" in report
+    assert "3 workflow id(s) of 6 workflow histories" in report
     assert f"  leaky: {', '.join(sorted([phone_for(1), 'sim-test-key-7f3a']))}" in report.splitlines()
     assert "  named: Asha Sharma" in report.splitlines()
     assert "clean-" not in report

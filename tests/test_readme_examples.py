@@ -122,6 +122,7 @@ class Shell:
         )
         if ok:
             assert done.returncode == 0, f"{argv}\n{done.stdout}\n{done.stderr}"
+        assert "ringg_request" not in done.stdout, done.stdout  # logs go to stderr: stdout is the output
         return done
 
     def starter(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
