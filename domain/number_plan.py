@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -43,6 +44,7 @@ class _Nfa:
 
     def __init__(self, pattern: str) -> None:
         self.edges: list[list[tuple[frozenset[str], States]]] = [[]]  # state 0: ACCEPT
+        self._steps: dict[tuple[States, str], States] = {}
         self.start = self._seq(list(sre_parse.parse(pattern)), frozenset({ACCEPT}))
 
     def _state(self, chars: frozenset[str], then: States) -> States:
@@ -73,7 +75,13 @@ class _Nfa:
         raise ValueError(f"regex operation {op}")
 
     def step(self, states: States, digit: str) -> States:
-        return frozenset().union(*(t for s in states for chars, t in self.edges[s] if digit in chars))
+        key = (states, digit)
+        found = self._steps.get(key)
+        if found is None:
+            found = self._steps[key] = frozenset().union(
+                *(t for s in states for chars, t in self.edges[s] if digit in chars)
+            )
+        return found
 
 
 def _chars(items: list[tuple[Any, Any]]) -> frozenset[str]:
@@ -100,6 +108,13 @@ class _Desc:
         self.lengths = frozenset(n for n in (d.possible_length or ()) if n > 0) if d is not None else frozenset()
         self.any_length = d is not None and not d.possible_length
         self._memo: dict[tuple[States, int], bool | None] = {}
+
+    @property
+    def start(self) -> States:
+        return self.nfa.start if self.nfa is not None else frozenset()
+
+    def step(self, states: States, digit: str) -> States:
+        return self.nfa.step(states, digit) if self.nfa is not None else frozenset()
 
     def over(self, states: States, length: int, left: int) -> bool | None:
         if self.nfa is None or not (self.any_length or length in self.lengths):
@@ -161,23 +176,35 @@ def callable_trie(country_code: int, kinds: tuple[NumberType, ...]) -> str | Non
     ):
         return None
     try:
-        descs = {name: _Desc(getattr(meta, name)) for name in DESCS}
+        every = {name: _Desc(getattr(meta, name)) for name in DESCS}
     except ValueError:
         return None
+    lengths = sorted(every["general_desc"].lengths)
+    never = {name: False for name, d in every.items() if d.nfa is None}  # kinds the plan does not have
+    descs = {name: d for name, d in every.items() if d.nfa is not None}
     same = bool(meta.same_mobile_and_fixed_line_pattern)
     allowed = set(kinds)
 
     def accepts(flags: dict[str, bool]) -> bool:
         return type_of(flags, same) in allowed
 
-    lengths = sorted(descs["general_desc"].lengths)
+    names = list(descs)
+    memo: dict[tuple[tuple[States, ...], int, tuple[int, ...]], str | None] = {}
 
     def node(states: dict[str, States], depth: int, open_lengths: list[int]) -> str | None:
+        # Prefixes that leave every automaton in the same states share their subtree (most do, past a few digits).
+        key = (tuple(states[n] for n in names), depth, tuple(open_lengths))
+        if key not in memo:
+            memo[key] = _subtree(states, depth, open_lengths)
+        return memo[key]
+
+    def _subtree(states: dict[str, States], depth: int, open_lengths: list[int]) -> str | None:
         here, deeper = [], []
         for length in open_lengths:
             if length <= depth:
                 continue
-            known = {n: d.over(states[n], length, length - depth) for n, d in descs.items()}
+            known: dict[str, bool | None] = {n: d.over(states[n], length, length - depth) for n, d in descs.items()}
+            known.update(never)
             verdict = _settled(known, accepts)
             if verdict:
                 here.append(f"[0-9]{{{length - depth}}}")
@@ -185,7 +212,7 @@ def callable_trie(country_code: int, kinds: tuple[NumberType, ...]) -> str | Non
                 deeper.append(length)
         by_sub: dict[str, list[str]] = {}
         for digit in DIGITS if deeper else "":
-            nxt = {n: d.nfa.step(states[n], digit) if d.nfa else frozenset() for n, d in descs.items()}
+            nxt = {n: d.step(states[n], digit) for n, d in descs.items()}
             sub = node(nxt, depth + 1, deeper)
             if sub is not None:
                 by_sub.setdefault(sub, []).append(digit)
@@ -194,8 +221,28 @@ def callable_trie(country_code: int, kinds: tuple[NumberType, ...]) -> str | Non
             here.append(cls + sub)
         return _alternatives(here) if here else None
 
-    start = {n: d.nfa.start if d.nfa else frozenset() for n, d in descs.items()}
+    start = {n: d.start for n, d in descs.items()}
     return node(start, 0, lengths) or "(?!)"
+
+
+def first_digits(pattern: str) -> frozenset[str] | None:
+    """The digits a non-empty match of `pattern` can start with; None when the automaton cannot read it."""
+    try:
+        nfa = _Nfa(pattern)
+    except (ValueError, re.error):
+        return None
+    return frozenset().union(*(chars for s in nfa.start for chars, _ in nfa.edges[s]))
+
+
+def guard(prefix: str | None, trie: str, before: str) -> str:
+    """A negative lookahead that sends to the slow path the numbers from which parse might strip `prefix` (a
+    national prefix for parsing); "" when no callable number can start the way the prefix does."""
+    if not prefix:
+        return ""
+    starts, can_start = first_digits(prefix), first_digits(trie)
+    if starts is not None and can_start is not None and not starts & can_start:
+        return ""
+    return f"(?!{nonempty_match(prefix, before)})"
 
 
 def nonempty_match(pattern: str | None, before: str) -> str:

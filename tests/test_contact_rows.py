@@ -55,11 +55,11 @@ def test_numbers_are_normalised_to_e164(raw: str, expected: str) -> None:
         ("12-AB", "not digits"),
         ("98765 4321O", "not digits"),  # a letter O
         ("9.19877E+11", "scientific notation"),
-        ("+91987654321", "not a valid number in India (+91)"),
+        ("+91987654321", "not a valid number in IN (+91)"),
         ("5876543210", "is a landline number (fixed_line)"),
-        ("+9198765432101", "not a valid number in India (+91)"),
+        ("+9198765432101", "not a valid number in IN (+91)"),
         ("+0123456789", "never starts with 0"),
-        ("+1234567", "has 6 digits after +1; a number in United States (+1) has 10 digits"),
+        ("+1234567", "has 6 digits after +1; a number in US (+1) has 10 digits"),
         ("+1234567890123456", "has 15 digits after +1"),
         (
             "+18005550100",
