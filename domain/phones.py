@@ -52,7 +52,7 @@ def dialling_region(country_code: str) -> tuple[int, str]:
         if region not in _NOT_A_COUNTRY:
             return int(digits), region
     raise ValueError(
-        f"country_code {country_code[:16]!r} is not a country's dialling code: use the '+91' form "
+        f"country_code {country_code[:16]!r} is not a dialling code of any country: use the '+91' form "
         "(or a 2-letter ISO code like 'IN')"
     )
 

@@ -143,7 +143,7 @@ async def test_temporal_down_is_503(api: httpx.AsyncClient) -> None:
         (json.dumps({**REQUEST, "csv_uri": "/c.csv", "number_types": []}).encode(), {}, 422,
          "number_types must list one or more of mobile, fixed_line_or_mobile, fixed_line"),
         (json.dumps({**REQUEST, "csv_uri": "/c.csv", "country_code": "+999"}).encode(), {}, 422,
-         "country_code '+999' is not a country's dialling code"),
+         "country_code '+999' is not a dialling code of any country"),
     ],
 )  # fmt: skip
 async def test_bad_start_bodies_are_4xx_with_a_clear_error(

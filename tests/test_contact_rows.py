@@ -405,3 +405,18 @@ def test_line_endings_give_the_same_verdicts(text: str, monkeypatch: pytest.Monk
     monkeypatch.setattr(csv_blocks, "BLOCK_CHARS", 16)
     phones = PhoneNormalizer("+91")
     assert fast(text, phones) == reference(text, phones)
+
+
+def test_the_cleaned_file_keeps_landlines_exactly_when_pre_flight_counted_them(tmp_path: Path) -> None:
+    """The upload rebuilds the file with the request's number_types: the rows it sends are pre-flight's valid rows."""
+    src = tmp_path / "c.csv"
+    src.write_text("Mobile Number,Name\n+919876543210,A\n022 6997 6801,B\n+18005550100,C\n", encoding="utf-8")
+    for types, expected in [
+        (("mobile", "fixed_line_or_mobile"), ["+919876543210"]),
+        (("mobile", "fixed_line_or_mobile", "fixed_line"), ["+919876543210", "+912269976801"]),
+    ]:
+        phones = PhoneNormalizer("+91", types)
+        counted = scan_csv(src, MAP, "+91", tmp_path / "report.csv", number_types=types).counts.valid
+        written = write_clean_csv(src, tmp_path / "clean.csv", MAP, phones)
+        rows = list(csv.reader((tmp_path / "clean.csv").open(encoding="utf-8")))[1:]
+        assert [r[0] for r in rows] == expected and written == counted == len(expected)

@@ -85,7 +85,7 @@ WINDOW_SHAPE = 'must look like "DD/MM/YYYY, HH:MM"'
         ({"idempotency_key": ""}, KEY_RULE),
         ({"idempotency_key": "k" * 129}, KEY_RULE),
         ({"number_types": []}, "number_types must list one or more of mobile, fixed_line_or_mobile"),
-        ({"country_code": "+999"}, "country_code '+999' is not a country's dialling code"),
+        ({"country_code": "+999"}, "country_code '+999' is not a dialling code of any country"),
     ],
     ids=lambda value: json.dumps(value, ensure_ascii=False)[:40] if isinstance(value, dict) else None,
 )
