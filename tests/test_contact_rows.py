@@ -22,6 +22,7 @@ from activities.contacts.rows import (
     unique_blocks,
     write_clean_csv,
 )
+from contract.number_types import NumberType
 from domain.phones import PhoneNormalizer, dial_code
 
 MAP = {"mobile_number": "Mobile Number", "callee_name": "Name"}
@@ -411,10 +412,11 @@ def test_the_cleaned_file_keeps_landlines_exactly_when_pre_flight_counted_them(t
     """The upload rebuilds the file with the request's number_types: the rows it sends are pre-flight's valid rows."""
     src = tmp_path / "c.csv"
     src.write_text("Mobile Number,Name\n+919876543210,A\n022 6997 6801,B\n+18005550100,C\n", encoding="utf-8")
-    for types, expected in [
+    cases: list[tuple[tuple[NumberType, ...], list[str]]] = [
         (("mobile", "fixed_line_or_mobile"), ["+919876543210"]),
         (("mobile", "fixed_line_or_mobile", "fixed_line"), ["+919876543210", "+912269976801"]),
-    ]:
+    ]
+    for types, expected in cases:
         phones = PhoneNormalizer("+91", types)
         counted = scan_csv(src, MAP, "+91", tmp_path / "report.csv", number_types=types).counts.valid
         written = write_clean_csv(src, tmp_path / "clean.csv", MAP, phones)
