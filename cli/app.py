@@ -142,7 +142,7 @@ def start(
         typer.Option(
             "--number-type",
             help="A kind of number to call (repeatable; number_types): mobile, fixed_line_or_mobile, fixed_line "
-            "(landlines), voip, toll_free, ... Default: mobile and fixed_line_or_mobile.",
+            "(landlines), voip, toll_free, ... Default: mobile, fixed_line_or_mobile and fixed_line.",
         ),
     ] = None,
     mapping: Annotated[list[str] | None, typer.Option("--map", help="VARIABLE=CSV Column (repeatable)")] = None,

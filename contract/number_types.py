@@ -18,7 +18,7 @@ NumberType = Literal[
     "voicemail",
 ]
 NUMBER_TYPES: tuple[NumberType, ...] = get_args(NumberType)
-# Mobiles, and the numbers whose plan cannot tell a mobile from a landline (all of +1, for one): what a campaign
-# called before number types were checked, as far as the old rules could tell. Landlines ("fixed_line"),
-# toll-free, premium-rate and the other kinds are called only when the request lists them.
-DEFAULT_NUMBER_TYPES: tuple[NumberType, ...] = ("mobile", "fixed_line_or_mobile")
+# The numbers a person answers: mobiles, landlines, and those whose plan cannot tell the two apart (all of +1, for
+# one). An Indian landline is callable (the old +91 rule refused it as "not a mobile"); a campaign that must reach
+# mobiles only lists ["mobile"]. Toll-free, premium-rate, VoIP and the other kinds are called only when listed.
+DEFAULT_NUMBER_TYPES: tuple[NumberType, ...] = ("mobile", "fixed_line_or_mobile", "fixed_line")

@@ -28,9 +28,9 @@ DESCRIPTIONS = {
     'ISO region code ("IN"); any country phonenumbers has a numbering plan for.',
     "number_types": "The kinds of number the campaign calls, by the country's numbering plan (phonenumbers' types): "
     '"mobile", "fixed_line_or_mobile" (the plan cannot tell, e.g. all of +1), "fixed_line" (landlines), "voip", '
-    '"personal_number", "uan", "shared_cost", "toll_free", "premium_rate", "pager", "voicemail". Default: mobile and '
-    "fixed_line_or_mobile; add fixed_line to call landlines. Rows with other numbers are refused in the contacts "
-    "report.",
+    '"personal_number", "uan", "shared_cost", "toll_free", "premium_rate", "pager", "voicemail". Default: mobile, '
+    'fixed_line_or_mobile and fixed_line (landlines); ["mobile"] calls mobiles only. Rows with other numbers are '
+    "refused in the contacts report.",
     "variables_map": "Assistant variable -> CSV column; must map mobile_number to the phone-number column.",
     "campaign_start_time": "\"DD/MM/YYYY, HH:MM\" in the campaign's timezone. Required to start a campaign (Ringg's "
     "uploads and make-call-async need the window); a schedule's template leaves it out (each fire sets it).",

@@ -57,15 +57,14 @@ def test_numbers_are_normalised_to_e164(raw: str, expected: str) -> None:
         ("98765 4321O", "not digits"),  # a letter O
         ("9.19877E+11", "scientific notation"),
         ("+91987654321", "not a valid number in IN (+91)"),
-        ("5876543210", "is a landline number (fixed_line)"),
         ("+9198765432101", "not a valid number in IN (+91)"),
         ("+0123456789", "never starts with 0"),
         ("+1234567", "has 6 digits after +1; a number in US (+1) has 10 digits"),
         ("+1234567890123456", "has 15 digits after +1"),
         (
             "+18005550100",
-            "is a toll-free number (toll_free); this campaign calls mobile, fixed_line_or_mobile numbers "
-            'only: add "toll_free" to number_types',
+            "is a toll-free number (toll_free); this campaign calls mobile, fixed_line_or_mobile, fixed_line "
+            'numbers only: add "toll_free" to number_types',
         ),
         ("٩٨٧٦٥٤٣٢١٠", "not digits"),  # Arabic-Indic digits are not accepted silently
     ],
@@ -73,6 +72,12 @@ def test_numbers_are_normalised_to_e164(raw: str, expected: str) -> None:
 def test_unusable_numbers_get_a_reason(raw: str, problem: str) -> None:
     e164, reason = PhoneNormalizer("+91").normalize(raw)
     assert e164 == "" and reason is not None and problem in reason
+
+
+def test_a_landline_is_unusable_when_the_campaign_calls_mobiles_only() -> None:
+    assert PhoneNormalizer("+91").normalize("5876543210") == ("+915876543210", None)
+    e164, reason = PhoneNormalizer("+91", ["mobile"]).normalize("5876543210")
+    assert e164 == "" and reason is not None and "is a landline number (fixed_line)" in reason
 
 
 @pytest.mark.parametrize(

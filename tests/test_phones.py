@@ -16,20 +16,20 @@ from domain.phones import PhoneNormalizer, dial_code, dialling_region
 LANDLINE = "+912269976801"  # a Mumbai landline: the example
 
 
-def test_an_indian_landline_is_called_when_the_request_allows_landlines() -> None:
-    phones = PhoneNormalizer("+91", ["mobile", "fixed_line_or_mobile", "fixed_line"])
+def test_an_indian_landline_is_called_by_default() -> None:
+    phones = PhoneNormalizer("+91")
     assert phones.normalize(LANDLINE) == (LANDLINE, None)
     assert phones.normalize("022 6997 6801") == (LANDLINE, None)
     assert phones.normalize_clean_batch([LANDLINE, "+919876543210"]) == ([LANDLINE, "+919876543210"], [])
 
 
-def test_an_indian_landline_is_refused_by_default_with_what_to_change() -> None:
-    phones = PhoneNormalizer("+91")
+def test_an_indian_landline_is_refused_for_mobiles_only_with_what_to_change() -> None:
+    phones = PhoneNormalizer("+91", ["mobile"])
     e164, problem = phones.normalize(LANDLINE)
     assert e164 == ""
     assert problem == (
-        f"{LANDLINE} is a landline number (fixed_line); this campaign calls mobile, fixed_line_or_mobile numbers "
-        'only: add "fixed_line" to number_types to call it'
+        f"{LANDLINE} is a landline number (fixed_line); this campaign calls mobile numbers only: add "
+        '"fixed_line" to number_types to call it'
     )
     assert phones.normalize_clean_batch([LANDLINE]) == ([""], [0])
 

@@ -331,10 +331,10 @@ async def test_a_caller_provided_idempotency_key_is_used_as_is(tmp_path: Path) -
 LANDLINE_ROWS = "Asha Verma,+919876543210,Pune\nMumbai office,022 6997 6801,Mumbai\n"
 
 
-async def test_a_landline_is_a_reported_row_unless_the_request_calls_landlines(tmp_path: Path) -> None:
+async def test_a_landline_is_called_unless_the_request_calls_mobiles_only(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + LANDLINE_ROWS)
 
-    refused = await preflight(preflight_input(path))
+    refused = await preflight(preflight_input(path, number_types=["mobile"]))
     assert (refused.valid_rows, refused.unusable_rows, refused.first_problem_rows) == (1, 1, [3])
     assert refused.report_path is not None
     with open(refused.report_path, newline="", encoding="utf-8") as f:
@@ -345,8 +345,7 @@ async def test_a_landline_is_a_reported_row_unless_the_request_calls_landlines(t
     )  # safe_row quotes a leading +
     assert 'add "fixed_line" to number_types' in row["problem"]
 
-    types = ["mobile", "fixed_line_or_mobile", "fixed_line"]
-    allowed = await preflight(preflight_input(path, number_types=types))
+    allowed = await preflight(preflight_input(path))  # the default calls landlines
     assert (allowed.valid_rows, allowed.unusable_rows, allowed.report_path) == (2, 0, None)
 
 
