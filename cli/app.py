@@ -137,6 +137,14 @@ def start(
     agent_id: Annotated[str | None, typer.Option("--agent-id")] = None,
     csv: Annotated[str | None, typer.Option("--csv", help="csv_uri: path, file:// or http(s):// URL")] = None,
     country_code: Annotated[str | None, typer.Option("--country-code")] = None,
+    number_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--number-type",
+            help="A kind of number to call (repeatable; number_types): mobile, fixed_line_or_mobile, fixed_line "
+            "(landlines), voip, toll_free, ... Default: mobile, fixed_line_or_mobile and fixed_line.",
+        ),
+    ] = None,
     mapping: Annotated[list[str] | None, typer.Option("--map", help="VARIABLE=CSV Column (repeatable)")] = None,
     from_number: Annotated[list[str] | None, typer.Option("--from-number", help="caller number or id")] = None,
     number_pool_id: Annotated[str | None, typer.Option("--number-pool-id")] = None,
@@ -166,6 +174,7 @@ def start(
             "agent_id": agent_id,
             "csv_uri": csv,
             "country_code": country_code,
+            "number_types": number_type,
             "from_numbers": from_number,
             "number_pool_id": number_pool_id,
             "campaign_start_time": start_time,

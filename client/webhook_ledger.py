@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from contract.number_types import NUMBER_TYPES
 from domain.contact_outcome import last_outcome
 from domain.phones import PhoneNormalizer
 from ledger.records import CallEntry
@@ -32,7 +33,9 @@ class WebhookLedger:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._keys: dict[str, str | None] = {}
-        self._phones = PhoneNormalizer("+91")  # Ringg reports numbers in E.164; the default only fills a gap
+        self._phones = PhoneNormalizer(
+            "+91", NUMBER_TYPES
+        )  # Ringg reports numbers in E.164; the default only fills a gap
 
     async def record(self, list_id: str, body: dict[str, Any]) -> bool:
         """True when recorded. Never raises: the event still reaches the workflow if the ledger is down."""

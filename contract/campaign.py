@@ -11,6 +11,7 @@ from contract import limits
 from contract.chunks import ChunkState
 from contract.events import CampaignEvent
 from contract.limits import ColumnName, Id, Short, Uri
+from contract.number_types import DEFAULT_NUMBER_TYPES, NUMBER_TYPES, NumberType
 from contract.statuses import PENDING_STATUSES
 
 LARGE_FLOW_MIN_ROWS = 5_000
@@ -143,6 +144,8 @@ class CampaignRequest(BaseModel):
     agent_id: Id
     csv_uri: Uri
     country_code: Short = "+91"
+    # The kinds of number called (phonenumbers' types); the rest are refused in pre-flight's contacts report.
+    number_types: list[NumberType] = Field(default=list(DEFAULT_NUMBER_TYPES), max_length=len(NUMBER_TYPES))
     variables_map: dict[Id, ColumnName] = Field(
         default_factory=lambda: {"mobile_number": "Mobile Number"}, max_length=limits.MAX_VARIABLES
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from contract.campaign import FrequencyCap
+from contract.number_types import DEFAULT_NUMBER_TYPES, NumberType
 
 
 class ScreenInput(BaseModel):
@@ -17,6 +18,7 @@ class ScreenInput(BaseModel):
     csv_uri: str
     content_hash: str
     country_code: str
+    number_types: list[NumberType] = Field(default_factory=lambda: list(DEFAULT_NUMBER_TYPES))
     variables_map: dict[str, str]
     campaign_start_time: str | None = None
     campaign_end_time: str | None = None

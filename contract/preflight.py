@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contract.campaign import CampaignRequest
+from contract.number_types import DEFAULT_NUMBER_TYPES, NumberType
 
 
 class PreflightInput(BaseModel):
@@ -19,6 +20,7 @@ class PreflightInput(BaseModel):
     idempotency_key: str | None = None
     call_config: dict[str, Any] = Field(default_factory=dict)
     country_code: str = "+91"
+    number_types: list[NumberType] = Field(default_factory=lambda: list(DEFAULT_NUMBER_TYPES))
 
 
 def preflight_input(req: CampaignRequest) -> PreflightInput:
@@ -33,6 +35,7 @@ def preflight_input(req: CampaignRequest) -> PreflightInput:
         idempotency_key=req.idempotency_key,
         call_config=req.call_config,
         country_code=req.country_code,
+        number_types=req.number_types,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from contract.number_types import DEFAULT_NUMBER_TYPES, NumberType
 from contract.program import Phase
 
 
@@ -23,6 +24,7 @@ class PlanInput(BaseModel):
     csv_uri: str
     variables_map: dict[str, str]
     country_code: str
+    number_types: list[NumberType] = Field(default_factory=lambda: list(DEFAULT_NUMBER_TYPES))
     key: str
     pilot_rows: int = 0  # 0: no pilot wave
     valid_rows: int = 0

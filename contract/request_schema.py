@@ -24,7 +24,13 @@ DESCRIPTIONS = {
     "campaign_name": "Shown in Ringg and in Temporal (search attribute CampaignName); at most 200 characters.",
     "agent_id": "The Ringg assistant that makes the calls.",
     "csv_uri": "The contacts CSV: a local path, file:// or http(s):// URL readable by the worker.",
-    "country_code": 'Dial code for numbers written without one: "+91", "91" or "IN".',
+    "country_code": 'The country of numbers written without a country code: its dial code ("+91", "91") or its '
+    'ISO region code ("IN"); any country phonenumbers has a numbering plan for.',
+    "number_types": "The kinds of number the campaign calls, by the country's numbering plan (phonenumbers' types): "
+    '"mobile", "fixed_line_or_mobile" (the plan cannot tell, e.g. all of +1), "fixed_line" (landlines), "voip", '
+    '"personal_number", "uan", "shared_cost", "toll_free", "premium_rate", "pager", "voicemail". Default: mobile, '
+    'fixed_line_or_mobile and fixed_line (landlines); ["mobile"] calls mobiles only. Rows with other numbers are '
+    "refused in the contacts report.",
     "variables_map": "Assistant variable -> CSV column; must map mobile_number to the phone-number column.",
     "campaign_start_time": "\"DD/MM/YYYY, HH:MM\" in the campaign's timezone. Required to start a campaign (Ringg's "
     "uploads and make-call-async need the window); a schedule's template leaves it out (each fire sets it).",
@@ -81,6 +87,7 @@ def request_json_schema(ref_template: str = "#/$defs/{model}") -> dict[str, Any]
     props = schema["properties"]
     props["campaign_name"].update(minLength=1, maxLength=200)
     props["concurrency_percentage"].update(minimum=0, maximum=100)
+    props["number_types"].update(minItems=1, uniqueItems=True)
     props["max_invalid_row_share"].update(minimum=0, maximum=1)
     props["events_progress_step"].update(minimum=0, maximum=100)
     props["events_url"]["anyOf"][0].update(maxLength=2048, pattern="^[Hh][Tt][Tt][Pp][Ss]?://")

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contract.campaign import ResolvedFlow, RinggBudgetView
+from contract.number_types import DEFAULT_NUMBER_TYPES, NumberType
 
 
 class UploadInput(BaseModel):
@@ -20,6 +21,7 @@ class UploadInput(BaseModel):
     idempotency_tag: str
     agent_id: str
     country_code: str
+    number_types: list[NumberType] = Field(default_factory=lambda: list(DEFAULT_NUMBER_TYPES))
     variables_map: dict[str, str]
     campaign_start_time: str | None = None
     campaign_end_time: str | None = None

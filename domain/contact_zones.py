@@ -9,38 +9,16 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import timezone as number_zones
-
+from domain.phone_zones import zones_of
 from domain.window import DEFAULT_TIMEZONE, WINDOW_FORMAT
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 _DAY_NUMBERS: dict[str, int] = {name: number for number, name in enumerate(WEEKDAYS)}
-UNKNOWN_ZONE_NAMES = {"Etc/Unknown"}
-
-# Old spellings phonenumbers' metadata still uses, to the names tzdata now gives the same zones ("backward" links):
-# one zone keeps one name, so Indian numbers and a default of Asia/Kolkata make one wave, not two, and Ringg gets
-# the names its docs use. A test checks every name phonenumbers returns loads after this.
-CURRENT_ZONE_NAMES = {
-    "Africa/Asmera": "Africa/Asmara",
-    "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
-    "America/Godthab": "America/Nuuk",
-    "Asia/Calcutta": "Asia/Kolkata",
-    "Asia/Katmandu": "Asia/Kathmandu",
-    "Asia/Rangoon": "Asia/Yangon",
-    "Asia/Saigon": "Asia/Ho_Chi_Minh",
-    "Atlantic/Faeroe": "Atlantic/Faroe",
-    "Europe/Kiev": "Europe/Kyiv",
-    "Pacific/Enderbury": "Pacific/Kanton",
-    "Pacific/Ponape": "Pacific/Pohnpei",
-    "Pacific/Truk": "Pacific/Chuuk",
-}
 # Files under the tz folder that load but are no one's timezone: the worker's own clock, tzdata internals, and
 # the leap-second variants (whose offsets are off by whole seconds).
 _NOT_ZONES = {"localtime", "posixrules", "Factory"}
 _NOT_ZONE_PREFIXES = ("posix/", "right/")
-_LONGEST_NUMBER = 32  # E.164 is at most 16 characters; anything longer is not worth caching
 
 
 @lru_cache(maxsize=1024)
@@ -61,24 +39,11 @@ def zone_problem(name: str, setting: str) -> str | None:
     return f"{setting} {name[:64]!r} is not a known IANA timezone (e.g. {DEFAULT_TIMEZONE})"
 
 
-@lru_cache(maxsize=65536)
-def _single_zone(e164: str) -> str | None:
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return None
-    zones = {CURRENT_ZONE_NAMES.get(z, z) for z in number_zones.time_zones_for_number(number)} - UNKNOWN_ZONE_NAMES
-    if len(zones) != 1:
-        return None
-    (name,) = zones
-    return name if _loads(name) else None
-
-
 def zone_of(e164: str, default_zone: str) -> str:
     """The IANA timezone of a number in E.164 (e.g. "+14155550100") from phonenumbers' timezone metadata, under
     its current tzdata name; `default_zone` when the number maps to several zones, to none, or does not parse."""
-    found = _single_zone(e164) if len(e164) <= _LONGEST_NUMBER else None
-    return found or default_zone
+    zones = zones_of(e164)
+    return zones[0] if len(zones) == 1 and _loads(zones[0]) else default_zone
 
 
 @dataclass(frozen=True)

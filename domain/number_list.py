@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from contract.number_types import NUMBER_TYPES
 from domain.phones import PhoneNormalizer
 
 _E164_PREFIX = re.compile(r"\+\d+ ")
@@ -24,7 +25,7 @@ def value_free(problem: str, raw: str) -> str:
 def normalise_numbers(raw: Sequence[str], country_code: str) -> tuple[list[str], list[tuple[int, str]]]:
     """(E.164 numbers in input order, duplicates kept; every problem as (index, value-free problem)). Raises
     ValueError when `country_code` is not a dialling code."""
-    normalizer = PhoneNormalizer(country_code)
+    normalizer = PhoneNormalizer(country_code, NUMBER_TYPES)  # a suppression may name any kind
     numbers: list[str] = []
     problems: list[tuple[int, str]] = []
     for i, value in enumerate(raw):

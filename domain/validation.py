@@ -10,7 +10,7 @@ from contract.preflight import PreflightResult
 from domain.event_targets import events_url_problems
 from domain.invalid_rows import share_allows
 from domain.ledger_rules import ledger_problems
-from domain.phones import dial_code
+from domain.phones import dial_code, number_types_problem
 from domain.window import parse_window_time
 
 SCHEDULE_FIELDS = ("campaign_start_time", "campaign_end_time", "call_config")
@@ -44,6 +44,8 @@ def request_problems(
         dial_code(req.country_code)
     except ValueError as err:
         problems.append(str(err))
+    if (types_problem := number_types_problem(req.number_types)) is not None:
+        problems.append(types_problem)
     if not 0 <= req.concurrency_percentage <= 100:
         problems.append(f"concurrency_percentage must be between 0 and 100, got {req.concurrency_percentage}")
     if not 0 <= req.max_invalid_row_share <= 1:

@@ -138,6 +138,12 @@ async def test_temporal_down_is_503(api: httpx.AsyncClient) -> None:
          422, "events_url must not carry a user name or password"),
         (json.dumps({**REQUEST, "csv_uri": "/c.csv", "events_progress_step": 101}).encode(), {}, 422,
          "events_progress_step must be between 0 (no progress events) and 100, got 101"),
+        (json.dumps({**REQUEST, "csv_uri": "/c.csv", "number_types": ["landline"]}).encode(), {}, 422,
+         "number_types.0: Input should be 'mobile', 'fixed_line_or_mobile', 'fixed_line'"),
+        (json.dumps({**REQUEST, "csv_uri": "/c.csv", "number_types": []}).encode(), {}, 422,
+         "number_types must list one or more of mobile, fixed_line_or_mobile, fixed_line"),
+        (json.dumps({**REQUEST, "csv_uri": "/c.csv", "country_code": "+999"}).encode(), {}, 422,
+         "country_code '+999' is not a dialling code of any country"),
     ],
 )  # fmt: skip
 async def test_bad_start_bodies_are_4xx_with_a_clear_error(
@@ -294,6 +300,10 @@ async def test_openapi_documents_both_bodies_and_the_public_request(api: httpx.A
     assert {"200", "201", "401", "422", "503"} <= set(start["responses"])
     request = document["components"]["schemas"]["CampaignRequest"]
     assert "continued" not in request["properties"] and "ContinuedState" not in document["components"]["schemas"]
+    number_types = request["properties"]["number_types"]
+    assert number_types["default"] == ["mobile", "fixed_line_or_mobile", "fixed_line"]
+    assert "fixed_line" in number_types["items"]["enum"]
+    assert "landlines" in number_types["description"]
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "security" not in document["paths"]["/healthz"]["get"]
 

@@ -22,7 +22,8 @@ from activities.contacts.rows import (
     unique_blocks,
     write_clean_csv,
 )
-from domain.phones import RULES, PhoneNormalizer, dial_code
+from contract.number_types import NumberType
+from domain.phones import PhoneNormalizer, dial_code
 
 MAP = {"mobile_number": "Mobile Number", "callee_name": "Name"}
 
@@ -55,18 +56,28 @@ def test_numbers_are_normalised_to_e164(raw: str, expected: str) -> None:
         ("12-AB", "not digits"),
         ("98765 4321O", "not digits"),  # a letter O
         ("9.19877E+11", "scientific notation"),
-        ("+91987654321", "10 digits starting with 6, 7, 8 or 9"),
-        ("5876543210", "10 digits starting with 6, 7, 8 or 9"),
-        ("+9198765432101", "10 digits starting with 6, 7, 8 or 9"),
+        ("+91987654321", "not a valid number in IN (+91)"),
+        ("+9198765432101", "not a valid number in IN (+91)"),
         ("+0123456789", "never starts with 0"),
-        ("+1234567", "8 to 15"),
-        ("+1234567890123456", "8 to 15"),
+        ("+1234567", "has 6 digits after +1; a number in US (+1) has 10 digits"),
+        ("+1234567890123456", "has 15 digits after +1"),
+        (
+            "+18005550100",
+            "is a toll-free number (toll_free); this campaign calls mobile, fixed_line_or_mobile, fixed_line "
+            'numbers only: add "toll_free" to number_types',
+        ),
         ("٩٨٧٦٥٤٣٢١٠", "not digits"),  # Arabic-Indic digits are not accepted silently
     ],
 )
 def test_unusable_numbers_get_a_reason(raw: str, problem: str) -> None:
     e164, reason = PhoneNormalizer("+91").normalize(raw)
     assert e164 == "" and reason is not None and problem in reason
+
+
+def test_a_landline_is_unusable_when_the_campaign_calls_mobiles_only() -> None:
+    assert PhoneNormalizer("+91").normalize("5876543210") == ("+915876543210", None)
+    e164, reason = PhoneNormalizer("+91", ["mobile"]).normalize("5876543210")
+    assert e164 == "" and reason is not None and "is a landline number (fixed_line)" in reason
 
 
 @pytest.mark.parametrize(
@@ -402,31 +413,17 @@ def test_line_endings_give_the_same_verdicts(text: str, monkeypatch: pytest.Monk
     assert fast(text, phones) == reference(text, phones)
 
 
-@pytest.mark.parametrize("country", ["+91", "+1", "+65", "+61", "+44"])
-def test_mostly_clean_batches_agree_with_normalize(country: str) -> None:
-    """The slice-based shortcut for one-length countries: mostly clean E.164, with a few odd values of the same
-    length (a letter, a bad first digit, another country code) or of another length mixed in."""
-    rng = random.Random(country)
-    phones = PhoneNormalizer(country)
-    rule = RULES[phones.cc]
-    prefix = "+" + phones.cc
-
-    def clean() -> str:
-        rest = "".join(rng.choices("0123456789", k=rule.lengths[0] - 1))
-        return prefix + rng.choice(rule.first_digits) + rest
-
-    def spoil(value: str) -> str:
-        nsn = value[len(prefix) :]
-        return rng.choice([value[:-1] + "x", prefix + "0" + nsn[1:], "+4" + value[2:], nsn, value[:-2], ""])
-
-    for _ in range(200):
-        raw = [clean() for _ in range(50)]
-        for _ in range(rng.randint(0, 3)):
-            i = rng.randrange(len(raw))
-            raw[i] = spoil(raw[i])
-        numbers, unclean = phones.normalize_clean_batch(raw)
-        for i, value in enumerate(raw):
-            if i in unclean:
-                assert numbers[i] == ""
-            else:
-                assert phones.normalize(value) == (numbers[i], None), (country, value)
+def test_the_cleaned_file_keeps_landlines_exactly_when_pre_flight_counted_them(tmp_path: Path) -> None:
+    """The upload rebuilds the file with the request's number_types: the rows it sends are pre-flight's valid rows."""
+    src = tmp_path / "c.csv"
+    src.write_text("Mobile Number,Name\n+919876543210,A\n022 6997 6801,B\n+18005550100,C\n", encoding="utf-8")
+    cases: list[tuple[tuple[NumberType, ...], list[str]]] = [
+        (("mobile", "fixed_line_or_mobile"), ["+919876543210"]),
+        (("mobile", "fixed_line_or_mobile", "fixed_line"), ["+919876543210", "+912269976801"]),
+    ]
+    for types, expected in cases:
+        phones = PhoneNormalizer("+91", types)
+        counted = scan_csv(src, MAP, "+91", tmp_path / "report.csv", number_types=types).counts.valid
+        written = write_clean_csv(src, tmp_path / "clean.csv", MAP, phones)
+        rows = list(csv.reader((tmp_path / "clean.csv").open(encoding="utf-8")))[1:]
+        assert [r[0] for r in rows] == expected and written == counted == len(expected)

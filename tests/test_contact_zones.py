@@ -13,8 +13,6 @@ from phonenumbers import timezone as number_zones
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 from domain.contact_zones import (
-    CURRENT_ZONE_NAMES,
-    UNKNOWN_ZONE_NAMES,
     WEEKDAYS,
     DailyWindow,
     day_problems,
@@ -24,6 +22,7 @@ from domain.contact_zones import (
     zone_of,
     zone_problem,
 )
+from domain.phone_zones import CURRENT_ZONE_NAMES, UNKNOWN_ZONE_NAMES
 from domain.window import parse_window_time
 
 DEFAULT = "Europe/Berlin"  # a default no test number maps to, so falling back is visible

@@ -79,7 +79,7 @@ async def test_invalid_numbers_are_all_told_and_none_is_added(url: str, ledger: 
     assert result.exit_code == 2
     text = said(result)
     assert "no number was added: 2 invalid number(s)" in text
-    assert "number 2: has 7 digits" in text and "number 3: has characters that are not digits" in text
+    assert "number 2: has 5 digits after +91" in text and "number 3: has characters that are not digits" in text
     assert "98765abc21" not in text and "12345" not in text
     assert await ledger.suppression_count() == 0
     bad_country = await cli(url, "suppress", "add", "9876543210", "--country-code", "abc")

@@ -3,6 +3,7 @@ hashing, header checks, encodings, local/file:///http sources, idempotency keys)
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import http.server
@@ -323,3 +324,31 @@ async def test_a_caller_provided_idempotency_key_is_used_as_is(tmp_path: Path) -
 
     assert result.idempotency_key == "diwali-2026:batch_1.v2"
     assert result.content_hash == sha256_of(path)
+
+
+# --- number types --------------------------------------------------------------------------------------------
+
+LANDLINE_ROWS = "Asha Verma,+919876543210,Pune\nMumbai office,022 6997 6801,Mumbai\n"
+
+
+async def test_a_landline_is_called_unless_the_request_calls_mobiles_only(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + LANDLINE_ROWS)
+
+    refused = await preflight(preflight_input(path, number_types=["mobile"]))
+    assert (refused.valid_rows, refused.unusable_rows, refused.first_problem_rows) == (1, 1, [3])
+    assert refused.report_path is not None
+    with open(refused.report_path, newline="", encoding="utf-8") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["row"] == "3" and row["phone_as_written"] == "022 6997 6801"
+    assert (
+        row["problem"].lstrip("'").startswith("+912269976801 is a landline number (fixed_line)")
+    )  # safe_row quotes a leading +
+    assert 'add "fixed_line" to number_types' in row["problem"]
+
+    allowed = await preflight(preflight_input(path))  # the default calls landlines
+    assert (allowed.valid_rows, allowed.unusable_rows, allowed.report_path) == (2, 0, None)
+
+
+async def test_an_empty_number_types_list_is_refused_before_the_file_is_read(tmp_path: Path) -> None:
+    err = await preflight_error(preflight_input(tmp_path / "absent.csv", number_types=[]), "InvalidCampaignRequest")
+    assert "number_types must list one or more of mobile" in str(err)

@@ -24,6 +24,17 @@ def test_schema_command_prints_the_public_request_schema() -> None:
     assert schema["properties"]["concurrency_percentage"]["maximum"] == 100
 
 
+def test_the_schema_says_which_kinds_of_number_are_called() -> None:
+    number_types = request_json_schema()["properties"]["number_types"]
+    assert number_types["default"] == ["mobile", "fixed_line_or_mobile", "fixed_line"]
+    assert number_types["minItems"] == 1 and number_types["uniqueItems"] is True
+    assert {"fixed_line", "toll_free", "premium_rate"} <= set(number_types["items"]["enum"])
+    assert (
+        "fixed_line (landlines)" in number_types["description"]
+        and '["mobile"] calls mobiles only' in number_types["description"]
+    )
+
+
 def test_schema_refs_follow_the_template() -> None:
     schema = request_json_schema("#/components/schemas/{model}")
     assert schema["properties"]["polling"]["$ref"] == "#/components/schemas/PollingConfig"

@@ -84,6 +84,8 @@ WINDOW_SHAPE = 'must look like "DD/MM/YYYY, HH:MM"'
         ({"idempotency_key": "ключ"}, KEY_RULE),
         ({"idempotency_key": ""}, KEY_RULE),
         ({"idempotency_key": "k" * 129}, KEY_RULE),
+        ({"number_types": []}, "number_types must list one or more of mobile, fixed_line_or_mobile"),
+        ({"country_code": "+999"}, "country_code '+999' is not a dialling code of any country"),
     ],
     ids=lambda value: json.dumps(value, ensure_ascii=False)[:40] if isinstance(value, dict) else None,
 )
@@ -112,6 +114,9 @@ def test_bad_requests_give_one_clear_problem(changes: dict[str, Any], expected: 
         {"flow": "large", "concurrency_percentage": 25},
         {"concurrency_percentage": 25},  # auto: refused later only if the CSV takes the standard flow
         {"flow": "standard", "concurrency_percentage": 0, "call_config": {"call_time": {"timezone": "UTC"}}},
+        {"number_types": ["mobile", "fixed_line_or_mobile", "fixed_line"]},
+        {"country_code": "NG"},
+        {"country_code": "UK"},
     ],
 )
 def test_good_requests_have_no_problems(changes: dict[str, Any]) -> None:

@@ -40,6 +40,7 @@ class LaunchStages(UploadWatch):
             idempotency_tag=self._tag,
             agent_id=req.agent_id,
             country_code=req.country_code,
+            number_types=req.number_types,
             variables_map=req.variables_map,
             campaign_start_time=req.campaign_start_time,
             campaign_end_time=req.campaign_end_time,

@@ -40,6 +40,7 @@ class LedgerStages(CampaignState):
                 csv_uri=req.csv_uri,
                 content_hash=pre.content_hash,
                 country_code=req.country_code,
+                number_types=req.number_types,
                 variables_map=req.variables_map,
                 campaign_start_time=req.campaign_start_time,
                 campaign_end_time=req.campaign_end_time,

@@ -218,6 +218,7 @@ class CampaignProgramWorkflow(ProgramWaves):
                     csv_uri=req.csv_uri,
                     variables_map=req.variables_map,
                     country_code=req.country_code,
+                    number_types=req.number_types,
                     key=key,
                     pilot_rows=pilot_rows(req.pilot, valid) if req.pilot is not None else 0,
                     valid_rows=valid,

@@ -12,7 +12,7 @@ import hashlib
 import io
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,11 +39,12 @@ from activities.heartbeat import heartbeating
 from activities.log_context import activity_log_context
 from activities.reports import DEFAULT_REPORT_DIR, contacts_report_path, open_private, private_folder
 from contract.errors import INVALID_CSV, INVALID_REQUEST
+from contract.number_types import DEFAULT_NUMBER_TYPES, NumberType
 from contract.preflight import PreflightInput, PreflightResult
 from domain.csv_limits import CsvLimitExceeded, CsvLimits
 from domain.csv_sources import CsvSources, SourceRefused, shown
 from domain.idempotency import derive_key
-from domain.phones import PhoneNormalizer, dial_code
+from domain.phones import PhoneNormalizer, dial_code, number_types_problem
 from domain.window import window_problems
 
 log = structlog.get_logger()
@@ -91,13 +92,14 @@ def scan_csv(
     country_code: str,
     report: Path,
     limits: CsvLimits = DEFAULT_LIMITS,
+    number_types: Sequence[NumberType] = DEFAULT_NUMBER_TYPES,
 ) -> CsvScan:
     """One pass: hashes the bytes, matches the header to variables_map, checks every row's number and writes
     the rows that cannot be called to `report` (removed again when there are none). Files with duplicate
     numbers get a second pass for the duplicated rows' cells. Raises CsvProblem, CsvLimitExceeded,
     UnicodeDecodeError or csv.Error on a file that cannot be used at all."""
     sniff(path)
-    phones = PhoneNormalizer(country_code)
+    phones = PhoneNormalizer(country_code, number_types)
     with path.open("rb", buffering=0) as raw_file, open_private(report) as out:
         hashing = _HashingReader(raw_file, limits)  # type: ignore[arg-type]
         text = open_text(io.BufferedReader(hashing, CHUNK))
@@ -158,6 +160,8 @@ class CsvActivities:
                 dial_code(inp.country_code)
             except ValueError as err:
                 problems.append(str(err))
+            if (types_problem := number_types_problem(inp.number_types)) is not None:
+                problems.append(types_problem)
             if problems:
                 raise ApplicationError(
                     f"{not_started}: " + "; ".join(problems), type=INVALID_REQUEST, non_retryable=True
@@ -213,7 +217,13 @@ class CsvActivities:
             async with heartbeating(), open_csv(inp.csv_uri, self._sources) as path:
                 try:
                     return await asyncio.to_thread(
-                        scan_csv, path, inp.variables_map, inp.country_code, report, self._sources.limits
+                        scan_csv,
+                        path,
+                        inp.variables_map,
+                        inp.country_code,
+                        report,
+                        self._sources.limits,
+                        inp.number_types,
                     )
                 except UnicodeDecodeError:
                     offset = await asyncio.to_thread(first_invalid_utf8_offset, path)

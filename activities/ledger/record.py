@@ -18,6 +18,7 @@ from activities.ledger.guard import ledger_guard
 from activities.log_context import activity_log_context
 from activities.ringg.errors import map_ringg_error
 from contract.ledger import LedgerStatus, RecordCallsInput, RecordCallsResult
+from contract.number_types import NUMBER_TYPES
 from domain.contact_outcome import last_outcome
 from domain.ledger_rules import normalised_words, suppression_reason
 from domain.phones import PhoneNormalizer
@@ -103,7 +104,7 @@ class RecordActivities:
         query = HistoryQuery(
             bulk_list_id=list_id, start_date=inp.since, end_date=inp.until, limit=inp.page_size, offset=0
         )
-        phones = PhoneNormalizer(inp.country_code)
+        phones = PhoneNormalizer(inp.country_code, NUMBER_TYPES)  # Ringg's numbers, any kind
         source = f"campaign {inp.campaign_name[:120]} ({inp.idempotency_key})"
         while True:
             page = await self._ringg.call_history(query.model_copy(update={"offset": checkpoint.offset}))

@@ -85,7 +85,7 @@ class ScreenActivities:
         batches: Iterator[tuple[Layout, list[FileContact]]] = contact_batches(
             path,
             inp.variables_map,
-            PhoneNormalizer(inp.country_code),
+            PhoneNormalizer(inp.country_code, inp.number_types),
             self._sources.limits,
             inp.external_id_column,
             inp.passthrough_columns,

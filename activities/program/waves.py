@@ -23,6 +23,7 @@ from activities.heartbeat import heartbeating
 from activities.log_context import activity_log_context
 from activities.reports import DEFAULT_REPORT_DIR, open_private, private_folder
 from contract.errors import INVALID_CSV
+from contract.number_types import NUMBER_TYPES
 from contract.program import Phase
 from contract.program_steps import PlanInput, PlanResult, SelectInput, SelectResult, WaveFile
 from domain.contact_outcome import last_outcome, normalised_statuses, wants
@@ -121,7 +122,7 @@ def _valid_rows(path: Path, inp_map: dict[str, str], phones: PhoneNormalizer) ->
 def split_contacts(src: Path, folder: Path, inp: PlanInput) -> PlanResult:
     """The first waves: pilot rows spread evenly over the file (pilot_rows of valid_rows), the rest main; each
     split by the number's timezone when asked."""
-    phones = PhoneNormalizer(inp.country_code)
+    phones = PhoneNormalizer(inp.country_code, inp.number_types)
     zone = _zoner(inp.split_zones, inp.default_zone)
     rows = _valid_rows(src, inp.variables_map, phones)
     header, _ = next(rows)
@@ -170,7 +171,7 @@ def _outcomes(files: list[str], phones: PhoneNormalizer) -> dict[str, tuple[str,
 def select_contacts(inp: SelectInput) -> SelectResult:
     """Reads each source wave's file against its calls' outcomes and writes the contacts to call next. A number
     in several sources (a paused wave and its resume) is judged by its latest call and written once."""
-    phones = PhoneNormalizer(inp.country_code)
+    phones = PhoneNormalizer(inp.country_code, NUMBER_TYPES)  # the waves' files hold only callable numbers
     zone = _zoner(inp.split_zones, inp.default_zone)
     statuses = normalised_statuses(inp.statuses)
     outcomes: dict[str, tuple[str, str, bool]] = {}

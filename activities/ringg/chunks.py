@@ -59,7 +59,7 @@ def _chunk_file(chunk: ChunkInput) -> Prepare:
             return
         with tempfile.TemporaryDirectory(prefix="campaign-chunk-") as tmp:
             dest = Path(tmp) / f"{path.stem}-part-{chunk.number:03d}.csv"
-            phones = PhoneNormalizer(inp.country_code)
+            phones = PhoneNormalizer(inp.country_code, inp.number_types)
             stop = chunk.skip_rows + chunk.rows
             skip = await asyncio.to_thread(exclusions_of, inp.exclusions_path)
             write = functools.partial(write_clean_csv, start=chunk.skip_rows, stop=stop, skip=skip)

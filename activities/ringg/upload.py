@@ -63,7 +63,7 @@ async def _cleaned(inp: UploadInput, path: Path, limits: CsvLimits) -> AsyncIter
         return
     with tempfile.TemporaryDirectory(prefix="campaign-upload-") as tmp:
         clean = Path(tmp) / path.name
-        phones = PhoneNormalizer(inp.country_code)
+        phones = PhoneNormalizer(inp.country_code, inp.number_types)
         skip = await asyncio.to_thread(exclusions_of, inp.exclusions_path)
         write = functools.partial(write_clean_csv, skip=skip)
         rows = await asyncio.to_thread(write, path, clean, inp.variables_map, phones, limits)
