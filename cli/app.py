@@ -131,12 +131,30 @@ async def watch(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_
 @app.command()
 def start(
     request: Annotated[
-        Path | None, typer.Option("--request", "-r", help="CampaignRequest as a JSON or YAML file")
+        Path | None,
+        typer.Option(
+            "--request",
+            "-r",
+            help="A CampaignRequest (or ProgramRequest) as a JSON or YAML file; the other options override its fields.",
+        ),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="campaign_name")] = None,
-    agent_id: Annotated[str | None, typer.Option("--agent-id")] = None,
-    csv: Annotated[str | None, typer.Option("--csv", help="csv_uri: path, file:// or http(s):// URL")] = None,
-    country_code: Annotated[str | None, typer.Option("--country-code")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The campaign's name (campaign_name).")] = None,
+    agent_id: Annotated[
+        str | None, typer.Option("--agent-id", help="The Ringg agent (assistant) id that makes the calls (agent_id).")
+    ] = None,
+    csv: Annotated[
+        str | None,
+        typer.Option(
+            "--csv", help="The contacts CSV: a path, file:// or http(s):// URL the workers may read (csv_uri)."
+        ),
+    ] = None,
+    country_code: Annotated[
+        str | None,
+        typer.Option(
+            "--country-code",
+            help="The country of numbers written without a country code: +91, 91 or IN (country_code; default +91).",
+        ),
+    ] = None,
     number_type: Annotated[
         list[str] | None,
         typer.Option(
@@ -145,24 +163,102 @@ def start(
             "(landlines), voip, toll_free, ... Default: mobile, fixed_line_or_mobile and fixed_line.",
         ),
     ] = None,
-    mapping: Annotated[list[str] | None, typer.Option("--map", help="VARIABLE=CSV Column (repeatable)")] = None,
-    from_number: Annotated[list[str] | None, typer.Option("--from-number", help="caller number or id")] = None,
-    number_pool_id: Annotated[str | None, typer.Option("--number-pool-id")] = None,
-    start_time: Annotated[str | None, typer.Option("--start-time", help='"DD/MM/YYYY, HH:MM"')] = None,
-    end_time: Annotated[str | None, typer.Option("--end-time", help='"DD/MM/YYYY, HH:MM"')] = None,
-    call_config: Annotated[str | None, typer.Option("--call-config", help="call_config as JSON")] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", help="concurrency_percentage")] = None,
-    callback_url: Annotated[str | None, typer.Option("--callback-url")] = None,
-    remove_invalid_rows: Annotated[bool | None, typer.Option("--remove-invalid-rows/--keep-invalid-rows")] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="An assistant variable and the CSV column that fills it, as VARIABLE=Column (repeatable; "
+            "variables_map).",
+        ),
+    ] = None,
+    from_number: Annotated[
+        list[str] | None,
+        typer.Option("--from-number", help="A caller number id of the workspace (repeatable; from_numbers)."),
+    ] = None,
+    number_pool_id: Annotated[
+        str | None,
+        typer.Option(
+            "--number-pool-id",
+            help="A number pool of the workspace to call from, instead of --from-number (number_pool_id).",
+        ),
+    ] = None,
+    start_time: Annotated[
+        str | None,
+        typer.Option(
+            "--start-time",
+            help='When calling may start, "DD/MM/YYYY, HH:MM" in the call timezone (campaign_start_time).',
+        ),
+    ] = None,
+    end_time: Annotated[
+        str | None,
+        typer.Option(
+            "--end-time", help='When calling stops, "DD/MM/YYYY, HH:MM" in the call timezone (campaign_end_time).'
+        ),
+    ] = None,
+    call_config: Annotated[
+        str | None,
+        typer.Option(
+            "--call-config", help="The call hours and retries as JSON (call_config), e.g. '{\"call_time\": {...}}'."
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            help="The share of the workspace's lines this campaign may use, 1-100 (concurrency_percentage; large flow "
+            "only).",
+        ),
+    ] = None,
+    callback_url: Annotated[
+        str | None, typer.Option("--callback-url", help="A URL Ringg calls back with call results (callback_url).")
+    ] = None,
+    remove_invalid_rows: Annotated[
+        bool | None,
+        typer.Option(
+            "--remove-invalid-rows/--keep-invalid-rows",
+            help="Upload the CSV without the rows pre-flight cannot call, or stop the campaign with the contacts "
+            "report (remove_invalid_rows).",
+        ),
+    ] = None,
     max_invalid_row_share: Annotated[
         float | None,
-        typer.Option("--max-invalid-row-share", help="0..1: share of rows that may be invalid and skipped"),
+        typer.Option(
+            "--max-invalid-row-share",
+            help="The share of rows, 0 to 1, that may be invalid and skipped (max_invalid_row_share).",
+        ),
     ] = None,
-    flow: Annotated[str | None, typer.Option("--flow", help="auto | standard | large")] = None,
-    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
-    max_balance_wait: Annotated[int | None, typer.Option("--max-balance-wait", help="seconds")] = None,
-    wait: Annotated[bool, typer.Option("--wait", help="show live progress until the campaign ends")] = False,
-    task_queue: Annotated[str, typer.Option("--task-queue", envvar="RINGG_TASK_QUEUE")] = TASK_QUEUE,
+    flow: Annotated[
+        str | None,
+        typer.Option(
+            "--flow", help="Which Ringg flow: auto, standard or large (flow; default auto: large from 5,000 rows)."
+        ),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key",
+            help="Your key for this campaign: the same key never launches twice (default: derived from the CSV, "
+            "agent, name and window).",
+        ),
+    ] = None,
+    max_balance_wait: Annotated[
+        int | None,
+        typer.Option(
+            "--max-balance-wait",
+            help="How long, in seconds, to wait for Ringg credit before failing (max_balance_wait_seconds).",
+        ),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Show live progress until the campaign ends, then its result.")
+    ] = False,
+    task_queue: Annotated[
+        str,
+        typer.Option(
+            "--task-queue",
+            envvar="RINGG_TASK_QUEUE",
+            help="The workers' task queue (env RINGG_TASK_QUEUE; default ringg-campaigns).",
+        ),
+    ] = TASK_QUEUE,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -348,10 +444,13 @@ def cancel(
 
 @app.command("stop-numbers")
 def stop_numbers(
-    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
     numbers_file: Annotated[
         str,
-        typer.Option("--file", help="phone numbers, one per line or first CSV column; a path or URL the worker reads"),
+        typer.Option(
+            "--file",
+            help="The opt-out numbers: one a line, or the first CSV column; a path or URL the workers may read.",
+        ),
     ],
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
@@ -406,7 +505,7 @@ def list_command(
 
 @app.command("watch")
 def watch_command(
-    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
+    campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -436,7 +535,13 @@ app.command("files")(files_command)
 
 @app.command("schema")
 def schema_command(
-    program: Annotated[bool, typer.Option("--program", help="ProgramRequest: pilot, windows, follow_up too")] = False,
+    program: Annotated[
+        bool,
+        typer.Option(
+            "--program",
+            help="Print the ProgramRequest schema (pilot, windows, follow_up too) instead of CampaignRequest's.",
+        ),
+    ] = False,
 ) -> None:
     """Print the JSON Schema of CampaignRequest (the workflow input), for services that start campaigns; with
     --program, of ProgramRequest (CampaignProgramWorkflow's input)."""

@@ -54,11 +54,25 @@ async def _setup(address: str | None, namespace: str | None, check: bool) -> Set
 
 
 def setup_search_attributes_command(
-    check: Annotated[bool, typer.Option("--check", help="only report; exit 1 when any is missing")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report what is missing, and exit 1 when any attribute is.")
+    ] = False,
     address: Annotated[
-        str | None, typer.Option("--address", envvar="TEMPORAL_ADDRESS", help="Temporal host:port")
+        str | None,
+        typer.Option(
+            "--address",
+            envvar="TEMPORAL_ADDRESS",
+            help="The Temporal frontend as host:port (env TEMPORAL_ADDRESS; default localhost:7233).",
+        ),
     ] = None,
-    namespace: Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            envvar="TEMPORAL_NAMESPACE",
+            help="The Temporal namespace (env TEMPORAL_NAMESPACE; default default).",
+        ),
+    ] = None,
 ) -> None:
     """Register the search attributes the campaign workflow sets (CampaignName, CampaignStage, BulkListId,
     AgentId, IdempotencyKey; all Keyword) in a namespace. Safe to run again: it adds only what is missing.

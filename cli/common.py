@@ -28,8 +28,22 @@ from workflows.campaign import CampaignWorkflow
 console = Console()
 err_console = Console(stderr=True)
 
-AddressOpt = Annotated[str | None, typer.Option("--address", envvar="TEMPORAL_ADDRESS", help="Temporal host:port")]
-NamespaceOpt = Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        envvar="TEMPORAL_ADDRESS",
+        help="The Temporal frontend as host:port (env TEMPORAL_ADDRESS; default localhost:7233).",
+    ),
+]
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        envvar="TEMPORAL_NAMESPACE",
+        help="The Temporal namespace (env TEMPORAL_NAMESPACE; default default).",
+    ),
+]
 
 
 def fail(message: str, code: int = FAILED) -> typer.Exit:

@@ -34,10 +34,12 @@ class _Output:
 
 
 def contacts_command(
-    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "csv",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="file to write (0640); default: stdout")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="at most this many contacts")] = None,
+    campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
+    fmt: Annotated[str, typer.Option("--format", help="The output format: csv or jsonl.")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="The file to write (mode 0640); default: standard output.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Write at most this many contacts.")] = None,
 ) -> None:
     """Export a campaign's contacts from the contact ledger: number, external_id, one column per passthrough
     column, wave, row, outcome, attempts, last_status, last_sub_status, last_call_at."""

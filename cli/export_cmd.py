@@ -84,20 +84,55 @@ async def _program_lists(handle: ProgramHandle) -> tuple[list[str], str | None]:
 
 
 def export_command(
-    campaign: Annotated[str, typer.Argument(help="workflow ID, idempotency key or Ringg list id")],
-    out: Annotated[str, typer.Option("--out", help="directory on the worker's machine: a path or file:// URI")],
-    formats: Annotated[str, typer.Option("--format", help="csv, jsonl, or csv,jsonl")] = "csv,jsonl",
+    campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out", help="The folder the export is written to, on the worker's machine: a path or file:// URI."
+        ),
+    ],
+    formats: Annotated[
+        str, typer.Option("--format", help="The file formats: csv, jsonl, or csv,jsonl for both.")
+    ] = "csv,jsonl",
     since: Annotated[
-        str | None, typer.Option("--since", help="calls from (ISO, UTC if no offset); default: a day before the start")
+        str | None,
+        typer.Option(
+            "--since",
+            help="Export calls from this time (ISO 8601, UTC when no offset is given; default: a day before the "
+            "campaign started).",
+        ),
     ] = None,
     direct: Annotated[
         bool,
-        typer.Option("--list", help="CAMPAIGN is a Ringg list id: skip the workflow lookup (e.g. past retention)"),
+        typer.Option(
+            "--list", help="CAMPAIGN is a Ringg list id: skip the workflow lookup (e.g. for a campaign past retention)."
+        ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
-    task_queue: Annotated[str, typer.Option("--task-queue", envvar="RINGG_TASK_QUEUE")] = TASK_QUEUE,
-    address: Annotated[str | None, typer.Option("--address", envvar="TEMPORAL_ADDRESS", help="host:port")] = None,
-    namespace: Annotated[str | None, typer.Option("--namespace", envvar="TEMPORAL_NAMESPACE")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the export's result as JSON.")] = False,
+    task_queue: Annotated[
+        str,
+        typer.Option(
+            "--task-queue",
+            envvar="RINGG_TASK_QUEUE",
+            help="The workers' task queue (env RINGG_TASK_QUEUE; default ringg-campaigns).",
+        ),
+    ] = TASK_QUEUE,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            envvar="TEMPORAL_ADDRESS",
+            help="The Temporal frontend as host:port (env TEMPORAL_ADDRESS; default localhost:7233).",
+        ),
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            envvar="TEMPORAL_NAMESPACE",
+            help="The Temporal namespace (env TEMPORAL_NAMESPACE; default default).",
+        ),
+    ] = None,
 ) -> None:
     """Export a campaign's calls (id, number, name, status, sub-status, attempts, duration, cost) as CSV/JSONL plus
     a JSON summary, written by the worker; works for running and finished campaigns (one set of files per Ringg list

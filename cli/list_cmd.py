@@ -37,10 +37,20 @@ def campaigns_table(executions: list[WorkflowExecution], query: str) -> Table:
 
 
 StageOpt = Annotated[
-    str | None, typer.Option("--stage", help="CampaignStage, e.g. monitoring, waiting_for_balance, failed")
+    str | None,
+    typer.Option(
+        "--stage", help="Only campaigns at this stage (CampaignStage), e.g. monitoring, waiting_for_balance, failed."
+    ),
 ]
-NameOpt = Annotated[str | None, typer.Option("--name", help="campaign name contains this (any case)")]
-PrefixOpt = Annotated[str | None, typer.Option("--name-prefix", help="campaign name starts with this (server-side)")]
-StatusOpt = Annotated[str | None, typer.Option("--status", help=" | ".join(STATUSES))]
-QueryOpt = Annotated[str | None, typer.Option("--query", help="more visibility query, ANDed, e.g. 'AgentId = \"a1\"'")]
-LimitOpt = Annotated[int, typer.Option("--limit", min=1, help="at most this many rows")]
+NameOpt = Annotated[str | None, typer.Option("--name", help="Only campaigns whose name contains this text (any case).")]
+PrefixOpt = Annotated[
+    str | None,
+    typer.Option("--name-prefix", help="Only campaigns whose name starts with this text (filtered by Temporal)."),
+]
+StatusOpt = Annotated[
+    str | None, typer.Option("--status", help=f"Only campaigns in this state: {', '.join(STATUSES)}.")
+]
+QueryOpt = Annotated[
+    str | None, typer.Option("--query", help="A visibility query ANDed to the others, e.g. 'AgentId = \"a1\"'.")
+]
+LimitOpt = Annotated[int, typer.Option("--limit", min=1, help="List at most this many campaigns.")]

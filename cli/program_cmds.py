@@ -16,9 +16,9 @@ from client.program_lookup import Action, ProgramHandle, find_program, steer
 from contract.program import PilotOutcome, ProgramProgress, ProgramResult
 from contract.statuses import CALL_STATUS_ORDER
 
-ProgramArg = Annotated[str, typer.Argument(help="the program's workflow ID (program-…) or idempotency key")]
-ByOpt = Annotated[str, typer.Option("--by", help="who decides (shown in the program's progress)")]
-NoteOpt = Annotated[str, typer.Option("--note", help="why (shown in the program's progress)")]
+ProgramArg = Annotated[str, typer.Argument(help="The program's workflow ID (program-…) or idempotency key.")]
+ByOpt = Annotated[str, typer.Option("--by", help="Who decides (shown in the program's progress).")]
+NoteOpt = Annotated[str, typer.Option("--note", help="Why (shown in the program's progress).")]
 
 
 async def resolve_program(address: str | None, namespace: str | None, ref: str) -> ProgramHandle:

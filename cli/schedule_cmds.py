@@ -58,7 +58,9 @@ def describe(schedule_id: ScheduleIdArg, address: AddressOpt = None, namespace: 
 @schedule_app.command()
 def pause(
     schedule_id: ScheduleIdArg,
-    note: Annotated[str, typer.Option("--note", help="why (shown in describe and the UI)")] = "paused from starter.py",
+    note: Annotated[
+        str, typer.Option("--note", help="Why it is paused (shown in describe and the UI).")
+    ] = "paused from starter.py",
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -75,7 +77,9 @@ def pause(
 @schedule_app.command()
 def unpause(
     schedule_id: ScheduleIdArg,
-    note: Annotated[str, typer.Option("--note")] = "unpaused from starter.py",
+    note: Annotated[
+        str, typer.Option("--note", help="Why it is unpaused (shown in describe and the UI).")
+    ] = "unpaused from starter.py",
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -125,10 +129,21 @@ def trigger(
 @schedule_app.command()
 def backfill(
     schedule_id: ScheduleIdArg,
-    start: Annotated[str, typer.Option("--start", help='first fire time, "DD/MM/YYYY, HH:MM" or ISO, local')],
-    end: Annotated[str | None, typer.Option("--end", help="last fire time (default: --start)")] = None,
+    start: Annotated[
+        str,
+        typer.Option(
+            "--start", help='The first fire time to run, "DD/MM/YYYY, HH:MM" or ISO 8601, in the schedule\'s timezone.'
+        ),
+    ],
+    end: Annotated[
+        str | None, typer.Option("--end", help="The last fire time, in the same form (default: --start).")
+    ] = None,
     overlap: Annotated[
-        str, typer.Option("--overlap", help="default allow_all: every tick in the range runs")
+        str,
+        typer.Option(
+            "--overlap",
+            help="The overlap policy of the backfilled fires (default allow_all: every tick in the range runs).",
+        ),
     ] = "allow_all",
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
@@ -161,7 +176,7 @@ def backfill(
 @schedule_app.command()
 def delete(
     schedule_id: ScheduleIdArg,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking for confirmation.")] = False,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:

@@ -27,31 +27,96 @@ def create(
     request: Annotated[
         Path | None,
         typer.Option(
-            "--request", "--file", "-r", help="campaign template (JSON/YAML CampaignRequest, optional window)"
+            "--request",
+            "--file",
+            "-r",
+            help="The campaign template: a JSON or YAML CampaignRequest without window or idempotency key, with an "
+            "optional window.",
         ),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="campaign_name; may hold {date}")] = None,
-    agent_id: Annotated[str | None, typer.Option("--agent-id")] = None,
-    csv: Annotated[str | None, typer.Option("--csv", help="csv_uri; may hold {date} or {date:%Y%m%d}")] = None,
-    mapping: Annotated[list[str] | None, typer.Option("--map", help="VARIABLE=CSV Column (repeatable)")] = None,
-    from_number: Annotated[list[str] | None, typer.Option("--from-number", help="caller number or id")] = None,
-    number_pool_id: Annotated[str | None, typer.Option("--number-pool-id")] = None,
-    call_config: Annotated[str | None, typer.Option("--call-config", help="call_config as JSON")] = None,
-    flow: Annotated[str | None, typer.Option("--flow", help="auto | standard | large")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="window closes at HH:MM local, the fire's day")] = None,
-    hours: Annotated[float | None, typer.Option("--hours", help="or: window closes N hours after the fire")] = None,
-    start_delay: Annotated[
-        int | None, typer.Option("--start-delay", help="window opens N minutes after the fire")
+    name: Annotated[
+        str | None, typer.Option("--name", help="The campaign's name; it may hold {date} (campaign_name).")
     ] = None,
-    cron: Annotated[str | None, typer.Option("--cron", help='5 fields, e.g. "0 9 * * 1-5"')] = None,
-    at: Annotated[list[str] | None, typer.Option("--at", help="or: local time HH:MM (repeatable)")] = None,
-    days: Annotated[str, typer.Option("--days", help="with --at: mon-fri, mon,wed,fri or *")] = "*",
-    timezone: Annotated[str | None, typer.Option("--timezone", help="default: the campaign's timezone")] = None,
-    overlap: Annotated[str, typer.Option("--overlap", help="when the previous fire still runs")] = "skip",
-    catchup: Annotated[str, typer.Option("--catchup", help="how late a missed fire may still run")] = "10m",
-    paused: Annotated[bool, typer.Option("--paused", help="create it paused")] = False,
-    note: Annotated[str, typer.Option("--note", help="shown in describe and the UI")] = "",
-    task_queue: Annotated[str, typer.Option("--task-queue", envvar="RINGG_TASK_QUEUE")] = TASK_QUEUE,
+    agent_id: Annotated[
+        str | None, typer.Option("--agent-id", help="The Ringg agent (assistant) id that makes the calls (agent_id).")
+    ] = None,
+    csv: Annotated[
+        str | None, typer.Option("--csv", help="The contacts CSV; it may hold {date} or {date:%Y%m%d} (csv_uri).")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="An assistant variable and the CSV column that fills it, as VARIABLE=Column (repeatable; "
+            "variables_map).",
+        ),
+    ] = None,
+    from_number: Annotated[
+        list[str] | None,
+        typer.Option("--from-number", help="A caller number id of the workspace (repeatable; from_numbers)."),
+    ] = None,
+    number_pool_id: Annotated[
+        str | None,
+        typer.Option(
+            "--number-pool-id",
+            help="A number pool of the workspace to call from, instead of --from-number (number_pool_id).",
+        ),
+    ] = None,
+    call_config: Annotated[
+        str | None,
+        typer.Option(
+            "--call-config", help="The call hours and retries as JSON (call_config), e.g. '{\"call_time\": {...}}'."
+        ),
+    ] = None,
+    flow: Annotated[
+        str | None,
+        typer.Option(
+            "--flow", help="Which Ringg flow: auto, standard or large (flow; default auto: large from 5,000 rows)."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="The window closes at this local time, HH:MM, on the fire's day.")
+    ] = None,
+    hours: Annotated[
+        float | None, typer.Option("--hours", help="Or: the window closes this many hours after the fire.")
+    ] = None,
+    start_delay: Annotated[
+        int | None, typer.Option("--start-delay", help="The window opens this many minutes after the fire (default 0).")
+    ] = None,
+    cron: Annotated[
+        str | None, typer.Option("--cron", help='A cron spec of 5 fields, e.g. "0 9 * * 1-5", in the timezone.')
+    ] = None,
+    at: Annotated[
+        list[str] | None, typer.Option("--at", help="Or: fire at this local time, HH:MM (repeatable).")
+    ] = None,
+    days: Annotated[
+        str, typer.Option("--days", help="With --at, the days to fire on: mon-fri, mon,wed,fri or * (default *).")
+    ] = "*",
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone", help="The timezone fire times are read in (default: the campaign's call_time timezone)."
+        ),
+    ] = None,
+    overlap: Annotated[
+        str,
+        typer.Option(
+            "--overlap", help="What to do when a fire is due while the previous one still runs (default skip)."
+        ),
+    ] = "skip",
+    catchup: Annotated[
+        str, typer.Option("--catchup", help="How late a missed fire may still run, e.g. 10m (default 10m).")
+    ] = "10m",
+    paused: Annotated[bool, typer.Option("--paused", help="Create the schedule paused.")] = False,
+    note: Annotated[str, typer.Option("--note", help="A note shown in describe and the UI.")] = "",
+    task_queue: Annotated[
+        str,
+        typer.Option(
+            "--task-queue",
+            envvar="RINGG_TASK_QUEUE",
+            help="The workers' task queue (env RINGG_TASK_QUEUE; default ringg-campaigns).",
+        ),
+    ] = TASK_QUEUE,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:

@@ -17,10 +17,14 @@ from domain.schedule_spec import SpecError, overlap_policy
 
 T = TypeVar("T")
 
-ScheduleIdArg = Annotated[str, typer.Argument(help="schedule ID (letters, digits, '.', '_', '-')")]
+ScheduleIdArg = Annotated[str, typer.Argument(help="The schedule ID (letters, digits, '.', '_' and '-').")]
 OverlapOpt = Annotated[
     str | None,
-    typer.Option("--overlap", help="skip | buffer_one | buffer_all | cancel_other | terminate_other | allow_all"),
+    typer.Option(
+        "--overlap",
+        help="What to do when the previous fire still runs: skip, buffer_one, buffer_all, cancel_other, "
+        "terminate_other or allow_all.",
+    ),
 ]
 
 

@@ -25,9 +25,14 @@ suppress_app = typer.Typer(
 )
 MAX_SHOWN_PROBLEMS = 100
 CountryOpt = Annotated[
-    str, typer.Option("--country-code", help="dialling code for numbers written without one (+91, 91 or IN)")
+    str,
+    typer.Option(
+        "--country-code", help="The country of numbers written without a country code: +91, 91 or IN (default +91)."
+    ),
 ]
-NumbersArg = Annotated[list[str] | None, typer.Argument(help="phone numbers, E.164 or national", show_default=False)]
+NumbersArg = Annotated[
+    list[str] | None, typer.Argument(help="Phone numbers, in E.164 or national form.", show_default=False)
+]
 
 
 def _normalised(values: list[str], labels: list[str], country_code: str, refused: str) -> list[str]:
@@ -53,13 +58,16 @@ def _normalised(values: list[str], labels: list[str], country_code: str, refused
 def add_command(
     numbers: NumbersArg = None,
     reason: Annotated[
-        str, typer.Option("--reason", help="why (e.g. 'asked not to be called')")
+        str, typer.Option("--reason", help="Why the numbers are suppressed, e.g. 'asked not to be called'.")
     ] = "listed by an operator",
     file: Annotated[
-        Path | None, typer.Option("--file", help="one number a line, or a CSV (see --column); under CAMPAIGN_CSV_DIRS")
+        Path | None,
+        typer.Option(
+            "--file", help="A file of numbers, one a line, or a CSV (see --column); it must be under CAMPAIGN_CSV_DIRS."
+        ),
     ] = None,
     column: Annotated[
-        str | None, typer.Option("--column", help="the CSV column holding the numbers (default: the first column)")
+        str | None, typer.Option("--column", help="The CSV column that holds the numbers (default: the first column).")
     ] = None,
     country_code: CountryOpt = "+91",
 ) -> None:
@@ -97,7 +105,7 @@ def add_command(
 
 @suppress_app.command("remove")
 def remove_command(
-    numbers: Annotated[list[str], typer.Argument(help="phone numbers, E.164 or national", show_default=False)],
+    numbers: Annotated[list[str], typer.Argument(help="Phone numbers, in E.164 or national form.", show_default=False)],
     country_code: CountryOpt = "+91",
 ) -> None:
     """Take numbers off the suppression list: later campaigns may call them again."""
@@ -116,9 +124,11 @@ def remove_command(
 
 @suppress_app.command("list")
 def list_command(
-    after: Annotated[str, typer.Option("--after", help="start after this number (the previous page's last)")] = "",
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="numbers per page")] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help='print {"items": [...], "next_after": ...}')] = False,
+    after: Annotated[str, typer.Option("--after", help="Start after this number (the previous page's last).")] = "",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="How many numbers a page holds.")] = 100,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print the page as JSON: {"items": [...], "next_after": ...}.')
+    ] = False,
 ) -> None:
     """One page of the suppression list, in number order."""
 
@@ -145,7 +155,7 @@ def list_command(
 
 @suppress_app.command("count")
 def count_command(
-    as_json: Annotated[bool, typer.Option("--json", help='print {"count": N}')] = False,
+    as_json: Annotated[bool, typer.Option("--json", help='Print the count as JSON: {"count": N}.')] = False,
 ) -> None:
     """How many numbers the suppression list holds."""
 

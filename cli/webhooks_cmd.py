@@ -22,12 +22,20 @@ webhooks_app = typer.Typer(help="Ringg webhooks: where Ringg posts call events."
 
 @webhooks_app.command("subscribe")
 def subscribe(
-    agent_id: Annotated[str, typer.Option("--agent-id", help="the Ringg agent whose calls report events")],
-    url: Annotated[str, typer.Option("--url", help="the receiver's public URL, ending in /webhooks/ringg")],
+    agent_id: Annotated[str, typer.Option("--agent-id", help="The Ringg agent whose calls report events.")],
+    url: Annotated[str, typer.Option("--url", help="The receiver's public URL, ending in /webhooks/ringg.")],
     events: Annotated[
-        list[str] | None, typer.Option("--event", help=f"event type (repeatable): {', '.join(EVENT_TYPES)}")
+        list[str] | None,
+        typer.Option("--event", help=f"An event type to subscribe to (repeatable): {', '.join(EVENT_TYPES)}."),
     ] = None,
-    task_queue: Annotated[str, typer.Option("--task-queue", envvar="RINGG_TASK_QUEUE")] = TASK_QUEUE,
+    task_queue: Annotated[
+        str,
+        typer.Option(
+            "--task-queue",
+            envvar="RINGG_TASK_QUEUE",
+            help="The workers' task queue (env RINGG_TASK_QUEUE; default ringg-campaigns).",
+        ),
+    ] = TASK_QUEUE,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
