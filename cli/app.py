@@ -39,7 +39,18 @@ from cli.contacts_cmd import contacts_command
 from cli.exit_codes import ALREADY_FINISHED, BAD_INPUT, EPILOG
 from cli.export_cmd import export_command
 from cli.files_cmd import files_command
-from cli.list_cmd import LimitOpt, NameOpt, PrefixOpt, QueryOpt, StageOpt, StatusOpt, campaigns_table
+from cli.json_out import print_json
+from cli.list_cmd import (
+    JsonOpt,
+    LimitOpt,
+    NameOpt,
+    PrefixOpt,
+    QueryOpt,
+    StageOpt,
+    StatusOpt,
+    campaign_rows,
+    campaigns_table,
+)
 from cli.live_view import CampaignView
 from cli.program_cmds import (
     approve_command,
@@ -48,7 +59,7 @@ from cli.program_cmds import (
     reject_command,
     resume_command,
 )
-from cli.render import progress_table, result_table
+from cli.render import print_shown
 from cli.request_files import load_request_file, parse_json_option, parse_mapping
 from cli.schedule_cmds import schedule_app
 from cli.suppress_cmds import suppress_app
@@ -109,6 +120,24 @@ async def watch_lines(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], 
         if result_task.done():
             return result_task.result()
         await asyncio.wait({result_task}, timeout=every_s)
+
+
+async def _json_lines(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> None:
+    """`watch --json`: a progress document each time it changes, then {"result": …} (or {"failure": …}, exit 1)."""
+    result_task = asyncio.ensure_future(handle.result())
+    last = ""
+    while not result_task.done():
+        progress = await _progress(handle)
+        if progress is not None and (text := progress.model_dump_json()) != last:
+            print_json(progress, lines=True)
+            last = text
+        await asyncio.wait({result_task}, timeout=every_s)
+    try:
+        print_json({"result": result_task.result()}, lines=True)
+    except WorkflowFailureError as err:
+        message = getattr(err.cause, "message", None) or str(err.cause)
+        print_json({"failure": message}, lines=True)
+        raise fail(f"campaign {handle.id} failed: {message}") from None
 
 
 async def watch(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> CampaignResult:
@@ -251,6 +280,14 @@ def start(
     wait: Annotated[
         bool, typer.Option("--wait", help="Show live progress until the campaign ends, then its result.")
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document: state (started, running, completed), workflow_id, idempotency_key, "
+            "campaign_name, and with --wait the result.",
+        ),
+    ] = False,
     task_queue: Annotated[
         str,
         typer.Option(
@@ -288,10 +325,12 @@ def start(
             overrides["variables_map"] = {**base.get("variables_map", {}), **parse_mapping(mapping)}
     except RequestInputError as err:
         raise fail(str(err), code=BAD_INPUT) from None
-    asyncio.run(_start(merged(base, overrides), wait, task_queue, address, namespace))
+    asyncio.run(_start(merged(base, overrides), wait, task_queue, address, namespace, as_json=as_json))
 
 
-async def _start(data: dict[str, Any], wait: bool, task_queue: str, address: str | None, namespace: str | None) -> None:
+async def _start(
+    data: dict[str, Any], wait: bool, task_queue: str, address: str | None, namespace: str | None, *, as_json: bool
+) -> None:
     async with env_start_checks() as checks:
         req, problems = await start_problems(data, checks, datetime.now(UTC))
     sources = checks.sources
@@ -300,7 +339,7 @@ async def _start(data: dict[str, Any], wait: bool, task_queue: str, address: str
         raise fail(escape(f"the {what} was not started:\n  - " + "\n  - ".join(problems)), code=BAD_INPUT)
     client = await client_for(address, namespace)
     if isinstance(req, ProgramRequest):
-        await _start_program(client, req, wait, task_queue, sources)
+        await _start_program(client, req, wait, task_queue, sources, as_json=as_json)
         return
     try:
         outcome = await start_campaign(client, req, task_queue=task_queue, sources=sources)
@@ -311,13 +350,31 @@ async def _start(data: dict[str, Any], wait: bool, task_queue: str, address: str
         raise fail(
             escape(f"cannot read the CSV {shown(req.csv_uri)!r} to compute its idempotency key: {reason}")
         ) from None
+    if as_json:
+        doc = {"state": outcome.state, "workflow_id": outcome.workflow_id, "idempotency_key": outcome.idempotency_key}
+        await _print_started({**doc, "campaign_name": req.campaign_name}, outcome.handle, wait)
+        return
     verb = {"started": "Started", "running": "Already running", "completed": "Already completed"}[outcome.state]
     console.print(f"{verb}: campaign [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")
     if outcome.state == "completed" or wait:
         await _report(outcome.handle, live=outcome.state != "completed")
 
 
-async def _start_program(client: Client, req: ProgramRequest, wait: bool, task_queue: str, sources: CsvSources) -> None:
+async def _print_started(doc: dict[str, Any], handle: WorkflowHandle[Any, Any] | ProgramHandle, wait: bool) -> None:
+    """`start --json`: the outcome, and with --wait (or when it already completed) the result or the failure."""
+    if doc["state"] == "completed" or wait:
+        try:
+            doc["result"] = await handle.result()
+        except WorkflowFailureError as err:
+            doc["failure"] = getattr(err.cause, "message", None) or str(err.cause)
+            print_json(doc)
+            raise fail(f"{doc['workflow_id']} failed: {doc['failure']}") from None
+    print_json(doc)
+
+
+async def _start_program(
+    client: Client, req: ProgramRequest, wait: bool, task_queue: str, sources: CsvSources, *, as_json: bool
+) -> None:
     try:
         outcome = await start_program(client, req, task_queue=task_queue, sources=sources)
     except (CsvLimitExceeded, CsvUnreadable, OSError, httpx.HTTPError) as err:
@@ -325,6 +382,10 @@ async def _start_program(client: Client, req: ProgramRequest, wait: bool, task_q
         raise fail(
             escape(f"cannot read the CSV {shown(req.csv_uri)!r} to compute the program's key: {reason}")
         ) from None
+    if as_json:
+        doc = {"state": outcome.state, "workflow_id": outcome.workflow_id, "idempotency_key": outcome.idempotency_key}
+        await _print_started({**doc, "campaign_name": req.campaign_name}, outcome.handle, wait)
+        return
     verb = {"started": "Started", "running": "Already running", "completed": "Already completed"}[outcome.state]
     console.print(f"{verb}: campaign program [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")
     if outcome.state == "completed" or wait:
@@ -362,7 +423,7 @@ async def _report(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], *, l
         cause = err.cause
         raise fail(f"campaign {handle.id} failed: {getattr(cause, 'message', None) or cause}") from None
     console.print()
-    console.print(result_table(handle.id, result))
+    print_shown(console, handle.id, result)
 
 
 @app.command(epilog=EPILOG)
@@ -397,9 +458,9 @@ def status(
         else:
             console.print(f"workflow [cyan]{handle.id}[/] is {state}")
             if progress is not None:
-                console.print(progress_table(handle.id, progress))
+                print_shown(console, handle.id, progress)
             if result is not None:
-                console.print(result_table(handle.id, result))
+                print_shown(console, handle.id, result)
         ended_badly = description.status in ENDED_BADLY or (result is not None and result.status != "completed")
         if ended_badly:
             outcome = result.status if result is not None else state.lower()
@@ -481,6 +542,7 @@ def list_command(
     status: StatusOpt = None,
     query: QueryOpt = None,
     limit: LimitOpt = 50,
+    as_json: JsonOpt = False,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -488,15 +550,21 @@ def list_command(
     try:
         visibility = visibility_query(stage=stage, name_prefix=name_prefix, status=status, extra=query)
     except ListProblem as err:
-        raise fail(str(err)) from None
+        raise fail(str(err), code=BAD_INPUT) from None
 
     async def run() -> None:
         client = await client_for(address, namespace)
         try:
             found = await campaigns(client, visibility, name=name, limit=limit)
         except RPCError as err:
-            raise fail(f"Temporal refused the query {visibility!r}: {err.message}") from None
-        console.print(campaigns_table(found, visibility))
+            raise fail(f"Temporal refused the query {visibility!r}: {err.message}", code=BAD_INPUT) from None
+        if as_json:
+            print_json(campaign_rows(found))
+            return
+        table, below = campaigns_table(found, visibility, console.width)
+        console.print(table)
+        for line in below:
+            console.print(line, soft_wrap=True, highlight=False, markup=False)
         if not found:
             console.print("No campaign matches. Loosen the filters, or check --address/--namespace.")
 
@@ -506,18 +574,46 @@ def list_command(
 @app.command("watch")
 def watch_command(
     campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
+    once: Annotated[bool, typer.Option("--once", help="Print the progress as it is now and exit.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print JSON: with --once one progress document; otherwise one progress document a line (JSON "
+            "Lines) each time it changes, then the result's.",
+        ),
+    ] = False,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
-    """Show a campaign's live progress until it ends, then its result."""
+    """Show a campaign's live progress until it ends, then its result (one line per change when not on a
+    terminal)."""
 
     async def run() -> None:
         client = await client_for(address, namespace)
         program = await find_program(client, campaign) if campaign.startswith("program-") else None
         if program is not None:
+            if once or as_json:
+                progress = await program_progress(program)
+                if as_json:
+                    print_json(progress)
+                elif progress is not None:
+                    console.print(program_table(program.id, progress))
+                if once:
+                    return
             await _report_program(program, live=True)
             return
         handle = await resolve_campaign(client, campaign)
+        if once:
+            now = await _progress(handle)
+            if as_json:
+                print_json(now)
+            elif now is not None:
+                print_shown(console, handle.id, now)
+            return
+        if as_json:
+            await _json_lines(handle)
+            return
         await _report(handle, live=True)
 
     asyncio.run(run())

@@ -1,7 +1,10 @@
-"""Rich renderings of a campaign's progress and result for the terminal."""
+"""Rich renderings of a campaign's progress and result for the terminal. What a user copies (the workflow ID, the
+reports' paths, the ID of the campaign a duplicate defers to) is printed below a table, one whole line each, never
+folded into a cell (see copy_lines)."""
 
 from __future__ import annotations
 
+from rich.console import Console
 from rich.table import Table
 
 from contract.campaign import CampaignProgress, CampaignResult
@@ -21,17 +24,31 @@ def _flow(flow: str | None, note: str) -> str:
 def _row_reports(
     table: Table, unusable: int, duplicates: int, report: str | None, ringg_invalid: int, ringg_report: str | None
 ) -> None:
-    """The rows that were not called and where their reports are (pre-flight's, then Ringg's)."""
+    """The rows that were not called; where their reports are is said below the table (copy_lines)."""
     if unusable or duplicates:
         table.add_row("rows not called", f"{unusable} unusable, {duplicates} duplicate numbers (pre-flight)")
     if report:
-        table.add_row("contacts report", report)
+        table.add_row("contacts report", "the path is below the table")
     if ringg_invalid:
-        table.add_row("rejected by Ringg", str(ringg_invalid) + (f" (report: {ringg_report})" if ringg_report else ""))
+        table.add_row(
+            "rejected by Ringg", str(ringg_invalid) + (" (report: the path is below)" if ringg_report else "")
+        )
 
 
-def progress_table(workflow_id: str, p: CampaignProgress) -> Table:
-    table = Table(title=f"{p.campaign_name} — {workflow_id}", show_header=False, title_justify="left")
+def copy_lines(workflow_id: str, shown: CampaignProgress | CampaignResult) -> list[str]:
+    """The values a user copies, whole, one a line: print them with soft_wrap so no terminal width cuts them."""
+    lines = [f"workflow id: {workflow_id}"]
+    if shown.contacts_report:
+        lines.append(f"contacts report: {shown.contacts_report}")
+    if shown.invalid_rows_report:
+        lines.append(f"Ringg's invalid rows report: {shown.invalid_rows_report}")
+    if isinstance(shown, CampaignResult) and shown.duplicate_of:
+        lines.append(f"duplicate of: {shown.duplicate_of}")
+    return lines
+
+
+def progress_table(p: CampaignProgress) -> Table:
+    table = Table(title=p.campaign_name, show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value")
     table.add_row("stage", p.stage + (f" — {p.message}" if p.message else ""))
@@ -63,8 +80,8 @@ def progress_table(workflow_id: str, p: CampaignProgress) -> Table:
     return table
 
 
-def result_table(workflow_id: str, r: CampaignResult) -> Table:
-    table = Table(title=f"Result — {r.campaign_name} ({workflow_id})", show_header=False, title_justify="left")
+def result_table(r: CampaignResult) -> Table:
+    table = Table(title=f"Result — {r.campaign_name}", show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value")
     table.add_row("status", r.status)
@@ -77,7 +94,7 @@ def result_table(workflow_id: str, r: CampaignResult) -> Table:
     if r.suppressed_rows or r.capped_rows:
         table.add_row("left out (ledger)", screened_out(r.suppressed_rows, r.capped_rows))
     if r.duplicate_of:
-        table.add_row("duplicate of", r.duplicate_of)
+        table.add_row("duplicate of", "the campaign below")
     for warning in r.warnings:
         table.add_row("warning", warning)
     for status, n in _ordered(r.calls_by_status):
@@ -86,3 +103,10 @@ def result_table(workflow_id: str, r: CampaignResult) -> Table:
     if r.not_called:
         table.add_row("never called", f"{r.not_called} (window closed or stopped first; not failed calls)")
     return table
+
+
+def print_shown(console: Console, workflow_id: str, shown: CampaignProgress | CampaignResult) -> None:
+    """The table, then the values to copy below it, each whole on its own line whatever the terminal's width."""
+    console.print(result_table(shown) if isinstance(shown, CampaignResult) else progress_table(shown))
+    for line in copy_lines(workflow_id, shown):
+        console.print(line, soft_wrap=True, highlight=False, markup=False)

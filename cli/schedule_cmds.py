@@ -10,9 +10,10 @@ import typer
 from temporalio.client import Client, ScheduleBackfill, ScheduleDescription, ScheduleHandle
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.json_out import print_json
 from cli.schedule_create import create
 from cli.schedule_options import OverlapOpt, ScheduleIdArg, next_step, on_schedule, overlap_option
-from cli.schedule_view import fires_table, local, next_steps, schedules_table, summary_table
+from cli.schedule_view import fire_lines, fires_table, local, next_steps, schedules_table, summary_table
 from client.schedule_report import campaign_schedules, schedule_report
 from client.schedules import campaign_of_fire, trigger_schedule
 from domain.schedule_input import ScheduleInputError, parse_local_time
@@ -24,13 +25,18 @@ schedule_app = typer.Typer(
 schedule_app.command()(create)
 
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print it as one JSON document instead of tables.")]
+
+
 @schedule_app.command("list")
-def list_schedules(address: AddressOpt = None, namespace: NamespaceOpt = None) -> None:
+def list_schedules(as_json: JsonOpt = False, address: AddressOpt = None, namespace: NamespaceOpt = None) -> None:
     """List the campaign schedules with their next and last fire."""
 
     async def run() -> None:
         rows = await campaign_schedules(await client_for(address, namespace))
-        if rows:
+        if as_json:
+            print_json(rows)
+        elif rows:
             console.print(schedules_table(rows))
         else:
             console.print("No campaign schedules. Create one with `starter.py schedule create --help`.")
@@ -39,14 +45,21 @@ def list_schedules(address: AddressOpt = None, namespace: NamespaceOpt = None) -
 
 
 @schedule_app.command()
-def describe(schedule_id: ScheduleIdArg, address: AddressOpt = None, namespace: NamespaceOpt = None) -> None:
+def describe(
+    schedule_id: ScheduleIdArg, as_json: JsonOpt = False, address: AddressOpt = None, namespace: NamespaceOpt = None
+) -> None:
     """What the schedule does, its next fires, skipped/missed fires and each recent fire's outcome."""
 
     async def act(client: Client, handle: ScheduleHandle) -> None:
         report = await schedule_report(client, await handle.describe())
+        if as_json:
+            print_json(report)
+            return
         console.print(summary_table(report))
         if report.recent:
             console.print(fires_table(report))
+            for line in fire_lines(report):
+                console.print(line, soft_wrap=True, highlight=False, markup=False)
         else:
             console.print("No fire yet.")
         for step in next_steps(report):

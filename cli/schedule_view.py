@@ -63,14 +63,21 @@ def summary_table(report: ScheduleReport) -> Table:
 
 
 def fires_table(report: ScheduleReport) -> Table:
+    """The recent fires, numbered: their workflow IDs follow the table whole (fire_lines), never folded in a cell."""
     table = Table(title=f"Recent fires ({report.timezone})", title_justify="left")
+    table.add_column("#", no_wrap=True)
     table.add_column("fire time")
     table.add_column("status")
     table.add_column("outcome", overflow="fold")
-    for row in report.recent:
+    for number, row in enumerate(report.recent, start=1):
         status = f"[red]{row.status}[/]" if row.failed else row.status
-        table.add_row(local(row.fire_time, report.timezone), status, f"{row.outcome}\n[dim]{row.workflow_id}[/]")
+        table.add_row(str(number), local(row.fire_time, report.timezone), status, row.outcome)
     return table
+
+
+def fire_lines(report: ScheduleReport) -> list[str]:
+    """Each recent fire's workflow ID, one whole line each (print with soft_wrap)."""
+    return [f"fire {number}: {row.workflow_id}" for number, row in enumerate(report.recent, start=1)]
 
 
 def next_steps(report: ScheduleReport) -> list[str]:
@@ -105,7 +112,8 @@ def next_steps(report: ScheduleReport) -> list[str]:
 
 def schedules_table(rows: list[ScheduleRow]) -> Table:
     table = Table(title="Campaign schedules", title_justify="left")
-    for column in ("schedule", "state", "fires", "next fire", "last fire"):
+    table.add_column("schedule", no_wrap=True)  # an ID to copy: never folded
+    for column in ("state", "fires", "next fire", "last fire"):
         table.add_column(column)
     for row in rows:
         state = "[yellow]paused[/]" if row.paused else "active"

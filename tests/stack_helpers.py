@@ -109,6 +109,25 @@ def readable(history_json: str) -> str:
     return "\n".join(walk(json.loads(history_json)))
 
 
+async def starter_streams(
+    dev_server: devstack.Proc, *args: str, timeout_s: float = 120, columns: int = 250
+) -> tuple[int, str, str]:
+    """As `starter`, with stdout and stderr apart: (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "starter.py",
+        *args,
+        "--address",
+        dev_server.extra["address"],
+        cwd=devstack.ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={"COLUMNS": str(columns), "PATH": "/usr/bin:/bin", **csv_settings()},
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
 async def starter(dev_server: devstack.Proc, *args: str, timeout_s: float = 120) -> tuple[int, str]:
     """`python starter.py <args> --address <dev server>` as an operator runs it; (exit code, output)."""
     proc = await asyncio.create_subprocess_exec(

@@ -4,6 +4,7 @@ the same request, status by list id, cancel by idempotency key, and readable err
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from domain.idempotency import workflow_id_for
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
-from tests.stack_helpers import starter, worker_for
+from tests.stack_helpers import starter, starter_streams, worker_for
 from workflows.campaign import CampaignWorkflow
 
 pytestmark = pytest.mark.integration
@@ -110,7 +111,46 @@ async def test_start_wait_repeat_and_status(
     )
     assert code == 0 and result.list_id in listed, listed
     code, listed = await starter(dev_server, "list", "--stage", 'bad"quote')
-    assert code == 1 and "double quote" in listed, listed
+    assert code == 2 and "double quote" in listed, listed  # bad input
+
+
+async def test_json_for_scripts_and_whole_ids_at_any_width(
+    dev_server: devstack.Proc, worker: Worker, tmp_path: Path, window: dict[str, Any]
+) -> None:
+    """--json prints one document on stdout and nothing else there; a narrow terminal never cuts an ID."""
+    path, req = request_file(tmp_path, window, rows=20)
+    tq = ("--task-queue", worker.task_queue)
+    code, out, _ = await starter_streams(dev_server, "start", "--request", str(path), "--wait", "--json", *tq)
+    assert code == 0, out
+    started = json.loads(out)
+    workflow_id = started["workflow_id"]
+    assert started["state"] == "started" and started["campaign_name"] == req.campaign_name
+    assert started["result"]["status"] == "completed" and started["result"]["total_calls"] == 20
+
+    code, out, _ = await starter_streams(dev_server, "start", "--request", str(path), "--json", *tq)
+    assert code == 0 and json.loads(out)["state"] == "completed" and json.loads(out)["workflow_id"] == workflow_id
+
+    code, out, _ = await starter_streams(dev_server, "watch", workflow_id, "--once", "--json")
+    assert code == 0 and json.loads(out)["stage"] == "completed", out
+    code, out, err = await starter_streams(dev_server, "watch", workflow_id, "--json")
+    *progress_lines, last = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and last["result"]["status"] == "completed" and progress_lines, (out, err)
+
+    for _ in range(20):  # visibility lags a moment behind
+        code, out, _ = await starter_streams(dev_server, "list", "--name", req.campaign_name, "--json")
+        rows = json.loads(out)
+        if rows and rows[0]["status"] == "completed":
+            break
+        await asyncio.sleep(0.5)
+    assert code == 0 and [r["workflow_id"] for r in rows] == [workflow_id], rows
+    assert rows[0]["campaign_name"] == req.campaign_name and rows[0]["idempotency_key"] == started["idempotency_key"]
+
+    # At 60 columns the IDs no longer fit a table cell: list numbers its rows and prints each ID whole below;
+    # status prints the workflow ID whole below its tables.
+    code, out, _ = await starter_streams(dev_server, "list", "--name", req.campaign_name, columns=60)
+    assert code == 0 and f"1  {workflow_id}" in out.splitlines(), out
+    code, out, _ = await starter_streams(dev_server, "status", workflow_id, columns=60)
+    assert code == 0 and f"workflow id: {workflow_id}" in out.splitlines(), out
 
 
 async def test_cancel_by_idempotency_key_terminates_on_ringg(

@@ -66,7 +66,7 @@ def test_watch_status_and_the_ui_say_which_flow_ran_and_why() -> None:
     assert note in watched and "3 of 3 saved and launched" in watched
 
     console = Console(record=True, width=200, color_system=None)
-    console.print(progress_table("campaign-ik-1", p))
+    console.print(progress_table(p))
     result = CampaignResult(
         campaign_name="Renewals",
         idempotency_key="ik-1",
@@ -77,7 +77,7 @@ def test_watch_status_and_the_ui_say_which_flow_ran_and_why() -> None:
         chunks=3,
         flow_note=note,
     )
-    console.print(result_table("campaign-ik-1", result))
+    console.print(result_table(result))
     shown = console.export_text()
     assert shown.count(f"standard ({note})") == 2 and shown.count("3 of 3: list-a, list-b, list-c") == 2
 
@@ -91,7 +91,7 @@ def test_watch_status_and_the_ui_say_what_the_ledger_left_out() -> None:
     words = "4 on the suppression list, 2 at the frequency cap"
     assert words in rendered(CampaignView("campaign-ik-1"), p)
     console = Console(record=True, width=200, color_system=None)
-    console.print(progress_table("campaign-ik-1", p))
+    console.print(progress_table(p))
     result = CampaignResult(
         campaign_name="Renewals",
         idempotency_key="ik-1",
@@ -101,7 +101,7 @@ def test_watch_status_and_the_ui_say_what_the_ledger_left_out() -> None:
         suppressed_rows=4,
         capped_rows=2,
     )
-    console.print(result_table("campaign-ik-1", result))
+    console.print(result_table(result))
     assert console.export_text().count(words) == 2
     done = p.model_copy(update={"ledger_calls": 10, "suppressed_added": 3})
     details = progress_markdown(done)
@@ -114,7 +114,7 @@ def test_watch_and_status_show_the_ringg_budget_when_ringg_throttled() -> None:
     budget = RinggBudgetView(rate=2.5, ceiling=10, throttled=True, waited_s=3.25)
     p = progress({"completed": 10}, ringg_budget=budget)
     console = Console(record=True, width=250, color_system=None)
-    console.print(progress_table("campaign-ik-1", p))
+    console.print(progress_table(p))
     words = "2.5 of 10 requests/s, cut after a 429 from Ringg in the last minute; the last poll waited up to 3.2s"
     assert words in console.export_text() and words in rendered(CampaignView("campaign-ik-1"), p)
     calm = budget.model_copy(update={"rate": 10.0, "throttled": False, "waited_s": 0.0})
