@@ -8,8 +8,23 @@ import sys
 from cli.app import app
 from runtime.logs import configure_logging
 
-if __name__ == "__main__":
+
+def main() -> int:
     # Logs (the Ringg client's, Temporal's) go to stderr, warnings and worse unless LOG_LEVEL says otherwise:
     # stdout is the command's output (tables, --json) and stays parseable.
     configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), stream=sys.stderr)
-    app()
+    try:
+        app()
+    except SystemExit as done:  # how typer ends every command
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip the interpreter's finalization: the Temporal client's native threads may still call into Python right
+    # after a quick command's last request, and a finalizing interpreter aborts on that (exit 134 instead of the
+    # command's code). Everything the command wrote is flushed above; nothing else runs at exit.
+    os._exit(code)

@@ -127,14 +127,15 @@ async def test_json_for_scripts_and_whole_ids_at_any_width(
     assert started["state"] == "started" and started["campaign_name"] == req.campaign_name
     assert started["result"]["status"] == "completed" and started["result"]["total_calls"] == 20
 
-    code, out, _ = await starter_streams(dev_server, "start", "--request", str(path), "--json", *tq)
-    assert code == 0 and json.loads(out)["state"] == "completed" and json.loads(out)["workflow_id"] == workflow_id
+    code, out, err = await starter_streams(dev_server, "start", "--request", str(path), "--json", *tq)
+    assert code == 0, (out, err)
+    assert json.loads(out)["state"] == "completed" and json.loads(out)["workflow_id"] == workflow_id
 
-    code, out, _ = await starter_streams(dev_server, "watch", workflow_id, "--once", "--json")
-    assert code == 0 and json.loads(out)["stage"] == "completed", out
+    code, out, err = await starter_streams(dev_server, "watch", workflow_id, "--once", "--json")
+    assert code == 0 and json.loads(out)["stage"] == "completed", err[:3000]
     code, out, err = await starter_streams(dev_server, "watch", workflow_id, "--json")
     *progress_lines, last = [json.loads(line) for line in out.splitlines()]
-    assert code == 0 and last["result"]["status"] == "completed" and progress_lines, (out, err)
+    assert code == 0 and last["result"]["status"] == "completed" and progress_lines, err[:3000]
 
     for _ in range(20):  # visibility lags a moment behind
         code, out, _ = await starter_streams(dev_server, "list", "--name", req.campaign_name, "--json")

@@ -4,6 +4,7 @@ operator would: each tick launches once, a re-fire launches nothing, and describ
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -147,6 +148,13 @@ async def test_each_tick_launches_once_and_a_refire_launches_nothing(
     assert code == 0, out
     assert "4 fired, 0 skipped (overlap)" in out and "already fired, nothing launched" in out, out
     assert out.count(": completed, list ") == 3 and "nothing to do: the schedule is healthy" in out, out
+    assert any(line.startswith("fire 1: ") for line in out.splitlines()), out  # fire IDs whole, below
+    code, out = await cli(dev_server, "describe", schedule_id, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["schedule_id"] == schedule_id and report["fires_started"] == 4, out
+    assert len(report["recent"]) == 4 and all(r["workflow_id"] for r in report["recent"]), out
+    code, out = await cli(dev_server, "list", "--json")
+    assert code == 0 and schedule_id in [row["schedule_id"] for row in json.loads(out)], out
 
     code, out = await cli(dev_server, "pause", schedule_id, "--note", "holiday")
     assert code == 0 and "Paused schedule" in out, out
