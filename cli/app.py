@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.live import Live
 from rich.markup import escape
 from temporalio.client import (
     Client,
@@ -39,6 +38,7 @@ from cli.contacts_cmd import contacts_command
 from cli.exit_codes import ALREADY_FINISHED, BAD_INPUT, EPILOG
 from cli.export_cmd import export_command
 from cli.files_cmd import files_command
+from cli.follow import current_progress, json_lines, watch
 from cli.json_out import print_json
 from cli.list_cmd import (
     JsonOpt,
@@ -51,7 +51,6 @@ from cli.list_cmd import (
     campaign_rows,
     campaigns_table,
 )
-from cli.live_view import CampaignView
 from cli.program_cmds import (
     approve_command,
     pause_command,
@@ -66,11 +65,10 @@ from cli.suppress_cmds import suppress_app
 from cli.webhooks_cmd import webhooks_app
 from client.launcher import start_campaign
 from client.listing import ListProblem, campaigns, visibility_query
-from client.lookup import campaign_progress
 from client.program_launcher import start_program
 from client.program_lookup import ProgramHandle, find_program, program_progress
 from client.start_checks import start_problems
-from contract.campaign import CampaignProgress, CampaignResult
+from contract.campaign import CampaignResult
 from contract.messages import StopNumbersRequest
 from contract.names import TASK_QUEUE
 from contract.program import ProgramRequest, is_program
@@ -94,67 +92,6 @@ ENDED_BADLY = (
     WorkflowExecutionStatus.TERMINATED,
     WorkflowExecutionStatus.TIMED_OUT,
 )
-
-
-async def _progress(handle: WorkflowHandle[CampaignWorkflow, CampaignResult]) -> CampaignProgress | None:
-    return await campaign_progress(handle)
-
-
-def progress_line(progress: CampaignProgress) -> str:
-    """One line of progress for a log or a pipe: stage, message and calls finished of all."""
-    counts = progress.calls
-    calls = f"{counts.total - counts.pending:,}/{counts.total:,} calls finished" if counts.total else ""
-    return " — ".join(part for part in (progress.stage, progress.message, calls) if part)
-
-
-async def watch_lines(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> CampaignResult:
-    """Off a terminal: one line each time the progress changes (nothing redrawn, nothing repeated)."""
-    result_task = asyncio.ensure_future(handle.result())
-    last = ""
-    while True:
-        progress = await _progress(handle)
-        line = progress_line(progress) if progress is not None else ""
-        if line and line != last:
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
-            last = line
-        if result_task.done():
-            return result_task.result()
-        await asyncio.wait({result_task}, timeout=every_s)
-
-
-async def _json_lines(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> None:
-    """`watch --json`: a progress document each time it changes, then {"result": …} (or {"failure": …}, exit 1)."""
-    result_task = asyncio.ensure_future(handle.result())
-    last = ""
-    while not result_task.done():
-        progress = await _progress(handle)
-        if progress is not None and (text := progress.model_dump_json()) != last:
-            print_json(progress, lines=True)
-            last = text
-        await asyncio.wait({result_task}, timeout=every_s)
-    try:
-        print_json({"result": result_task.result()}, lines=True)
-    except WorkflowFailureError as err:
-        message = getattr(err.cause, "message", None) or str(err.cause)
-        print_json({"failure": message}, lines=True)
-        raise fail(f"campaign {handle.id} failed: {message}") from None
-
-
-async def watch(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], every_s: float = 1.0) -> CampaignResult:
-    if not console.is_terminal:
-        return await watch_lines(handle, every_s)
-    result_task = asyncio.ensure_future(handle.result())
-    view = CampaignView(handle.id)
-    with Live(console=console, refresh_per_second=4, transient=False) as live:
-        while not result_task.done():
-            progress = await _progress(handle)
-            if progress is not None:
-                live.update(view.render(progress))
-            await asyncio.wait({result_task}, timeout=every_s)
-        final = await _progress(handle)
-        if final is not None:
-            live.update(view.render(final))
-    return result_task.result()
 
 
 @app.command()
@@ -450,7 +387,7 @@ def status(
             with contextlib.suppress(WorkflowFailureError):
                 await handle.result()
         description = await handle.describe()
-        progress = await _progress(handle)
+        progress = await current_progress(handle)
         state = description.status.name if description.status else "UNKNOWN"
         result = await handle.result() if description.status == WorkflowExecutionStatus.COMPLETED else None
         if as_json:
@@ -605,14 +542,14 @@ def watch_command(
             return
         handle = await resolve_campaign(client, campaign)
         if once:
-            now = await _progress(handle)
+            now = await current_progress(handle)
             if as_json:
                 print_json(now)
             elif now is not None:
                 print_shown(console, handle.id, now)
             return
         if as_json:
-            await _json_lines(handle)
+            await json_lines(handle)
             return
         await _report(handle, live=True)
 
