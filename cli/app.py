@@ -51,6 +51,7 @@ from cli.list_cmd import (
     campaign_rows,
     campaigns_table,
 )
+from cli.options import AgentIdOpt, CallConfigOpt, FlowOpt, FromNumberOpt, MapOpt, NumberPoolOpt, TaskQueueOpt
 from cli.program_cmds import (
     approve_command,
     pause_command,
@@ -105,9 +106,7 @@ def start(
         ),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="The campaign's name (campaign_name).")] = None,
-    agent_id: Annotated[
-        str | None, typer.Option("--agent-id", help="The Ringg agent (assistant) id that makes the calls (agent_id).")
-    ] = None,
+    agent_id: AgentIdOpt = None,
     csv: Annotated[
         str | None,
         typer.Option(
@@ -129,25 +128,9 @@ def start(
             "(landlines), voip, toll_free, ... Default: mobile, fixed_line_or_mobile and fixed_line.",
         ),
     ] = None,
-    mapping: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map",
-            help="An assistant variable and the CSV column that fills it, as VARIABLE=Column (repeatable; "
-            "variables_map).",
-        ),
-    ] = None,
-    from_number: Annotated[
-        list[str] | None,
-        typer.Option("--from-number", help="A caller number id of the workspace (repeatable; from_numbers)."),
-    ] = None,
-    number_pool_id: Annotated[
-        str | None,
-        typer.Option(
-            "--number-pool-id",
-            help="A number pool of the workspace to call from, instead of --from-number (number_pool_id).",
-        ),
-    ] = None,
+    mapping: MapOpt = None,
+    from_number: FromNumberOpt = None,
+    number_pool_id: NumberPoolOpt = None,
     start_time: Annotated[
         str | None,
         typer.Option(
@@ -161,12 +144,7 @@ def start(
             "--end-time", help='When calling stops, "DD/MM/YYYY, HH:MM" in the call timezone (campaign_end_time).'
         ),
     ] = None,
-    call_config: Annotated[
-        str | None,
-        typer.Option(
-            "--call-config", help="The call hours and retries as JSON (call_config), e.g. '{\"call_time\": {...}}'."
-        ),
-    ] = None,
+    call_config: CallConfigOpt = None,
     concurrency: Annotated[
         int | None,
         typer.Option(
@@ -193,12 +171,7 @@ def start(
             help="The share of rows, 0 to 1, that may be invalid and skipped (max_invalid_row_share).",
         ),
     ] = None,
-    flow: Annotated[
-        str | None,
-        typer.Option(
-            "--flow", help="Which Ringg flow: auto, standard or large (flow; default auto: large from 5,000 rows)."
-        ),
-    ] = None,
+    flow: FlowOpt = None,
     idempotency_key: Annotated[
         str | None,
         typer.Option(
@@ -225,14 +198,7 @@ def start(
             "campaign_name, and with --wait the result.",
         ),
     ] = False,
-    task_queue: Annotated[
-        str,
-        typer.Option(
-            "--task-queue",
-            envvar="RINGG_TASK_QUEUE",
-            help="The workers' task queue (env RINGG_TASK_QUEUE; default ringg-campaigns).",
-        ),
-    ] = TASK_QUEUE,
+    task_queue: TaskQueueOpt = TASK_QUEUE,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import console, fail
+from cli.options import AddressOpt, NamespaceOpt
 from client.connect import connect
 from client.payload_keys import PayloadKeyError
 from client.search_attribute_setup import WANTED, SetupOutcome, ensure_search_attributes, type_name
@@ -57,22 +58,8 @@ def setup_search_attributes_command(
     check: Annotated[
         bool, typer.Option("--check", help="Only report what is missing, and exit 1 when any attribute is.")
     ] = False,
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            envvar="TEMPORAL_ADDRESS",
-            help="The Temporal frontend as host:port (env TEMPORAL_ADDRESS; default localhost:7233).",
-        ),
-    ] = None,
-    namespace: Annotated[
-        str | None,
-        typer.Option(
-            "--namespace",
-            envvar="TEMPORAL_NAMESPACE",
-            help="The Temporal namespace (env TEMPORAL_NAMESPACE; default default).",
-        ),
-    ] = None,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Register the search attributes the campaign workflow sets (CampaignName, CampaignStage, BulkListId,
     AgentId, IdempotencyKey; all Keyword) in a namespace. Safe to run again: it adds only what is missing.

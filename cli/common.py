@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +14,8 @@ from temporalio.client import Client, WorkflowHandle
 
 from activities.contacts.source import admit
 from cli.exit_codes import BAD_INPUT, FAILED, NOT_FOUND
+from cli.options import AddressOpt as AddressOpt  # re-exported: the commands import it from here
+from cli.options import NamespaceOpt as NamespaceOpt
 from client.connect import connect
 from client.lookup import find_campaign
 from client.payload_keys import PayloadKeyError
@@ -27,23 +28,6 @@ from workflows.campaign import CampaignWorkflow
 
 console = Console()
 err_console = Console(stderr=True)
-
-AddressOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--address",
-        envvar="TEMPORAL_ADDRESS",
-        help="The Temporal frontend as host:port (env TEMPORAL_ADDRESS; default localhost:7233).",
-    ),
-]
-NamespaceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--namespace",
-        envvar="TEMPORAL_NAMESPACE",
-        help="The Temporal namespace (env TEMPORAL_NAMESPACE; default default).",
-    ),
-]
 
 
 def fail(message: str, code: int = FAILED) -> typer.Exit:

@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 
 from cli.common import client_for, console, fail, resolve_campaign
 from cli.export_render import export_table
+from cli.options import AddressOpt, NamespaceOpt, TaskQueueOpt
 from client.program_lookup import ProgramHandle, find_program, program_progress
 from contract import search_attributes as sa
 from contract.export import EXPORT_FORMATS, ExportRequest
@@ -109,30 +110,9 @@ def export_command(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the export's result as JSON.")] = False,
-    task_queue: Annotated[
-        str,
-        typer.Option(
-            "--task-queue",
-            envvar="RINGG_TASK_QUEUE",
-            help="The workers' task queue (env RINGG_TASK_QUEUE; default ringg-campaigns).",
-        ),
-    ] = TASK_QUEUE,
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            envvar="TEMPORAL_ADDRESS",
-            help="The Temporal frontend as host:port (env TEMPORAL_ADDRESS; default localhost:7233).",
-        ),
-    ] = None,
-    namespace: Annotated[
-        str | None,
-        typer.Option(
-            "--namespace",
-            envvar="TEMPORAL_NAMESPACE",
-            help="The Temporal namespace (env TEMPORAL_NAMESPACE; default default).",
-        ),
-    ] = None,
+    task_queue: TaskQueueOpt = TASK_QUEUE,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Export a campaign's calls (id, number, name, status, sub-status, attempts, duration, cost) as CSV/JSONL plus
     a JSON summary, written by the worker; works for running and finished campaigns (one set of files per Ringg list

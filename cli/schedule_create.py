@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, env_start_checks, fail
 from cli.exit_codes import BAD_INPUT
+from cli.options import AgentIdOpt, CallConfigOpt, FlowOpt, FromNumberOpt, MapOpt, NumberPoolOpt, TaskQueueOpt
 from cli.request_files import load_template_file, parse_json_option, parse_mapping
 from cli.schedule_options import ScheduleIdArg, next_step
 from cli.schedule_view import local, span, window_text
@@ -37,43 +38,15 @@ def create(
     name: Annotated[
         str | None, typer.Option("--name", help="The campaign's name; it may hold {date} (campaign_name).")
     ] = None,
-    agent_id: Annotated[
-        str | None, typer.Option("--agent-id", help="The Ringg agent (assistant) id that makes the calls (agent_id).")
-    ] = None,
+    agent_id: AgentIdOpt = None,
     csv: Annotated[
         str | None, typer.Option("--csv", help="The contacts CSV; it may hold {date} or {date:%Y%m%d} (csv_uri).")
     ] = None,
-    mapping: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map",
-            help="An assistant variable and the CSV column that fills it, as VARIABLE=Column (repeatable; "
-            "variables_map).",
-        ),
-    ] = None,
-    from_number: Annotated[
-        list[str] | None,
-        typer.Option("--from-number", help="A caller number id of the workspace (repeatable; from_numbers)."),
-    ] = None,
-    number_pool_id: Annotated[
-        str | None,
-        typer.Option(
-            "--number-pool-id",
-            help="A number pool of the workspace to call from, instead of --from-number (number_pool_id).",
-        ),
-    ] = None,
-    call_config: Annotated[
-        str | None,
-        typer.Option(
-            "--call-config", help="The call hours and retries as JSON (call_config), e.g. '{\"call_time\": {...}}'."
-        ),
-    ] = None,
-    flow: Annotated[
-        str | None,
-        typer.Option(
-            "--flow", help="Which Ringg flow: auto, standard or large (flow; default auto: large from 5,000 rows)."
-        ),
-    ] = None,
+    mapping: MapOpt = None,
+    from_number: FromNumberOpt = None,
+    number_pool_id: NumberPoolOpt = None,
+    call_config: CallConfigOpt = None,
+    flow: FlowOpt = None,
     until: Annotated[
         str | None, typer.Option("--until", help="The window closes at this local time, HH:MM, on the fire's day.")
     ] = None,
@@ -109,14 +82,7 @@ def create(
     ] = "10m",
     paused: Annotated[bool, typer.Option("--paused", help="Create the schedule paused.")] = False,
     note: Annotated[str, typer.Option("--note", help="A note shown in describe and the UI.")] = "",
-    task_queue: Annotated[
-        str,
-        typer.Option(
-            "--task-queue",
-            envvar="RINGG_TASK_QUEUE",
-            help="The workers' task queue (env RINGG_TASK_QUEUE; default ringg-campaigns).",
-        ),
-    ] = TASK_QUEUE,
+    task_queue: TaskQueueOpt = TASK_QUEUE,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:

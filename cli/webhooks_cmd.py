@@ -12,6 +12,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ActivityError
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.options import TaskQueueOpt
 from contract.names import TASK_QUEUE
 from contract.webhooks import SubscribeWebhooksInput
 from domain.webhook_checks import EVENT_TYPES, subscription_problems
@@ -28,14 +29,7 @@ def subscribe(
         list[str] | None,
         typer.Option("--event", help=f"An event type to subscribe to (repeatable): {', '.join(EVENT_TYPES)}."),
     ] = None,
-    task_queue: Annotated[
-        str,
-        typer.Option(
-            "--task-queue",
-            envvar="RINGG_TASK_QUEUE",
-            help="The workers' task queue (env RINGG_TASK_QUEUE; default ringg-campaigns).",
-        ),
-    ] = TASK_QUEUE,
+    task_queue: TaskQueueOpt = TASK_QUEUE,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:

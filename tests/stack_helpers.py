@@ -109,38 +109,35 @@ def readable(history_json: str) -> str:
     return "\n".join(walk(json.loads(history_json)))
 
 
+async def _starter(
+    dev_server: devstack.Proc, args: tuple[str, ...], *, timeout_s: float, columns: int, merged: bool
+) -> tuple[int, bytes, bytes]:
+    """`python starter.py <args> --address <dev server>` as an operator runs it; stderr into stdout when `merged`."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "starter.py",
+        *args,
+        "--address",
+        dev_server.extra["address"],
+        cwd=devstack.ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT if merged else asyncio.subprocess.PIPE,
+        # A bare environment, but the CAMPAIGN_CSV_* rules of the tests (conftest.csv_dirs allows tmp_path).
+        env={"COLUMNS": str(columns), "PATH": "/usr/bin:/bin", **csv_settings()},
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
+    return proc.returncode or 0, out, err or b""
+
+
 async def starter_streams(
     dev_server: devstack.Proc, *args: str, timeout_s: float = 120, columns: int = 250
 ) -> tuple[int, str, str]:
     """As `starter`, with stdout and stderr apart: (exit code, stdout, stderr)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "starter.py",
-        *args,
-        "--address",
-        dev_server.extra["address"],
-        cwd=devstack.ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={"COLUMNS": str(columns), "PATH": "/usr/bin:/bin", **csv_settings()},
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
-    return proc.returncode or 0, out.decode(), err.decode()
+    code, out, err = await _starter(dev_server, args, timeout_s=timeout_s, columns=columns, merged=False)
+    return code, out.decode(), err.decode()
 
 
 async def starter(dev_server: devstack.Proc, *args: str, timeout_s: float = 120) -> tuple[int, str]:
     """`python starter.py <args> --address <dev server>` as an operator runs it; (exit code, output)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "starter.py",
-        *args,
-        "--address",
-        dev_server.extra["address"],
-        cwd=devstack.ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        # A bare environment, but the CAMPAIGN_CSV_* rules of the tests (conftest.csv_dirs allows tmp_path).
-        env={"COLUMNS": "250", "PATH": "/usr/bin:/bin", **csv_settings()},
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
-    return proc.returncode or 0, out.decode()
+    code, out, _ = await _starter(dev_server, args, timeout_s=timeout_s, columns=250, merged=True)
+    return code, out.decode()
