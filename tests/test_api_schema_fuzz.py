@@ -137,7 +137,7 @@ def test_generated_requests_get_no_5xx_and_documented_answers(fuzz_api: RunningA
     args += ["--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--workers", "1"]
     args += ["--request-timeout", "30", "--suppress-health-check", "all"]
     done = subprocess.run(
-        [_schemathesis(), *args], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path
+        [_schemathesis(), *args], capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path
     )
     report = done.stdout + done.stderr
     (tmp_path / "schemathesis.out").write_text(report)
