@@ -195,6 +195,13 @@ async def test_a_file_outside_the_allowed_folders_is_refused(folders: tuple[Path
     assert str(allowed) in message  # the operator sees where files may go
 
 
+async def test_a_path_with_a_nul_character_is_refused_not_an_error(folders: tuple[Path, Path]) -> None:
+    """The schema fuzz found it: os.path.realpath raises ValueError on a NUL, which the API answered with a 500."""
+    allowed, _ = folders
+    message = await refusal(str(allowed / "c\x00.csv"), rules(allowed))
+    assert "NUL character" in message
+
+
 async def test_system_files_are_refused_whatever_the_folders(folders: tuple[Path, Path]) -> None:
     allowed, _ = folders
     assert "outside the folders" in await refusal("/etc/passwd", rules(allowed))

@@ -73,6 +73,8 @@ async def admit(uri: str, sources: CsvSources, *, what: str = "csv_uri") -> None
 
 
 def _allowed_path(path: Path, sources: CsvSources, what: str, uri: str) -> Path:
+    if "\x00" in str(path):  # os.path.realpath would raise ValueError: refused like any other bad place
+        raise SourceRefused(f"{what} holds a NUL character, which no file name can hold: give the file's path")
     real = Path(os.path.realpath(path))
     problem = path_problem(real, tuple(Path(os.path.realpath(d)) for d in sources.dirs), what=what, uri=uri)
     if problem:
