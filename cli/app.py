@@ -35,6 +35,7 @@ from cli.common import (
     resolve_campaign,
 )
 from cli.contacts_cmd import contacts_command
+from cli.copyable import print_below
 from cli.exit_codes import ALREADY_FINISHED, BAD_INPUT, EPILOG
 from cli.export_cmd import export_command
 from cli.files_cmd import files_command
@@ -55,7 +56,7 @@ from cli.options import AgentIdOpt, CallConfigOpt, FlowOpt, FromNumberOpt, MapOp
 from cli.program_cmds import (
     approve_command,
     pause_command,
-    program_table,
+    print_program,
     reject_command,
     resume_command,
 )
@@ -306,7 +307,10 @@ async def _report_program(handle: ProgramHandle, *, live: bool) -> None:
         if progress is not None:
             line = f"{progress.stage}: {progress.message} ({progress.calls.total} calls)"
             if line != last:
-                console.print(program_table(handle.id, progress) if console.is_terminal else line)
+                if console.is_terminal:
+                    print_program(console, handle.id, progress)
+                else:
+                    console.print(line, highlight=False, markup=False)
                 last = line
         await asyncio.sleep(1.0)
     try:
@@ -314,7 +318,7 @@ async def _report_program(handle: ProgramHandle, *, live: bool) -> None:
     except WorkflowFailureError as err:
         cause = err.cause
         raise fail(f"program {handle.id} failed: {getattr(cause, 'message', None) or cause}") from None
-    console.print(program_table(handle.id, result))
+    print_program(console, handle.id, result)
     if result.status != "completed":
         raise fail(f"program {handle.id} ended {result.status}: {result.message}")
 
@@ -381,9 +385,9 @@ async def _program_status(handle: ProgramHandle, as_json: bool) -> None:
     state = description.status.name if description.status else "UNKNOWN"
     console.print(f"workflow [cyan]{handle.id}[/] is {state}")
     if description.status == WorkflowExecutionStatus.COMPLETED:
-        console.print(program_table(handle.id, await handle.result()))
+        print_program(console, handle.id, await handle.result())
     elif progress is not None:
-        console.print(program_table(handle.id, progress))
+        print_program(console, handle.id, progress)
 
 
 @app.command(epilog=EPILOG)
@@ -466,8 +470,7 @@ def list_command(
             return
         table, below = campaigns_table(found, visibility, console.width)
         console.print(table)
-        for line in below:
-            console.print(line, soft_wrap=True, highlight=False, markup=False)
+        print_below(console, below)
         if not found:
             console.print("No campaign matches. Loosen the filters, or check --address/--namespace.")
 
@@ -501,7 +504,7 @@ def watch_command(
                 if as_json:
                     print_json(progress)
                 elif progress is not None:
-                    console.print(program_table(program.id, progress))
+                    print_program(console, program.id, progress)
                 if once:
                     return
             await _report_program(program, live=True)

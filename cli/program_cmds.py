@@ -6,11 +6,13 @@ import asyncio
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.copyable import BELOW, print_below
 from cli.exit_codes import NOT_FOUND
 from client.program_lookup import Action, ProgramHandle, find_program, steer
 from contract.program import PilotOutcome, ProgramProgress, ProgramResult
@@ -77,10 +79,10 @@ def _pilot_rows(table: Table, f: PilotOutcome) -> None:
         table.add_row(f"  failed {sub}", str(n))
 
 
-def program_table(workflow_id: str, p: ProgramProgress | ProgramResult) -> Table:
+def program_table(p: ProgramProgress | ProgramResult) -> Table:
     """A program's progress or result: stage, approval, pilot figures, counts by status and one row per wave."""
     stage = p.stage if isinstance(p, ProgramProgress) else p.status
-    table = Table(title=f"{p.campaign_name} — {workflow_id}", show_header=False, title_justify="left")
+    table = Table(title=p.campaign_name, show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     table.add_row("stage", stage + (f" — {p.message}" if p.message else ""))
@@ -102,5 +104,21 @@ def program_table(workflow_id: str, p: ProgramProgress | ProgramResult) -> Table
         note = f" — {w.message}" if w.message else ""
         table.add_row(f"wave {w.wave_id}", f"{w.status}: {w.contacts} contacts, {calls} calls{when}{note}")
     if p.export_file:
-        table.add_row("export", p.export_file)
+        table.add_row("export", BELOW)
     return table
+
+
+def program_lines(workflow_id: str, p: ProgramProgress | ProgramResult) -> list[str]:
+    """What a user copies from a program's view, whole, one a line: its workflow ID, its contacts report's and its
+    export's paths."""
+    lines = [f"workflow id: {workflow_id}"]
+    if isinstance(p, ProgramProgress) and p.contacts_report:
+        lines.append(f"contacts report: {p.contacts_report}")
+    if p.export_file:
+        lines.append(f"export: {p.export_file}")
+    return lines
+
+
+def print_program(console: Console, workflow_id: str, p: ProgramProgress | ProgramResult) -> None:
+    console.print(program_table(p))
+    print_below(console, program_lines(workflow_id, p))

@@ -10,10 +10,19 @@ import typer
 from temporalio.client import Client, ScheduleBackfill, ScheduleDescription, ScheduleHandle
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.copyable import print_below
 from cli.json_out import print_json
 from cli.schedule_create import create
 from cli.schedule_options import OverlapOpt, ScheduleIdArg, next_step, on_schedule, overlap_option
-from cli.schedule_view import fire_lines, fires_table, local, next_steps, schedules_table, summary_table
+from cli.schedule_view import (
+    fire_lines,
+    fires_table,
+    local,
+    next_steps,
+    schedules_table,
+    summary_lines,
+    summary_table,
+)
 from client.schedule_report import campaign_schedules, schedule_report
 from client.schedules import campaign_of_fire, trigger_schedule
 from domain.schedule_input import ScheduleInputError, parse_local_time
@@ -37,7 +46,9 @@ def list_schedules(as_json: JsonOpt = False, address: AddressOpt = None, namespa
         if as_json:
             print_json(rows)
         elif rows:
-            console.print(schedules_table(rows))
+            table, below = schedules_table(rows, console.width)
+            console.print(table)
+            print_below(console, below)
         else:
             console.print("No campaign schedules. Create one with `starter.py schedule create --help`.")
 
@@ -56,10 +67,10 @@ def describe(
             print_json(report)
             return
         console.print(summary_table(report))
+        print_below(console, summary_lines(report))
         if report.recent:
             console.print(fires_table(report))
-            for line in fire_lines(report):
-                console.print(line, soft_wrap=True, highlight=False, markup=False)
+            print_below(console, fire_lines(report))
         else:
             console.print("No fire yet.")
         for step in next_steps(report):
