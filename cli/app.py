@@ -36,7 +36,7 @@ from cli.common import (
 )
 from cli.contacts_cmd import contacts_command
 from cli.copyable import print_below
-from cli.exit_codes import ALREADY_FINISHED, BAD_INPUT, EPILOG
+from cli.exit_codes import ALREADY_FINISHED, BAD_INPUT, EPILOG, add_epilog
 from cli.export_cmd import export_command
 from cli.files_cmd import files_command
 from cli.follow import current_progress, json_lines, watch
@@ -333,10 +333,17 @@ async def _report(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], *, l
     print_shown(console, handle.id, result)
 
 
-@app.command(epilog=EPILOG)
+@app.command()
 def status(
     campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the progress as JSON instead of tables.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the progress as one JSON document (the progress query's fields; null when no worker answered) "
+            "instead of tables.",
+        ),
+    ] = False,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until the campaign ends, then print its state and result.")
     ] = False,
@@ -361,7 +368,7 @@ def status(
         state = description.status.name if description.status else "UNKNOWN"
         result = await handle.result() if description.status == WorkflowExecutionStatus.COMPLETED else None
         if as_json:
-            console.print_json(progress.model_dump_json() if progress else "null")
+            print_json(progress)
         else:
             console.print(f"workflow [cyan]{handle.id}[/] is {state}")
             if progress is not None:
@@ -380,7 +387,7 @@ async def _program_status(handle: ProgramHandle, as_json: bool) -> None:
     description = await handle.describe()
     progress = await program_progress(handle)
     if as_json:
-        console.print_json(progress.model_dump_json() if progress else "null")
+        print_json(progress)
         return
     state = description.status.name if description.status else "UNKNOWN"
     console.print(f"workflow [cyan]{handle.id}[/] is {state}")
@@ -390,9 +397,13 @@ async def _program_status(handle: ProgramHandle, as_json: bool) -> None:
         print_program(console, handle.id, progress)
 
 
-@app.command(epilog=EPILOG)
+@app.command()
 def cancel(
     campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help='Print one JSON document: {"workflow_id": ..., "state": "cancel_requested"}.'),
+    ] = False,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -405,6 +416,9 @@ def cancel(
             state = description.status.name.lower() if description.status else "unknown"
             raise fail(f"campaign {handle.id} has already ended ({state}): nothing to cancel", code=ALREADY_FINISHED)
         await handle.cancel()
+        if as_json:
+            print_json({"workflow_id": handle.id, "state": "cancel_requested"})
+            return
         console.print(f"Cancel requested for [cyan]{handle.id}[/]; it terminates the campaign on Ringg if launched.")
 
     asyncio.run(run())
@@ -420,6 +434,14 @@ def stop_numbers(
             help="The opt-out numbers: one a line, or the first CSV column; a path or URL the workers may read.",
         ),
     ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document: workflow_id, numbers (terminated), batches (requests to Ringg) and "
+            "suppressed (added to the suppression list).",
+        ),
+    ] = False,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -436,6 +458,9 @@ def stop_numbers(
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             raise fail(f"campaign {handle.id}: {getattr(cause, 'message', None) or cause}") from None
+        if as_json:
+            print_json({"workflow_id": handle.id, **result.model_dump(mode="json")})
+            return
         console.print(f"Terminated {result.numbers} number(s) in {result.batches} request(s) for [cyan]{handle.id}[/].")
 
     asyncio.run(run())
@@ -550,3 +575,6 @@ def schema_command(
     body = program_json_schema() if program else request_json_schema()
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **body}
     typer.echo(json.dumps(schema, indent=2))
+
+
+add_epilog(app)  # last: after every command and group is registered

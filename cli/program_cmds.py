@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
 from cli.copyable import BELOW, print_below
 from cli.exit_codes import NOT_FOUND
+from cli.json_out import print_json
 from client.program_lookup import Action, ProgramHandle, find_program, steer
 from contract.program import PilotOutcome, ProgramProgress, ProgramResult
 from contract.statuses import CALL_STATUS_ORDER
@@ -21,6 +22,10 @@ from contract.statuses import CALL_STATUS_ORDER
 ProgramArg = Annotated[str, typer.Argument(help="The program's workflow ID (program-…) or idempotency key.")]
 ByOpt = Annotated[str, typer.Option("--by", help="Who decides (shown in the program's progress).")]
 NoteOpt = Annotated[str, typer.Option("--note", help="Why (shown in the program's progress).")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON document: workflow_id, action, and the program's progress after it."),
+]
 
 
 async def resolve_program(address: str | None, namespace: str | None, ref: str) -> ProgramHandle:
@@ -30,7 +35,9 @@ async def resolve_program(address: str | None, namespace: str | None, ref: str) 
     return handle
 
 
-def _steer(action: Action, ref: str, by: str, note: str, address: str | None, namespace: str | None) -> None:
+def _steer(
+    action: Action, ref: str, by: str, note: str, address: str | None, namespace: str | None, *, as_json: bool
+) -> None:
     async def run() -> None:
         handle = await resolve_program(address, namespace, ref)
         try:
@@ -40,34 +47,59 @@ def _steer(action: Action, ref: str, by: str, note: str, address: str | None, na
             raise fail(f"{action} refused for {handle.id}: {getattr(cause, 'message', None) or cause}") from None
         except RPCError as err:  # the program has closed: updates go only to running workflows
             raise fail(f"{action} refused for {handle.id}: it is no longer running ({err.message})") from None
+        if as_json:
+            print_json({"workflow_id": handle.id, "action": action, "progress": progress})
+            return
         console.print(f"{action.capitalize()}: [cyan]{handle.id}[/] is now {progress.stage} — {progress.message}")
 
     asyncio.run(run())
 
 
 def approve_command(
-    ref: ProgramArg, by: ByOpt = "", note: NoteOpt = "", address: AddressOpt = None, namespace: NamespaceOpt = None
+    ref: ProgramArg,
+    by: ByOpt = "",
+    note: NoteOpt = "",
+    as_json: JsonOpt = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Approve a program's pilot: the rest of its contacts are called."""
-    _steer("approve", ref, by, note, address, namespace)
+    _steer("approve", ref, by, note, address, namespace, as_json=as_json)
 
 
 def reject_command(
-    ref: ProgramArg, by: ByOpt = "", note: NoteOpt = "", address: AddressOpt = None, namespace: NamespaceOpt = None
+    ref: ProgramArg,
+    by: ByOpt = "",
+    note: NoteOpt = "",
+    as_json: JsonOpt = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Reject a program's pilot: nothing else is launched and the program ends rejected."""
-    _steer("reject", ref, by, note, address, namespace)
+    _steer("reject", ref, by, note, address, namespace, as_json=as_json)
 
 
-def pause_command(ref: ProgramArg, by: ByOpt = "", address: AddressOpt = None, namespace: NamespaceOpt = None) -> None:
+def pause_command(
+    ref: ProgramArg,
+    by: ByOpt = "",
+    as_json: JsonOpt = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """Pause a program: its running waves are terminated on Ringg; the contacts they had not called yet wait for
     `resume`."""
-    _steer("pause", ref, by, "", address, namespace)
+    _steer("pause", ref, by, "", address, namespace, as_json=as_json)
 
 
-def resume_command(ref: ProgramArg, by: ByOpt = "", address: AddressOpt = None, namespace: NamespaceOpt = None) -> None:
+def resume_command(
+    ref: ProgramArg,
+    by: ByOpt = "",
+    as_json: JsonOpt = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """Resume a paused program: exactly the contacts not called before the pause are called."""
-    _steer("resume", ref, by, "", address, namespace)
+    _steer("resume", ref, by, "", address, namespace, as_json=as_json)
 
 
 def _pilot_rows(table: Table, f: PilotOutcome) -> None:

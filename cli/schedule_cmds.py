@@ -123,7 +123,18 @@ def unpause(
 
 @schedule_app.command()
 def trigger(
-    schedule_id: ScheduleIdArg, overlap: OverlapOpt = None, address: AddressOpt = None, namespace: NamespaceOpt = None
+    schedule_id: ScheduleIdArg,
+    overlap: OverlapOpt = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document: schedule_id, state (fired or pending), fire_workflow_id and "
+            "campaign_workflow_id (null until known); a skipped trigger still exits 1.",
+        ),
+    ] = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Fire now: a new tick (nominal time = now) under the schedule's overlap policy unless --overlap."""
     policy = overlap_option(overlap)
@@ -131,6 +142,12 @@ def trigger(
     async def act(client: Client, handle: ScheduleHandle) -> None:
         outcome = await trigger_schedule(client, schedule_id, policy)
         running = ", ".join(outcome.running) or "the previous fire"
+        if as_json and outcome.state != "skipped":
+            fire = outcome.fire_workflow_id
+            campaign = await campaign_of_fire(client, schedule_id, fire) if outcome.state == "fired" and fire else None
+            doc = {"schedule_id": schedule_id, "state": outcome.state, "fire_workflow_id": fire}
+            print_json({**doc, "campaign_workflow_id": None if campaign == "?" else campaign})
+            return
         if outcome.state == "fired" and outcome.fire_workflow_id:
             campaign = await campaign_of_fire(client, schedule_id, outcome.fire_workflow_id)
             console.print(f"Fired [bold]{schedule_id}[/]: fire {outcome.fire_workflow_id} runs campaign {campaign}.")
