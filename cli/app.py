@@ -357,7 +357,7 @@ def status(
         client = await client_for(address, namespace)
         program = await find_program(client, campaign) if campaign.startswith("program-") else None
         if program is not None:
-            await _program_status(program, as_json)
+            await _program_status(program, as_json, wait)
             return
         handle = await resolve_campaign(client, campaign)
         if wait:
@@ -383,18 +383,26 @@ def status(
     asyncio.run(run())
 
 
-async def _program_status(handle: ProgramHandle, as_json: bool) -> None:
+async def _program_status(handle: ProgramHandle, as_json: bool, wait: bool) -> None:
+    """As a campaign's status: with --wait once it has ended; exits 1 when it ended failed, cancelled, timed out or
+    with a result other than completed (e.g. rejected)."""
+    if wait:
+        with contextlib.suppress(WorkflowFailureError):
+            await handle.result()
     description = await handle.describe()
     progress = await program_progress(handle)
+    result = await handle.result() if description.status == WorkflowExecutionStatus.COMPLETED else None
+    state = description.status.name if description.status else "UNKNOWN"
     if as_json:
         print_json(progress)
-        return
-    state = description.status.name if description.status else "UNKNOWN"
-    console.print(f"workflow [cyan]{handle.id}[/] is {state}")
-    if description.status == WorkflowExecutionStatus.COMPLETED:
-        print_program(console, handle.id, await handle.result())
-    elif progress is not None:
-        print_program(console, handle.id, progress)
+    else:
+        console.print(f"workflow [cyan]{handle.id}[/] is {state}")
+        shown = result if result is not None else progress
+        if shown is not None:
+            print_program(console, handle.id, shown)
+    if description.status in ENDED_BADLY or (result is not None and result.status != "completed"):
+        outcome = result.status if result is not None else state.lower()
+        raise fail(f"program {handle.id} ended {outcome}: {progress.message if progress else 'no progress'}")
 
 
 @app.command()
