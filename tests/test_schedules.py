@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,6 +50,14 @@ async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
     argv = ["schedule", *args, "--address", dev_server.extra["address"]]
     result = await asyncio.to_thread(CliRunner().invoke, app, argv, env={"COLUMNS": "250"})
     return result.exit_code, result.output
+
+
+async def cli_json(dev_server: devstack.Proc, *args: str) -> tuple[int, Any]:
+    """As `cli` with --json: (exit code, the one JSON document on stdout)."""
+    argv = ["schedule", *args, "--json", "--address", dev_server.extra["address"]]
+    result = await asyncio.to_thread(CliRunner().invoke, app, argv, env={"COLUMNS": "250"})
+    assert result.stdout, result.output
+    return result.exit_code, json.loads(result.stdout)
 
 
 def template_file(tmp_path: Path, campaign_name: str) -> Path:
@@ -112,14 +121,21 @@ async def test_each_tick_launches_once_and_a_refire_launches_nothing(
     assert code == 0 and f"Created schedule {schedule_id}" in out, out
     code, out = await cli(dev_server, "create", schedule_id, *args, "--task-queue", worker.task_queue)
     assert code == 0 and "already exists with this definition: nothing changed" in out, out
+    code, doc = await cli_json(dev_server, "create", schedule_id, *args, "--task-queue", worker.task_queue)
+    assert code == 0 and doc["schedule_id"] == schedule_id and doc["state"] == "exists" and doc["next_fires"], doc
     code, out = await cli(dev_server, "create", schedule_id, *args, "--overlap", "allow_all")
     assert code == 1 and "already exists with a different template, timing, policy or task queue" in out, out
 
     with SimAdmin(sim) as admin:
         results: list[FireResult] = []
-        for fired in range(2):  # two triggers are two ticks ("now" each time)
-            code, out = await cli(dev_server, "trigger", schedule_id)
-            assert code == 0 and f"Fired {schedule_id}" in out, out
+        for fired in range(2):  # two triggers are two ticks ("now" each time); the second for a script
+            if fired == 0:
+                code, out = await cli(dev_server, "trigger", schedule_id)
+                assert code == 0 and f"Fired {schedule_id}" in out, out
+            else:
+                code, doc = await cli_json(dev_server, "trigger", schedule_id)
+                assert code == 0 and doc["state"] == "fired" and doc["fire_workflow_id"], doc
+                out = str(doc["campaign_workflow_id"])
             results.append(await next_fire(stack_client, schedule_id, fired))
             assert results[-1].outcome == "ran" and results[-1].campaign is not None
             assert results[-1].campaign.status == "completed", results[-1]
