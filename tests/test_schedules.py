@@ -24,7 +24,7 @@ from contract.schedules import FireResult
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
-from tests.stack_helpers import worker_for
+from tests.stack_helpers import starter_streams, worker_for
 
 pytestmark = pytest.mark.integration
 
@@ -53,11 +53,13 @@ async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
 
 
 async def cli_json(dev_server: devstack.Proc, *args: str) -> tuple[int, Any]:
-    """As `cli` with --json: (exit code, the one JSON document on stdout)."""
-    argv = ["schedule", *args, "--json", "--address", dev_server.extra["address"]]
-    result = await asyncio.to_thread(CliRunner().invoke, app, argv, env={"COLUMNS": "250"})
-    assert result.stdout, result.output
-    return result.exit_code, json.loads(result.stdout)
+    """`starter.py schedule <args> --json` as a script runs it (a subprocess: in-process, this test's worker logs
+    would share the captured stdout): (exit code, the one JSON document on stdout)."""
+    code, out, err = await starter_streams(dev_server, "schedule", *args, "--json")
+    try:
+        return code, json.loads(out)
+    except json.JSONDecodeError:
+        raise AssertionError(f"not one JSON document on stdout: {out!r}; stderr: {err[-2000:]!r}") from None
 
 
 def template_file(tmp_path: Path, campaign_name: str) -> Path:
