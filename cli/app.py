@@ -35,7 +35,8 @@ from cli.common import (
     resolve_campaign,
 )
 from cli.contacts_cmd import contacts_command
-from cli.exit_codes import ALREADY_FINISHED, BAD_INPUT, EPILOG
+from cli.copyable import print_below
+from cli.exit_codes import ALREADY_FINISHED, BAD_INPUT, EPILOG, add_epilog
 from cli.export_cmd import export_command
 from cli.files_cmd import files_command
 from cli.follow import current_progress, json_lines, watch
@@ -55,7 +56,7 @@ from cli.options import AgentIdOpt, CallConfigOpt, FlowOpt, FromNumberOpt, MapOp
 from cli.program_cmds import (
     approve_command,
     pause_command,
-    program_table,
+    print_program,
     reject_command,
     resume_command,
 )
@@ -306,7 +307,10 @@ async def _report_program(handle: ProgramHandle, *, live: bool) -> None:
         if progress is not None:
             line = f"{progress.stage}: {progress.message} ({progress.calls.total} calls)"
             if line != last:
-                console.print(program_table(handle.id, progress) if console.is_terminal else line)
+                if console.is_terminal:
+                    print_program(console, handle.id, progress)
+                else:
+                    console.print(line, highlight=False, markup=False)
                 last = line
         await asyncio.sleep(1.0)
     try:
@@ -314,7 +318,7 @@ async def _report_program(handle: ProgramHandle, *, live: bool) -> None:
     except WorkflowFailureError as err:
         cause = err.cause
         raise fail(f"program {handle.id} failed: {getattr(cause, 'message', None) or cause}") from None
-    console.print(program_table(handle.id, result))
+    print_program(console, handle.id, result)
     if result.status != "completed":
         raise fail(f"program {handle.id} ended {result.status}: {result.message}")
 
@@ -329,10 +333,17 @@ async def _report(handle: WorkflowHandle[CampaignWorkflow, CampaignResult], *, l
     print_shown(console, handle.id, result)
 
 
-@app.command(epilog=EPILOG)
+@app.command()
 def status(
     campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the progress as JSON instead of tables.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the progress as one JSON document (the progress query's fields; null when no worker answered) "
+            "instead of tables.",
+        ),
+    ] = False,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until the campaign ends, then print its state and result.")
     ] = False,
@@ -346,7 +357,7 @@ def status(
         client = await client_for(address, namespace)
         program = await find_program(client, campaign) if campaign.startswith("program-") else None
         if program is not None:
-            await _program_status(program, as_json)
+            await _program_status(program, as_json, wait)
             return
         handle = await resolve_campaign(client, campaign)
         if wait:
@@ -357,7 +368,7 @@ def status(
         state = description.status.name if description.status else "UNKNOWN"
         result = await handle.result() if description.status == WorkflowExecutionStatus.COMPLETED else None
         if as_json:
-            console.print_json(progress.model_dump_json() if progress else "null")
+            print_json(progress)
         else:
             console.print(f"workflow [cyan]{handle.id}[/] is {state}")
             if progress is not None:
@@ -372,23 +383,35 @@ def status(
     asyncio.run(run())
 
 
-async def _program_status(handle: ProgramHandle, as_json: bool) -> None:
+async def _program_status(handle: ProgramHandle, as_json: bool, wait: bool) -> None:
+    """As a campaign's status: with --wait once it has ended; exits 1 when it ended failed, cancelled, timed out or
+    with a result other than completed (e.g. rejected)."""
+    if wait:
+        with contextlib.suppress(WorkflowFailureError):
+            await handle.result()
     description = await handle.describe()
     progress = await program_progress(handle)
-    if as_json:
-        console.print_json(progress.model_dump_json() if progress else "null")
-        return
+    result = await handle.result() if description.status == WorkflowExecutionStatus.COMPLETED else None
     state = description.status.name if description.status else "UNKNOWN"
-    console.print(f"workflow [cyan]{handle.id}[/] is {state}")
-    if description.status == WorkflowExecutionStatus.COMPLETED:
-        console.print(program_table(handle.id, await handle.result()))
-    elif progress is not None:
-        console.print(program_table(handle.id, progress))
+    if as_json:
+        print_json(progress)
+    else:
+        console.print(f"workflow [cyan]{handle.id}[/] is {state}")
+        shown = result if result is not None else progress
+        if shown is not None:
+            print_program(console, handle.id, shown)
+    if description.status in ENDED_BADLY or (result is not None and result.status != "completed"):
+        outcome = result.status if result is not None else state.lower()
+        raise fail(f"program {handle.id} ended {outcome}: {progress.message if progress else 'no progress'}")
 
 
-@app.command(epilog=EPILOG)
+@app.command()
 def cancel(
     campaign: Annotated[str, typer.Argument(help="The campaign's workflow ID, idempotency key or Ringg list id.")],
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help='Print one JSON document: {"workflow_id": ..., "state": "cancel_requested"}.'),
+    ] = False,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -401,6 +424,9 @@ def cancel(
             state = description.status.name.lower() if description.status else "unknown"
             raise fail(f"campaign {handle.id} has already ended ({state}): nothing to cancel", code=ALREADY_FINISHED)
         await handle.cancel()
+        if as_json:
+            print_json({"workflow_id": handle.id, "state": "cancel_requested"})
+            return
         console.print(f"Cancel requested for [cyan]{handle.id}[/]; it terminates the campaign on Ringg if launched.")
 
     asyncio.run(run())
@@ -416,6 +442,14 @@ def stop_numbers(
             help="The opt-out numbers: one a line, or the first CSV column; a path or URL the workers may read.",
         ),
     ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document: workflow_id, numbers (terminated), batches (requests to Ringg) and "
+            "suppressed (added to the suppression list).",
+        ),
+    ] = False,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -432,6 +466,9 @@ def stop_numbers(
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             raise fail(f"campaign {handle.id}: {getattr(cause, 'message', None) or cause}") from None
+        if as_json:
+            print_json({"workflow_id": handle.id, **result.model_dump(mode="json")})
+            return
         console.print(f"Terminated {result.numbers} number(s) in {result.batches} request(s) for [cyan]{handle.id}[/].")
 
     asyncio.run(run())
@@ -466,8 +503,7 @@ def list_command(
             return
         table, below = campaigns_table(found, visibility, console.width)
         console.print(table)
-        for line in below:
-            console.print(line, soft_wrap=True, highlight=False, markup=False)
+        print_below(console, below)
         if not found:
             console.print("No campaign matches. Loosen the filters, or check --address/--namespace.")
 
@@ -501,7 +537,7 @@ def watch_command(
                 if as_json:
                     print_json(progress)
                 elif progress is not None:
-                    console.print(program_table(program.id, progress))
+                    print_program(console, program.id, progress)
                 if once:
                     return
             await _report_program(program, live=True)
@@ -547,3 +583,6 @@ def schema_command(
     body = program_json_schema() if program else request_json_schema()
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **body}
     typer.echo(json.dumps(schema, indent=2))
+
+
+add_epilog(app)  # last: after every command and group is registered

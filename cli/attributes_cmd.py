@@ -11,6 +11,7 @@ from rich.table import Table
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import console, fail
+from cli.json_out import print_json
 from cli.options import AddressOpt, NamespaceOpt
 from client.connect import connect
 from client.payload_keys import PayloadKeyError
@@ -58,6 +59,14 @@ def setup_search_attributes_command(
     check: Annotated[
         bool, typer.Option("--check", help="Only report what is missing, and exit 1 when any attribute is.")
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document: namespace, ok, and each attribute's type and state (added, already "
+            "registered, missing, or the type it has instead); the exit code is the same.",
+        ),
+    ] = False,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
@@ -65,8 +74,12 @@ def setup_search_attributes_command(
     AgentId, IdempotencyKey; all Keyword) in a namespace. Safe to run again: it adds only what is missing.
     Not needed on the dev server of `make demo` and the tests, which registers them itself at start."""
     outcome = asyncio.run(_setup(address, namespace, check))
-    console.print(f"Campaign search attributes in namespace [bold]{outcome.namespace}[/]:")
-    console.print(outcome_table(outcome))
+    if as_json:
+        attributes = {name: {"type": type_name(kind), "state": outcome.state_of(name)} for name, kind in WANTED.items()}
+        print_json({"namespace": outcome.namespace, "ok": outcome.ok, "attributes": attributes})
+    else:
+        console.print(f"Campaign search attributes in namespace [bold]{outcome.namespace}[/]:")
+        console.print(outcome_table(outcome))
     if outcome.conflicts:
         found = ", ".join(f"{name} is {kind}" for name, kind in outcome.conflicts.items())
         raise fail(
@@ -76,4 +89,5 @@ def setup_search_attributes_command(
     if outcome.missing:
         verb = "are not registered" if check else "were not added"
         raise fail(f"{', '.join(outcome.missing)} {verb}; workflows would stall setting them.")
-    console.print("All campaign search attributes are registered.")
+    if not as_json:
+        console.print("All campaign search attributes are registered.")

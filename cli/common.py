@@ -26,8 +26,10 @@ from ringg import RinggClient, make_http_client
 from runtime.settings import SettingsError, csv_sources, events_targets, ringg_api_key, ringg_base_url
 from workflows.campaign import CampaignWorkflow
 
-console = Console()
-err_console = Console(stderr=True)
+# Soft wrap: rich never breaks a printed line itself (the terminal wraps it on screen), so an ID or a path in a
+# message stays one line a user can copy and a script can match, whatever the width. Tables still fit the width.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = FAILED) -> typer.Exit:

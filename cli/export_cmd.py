@@ -4,7 +4,6 @@ key, the CLI does not) through ExportCampaignWorkflow; prints where the files ar
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,9 @@ from temporalio.exceptions import ActivityError
 from temporalio.service import RPCError
 
 from cli.common import client_for, console, fail, resolve_campaign
-from cli.export_render import export_table
+from cli.copyable import print_below
+from cli.export_render import export_lines, export_table
+from cli.json_out import print_json
 from cli.options import AddressOpt, NamespaceOpt, TaskQueueOpt
 from client.program_lookup import ProgramHandle, find_program, program_progress
 from contract import search_attributes as sa
@@ -109,7 +110,14 @@ def export_command(
             "--list", help="CAMPAIGN is a Ringg list id: skip the workflow lookup (e.g. for a campaign past retention)."
         ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the export's result as JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the export's result as one JSON document (an array, one a list, when the campaign ran in "
+            "chunk lists or is a program).",
+        ),
+    ] = False,
     task_queue: TaskQueueOpt = TASK_QUEUE,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
@@ -153,9 +161,9 @@ def export_command(
                 raise fail(f"export {export_id} failed: {_reason(err)}") from None
             results.append(result)
             if not as_json:
-                console.print(export_table(export_id, result))
+                console.print(export_table(result))
+                print_below(console, export_lines(export_id, result))
         if as_json:
-            dumped = [r.model_dump(mode="json") for r in results]
-            console.print_json(json.dumps(dumped[0] if len(dumped) == 1 else dumped))
+            print_json(results[0] if len(results) == 1 else results)
 
     asyncio.run(run())

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from temporalio.client import WorkflowExecution
 
+from cli.copyable import fits_inline
 from client.listing import STATUSES
 from contract import search_attributes as sa
 
@@ -48,7 +49,7 @@ def campaigns_table(executions: list[WorkflowExecution], query: str, width: int)
     """The table, and the lines to print below it: a workflow ID is never cut (a copied ID must work), so when the
     terminal is too narrow for whole IDs beside the rest, rows are numbered and the IDs follow, one a line."""
     widest = max((len(e.id) for e in executions), default=0)
-    inline = width >= widest + OTHER_COLUMNS_WIDTH
+    inline = fits_inline(width, widest, OTHER_COLUMNS_WIDTH)
     table = Table(title=f"{len(executions)} campaign(s) — {query}", title_justify="left")
     table.add_column("workflow id" if inline else "#", no_wrap=True, min_width=widest if inline else None)
     for column in ("campaign", "stage", "status", "list id", "started", "closed"):

@@ -6,12 +6,15 @@ import asyncio
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.copyable import BELOW, print_below
 from cli.exit_codes import NOT_FOUND
+from cli.json_out import print_json
 from client.program_lookup import Action, ProgramHandle, find_program, steer
 from contract.program import PilotOutcome, ProgramProgress, ProgramResult
 from contract.statuses import CALL_STATUS_ORDER
@@ -19,6 +22,10 @@ from contract.statuses import CALL_STATUS_ORDER
 ProgramArg = Annotated[str, typer.Argument(help="The program's workflow ID (program-…) or idempotency key.")]
 ByOpt = Annotated[str, typer.Option("--by", help="Who decides (shown in the program's progress).")]
 NoteOpt = Annotated[str, typer.Option("--note", help="Why (shown in the program's progress).")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON document: workflow_id, action, and the program's progress after it."),
+]
 
 
 async def resolve_program(address: str | None, namespace: str | None, ref: str) -> ProgramHandle:
@@ -28,7 +35,9 @@ async def resolve_program(address: str | None, namespace: str | None, ref: str) 
     return handle
 
 
-def _steer(action: Action, ref: str, by: str, note: str, address: str | None, namespace: str | None) -> None:
+def _steer(
+    action: Action, ref: str, by: str, note: str, address: str | None, namespace: str | None, *, as_json: bool
+) -> None:
     async def run() -> None:
         handle = await resolve_program(address, namespace, ref)
         try:
@@ -38,34 +47,59 @@ def _steer(action: Action, ref: str, by: str, note: str, address: str | None, na
             raise fail(f"{action} refused for {handle.id}: {getattr(cause, 'message', None) or cause}") from None
         except RPCError as err:  # the program has closed: updates go only to running workflows
             raise fail(f"{action} refused for {handle.id}: it is no longer running ({err.message})") from None
+        if as_json:
+            print_json({"workflow_id": handle.id, "action": action, "progress": progress})
+            return
         console.print(f"{action.capitalize()}: [cyan]{handle.id}[/] is now {progress.stage} — {progress.message}")
 
     asyncio.run(run())
 
 
 def approve_command(
-    ref: ProgramArg, by: ByOpt = "", note: NoteOpt = "", address: AddressOpt = None, namespace: NamespaceOpt = None
+    ref: ProgramArg,
+    by: ByOpt = "",
+    note: NoteOpt = "",
+    as_json: JsonOpt = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Approve a program's pilot: the rest of its contacts are called."""
-    _steer("approve", ref, by, note, address, namespace)
+    _steer("approve", ref, by, note, address, namespace, as_json=as_json)
 
 
 def reject_command(
-    ref: ProgramArg, by: ByOpt = "", note: NoteOpt = "", address: AddressOpt = None, namespace: NamespaceOpt = None
+    ref: ProgramArg,
+    by: ByOpt = "",
+    note: NoteOpt = "",
+    as_json: JsonOpt = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Reject a program's pilot: nothing else is launched and the program ends rejected."""
-    _steer("reject", ref, by, note, address, namespace)
+    _steer("reject", ref, by, note, address, namespace, as_json=as_json)
 
 
-def pause_command(ref: ProgramArg, by: ByOpt = "", address: AddressOpt = None, namespace: NamespaceOpt = None) -> None:
+def pause_command(
+    ref: ProgramArg,
+    by: ByOpt = "",
+    as_json: JsonOpt = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """Pause a program: its running waves are terminated on Ringg; the contacts they had not called yet wait for
     `resume`."""
-    _steer("pause", ref, by, "", address, namespace)
+    _steer("pause", ref, by, "", address, namespace, as_json=as_json)
 
 
-def resume_command(ref: ProgramArg, by: ByOpt = "", address: AddressOpt = None, namespace: NamespaceOpt = None) -> None:
+def resume_command(
+    ref: ProgramArg,
+    by: ByOpt = "",
+    as_json: JsonOpt = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """Resume a paused program: exactly the contacts not called before the pause are called."""
-    _steer("resume", ref, by, "", address, namespace)
+    _steer("resume", ref, by, "", address, namespace, as_json=as_json)
 
 
 def _pilot_rows(table: Table, f: PilotOutcome) -> None:
@@ -77,10 +111,10 @@ def _pilot_rows(table: Table, f: PilotOutcome) -> None:
         table.add_row(f"  failed {sub}", str(n))
 
 
-def program_table(workflow_id: str, p: ProgramProgress | ProgramResult) -> Table:
+def program_table(p: ProgramProgress | ProgramResult) -> Table:
     """A program's progress or result: stage, approval, pilot figures, counts by status and one row per wave."""
     stage = p.stage if isinstance(p, ProgramProgress) else p.status
-    table = Table(title=f"{p.campaign_name} — {workflow_id}", show_header=False, title_justify="left")
+    table = Table(title=p.campaign_name, show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     table.add_row("stage", stage + (f" — {p.message}" if p.message else ""))
@@ -102,5 +136,21 @@ def program_table(workflow_id: str, p: ProgramProgress | ProgramResult) -> Table
         note = f" — {w.message}" if w.message else ""
         table.add_row(f"wave {w.wave_id}", f"{w.status}: {w.contacts} contacts, {calls} calls{when}{note}")
     if p.export_file:
-        table.add_row("export", p.export_file)
+        table.add_row("export", BELOW)
     return table
+
+
+def program_lines(workflow_id: str, p: ProgramProgress | ProgramResult) -> list[str]:
+    """What a user copies from a program's view, whole, one a line: its workflow ID, its contacts report's and its
+    export's paths."""
+    lines = [f"workflow id: {workflow_id}"]
+    if isinstance(p, ProgramProgress) and p.contacts_report:
+        lines.append(f"contacts report: {p.contacts_report}")
+    if p.export_file:
+        lines.append(f"export: {p.export_file}")
+    return lines
+
+
+def print_program(console: Console, workflow_id: str, p: ProgramProgress | ProgramResult) -> None:
+    console.print(program_table(p))
+    print_below(console, program_lines(workflow_id, p))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from cli.copyable import BELOW, print_below
 from contract.campaign import CampaignProgress, CampaignResult
 from contract.statuses import CALL_STATUS_ORDER
 from workflows.details import screened_out
@@ -28,7 +29,7 @@ def _row_reports(
     if unusable or duplicates:
         table.add_row("rows not called", f"{unusable} unusable, {duplicates} duplicate numbers (pre-flight)")
     if report:
-        table.add_row("contacts report", "the path is below the table")
+        table.add_row("contacts report", BELOW)
     if ringg_invalid:
         table.add_row(
             "rejected by Ringg", str(ringg_invalid) + (" (report: the path is below)" if ringg_report else "")
@@ -108,5 +109,4 @@ def result_table(r: CampaignResult) -> Table:
 def print_shown(console: Console, workflow_id: str, shown: CampaignProgress | CampaignResult) -> None:
     """The table, then the values to copy below it, each whole on its own line whatever the terminal's width."""
     console.print(result_table(shown) if isinstance(shown, CampaignResult) else progress_table(shown))
-    for line in copy_lines(workflow_id, shown):
-        console.print(line, soft_wrap=True, highlight=False, markup=False)
+    print_below(console, copy_lines(workflow_id, shown))

@@ -10,10 +10,19 @@ import typer
 from temporalio.client import Client, ScheduleBackfill, ScheduleDescription, ScheduleHandle
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.copyable import print_below
 from cli.json_out import print_json
 from cli.schedule_create import create
 from cli.schedule_options import OverlapOpt, ScheduleIdArg, next_step, on_schedule, overlap_option
-from cli.schedule_view import fire_lines, fires_table, local, next_steps, schedules_table, summary_table
+from cli.schedule_view import (
+    fire_lines,
+    fires_table,
+    local,
+    next_steps,
+    schedules_table,
+    summary_lines,
+    summary_table,
+)
 from client.schedule_report import campaign_schedules, schedule_report
 from client.schedules import campaign_of_fire, trigger_schedule
 from domain.schedule_input import ScheduleInputError, parse_local_time
@@ -37,7 +46,9 @@ def list_schedules(as_json: JsonOpt = False, address: AddressOpt = None, namespa
         if as_json:
             print_json(rows)
         elif rows:
-            console.print(schedules_table(rows))
+            table, below = schedules_table(rows, console.width)
+            console.print(table)
+            print_below(console, below)
         else:
             console.print("No campaign schedules. Create one with `starter.py schedule create --help`.")
 
@@ -56,10 +67,10 @@ def describe(
             print_json(report)
             return
         console.print(summary_table(report))
+        print_below(console, summary_lines(report))
         if report.recent:
             console.print(fires_table(report))
-            for line in fire_lines(report):
-                console.print(line, soft_wrap=True, highlight=False, markup=False)
+            print_below(console, fire_lines(report))
         else:
             console.print("No fire yet.")
         for step in next_steps(report):
@@ -112,7 +123,18 @@ def unpause(
 
 @schedule_app.command()
 def trigger(
-    schedule_id: ScheduleIdArg, overlap: OverlapOpt = None, address: AddressOpt = None, namespace: NamespaceOpt = None
+    schedule_id: ScheduleIdArg,
+    overlap: OverlapOpt = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document: schedule_id, state (fired or pending), fire_workflow_id and "
+            "campaign_workflow_id (null until known); a skipped trigger still exits 1.",
+        ),
+    ] = False,
+    address: AddressOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Fire now: a new tick (nominal time = now) under the schedule's overlap policy unless --overlap."""
     policy = overlap_option(overlap)
@@ -120,6 +142,12 @@ def trigger(
     async def act(client: Client, handle: ScheduleHandle) -> None:
         outcome = await trigger_schedule(client, schedule_id, policy)
         running = ", ".join(outcome.running) or "the previous fire"
+        if as_json and outcome.state != "skipped":
+            fire = outcome.fire_workflow_id
+            campaign = await campaign_of_fire(client, schedule_id, fire) if outcome.state == "fired" and fire else None
+            doc = {"schedule_id": schedule_id, "state": outcome.state, "fire_workflow_id": fire}
+            print_json({**doc, "campaign_workflow_id": None if campaign == "?" else campaign})
+            return
         if outcome.state == "fired" and outcome.fire_workflow_id:
             campaign = await campaign_of_fire(client, schedule_id, outcome.fire_workflow_id)
             console.print(f"Fired [bold]{schedule_id}[/]: fire {outcome.fire_workflow_id} runs campaign {campaign}.")

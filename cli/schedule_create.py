@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, env_start_checks, fail
 from cli.exit_codes import BAD_INPUT
+from cli.json_out import print_json
 from cli.options import AgentIdOpt, CallConfigOpt, FlowOpt, FromNumberOpt, MapOpt, NumberPoolOpt, TaskQueueOpt
 from cli.request_files import load_template_file, parse_json_option, parse_mapping
 from cli.schedule_options import ScheduleIdArg, next_step
@@ -82,6 +83,14 @@ def create(
     ] = "10m",
     paused: Annotated[bool, typer.Option("--paused", help="Create the schedule paused.")] = False,
     note: Annotated[str, typer.Option("--note", help="A note shown in describe and the UI.")] = "",
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document: schedule_id, state (created or exists), paused, timezone and next_fires "
+            "(ISO 8601).",
+        ),
+    ] = False,
     task_queue: TaskQueueOpt = TASK_QUEUE,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
@@ -136,6 +145,10 @@ def create(
             )
         info = outcome.description.info
         tz = defn.fire.spec.time_zone_name or "UTC"
+        if as_json:
+            doc = {"schedule_id": schedule_id, "state": outcome.state, "paused": paused, "timezone": tz}
+            print_json({**doc, "next_fires": info.next_action_times[:3]})
+            return
         if outcome.state == "exists":
             console.print(f"Schedule [bold]{schedule_id}[/] already exists with this definition: nothing changed.")
         else:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from rich.table import Table
 
+from cli.copyable import BELOW, fits_inline
 from client.schedule_report import ScheduleReport, ScheduleRow
 from client.schedules import key_of_fire
 from contract.schedules import WindowSpec
@@ -48,7 +49,7 @@ def summary_table(report: ScheduleReport) -> Table:
     if report.scheduled is not None:
         t = report.scheduled.template
         table.add_row("campaign", f"{t.campaign_name} (agent {t.agent_id}, flow {t.flow})")
-        table.add_row("contacts", t.csv_uri)
+        table.add_row("contacts", BELOW)
         table.add_row("window", window_text(report.scheduled.window))
     nexts = [local(n, report.timezone) for n in report.next_fires[:3]]
     table.add_row("next fires", ", ".join(nexts) if nexts else "none" + (" (paused)" if report.paused else ""))
@@ -58,8 +59,17 @@ def summary_table(report: ScheduleReport) -> Table:
         f"{report.missed_catchup} missed (catch-up window), {report.buffer_dropped} dropped (buffer full)",
     )
     if report.running:
-        table.add_row("running now", ", ".join(report.running))
+        table.add_row("running now", f"{len(report.running)} fire(s), below the table")
     return table
+
+
+def summary_lines(report: ScheduleReport) -> list[str]:
+    """The schedule's ID, its template's contacts file and the fires running now, whole, one a line."""
+    lines = [f"schedule id: {report.schedule_id}"]
+    if report.scheduled is not None:
+        lines.append(f"contacts: {report.scheduled.template.csv_uri}")
+    lines += [f"running now: {fire}" for fire in report.running]
+    return lines
 
 
 def fires_table(report: ScheduleReport) -> Table:
@@ -110,14 +120,25 @@ def next_steps(report: ScheduleReport) -> list[str]:
     return steps or ["nothing to do: the schedule is healthy"]
 
 
-def schedules_table(rows: list[ScheduleRow]) -> Table:
+# Room the other columns need beside whole schedule IDs; narrower, the IDs go below the table.
+OTHER_COLUMNS_WIDTH = 90
+
+
+def schedules_table(rows: list[ScheduleRow], width: int) -> tuple[Table, list[str]]:
+    """The table, and the lines to print below it: a schedule ID is never cut, so when the terminal is too narrow
+    for whole IDs beside the rest, rows are numbered and the IDs follow, one a line."""
+    widest = max((len(row.schedule_id) for row in rows), default=0)
+    inline = fits_inline(width, widest, OTHER_COLUMNS_WIDTH)
     table = Table(title="Campaign schedules", title_justify="left")
-    table.add_column("schedule", no_wrap=True)  # an ID to copy: never folded
+    table.add_column("schedule" if inline else "#", no_wrap=True, min_width=widest if inline else None)
     for column in ("state", "fires", "next fire", "last fire"):
         table.add_column(column)
-    for row in rows:
+    below = []
+    for number, row in enumerate(rows, start=1):
         state = "[yellow]paused[/]" if row.paused else "active"
         nxt = local(row.next_fire, row.timezone) if row.next_fire else "—"
         last = local(row.last_fire, row.timezone) if row.last_fire else "never"
-        table.add_row(row.schedule_id, state, row.when, nxt, last)
-    return table
+        table.add_row(row.schedule_id if inline else str(number), state, row.when, nxt, last)
+        if not inline:
+            below.append(f"{number}  {row.schedule_id}")
+    return table, below

@@ -4,7 +4,6 @@ removes from every campaign before upload."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from rich.table import Table
 
 from cli.common import console, contact_sources, fail
 from cli.exit_codes import BAD_INPUT
+from cli.json_out import print_json
 from cli.ledger_access import open_ledger
 from cli.number_file import NumberFileError, read_number_file
 from domain.number_list import normalise_numbers
@@ -70,6 +70,13 @@ def add_command(
         str | None, typer.Option("--column", help="The CSV column that holds the numbers (default: the first column).")
     ] = None,
     country_code: CountryOpt = "+91",
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document: added, already_listed and repeated (numbers given more than once).",
+        ),
+    ] = False,
 ) -> None:
     """Add numbers to the suppression list (all or nothing: one invalid number and none is added)."""
     given = numbers or []
@@ -95,6 +102,9 @@ def add_command(
         async with open_ledger() as ledger:
             added = await ledger.add_suppressions(entries)
         unique = len(set(normalised))
+        if as_json:
+            print_json({"added": added, "already_listed": unique - added, "repeated": len(normalised) - unique})
+            return
         repeated = f" ({len(normalised) - unique:,} repeated in the input)" if unique != len(normalised) else ""
         console.print(
             f"Added {added:,} number(s) to the suppression list; {unique - added:,} already listed{repeated}."
@@ -107,6 +117,9 @@ def add_command(
 def remove_command(
     numbers: Annotated[list[str], typer.Argument(help="Phone numbers, in E.164 or national form.", show_default=False)],
     country_code: CountryOpt = "+91",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document: removed and not_listed (counts of numbers).")
+    ] = False,
 ) -> None:
     """Take numbers off the suppression list: later campaigns may call them again."""
     labels = [f"number {i}" for i in range(1, len(numbers) + 1)]
@@ -115,6 +128,9 @@ def remove_command(
     async def run() -> None:
         async with open_ledger() as ledger:
             removed = await ledger.remove_suppressions(normalised)
+        if as_json:
+            print_json({"removed": removed, "not_listed": len(normalised) - removed})
+            return
         console.print(
             f"Removed {removed:,} number(s) from the suppression list; {len(normalised) - removed:,} not listed."
         )
@@ -138,7 +154,7 @@ def list_command(
         items, more = page[:limit], len(page) > limit
         next_after = items[-1].number if more else None
         if as_json:
-            typer.echo(json.dumps({"items": [i.as_json() for i in items], "next_after": next_after}))
+            print_json({"items": [i.as_json() for i in items], "next_after": next_after})
             return
         table = Table("number", "reason", "source", "added (UTC)", title="Suppression list")
         for item in items:
@@ -163,7 +179,7 @@ def count_command(
         async with open_ledger() as ledger:
             count = await ledger.suppression_count()
         if as_json:
-            typer.echo(json.dumps({"count": count}))
+            print_json({"count": count})
         else:
             console.print(f"{count:,} number(s) on the suppression list.")
 

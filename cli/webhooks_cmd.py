@@ -12,6 +12,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ActivityError
 
 from cli.common import AddressOpt, NamespaceOpt, client_for, console, fail
+from cli.json_out import print_json
 from cli.options import TaskQueueOpt
 from contract.names import TASK_QUEUE
 from contract.webhooks import SubscribeWebhooksInput
@@ -29,6 +30,12 @@ def subscribe(
         list[str] | None,
         typer.Option("--event", help=f"An event type to subscribe to (repeatable): {', '.join(EVENT_TYPES)}."),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON document: agent_id, callback_url, event_types, header and message."
+        ),
+    ] = False,
     task_queue: TaskQueueOpt = TASK_QUEUE,
     address: AddressOpt = None,
     namespace: NamespaceOpt = None,
@@ -54,6 +61,9 @@ def subscribe(
             if isinstance(cause, ActivityError) and cause.cause is not None:
                 cause = cause.cause  # the activity's own error says what to fix
             raise fail(str(getattr(cause, "message", None) or cause)) from None
+        if as_json:
+            print_json(result)
+            return
         console.print(
             f"Ringg now posts {', '.join(result.event_types)} events of agent [bold]{result.agent_id}[/] to "
             f"{result.callback_url}, with the workers' WEBHOOK_SECRET in the {result.header} header."

@@ -4,6 +4,7 @@ the same request, status by list id, cancel by idempotency key, and readable err
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -60,6 +61,11 @@ def window(sim: RunningSimulator) -> dict[str, Any]:
     """The window and call_config of a campaign open now on the simulator's clock."""
     with SimAdmin(sim) as admin:
         return admin.window()
+
+
+def contact_rows(req: CampaignRequest) -> list[dict[str, str]]:
+    with open(req.csv_uri, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def request_file(
@@ -152,6 +158,12 @@ async def test_json_for_scripts_and_whole_ids_at_any_width(
     assert code == 0 and f"1  {workflow_id}" in out.splitlines(), out
     code, out, _ = await starter_streams(dev_server, "status", workflow_id, columns=60)
     assert code == 0 and f"workflow id: {workflow_id}" in out.splitlines(), out
+    # A message names the ID whole on one line, however narrow (the consoles never fold a printed line).
+    code, out, _ = await starter_streams(dev_server, "start", "--request", str(path), *tq, columns=60)
+    said = [line for line in out.splitlines() if line.startswith("Already completed:")]
+    assert code == 0 and len(workflow_id) > 60 and said and said[0].endswith(f"workflow id {workflow_id}"), out
+    code, out, err = await starter_streams(dev_server, "cancel", workflow_id, "--json", columns=60)
+    assert code == 4 and out == "" and f"campaign {workflow_id} has already ended" in err, (out, err)
 
 
 async def test_cancel_by_idempotency_key_terminates_on_ringg(
@@ -163,7 +175,7 @@ async def test_cancel_by_idempotency_key_terminates_on_ringg(
     window: dict[str, Any],
 ) -> None:
     with SimAdmin(sim) as admin:
-        admin.configure(call_rate=0.5)
+        admin.configure(call_rate=0.05)
         try:
             path, req = request_file(tmp_path, window, rows=300)
             code, out = await starter(dev_server, "start", "--request", str(path), "--task-queue", worker.task_queue)
@@ -174,8 +186,13 @@ async def test_cancel_by_idempotency_key_terminates_on_ringg(
                 if (await handle.describe()).typed_search_attributes.get(CAMPAIGN_STAGE) == "monitoring":
                     break
                 await asyncio.sleep(0.1)
-            code, out = await starter(dev_server, "cancel", key)
-            assert code == 0 and "Cancel requested" in out, out
+            optouts = tmp_path / "optouts.txt"
+            optouts.write_text("".join(f"{row['Mobile Number']}\n" for row in contact_rows(req)[-3:]))
+            code, out, err = await starter_streams(dev_server, "stop-numbers", key, "--file", str(optouts), "--json")
+            stopped = json.loads(out)
+            assert code == 0 and stopped["workflow_id"] == handle.id and stopped["numbers"] == 3, (out, err)
+            code, out, err = await starter_streams(dev_server, "cancel", key, "--json")
+            assert code == 0 and json.loads(out) == {"workflow_id": handle.id, "state": "cancel_requested"}, err
             for _ in range(300):
                 if (await handle.describe()).status == WorkflowExecutionStatus.CANCELED:
                     break

@@ -48,6 +48,30 @@ def test_every_command_and_option_has_help_in_whole_sentences(path: str, command
     assert help_problems(command) == [], path
 
 
+# Every command that prints data or an outcome a script reads. `contacts` streams csv/jsonl (--format) and `schema`
+# prints JSON already; none else may print data without --json.
+WITH_JSON = {
+    *(f"starter.py {c}" for c in ("start", "status", "watch", "list", "cancel", "stop-numbers", "export", "files")),
+    *(f"starter.py {c}" for c in ("approve", "reject", "pause", "resume", "setup-search-attributes")),
+    *(f"starter.py schedule {c}" for c in ("list", "describe", "create", "trigger")),
+    *(f"starter.py suppress {c}" for c in ("add", "remove", "list", "count")),
+    "starter.py webhooks subscribe",
+}
+
+
+def options_of(command: object) -> set[str]:
+    return {opt for param in getattr(command, "params", []) for opt in getattr(param, "opts", [])}
+
+
+def test_every_data_command_has_json_and_every_command_lists_the_exit_codes() -> None:
+    commands = dict(COMMANDS)
+    assert [p for p in sorted(WITH_JSON) if "--json" not in options_of(commands[p])] == []
+    leaves = [p for p, c in COMMANDS if not hasattr(c, "commands")]
+    assert [p for p in leaves if "Exit codes: 0 done" not in (getattr(commands[p], "epilog", "") or "")] == []
+    done = CliRunner().invoke(app, ["schedule", "trigger", "--help"], env={"COLUMNS": "100"})
+    assert "3 no such campaign, program or schedule" in " ".join(done.output.split())
+
+
 def test_the_walk_reaches_every_command_and_the_check_fails_on_a_bare_option() -> None:
     paths = {p for p, _ in COMMANDS}
     assert {"starter.py start", "starter.py schedule create", "starter.py suppress add"} <= paths

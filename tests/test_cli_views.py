@@ -1,5 +1,5 @@
-"""The terminal views: `watch`'s progress bars, `status`, the UI's details, and `list`'s visibility query (no
-server needed)."""
+"""The terminal views: `watch`'s progress bars, `status`, the UI's details, `list`'s visibility query, and IDs and
+paths printed whole below the tables at a narrow width (no server needed)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,17 @@ import re
 import pytest
 from rich.console import Console
 
+from cli.copyable import print_below
+from cli.export_render import export_lines, export_table
 from cli.live_view import CampaignView
-from cli.render import progress_table, result_table
+from cli.program_cmds import program_lines, program_table
+from cli.render import copy_lines, progress_table, result_table
+from cli.schedule_view import schedules_table, summary_lines, summary_table
 from client.listing import ListProblem, visibility_query
+from client.schedule_report import ScheduleReport, ScheduleRow
 from contract.campaign import CallCounts, CampaignProgress, CampaignResult, RinggBudgetView
+from contract.export import ExportResult
+from contract.program import ProgramProgress
 from workflows.details import progress_markdown
 
 
@@ -120,3 +127,67 @@ def test_watch_and_status_show_the_ringg_budget_when_ringg_throttled() -> None:
     calm = budget.model_copy(update={"rate": 10.0, "throttled": False, "waited_s": 0.0})
     assert calm.describe() == "10 of 10 requests/s"
     assert "Ringg budget" not in rendered(CampaignView("campaign-ik-1"), progress({"completed": 10}))
+
+
+# What a user copies: long enough that a table cell at 60 columns would fold or ellipsize it.
+LONG_ID = "campaign-renewals-october-east-region-ik-0123456789abcdef0123456789abcdef01234567"
+LONG_PATH = "/srv/ringg/campaign-reports/renewals-october-east-region/ik-0123456789abcdef/contacts-report.csv"
+
+
+def narrow(*renderables: object, lines: list[str] | None = None) -> list[str]:
+    """The output at 60 columns as starter.py's consoles print it (soft wrap, copy lines below the tables)."""
+    console = Console(record=True, width=60, color_system=None, soft_wrap=True)
+    for renderable in renderables:
+        console.print(renderable)
+    print_below(console, lines or [])
+    return console.export_text().splitlines()
+
+
+def test_status_prints_the_workflow_id_and_the_report_path_whole_below_the_table() -> None:
+    p = progress({"completed": 10}, unusable_rows=2, contacts_report=LONG_PATH)
+    shown = narrow(progress_table(p), lines=copy_lines(LONG_ID, p))
+    assert f"workflow id: {LONG_ID}" in shown and f"contacts report: {LONG_PATH}" in shown, shown
+
+
+def test_a_program_view_prints_its_id_report_and_export_whole() -> None:
+    export = LONG_PATH.replace("contacts-report", "program-export")
+    p = ProgramProgress(campaign_name="Renewals", stage="calling", contacts_report=LONG_PATH, export_file=export)
+    shown = narrow(program_table(p), lines=program_lines(LONG_ID, p))
+    assert f"workflow id: {LONG_ID}" in shown and f"export: {export}" in shown, shown
+    assert f"contacts report: {LONG_PATH}" in shown, shown
+
+
+def test_an_export_prints_its_files_whole() -> None:
+    files = {"csv": LONG_PATH.replace("contacts-report", "calls"), "jsonl": LONG_PATH.replace(".csv", ".jsonl")}
+    result = ExportResult(list_id="list-1", files=files, summary_file=LONG_PATH.replace(".csv", ".json"), rows=3)
+    shown = narrow(export_table(result), lines=export_lines("export-list-1-abcd1234", result))
+    for line in (f"csv: {files['csv']}", f"jsonl: {files['jsonl']}", f"summary: {result.summary_file}"):
+        assert line in shown, shown
+
+
+def test_schedules_list_and_describe_never_cut_a_schedule_id_or_the_contacts_file() -> None:
+    schedule_id = "renewals-october-east-region-every-weekday-morning"
+    rows = [ScheduleRow(schedule_id, False, 'cron "0 9 * * 1-5"', "Asia/Kolkata", None, None)]
+    table, below = schedules_table(rows, 60)
+    assert below == [f"1  {schedule_id}"] and below[0] in narrow(table, lines=below)
+    table, below = schedules_table(rows, 250)
+    assert below == [] and any(schedule_id in line for line in narrow(table))  # wide enough: inline, whole
+
+    report = ScheduleReport(
+        schedule_id=schedule_id,
+        paused=False,
+        note="",
+        when='cron "0 9 * * 1-5"',
+        timezone="Asia/Kolkata",
+        overlap="SKIP",
+        catchup=None,
+        scheduled=None,
+        next_fires=[],
+        fires_started=1,
+        skipped_overlap=0,
+        missed_catchup=0,
+        buffer_dropped=0,
+        running=[LONG_ID],
+    )
+    shown = narrow(summary_table(report), lines=summary_lines(report))
+    assert f"schedule id: {schedule_id}" in shown and f"running now: {LONG_ID}" in shown, shown

@@ -21,7 +21,7 @@ from contract.campaign import CampaignRequest, PollingConfig
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, sample_phones_and_names, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
-from tests.stack_helpers import readable, starter, worker_for
+from tests.stack_helpers import readable, starter, starter_streams, worker_for
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +65,12 @@ async def test_export_writes_the_simulators_calls_to_csv(
     assert code == 0, out
     csv_file, jsonl_file = (out_dir / f"calls-{list_id}.{ext}" for ext in ("csv", "jsonl"))
     summary_file = out_dir / f"summary-{list_id}.json"
-    assert str(csv_file) in out and str(summary_file) in out and "150 (2 page(s)" in out, out
+    lines = out.splitlines()  # the paths whole, one a line, below the table
+    assert f"csv: {csv_file}" in lines and f"summary: {summary_file}" in lines and "150 (2 page(s)" in out, out
+    args = ("export", list_id, "--out", str(out_dir), "--format", "csv", "--json", "--task-queue", worker.task_queue)
+    code, printed, err = await starter_streams(dev_server, *args)
+    exported = json.loads(printed)
+    assert code == 0 and exported["files"] == {"csv": str(csv_file)} and exported["rows"] == 150, err
 
     with SimAdmin(sim) as admin:
         truth = admin.campaign_calls(list_id)

@@ -73,6 +73,12 @@ async def test_suppress_add_list_remove_count(url: str, ledger: Ledger) -> None:
     assert removed.exit_code == 0 and "Removed 1 number(s) from the suppression list; 1 not listed" in said(removed)
     assert await ledger.suppression_count() == 2
 
+    # --json: one document on stdout, nothing else there.
+    added = await cli(url, "suppress", "add", "+919876543213", "+919876543212", "+919876543213", "--json")
+    assert added.exit_code == 0 and json.loads(added.stdout) == {"added": 1, "already_listed": 1, "repeated": 1}
+    removed = await cli(url, "suppress", "remove", "+919876543213", "+919876543219", "--json")
+    assert removed.exit_code == 0 and json.loads(removed.stdout) == {"removed": 1, "not_listed": 1}
+
 
 async def test_invalid_numbers_are_all_told_and_none_is_added(url: str, ledger: Ledger) -> None:
     result = await cli(url, "suppress", "add", "+919876543210", "12345", "98765abc21", "--reason", "x")

@@ -20,7 +20,7 @@ from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from tests.api_helpers import RunningApi, curl, start_api
-from tests.stack_helpers import starter, worker_for
+from tests.stack_helpers import starter, starter_streams, worker_for
 
 SIM_KEY = "sim-program-entry-5d1a"
 TOKEN = "program-entry-token-8c1e"
@@ -135,8 +135,10 @@ async def test_the_starter_runs_a_program_from_a_yaml_file_and_reports_it(
     workflow_id = out.split("workflow id ")[1].split()[0]
     code, out = await starter(dev_server, "status", workflow_id, "--json")
     assert code == 0 and json.loads(out)["kind"] == "program"
-    code, out = await starter(dev_server, "approve", workflow_id)
-    assert code == 1 and "no longer running" in out
+    code, out, err = await starter_streams(dev_server, "approve", workflow_id, "--json")
+    assert code == 1 and out == "" and "no longer running" in err, (out, err)
+    code, out, _ = await starter_streams(dev_server, "status", workflow_id, columns=60)
+    assert code == 0 and f"workflow id: {workflow_id}" in out.splitlines(), out
     code, out = await starter(dev_server, "list", "--name", request["campaign_name"])
     assert code == 0 and workflow_id in out
 
@@ -144,3 +146,30 @@ async def test_the_starter_runs_a_program_from_a_yaml_file_and_reports_it(
     bad.write_text(yaml.safe_dump({**request, "pilot": {"rows": 3, "approve": "auto"}, "windows": {"days": ["xday"]}}))
     code, out = await starter(dev_server, "start", "-r", str(bad), "--task-queue", worker.task_queue)
     assert code == 2 and "at least one threshold" in out and "xday" in out
+
+
+async def test_a_script_approves_a_pilot_and_waits_for_the_program_with_json(
+    dev_server: devstack.Proc, worker: Worker, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "program.yaml"
+    path.write_text(yaml.safe_dump(body(sim, write_sample_csv(tmp_path / "c.csv", 8), pilot={"rows": 2})))
+    code, out, err = await starter_streams(
+        dev_server, "start", "-r", str(path), "--json", "--task-queue", worker.task_queue
+    )
+    assert code == 0, err
+    workflow_id = json.loads(out)["workflow_id"]
+    for _ in range(120):
+        code, out, err = await starter_streams(dev_server, "status", workflow_id, "--json")
+        if code != 0 or (json.loads(out) or {}).get("stage") == "awaiting approval":
+            break
+        await asyncio.sleep(0.5)
+    assert code == 0 and json.loads(out)["stage"] == "awaiting approval", (out, err)
+
+    code, out, err = await starter_streams(dev_server, "approve", workflow_id, "--by", "cli-test", "--json")
+    approved = json.loads(out)
+    assert code == 0 and approved["workflow_id"] == workflow_id and approved["action"] == "approve", err
+    assert approved["progress"]["kind"] == "program", approved
+    # --wait holds until the program has ended, as for a campaign.
+    code, out, err = await starter_streams(dev_server, "status", workflow_id, "--wait", "--json")
+    ended = json.loads(out)
+    assert code == 0 and ended["stage"] == "completed" and ended["approval"] == "approved by cli-test", (out, err)

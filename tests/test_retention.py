@@ -3,6 +3,7 @@ folders removed) and `starter.py files` showing and pruning them as an operator 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -52,7 +53,9 @@ def test_prune_deletes_only_what_aged_out_and_follows_no_link(tmp_path: Path) ->
 
 
 def test_starter_files_shows_then_prunes(tmp_path: Path) -> None:
-    uploads, reports = tmp_path / "uploads", tmp_path / "reports"
+    # Deep folders: at 60 columns a path in a table cell would be folded; it is printed whole on its own line.
+    deep = tmp_path / "campaign-files-of-the-renewals-team" / "kept-for-the-audit-of-october"
+    uploads, reports = deep / "uploads", deep / "reports"
     aged(uploads / "contacts" / "a.csv", 45)
     aged(uploads / "contacts" / "b.csv", 1)
     aged(reports / "ik-1" / "contacts-report.csv", 31)
@@ -63,11 +66,11 @@ def test_starter_files_shows_then_prunes(tmp_path: Path) -> None:
         "CAMPAIGN_REPORT_DIR": str(reports),
     }
 
-    def starter(*args: str) -> str:
+    def starter(*args: str, columns: int = 250) -> str:
         done = subprocess.run(
             [sys.executable, "starter.py", "files", *args],
             cwd=devstack.ROOT,
-            env=env,
+            env={**env, "COLUMNS": str(columns)},
             capture_output=True,
             text=True,
             timeout=60,
@@ -75,8 +78,19 @@ def test_starter_files_shows_then_prunes(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    shown = starter()
+    shown = starter(columns=60)
     assert "retention: 30 days" in shown and "2 files are past the retention" in shown
+    assert f"uploads: {uploads}" in shown.splitlines() and f"reports: {reports}" in shown.splitlines(), shown
+    listed = json.loads(starter("--json"))
+    assert listed["retention_days"] == 30 and listed["pruned"] is False
+    assert listed["folders"]["uploads"] == {
+        "path": str(uploads),
+        "files": 2,
+        "bytes": 28,
+        "oldest_age_days": pytest.approx(45, abs=0.1),
+        "expired_files": 1,
+        "expired_bytes": 14,
+    }
     assert (uploads / "contacts" / "a.csv").exists()
     assert "deleted" in starter("--prune")
     assert sorted(p.name for p in tmp_path.rglob("*.csv")) == ["b.csv"]

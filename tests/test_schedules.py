@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +24,7 @@ from contract.schedules import FireResult
 from devtools import devstack
 from devtools.sample_csv import DEFAULT_MAP, write_sample_csv
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
-from tests.stack_helpers import worker_for
+from tests.stack_helpers import starter_streams, worker_for
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +50,16 @@ async def cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
     argv = ["schedule", *args, "--address", dev_server.extra["address"]]
     result = await asyncio.to_thread(CliRunner().invoke, app, argv, env={"COLUMNS": "250"})
     return result.exit_code, result.output
+
+
+async def cli_json(dev_server: devstack.Proc, *args: str) -> tuple[int, Any]:
+    """`starter.py schedule <args> --json` as a script runs it (a subprocess: in-process, this test's worker logs
+    would share the captured stdout): (exit code, the one JSON document on stdout)."""
+    code, out, err = await starter_streams(dev_server, "schedule", *args, "--json")
+    try:
+        return code, json.loads(out)
+    except json.JSONDecodeError:
+        raise AssertionError(f"not one JSON document on stdout: {out!r}; stderr: {err[-2000:]!r}") from None
 
 
 def template_file(tmp_path: Path, campaign_name: str) -> Path:
@@ -112,14 +123,21 @@ async def test_each_tick_launches_once_and_a_refire_launches_nothing(
     assert code == 0 and f"Created schedule {schedule_id}" in out, out
     code, out = await cli(dev_server, "create", schedule_id, *args, "--task-queue", worker.task_queue)
     assert code == 0 and "already exists with this definition: nothing changed" in out, out
+    code, doc = await cli_json(dev_server, "create", schedule_id, *args, "--task-queue", worker.task_queue)
+    assert code == 0 and doc["schedule_id"] == schedule_id and doc["state"] == "exists" and doc["next_fires"], doc
     code, out = await cli(dev_server, "create", schedule_id, *args, "--overlap", "allow_all")
     assert code == 1 and "already exists with a different template, timing, policy or task queue" in out, out
 
     with SimAdmin(sim) as admin:
         results: list[FireResult] = []
-        for fired in range(2):  # two triggers are two ticks ("now" each time)
-            code, out = await cli(dev_server, "trigger", schedule_id)
-            assert code == 0 and f"Fired {schedule_id}" in out, out
+        for fired in range(2):  # two triggers are two ticks ("now" each time); the second for a script
+            if fired == 0:
+                code, out = await cli(dev_server, "trigger", schedule_id)
+                assert code == 0 and f"Fired {schedule_id}" in out, out
+            else:
+                code, doc = await cli_json(dev_server, "trigger", schedule_id)
+                assert code == 0 and doc["state"] == "fired" and doc["fire_workflow_id"], doc
+                out = str(doc["campaign_workflow_id"])
             results.append(await next_fire(stack_client, schedule_id, fired))
             assert results[-1].outcome == "ran" and results[-1].campaign is not None
             assert results[-1].campaign.status == "completed", results[-1]

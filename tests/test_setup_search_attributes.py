@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
+from typing import Any
 
 import pytest
 from google.protobuf.duration_pb2 import Duration
@@ -29,6 +31,17 @@ async def fresh_namespace(client: Client) -> str:
 
 
 async def setup_cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
+    code, out, _ = await _run(dev_server, args, merged=True)
+    return code, out
+
+
+async def setup_cli_json(dev_server: devstack.Proc, *args: str) -> tuple[int, Any, str]:
+    """With --json: (exit code, the JSON document on stdout, stderr)."""
+    code, out, err = await _run(dev_server, (*args, "--json"), merged=False)
+    return code, json.loads(out), err
+
+
+async def _run(dev_server: devstack.Proc, args: tuple[str, ...], *, merged: bool) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "starter.py",
@@ -38,17 +51,20 @@ async def setup_cli(dev_server: devstack.Proc, *args: str) -> tuple[int, str]:
         dev_server.extra["address"],
         cwd=devstack.ROOT,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stderr=asyncio.subprocess.STDOUT if merged else asyncio.subprocess.PIPE,
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
-    return proc.returncode or 0, out.decode()
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode or 0, out.decode(), (err or b"").decode()
 
 
 async def test_adds_missing_then_nothing(dev_server: devstack.Proc, stack_client: Client) -> None:
     namespace = await fresh_namespace(stack_client)
     code, out = await setup_cli(dev_server, "--namespace", namespace, "--check")
     assert code == 1 and "are not registered" in out, out
+    code, doc, err = await setup_cli_json(dev_server, "--namespace", namespace, "--check")
+    assert code == 1 and doc["namespace"] == namespace and doc["ok"] is False and "are not registered" in err
+    assert doc["attributes"] == {name: {"type": "Keyword", "state": "missing"} for name in WANTED}, doc
 
     first = await ensure_search_attributes(stack_client, namespace)
     assert first.ok and sorted(first.added) == sorted(WANTED) and not first.present
@@ -59,6 +75,9 @@ async def test_adds_missing_then_nothing(dev_server: devstack.Proc, stack_client
     code, out = await setup_cli(dev_server, "--namespace", namespace)
     assert code == 0, out
     assert out.count("already registered") == len(WANTED) and "All campaign search attributes are registered" in out
+    code, doc, _ = await setup_cli_json(dev_server, "--namespace", namespace)
+    assert code == 0 and doc["ok"] is True
+    assert {a["state"] for a in doc["attributes"].values()} == {"already registered"}, doc
 
 
 async def test_dev_server_default_namespace_already_has_them(dev_server: devstack.Proc) -> None:

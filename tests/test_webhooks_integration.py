@@ -4,6 +4,7 @@ first attempts, the receiver over HTTP): each call counted once, as the truth, b
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import uuid
@@ -27,7 +28,7 @@ from ledger.engine import ledger_url
 from ledger.store import Ledger
 from ringg_sim.testing import RunningSimulator, SimAdmin, running_simulator
 from runtime.webhook_settings import WebhookSettings
-from tests.stack_helpers import starter, worker_for
+from tests.stack_helpers import starter, starter_streams, worker_for
 from webhooks.app import create_app
 from workflows.campaign import CampaignWorkflow
 
@@ -95,6 +96,12 @@ async def test_webhook_and_polling_counts_equal_the_truth_and_polling_slows_down
         "--task-queue", worker.task_queue,
     )  # fmt: skip
     assert code == 0 and "X-Webhook-Secret" in out and "agent-hooked" in out, out
+    code, out, err = await starter_streams(
+        dev_server, "webhooks", "subscribe", "--agent-id", "agent-hooked", "--url", receiver_url, "--json",
+        "--task-queue", worker.task_queue,
+    )  # fmt: skip
+    subscribed = json.loads(out)
+    assert code == 0 and subscribed["agent_id"] == "agent-hooked" and subscribed["callback_url"] == receiver_url, err
     code, out = await starter(dev_server, "webhooks", "subscribe", "--agent-id", "a", "--url", "http://example.com/x")
     assert code == 1 and "must be https://" in out, out
 
