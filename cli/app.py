@@ -65,9 +65,9 @@ from cli.request_files import load_request_file, parse_json_option, parse_mappin
 from cli.schedule_cmds import schedule_app
 from cli.suppress_cmds import suppress_app
 from cli.webhooks_cmd import webhooks_app
-from client.launcher import start_campaign
+from client.launcher import StartOutcome, start_campaign
 from client.listing import ListProblem, campaigns, visibility_query
-from client.program_launcher import start_program
+from client.program_launcher import ProgramStart, start_program
 from client.program_lookup import ProgramHandle, find_program, program_progress
 from client.start_checks import start_problems
 from contract.campaign import CampaignResult
@@ -255,8 +255,7 @@ async def _start(
             escape(f"cannot read the CSV {shown(req.csv_uri)!r} to compute its idempotency key: {reason}")
         ) from None
     if as_json:
-        doc = {"state": outcome.state, "workflow_id": outcome.workflow_id, "idempotency_key": outcome.idempotency_key}
-        await _print_started({**doc, "campaign_name": req.campaign_name}, outcome.handle, wait)
+        await _print_started(outcome, req.campaign_name, wait)
         return
     verb = {"started": "Started", "running": "Already running", "completed": "Already completed"}[outcome.state]
     console.print(f"{verb}: campaign [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")
@@ -264,11 +263,13 @@ async def _start(
         await _report(outcome.handle, live=outcome.state != "completed")
 
 
-async def _print_started(doc: dict[str, Any], handle: WorkflowHandle[Any, Any] | ProgramHandle, wait: bool) -> None:
+async def _print_started(outcome: StartOutcome | ProgramStart, campaign_name: str, wait: bool) -> None:
     """`start --json`: the outcome, and with --wait (or when it already completed) the result or the failure."""
-    if doc["state"] == "completed" or wait:
+    doc: dict[str, Any] = {"state": outcome.state, "workflow_id": outcome.workflow_id}
+    doc |= {"idempotency_key": outcome.idempotency_key, "campaign_name": campaign_name}
+    if outcome.state == "completed" or wait:
         try:
-            doc["result"] = await handle.result()
+            doc["result"] = await outcome.handle.result()
         except WorkflowFailureError as err:
             doc["failure"] = getattr(err.cause, "message", None) or str(err.cause)
             print_json(doc)
@@ -287,8 +288,7 @@ async def _start_program(
             escape(f"cannot read the CSV {shown(req.csv_uri)!r} to compute the program's key: {reason}")
         ) from None
     if as_json:
-        doc = {"state": outcome.state, "workflow_id": outcome.workflow_id, "idempotency_key": outcome.idempotency_key}
-        await _print_started({**doc, "campaign_name": req.campaign_name}, outcome.handle, wait)
+        await _print_started(outcome, req.campaign_name, wait)
         return
     verb = {"started": "Started", "running": "Already running", "completed": "Already completed"}[outcome.state]
     console.print(f"{verb}: campaign program [bold]{req.campaign_name}[/] — workflow id [cyan]{outcome.workflow_id}[/]")

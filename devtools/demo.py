@@ -217,9 +217,10 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"Logs: {data}/worker.log, simulator.log, temporal.log; contact ledger: {data}/ledger.sqlite3")
         if args.keep_running:
             kept_running = True
-            env_path = try_it.write(data, _try_it(args, sim, worker_env, server.extra["ui"], csv_path))
+            values = _try_it(args, sim, worker_env, server.extra["ui"], csv_path)
+            env_path = try_it.write(data, values)
             console.print()
-            for line in try_it.describe(try_it.read(data), env_path):
+            for line in try_it.describe(values, env_path):
                 console.print(line, soft_wrap=True, highlight=False)
             console.print(
                 f"Stack left running: UI at {server.extra['ui']}. Ctrl-C here, or `make stop` in another terminal, "

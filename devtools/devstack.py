@@ -191,12 +191,17 @@ def start_codec_server(data_dir: Path, *, env: dict[str, str], port: int | None 
     return proc
 
 
-def simulator_window(sim: Proc, *, timezone: str = "Asia/Kolkata", hours: float = 24) -> dict[str, Any]:
-    """campaign_start_time, campaign_end_time and call_config of a campaign whose window is open now on the
-    simulator's clock (it runs 1/time_scale times faster than the wall clock and reads windows on it)."""
+def simulator_now(sim: Proc, timezone: str) -> datetime:
+    """The simulator's clock (it runs 1/time_scale times faster than the wall clock and reads windows on it)."""
     url = f"{sim.extra['admin_url']}/clock"
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our own simulator on loopback
-        now = datetime.fromtimestamp(float(json.load(response)["epoch"]), ZoneInfo(timezone))
+        return datetime.fromtimestamp(float(json.load(response)["epoch"]), ZoneInfo(timezone))
+
+
+def simulator_window(sim: Proc, *, timezone: str = "Asia/Kolkata", hours: float = 24) -> dict[str, Any]:
+    """campaign_start_time, campaign_end_time and call_config of a campaign whose window is open now on the
+    simulator's clock."""
+    now = simulator_now(sim, timezone)
     return {
         "campaign_start_time": f"{now - timedelta(minutes=5):%d/%m/%Y, %H:%M}",
         "campaign_end_time": f"{now + timedelta(hours=hours):%d/%m/%Y, %H:%M}",

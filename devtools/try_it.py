@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import shlex
-import urllib.request
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from devtools import devstack
 
@@ -41,8 +39,7 @@ class TryIt:
 def window_now(sim: devstack.Proc, time_scale: float, *, wall_hours: float = WINDOW_WALL_HOURS) -> tuple[str, str]:
     """A campaign window open now on the simulator's clock, which runs 1/time_scale times faster than the wall
     clock, that stays open for `wall_hours` of wall-clock time (Ringg's `DD/MM/YYYY, HH:MM`, in TIMEZONE)."""
-    with urllib.request.urlopen(f"{sim.extra['admin_url']}/clock", timeout=10) as response:  # noqa: S310 - loopback
-        now = datetime.fromtimestamp(float(json.load(response)["epoch"]), ZoneInfo(TIMEZONE))
+    now = devstack.simulator_now(sim, TIMEZONE)
     end = now + timedelta(hours=wall_hours / time_scale)
     return f"{now - timedelta(minutes=5):%d/%m/%Y, %H:%M}", f"{end:%d/%m/%Y, %H:%M}"
 

@@ -101,11 +101,6 @@ def cli_problems(markdown: str, source: str = "README.md") -> list[str]:
     return problems
 
 
-def with_window(data: dict[str, Any], start: str, end: str) -> dict[str, Any]:
-    """The request with the window a test can run (the examples' dates are fixed, time is not)."""
-    return {**data, "campaign_start_time": start, "campaign_end_time": end}
-
-
 def readme_request(markdown: str) -> dict[str, Any]:
     """The README's campaign request (the YAML under "Start a campaign")."""
     data = yaml.safe_load(block_with(markdown, "yaml", "campaign_start_time").text)
