@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from contract.campaign import RinggBudgetView
 from contract.chunks import ChunkList
 from contract.ringg_steps import LaunchInput, UploadInput
 
@@ -50,6 +51,8 @@ class ListSnapshot(BaseModel):
 class ChunkSnapshot(BaseModel):
     lists: list[ListSnapshot] = Field(default_factory=list)
     requests: int = 0
+    # The shared Ringg request budget as this poll saw it (None: budget off).
+    budget: RinggBudgetView | None = None
 
 
 class TerminateChunksInput(BaseModel):

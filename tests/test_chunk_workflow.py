@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from client.converter import DATA_CONVERTER
+from contract.campaign import RinggBudgetView
 from contract.chunk_steps import (
     ChunkInput,
     ChunkResult,
@@ -47,6 +48,8 @@ from tests.ledger_fakes import LedgerFake
 from tests.test_campaign_workflow import request, start
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
+
+CHUNK_BUDGET = RinggBudgetView(rate=4.0, ceiling=10.0, throttled=True, waited_s=1.5)
 
 
 @dataclass
@@ -126,7 +129,7 @@ class ChunkFake:
                         finished=done,
                     )
                 )
-            return ChunkSnapshot(lists=lists, requests=7 * len(lists))
+            return ChunkSnapshot(lists=lists, requests=7 * len(lists), budget=CHUNK_BUDGET)
 
         @activity.defn(name="terminate_chunks")
         async def terminate_chunks(inp: TerminateChunksInput) -> TerminateChunksResult:
@@ -200,6 +203,7 @@ async def test_large_flow_refused_by_ringg_runs_in_chunks_launched_once_each(env
     assert result.calls_by_status == {"completed": 30, "failed": 6} and result.total_calls == 36
     assert result.contacts == 12_000
     assert progress.flow_note == result.flow_note and progress.list_ids == result.list_ids
+    assert progress.ringg_budget == CHUNK_BUDGET  # the chunks' polls show the shared budget as a campaign's do
     # A list whose calls have all ended is polled no more: list-1 drops out first, then list-2.
     assert fake.polled == [
         ["list-1", "list-2", "list-3"],

@@ -117,16 +117,18 @@ def test_watch_status_and_the_ui_say_what_the_ledger_left_out() -> None:
     assert "left out" not in progress_markdown(progress({"completed": 10}))
 
 
-def test_watch_and_status_show_the_ringg_budget_when_ringg_throttled() -> None:
+def test_watch_status_and_the_ui_show_the_ringg_budget_when_ringg_throttled() -> None:
     budget = RinggBudgetView(rate=2.5, ceiling=10, throttled=True, waited_s=3.25)
     p = progress({"completed": 10}, ringg_budget=budget)
     console = Console(record=True, width=250, color_system=None)
     console.print(progress_table(p))
     words = "2.5 of 10 requests/s, cut after a 429 from Ringg in the last minute; the last poll waited up to 3.2s"
     assert words in console.export_text() and words in rendered(CampaignView("campaign-ik-1"), p)
+    assert f"| Ringg budget | {words} |" in progress_markdown(p)  # the UI's details
     calm = budget.model_copy(update={"rate": 10.0, "throttled": False, "waited_s": 0.0})
     assert calm.describe() == "10 of 10 requests/s"
     assert "Ringg budget" not in rendered(CampaignView("campaign-ik-1"), progress({"completed": 10}))
+    assert "Ringg budget" not in progress_markdown(progress({"completed": 10}))
 
 
 # What a user copies: long enough that a table cell at 60 columns would fold or ellipsize it.

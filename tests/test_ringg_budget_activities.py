@@ -20,6 +20,8 @@ from temporalio.testing import ActivityEnvironment
 from activities.ringg.activities import RinggActivities
 from activities.ringg.budget import ActivityBudget, max_wait_s
 from activities.ringg.errors import map_ringg_error
+from contract.chunk_steps import ChunkSnapshotInput
+from contract.chunks import ChunkList
 from contract.errors import RINGG_BUDGET_BUSY, RINGG_RATE_LIMITED
 from contract.ringg_steps import SnapshotInput
 from ledger import migrate
@@ -77,6 +79,15 @@ async def test_a_snapshot_reports_the_budget_and_a_429_cuts_it(
     after = await run(acts.snapshot_campaign, SNAPSHOT, env_with(**POLL))
     assert after.budget is not None and after.budget.rate == 10 and after.budget.throttled
     assert (await budget.state()).throttled == 1
+
+
+async def test_the_chunks_snapshot_reports_the_budget_too(paced: tuple[RinggActivities, RinggBudget]) -> None:
+    acts, _ = paced
+    chunks = ChunkSnapshotInput(lists=[ChunkList(number=1, list_id=LIST_ID, contacts=5)], family_tag=TAG, since=SINCE)
+    snap = await run(acts.snapshot_chunks, chunks, env_with(**POLL))
+    assert snap.requests >= 1 and [one.list_id for one in snap.lists] == [LIST_ID]
+    assert snap.budget is not None and (snap.budget.rate, snap.budget.ceiling) == (20, 20)
+    assert 0 <= snap.budget.waited_s < snap.requests / 20 + 1
 
 
 async def test_a_busy_budget_fails_the_attempt_as_retryable_and_sends_nothing(

@@ -34,6 +34,7 @@ class ChunkMonitor(MonitorStage):
         statuses: list[str | None] = list(chunks.finished_statuses)
         counts = dict(chunks.finished_calls)
         requests = 0
+        budget = None
         if open_lists:
             snap = await self._call(
                 RinggActivities.snapshot_chunks,
@@ -48,7 +49,7 @@ class ChunkMonitor(MonitorStage):
                 retry_policy=options.SNAPSHOT_RETRY,
                 summary=f"poll #{self._p.polls + 1} ({len(open_lists)} of {chunks.total} lists)",
             )
-            requests = snap.requests
+            requests, budget = snap.requests, snap.budget
             for one in snap.lists:
                 statuses.append(one.ringg_status)
                 for status, n in one.calls_by_status.items():
@@ -65,6 +66,7 @@ class ChunkMonitor(MonitorStage):
             total_calls=sum(counts.values()),
             finished=len(chunks.finished) == len(chunks.lists),
             requests=requests,
+            budget=budget,
         )
 
     async def _await_late_webhooks(self) -> None:

@@ -80,6 +80,8 @@ def progress_markdown(p: CampaignProgress) -> str:
     if p.not_called is not None:
         lines.append(f"| never called | {p.not_called} (window closed or stopped first; not failed calls) |")
     lines.append(f"| polls | {p.polls} (updated {p.updated_at or '—'}) |")
+    if p.ringg_budget is not None:
+        lines.append(f"| Ringg budget | {p.ringg_budget.describe()} |")
     return "\n".join(lines)
 
 

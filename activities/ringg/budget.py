@@ -16,6 +16,7 @@ from temporalio import activity
 
 from activities.ringg.reconcile import RinggBase
 from contract.campaign import RinggBudgetView
+from contract.chunk_steps import ChunkSnapshot
 from contract.ringg_steps import CampaignSnapshot
 from ledger.budget import DEFAULT_MAX_WAIT_S, RinggBudget
 from ringg import RinggBudgetBusy
@@ -32,6 +33,7 @@ UNREACHABLE_LOG_EVERY_S = 60.0
 _WAITS: ContextVar[list[float] | None] = ContextVar("ringg_budget_waits", default=None)
 S = TypeVar("S", bound=RinggBase)
 I = TypeVar("I")  # noqa: E741 (the activity's input)
+R = TypeVar("R", CampaignSnapshot, ChunkSnapshot)
 
 
 def max_wait_s() -> float:
@@ -105,14 +107,12 @@ class ActivityBudget:
             log.warning("ringg_budget_unreachable", error=type(err).__name__, effect="requests go unpaced")
 
 
-def with_budget_view(
-    snapshot: Callable[[S, I], Awaitable[CampaignSnapshot]],
-) -> Callable[[S, I], Awaitable[CampaignSnapshot]]:
-    """For a snapshot activity: the budget's view (with the longest wait of this snapshot's requests) goes into the
-    snapshot it returns."""
+def with_budget_view(snapshot: Callable[[S, I], Awaitable[R]]) -> Callable[[S, I], Awaitable[R]]:
+    """For a snapshot activity (a campaign's or its chunks'): the budget's view (with the longest wait of this
+    snapshot's requests) goes into the `budget` field of the snapshot it returns."""
 
     @functools.wraps(snapshot)
-    async def run(self: S, inp: I) -> CampaignSnapshot:
+    async def run(self: S, inp: I) -> R:
         waits: list[float] = []
         token = _WAITS.set(waits)
         try:

@@ -20,6 +20,7 @@ from activities.heartbeat import guarded_attempt, heartbeating
 from activities.ledger.screened_report import exclusions_of
 from activities.log_context import activity_log_context
 from activities.metrics import CAMPAIGN_UPLOADS, CAMPAIGNS_LAUNCHED, count
+from activities.ringg.budget import with_budget_view
 from activities.ringg.errors import map_ringg_error
 from activities.ringg.launch import LaunchActivities
 from activities.ringg.monitoring import count_calls, is_finished
@@ -113,6 +114,7 @@ class ChunkActivities(UploadActivities, LaunchActivities):
             )
 
     @activity.defn
+    @with_budget_view
     async def snapshot_chunks(self, inp: ChunkSnapshotInput) -> ChunkSnapshot:
         """Call counts by status of each list (as snapshot_campaign counts one), then, when asked or when no call is
         pending, the lists' Ringg statuses from one search for the chunks' tag."""
