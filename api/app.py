@@ -27,6 +27,7 @@ from api.schedules import schedules_router
 from api.settings import ApiSettings
 from api.store import UploadStore
 from api.suppressions import suppressions_router
+from client.caller_numbers import WorkspaceNumbers
 from client.event_dedupe import Deduper
 from client.event_forwarder import Forwarder
 from client.start_checks import StartChecks
@@ -35,6 +36,7 @@ from client.webhook_receiver import webhook_router
 from contract.request_schema import program_json_schema, request_json_schema
 from ledger.engine import URL_ENV, ledger_url
 from ringg import RinggClient, make_http_client
+from runtime.ringg_pacer import ringg_pacer
 from runtime.settings import csv_sources, events_targets
 from runtime.webhook_settings import WebhookSettings
 
@@ -68,20 +70,35 @@ class CampaignApi(FastAPI):
         return self.openapi_schema
 
 
+# How long the API's caller-number check waits for a slot in the Ringg budget; when busy, the worker checks.
+CHECK_WAIT_S = 2.0
+
+
 def create_app(settings: ApiSettings, client: Client, *, webhooks: WebhookSettings | None = None) -> FastAPI:
     """The API; with `webhooks`, it also receives Ringg's webhooks at /webhooks/ringg (their own shared secret,
     not the bearer token: Ringg sends the headers its subscription holds)."""
     store = UploadStore(settings.upload_dir, settings.max_upload_bytes)
     store.prepare()
     sources = settings.csv_sources or csv_sources(os.environ, upload_dir=settings.upload_dir)
-    # Ringg, for the caller-number check of a start, when this process has the workspace's key.
-    ringg_http = make_http_client(settings.ringg_base_url, settings.ringg_api_key) if settings.ringg_api_key else None
     events = settings.events_targets or events_targets(os.environ)
-    checks = StartChecks(sources, events, RinggClient(ringg_http) if ringg_http else None)
-    ctx = ApiContext(client=client, settings=settings, store=store, sources=sources, checks=checks)
     # The given URL, through the same rules as CAMPAIGN_LEDGER_URL (a plain postgresql: URL gets the async driver).
     given = {URL_ENV: settings.ledger_url.get_secret_value()} if settings.ledger_url else os.environ
     ledger = LedgerAccess(ledger_url(given))
+    # Ringg, for the caller-number check of a start, when this process has the workspace's key: in the workers'
+    # request budget (a busy budget leaves the check to the worker), read once for a burst of starts.
+    ringg_http = make_http_client(settings.ringg_base_url, settings.ringg_api_key) if settings.ringg_api_key else None
+    numbers = None
+    if ringg_http is not None and settings.ringg_api_key is not None:
+        pacer = ringg_pacer(
+            settings.ringg_api_key,
+            settings.ringg_budget_rps,
+            settings.ringg_budget_quiet_s,
+            ledger.ledger.engine,
+            wait_bound=lambda: CHECK_WAIT_S,
+        )
+        numbers = WorkspaceNumbers(RinggClient(ringg_http, pacer=pacer))
+    checks = StartChecks(sources, events, numbers)
+    ctx = ApiContext(client=client, settings=settings, store=store, sources=sources, checks=checks)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, SecretStr
 from contract.names import TASK_QUEUE
 from domain.csv_sources import DEFAULT_UPLOAD_DIR, CsvSources, upload_dir_from_env
 from domain.event_targets import EventTargets
+from ledger.budget import DEFAULT_CEILING_RPS, QUIET_S
 from ledger.engine import LedgerSettingsError, ledger_url
 from runtime.retention import DEFAULT_RETENTION_DAYS
 from runtime.settings import (
@@ -22,6 +23,8 @@ from runtime.settings import (
     file_retention_days,
     ringg_api_key,
     ringg_base_url,
+    ringg_budget_quiet_s,
+    ringg_budget_rps,
 )
 
 MIN_TOKEN_LENGTH = 16
@@ -113,6 +116,10 @@ class ApiSettings(BaseModel):
     # workers'). None: not checked here; the workers check them before any upload.
     ringg_api_key: SecretStr | None = Field(default=None, repr=False)
     ringg_base_url: str = DEFAULT_RINGG_BASE_URL
+    # The workers' Ringg request budget (CAMPAIGN_RINGG_BUDGET_RPS / _QUIET_S, on the same ledger): the check's
+    # requests wait for their slots in it.
+    ringg_budget_rps: float = DEFAULT_CEILING_RPS
+    ringg_budget_quiet_s: float = QUIET_S
     # Where events_url may point (CAMPAIGN_EVENTS_URL_*, as the workers'). None: this process's environment.
     events_targets: EventTargets | None = None
 
@@ -137,5 +144,7 @@ class ApiSettings(BaseModel):
             ledger_url=_ledger_url(env),
             ringg_api_key=ringg_api_key(env),
             ringg_base_url=ringg_base_url(env),
+            ringg_budget_rps=ringg_budget_rps(env),
+            ringg_budget_quiet_s=ringg_budget_quiet_s(env),
             events_targets=events_targets(env),
         )

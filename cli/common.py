@@ -16,6 +16,7 @@ from activities.contacts.source import admit
 from cli.exit_codes import BAD_INPUT, FAILED, NOT_FOUND
 from cli.options import AddressOpt as AddressOpt  # re-exported: the commands import it from here
 from cli.options import NamespaceOpt as NamespaceOpt
+from client.caller_numbers import WorkspaceNumbers
 from client.connect import connect
 from client.lookup import find_campaign
 from client.payload_keys import PayloadKeyError
@@ -93,4 +94,4 @@ async def env_start_checks() -> AsyncIterator[StartChecks]:
         ringg = None
         if key is not None:
             ringg = RinggClient(await stack.enter_async_context(make_http_client(ringg_base_url(os.environ), key)))
-        yield StartChecks(sources, events, ringg)
+        yield StartChecks(sources, events, WorkspaceNumbers(ringg) if ringg else None)

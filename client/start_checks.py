@@ -8,29 +8,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import structlog
-
 from activities.contacts.source import admit
+from client.caller_numbers import WorkspaceNumbers
 from client.schedules import SAMPLE_DAY
 from contract.campaign import CampaignRequest
-from domain.caller_numbers import unknown_numbers_problem
 from domain.csv_sources import CsvSources, SourceRefused
 from domain.event_targets import EventTargets, event_url_problem, events_url_problems
 from domain.fire_render import FireRenderError, render_text
 from domain.request_check import checked_start
-from ringg import RinggClient, RinggError
-
-log = structlog.get_logger()
 
 
 @dataclass(frozen=True)
 class StartChecks:
-    """The settings the worker applies, as this process has them. `ringg`: a client for the caller-number check,
-    None where this process has no RINGG_API_KEY (the worker still checks them before any upload)."""
+    """The settings the worker applies, as this process has them. `numbers`: the workspace's caller numbers, None
+    where this process has no RINGG_API_KEY (the worker still checks them before any upload)."""
 
     sources: CsvSources
     events: EventTargets = field(default_factory=EventTargets)
-    ringg: RinggClient | None = None
+    numbers: WorkspaceNumbers | None = None
 
 
 async def place_problems(
@@ -51,19 +46,14 @@ async def place_problems(
     return problems
 
 
-async def caller_number_problems(from_numbers: object, ringg: RinggClient | None) -> list[str]:
+async def caller_number_problems(from_numbers: object, numbers: WorkspaceNumbers | None) -> list[str]:
     """from_numbers that are not numbers of the Ringg workspace. Nothing when this process cannot ask Ringg, or
     Ringg does not answer: the worker checks again before any upload."""
-    if ringg is None or not isinstance(from_numbers, list) or not from_numbers:
+    if numbers is None or not isinstance(from_numbers, list) or not from_numbers:
         return []
     if not all(isinstance(f, str) and f.strip() for f in from_numbers):
         return []  # the model's problem
-    try:
-        numbers = await ringg.all_workspace_numbers()
-    except RinggError as err:
-        log.warning("caller_numbers_not_checked", reason=type(err).__name__)
-        return []
-    problem = unknown_numbers_problem(from_numbers, numbers)
+    problem = await numbers.problem(from_numbers)
     return [problem] if problem else []
 
 
@@ -74,7 +64,7 @@ async def start_problems(
     the request's own, the file's and events_url's places, the caller numbers)."""
     req, problems = checked_start(data, now, window_required=window_required)
     problems += await place_problems(data.get("csv_uri"), data.get("events_url"), checks)
-    problems += await caller_number_problems(data.get("from_numbers"), checks.ringg)
+    problems += await caller_number_problems(data.get("from_numbers"), checks.numbers)
     return req, problems
 
 
@@ -89,4 +79,4 @@ async def template_problems_beyond(data: Mapping[str, object], checks: StartChec
             csv_uri = None  # the template's own problem, listed with the others
     what = f"csv_uri (the template's, for a fire on {SAMPLE_DAY:%Y-%m-%d})"
     problems = await place_problems(csv_uri, data.get("events_url"), checks, what=what)
-    return problems + await caller_number_problems(data.get("from_numbers"), checks.ringg)
+    return problems + await caller_number_problems(data.get("from_numbers"), checks.numbers)

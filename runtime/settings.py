@@ -169,7 +169,14 @@ def ringg_base_url(env: Mapping[str, str]) -> str:
     return env.get("RINGG_BASE_URL", DEFAULT_RINGG_BASE_URL).strip() or DEFAULT_RINGG_BASE_URL
 
 
-def _quiet_s(env: Mapping[str, str]) -> float:
+def ringg_budget_rps(env: Mapping[str, str]) -> float:
+    """CAMPAIGN_RINGG_BUDGET_RPS: the workspace's Ringg requests per second across workers and the API; 0 = off."""
+    return _non_negative_float(
+        env, "CAMPAIGN_RINGG_BUDGET_RPS", DEFAULT_CEILING_RPS, "Ringg requests per second, 0 = off"
+    )
+
+
+def ringg_budget_quiet_s(env: Mapping[str, str]) -> float:
     what = "seconds without a 429 before the Ringg budget's rate climbs a step"
     quiet = _non_negative_float(env, "CAMPAIGN_RINGG_BUDGET_QUIET_S", QUIET_S, what)
     if quiet == 0:
@@ -231,10 +238,8 @@ class WorkerSettings(BaseModel):
             webhook_secret=_webhook_secret(env),
             webhook_header=header_name(env),
             large_flow=_large_flow(env),
-            ringg_budget_rps=_non_negative_float(
-                env, "CAMPAIGN_RINGG_BUDGET_RPS", DEFAULT_CEILING_RPS, "Ringg requests per second, 0 = off"
-            ),
-            ringg_budget_quiet_s=_quiet_s(env),
+            ringg_budget_rps=ringg_budget_rps(env),
+            ringg_budget_quiet_s=ringg_budget_quiet_s(env),
             csv_sources=csv_sources(env),
             payload_keys=_payload_keys(env),
             ledger_url=_ledger_url(env),

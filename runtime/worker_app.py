@@ -35,12 +35,12 @@ from client.connect import connect
 from client.payload_codec import data_converter
 from domain.csv_sources import CsvSources
 from domain.event_targets import EventTargets
-from ledger.budget import RinggBudget, workspace_key
 from ledger.engine import ledger_url, shown_url
 from ledger.store import Ledger
 from ringg import RinggClient, make_http_client
 from runtime.metrics import metrics_runtime
 from runtime.retention import prune_forever
+from runtime.ringg_pacer import ringg_pacer
 from runtime.settings import MAX_CONCURRENT_ACTIVITIES, WorkerSettings
 from runtime.webhook_settings import DEFAULT_HEADER
 from workflows.campaign import CampaignWorkflow
@@ -134,11 +134,7 @@ def build_worker(
 
 def ringg_budget(settings: WorkerSettings, ledger: Ledger) -> ActivityBudget | None:
     """The deployment's Ringg request budget, kept in the ledger's database (None: CAMPAIGN_RINGG_BUDGET_RPS=0)."""
-    if settings.ringg_budget_rps <= 0:
-        return None
-    workspace = workspace_key(settings.ringg_api_key.get_secret_value())
-    budget = RinggBudget(ledger.engine, workspace, settings.ringg_budget_rps, quiet_s=settings.ringg_budget_quiet_s)
-    return ActivityBudget(budget)
+    return ringg_pacer(settings.ringg_api_key, settings.ringg_budget_rps, settings.ringg_budget_quiet_s, ledger.engine)
 
 
 async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None) -> None:

@@ -53,15 +53,18 @@ def max_wait_s() -> float:
 
 class ActivityBudget:
     """A `ringg.RequestPacer` over the shared budget. When the ledger cannot be reached the request goes unpaced
-    (logged once a minute): Ringg's own 429s are still retried, and a campaign never waits on the ledger."""
+    (logged once a minute): Ringg's own 429s are still retried, and a campaign never waits on the ledger.
+    `wait_bound` gives how long a request may wait for its slot: the activity's share of its timeouts
+    (`max_wait_s`), or a caller's own bound outside activities (the API's start checks)."""
 
-    def __init__(self, budget: RinggBudget) -> None:
+    def __init__(self, budget: RinggBudget, wait_bound: Callable[[], float] = max_wait_s) -> None:
         self.budget = budget
+        self.wait_bound = wait_bound
         self._unreachable_logged = 0.0
 
     async def acquire(self, endpoint: str) -> None:
         try:
-            waited = await self.budget.wait_for_slot(endpoint, max_wait_s())
+            waited = await self.budget.wait_for_slot(endpoint, self.wait_bound())
         except RinggBudgetBusy:
             _count(BUDGET_BUSY, endpoint)
             raise
