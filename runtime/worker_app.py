@@ -43,6 +43,7 @@ from runtime.retention import prune_forever
 from runtime.ringg_pacer import ringg_pacer
 from runtime.settings import MAX_CONCURRENT_ACTIVITIES, WorkerSettings
 from runtime.webhook_settings import DEFAULT_HEADER
+from runtime.workflow_runner import workflow_runner
 from workflows.campaign import CampaignWorkflow
 from workflows.claim import CampaignKeyClaimWorkflow
 from workflows.export import ExportCampaignWorkflow
@@ -129,6 +130,7 @@ def build_worker(
         ],
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=20),
+        workflow_runner=workflow_runner(),
     )
 
 

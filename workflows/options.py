@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         UPLOAD_FAILED,
     )
 
-PERMANENT = [
+PERMANENT = (
     INVALID_CSV,
     RINGG_AUTH,
     RINGG_REJECTED,
@@ -38,7 +38,7 @@ PERMANENT = [
     CAMPAIGN_IN_CHUNKS,
     UNKNOWN_NUMBER_POOL,
     RINGG_INVALID_ROWS,
-]
+)
 
 # Reading and hashing the CSV: local I/O, a few quick retries (an http(s) source may blip).
 PREFLIGHT_TIMEOUT = timedelta(minutes=15)
