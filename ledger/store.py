@@ -16,7 +16,7 @@ from ledger import migrate
 from ledger.engine import create_engine, insert_for, shown_url
 from ledger.records import SCREENED_OUT, CallEntry, CampaignEntry, CampaignView, ContactEntry, ContactView, utc
 from ledger.suppression import SuppressionStore, batches
-from ledger.tables import calls, campaigns, contacts
+from ledger.tables import calls, campaign_lists, campaigns, contacts
 
 WRITE_BATCH = 2_000  # rows per INSERT: one transaction each, so a crash loses at most one uncommitted batch
 
@@ -106,6 +106,9 @@ class Ledger(SuppressionStore):
                 values["status"] = status
             if list_ids:
                 values["list_ids"] = list(dict.fromkeys([*(row.list_ids or []), *list_ids]))
+                lists = [{"list_id": list_id, "campaign_key": key} for list_id in dict.fromkeys(list_ids)]
+                stmt = insert_for(self.engine, campaign_lists).values(lists)
+                await conn.execute(stmt.on_conflict_do_nothing(index_elements=["list_id"]))
             if counts:
                 values.update(counts)
             if calls_by_status is not None:
@@ -120,9 +123,10 @@ class Ledger(SuppressionStore):
                 row = (await conn.execute(select(campaigns).where(column == ref))).first()
                 if row is not None:
                     return _campaign_view(row)
-            for row in await conn.execute(select(campaigns).order_by(campaigns.c.created_at.desc())):
-                if ref in (row.list_ids or []):
-                    return _campaign_view(row)
+            by_list = select(campaigns).join(campaign_lists, campaign_lists.c.campaign_key == campaigns.c.key)
+            row = (await conn.execute(by_list.where(campaign_lists.c.list_id == ref))).first()
+            if row is not None:
+                return _campaign_view(row)
         return None
 
     def _insert_new(self, table: Table, name: str) -> Any:

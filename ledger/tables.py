@@ -50,6 +50,16 @@ campaigns = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Each Ringg list id of a campaign (its one list, or one per chunk): campaigns are found by list id through this.
+campaign_lists = Table(
+    "ledger_campaign_lists",
+    metadata,
+    Column("list_id", String(120), primary_key=True),
+    Column(
+        "campaign_key", String(120), ForeignKey("ledger_campaigns.key", ondelete="CASCADE"), nullable=False, index=True
+    ),
+)
+
 contacts = Table(
     "ledger_contacts",
     metadata,

@@ -12,12 +12,12 @@ import pytest
 import pytest_asyncio
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import func, insert, inspect, select
 
 from ledger import migrate
 from ledger.records import CallEntry, CampaignEntry, ContactEntry, FrequencyCap, SuppressionEntry
 from ledger.store import Ledger, LedgerNotReady
-from ledger.tables import metadata
+from ledger.tables import campaign_lists, campaigns, metadata
 
 NOW = datetime.now(UTC)
 
@@ -156,3 +156,45 @@ async def test_workers_sharing_a_new_sqlite_file_ready_and_write_it_at_once(tmp_
     finally:
         for ledger in ledgers:
             await ledger.close()
+
+
+async def test_a_campaign_is_found_by_each_of_its_lists(ledger: Ledger) -> None:
+    await ledger.open_campaign(CampaignEntry("ik-chunks", "Chunks", "campaign-chunks-ik-chunks", None, None))
+    await ledger.open_campaign(CampaignEntry("ik-other", "Other", "campaign-other-ik-other", None, None))
+    assert await ledger.update_campaign("ik-chunks", list_ids=["L-1", "L-2"])
+    assert await ledger.update_campaign("ik-chunks", status="launched", list_ids=["L-2", "L-3"])  # L-2 again
+    assert await ledger.update_campaign("ik-other", list_ids=["L-9"])
+    for ref in ("L-1", "L-2", "L-3", "ik-chunks", "campaign-chunks-ik-chunks"):
+        found = await ledger.campaign(ref)
+        assert found is not None and found.key == "ik-chunks", ref
+    chunks = await ledger.campaign("L-3")
+    assert chunks is not None and chunks.list_ids == ["L-1", "L-2", "L-3"] and chunks.status == "launched"
+    other = await ledger.campaign("L-9")
+    assert other is not None and other.key == "ik-other"
+    assert await ledger.campaign("L-404") is None
+
+
+async def test_the_list_migration_fills_in_the_lists_of_campaigns_recorded_before_it(ledger_url: str) -> None:
+    await migrate.upgrade(ledger_url, "0002")
+    store = Ledger.open(ledger_url)
+    try:
+        async with store.engine.begin() as conn:
+            for key, lists in (("ik-a", ["LA-1", "LA-2"]), ("ik-b", ["LB-1"]), ("ik-c", [])):
+                await conn.execute(
+                    insert(campaigns).values(
+                        key=key, name=key, list_ids=lists, status="launched", contacts=0, suppressed=0, capped=0,
+                        calls_by_status={}, created_at=NOW, updated_at=NOW,
+                    )
+                )  # fmt: skip
+        await migrate.upgrade(ledger_url)
+        for ref, key in (("LA-1", "ik-a"), ("LA-2", "ik-a"), ("LB-1", "ik-b")):
+            found = await store.campaign(ref)
+            assert found is not None and found.key == key
+        async with store.engine.connect() as conn:
+            assert (await conn.execute(select(func.count()).select_from(campaign_lists))).scalar_one() == 3
+        await migrate.downgrade(ledger_url, "0002")
+        async with store.engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert "ledger_campaign_lists" not in tables and "ledger_campaigns" in tables
+    finally:
+        await store.close()
