@@ -6,6 +6,7 @@ import os
 import sys
 
 from cli.app import app
+from runtime.hard_exit import exit_without_finalizing
 from runtime.logs import configure_logging
 
 
@@ -21,10 +22,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Skip the interpreter's finalization: the Temporal client's native threads may still call into Python right
-    # after a quick command's last request, and a finalizing interpreter aborts on that (exit 134 instead of the
-    # command's code). Everything the command wrote is flushed above; nothing else runs at exit.
-    os._exit(code)
+    exit_without_finalizing(main())

@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 from client.cluster import SetupError, SetupReport, setup_cluster
 from client.connect import connect_when_ready
 from client.payload_keys import PayloadKeyError
+from runtime.hard_exit import exit_without_finalizing
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -65,9 +66,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    # Exit without interpreter finalization: the SDK's native client, dropped during finalization, has been seen
-    # to crash the process (SIGSEGV) after the work was done, which would fail the compose job that runs this.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_without_finalizing(main())

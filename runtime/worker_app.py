@@ -27,7 +27,6 @@ from activities.program.export import merge_program_export
 from activities.program.waves import ProgramActivities, allow_program_files
 from activities.reports import DEFAULT_REPORT_DIR
 from activities.ringg.activities import RinggActivities
-from activities.ringg.budget import ActivityBudget
 from activities.ringg.large_access import LargeFlowMode
 from activities.ringg.reconcile import CONFIRM_WITHIN_S
 from activities.ringg.webhook_setup import WebhookSetupActivities
@@ -134,11 +133,6 @@ def build_worker(
     )
 
 
-def ringg_budget(settings: WorkerSettings, ledger: Ledger) -> ActivityBudget | None:
-    """The deployment's Ringg request budget, kept in the ledger's database (None: CAMPAIGN_RINGG_BUDGET_RPS=0)."""
-    return ringg_pacer(settings.ringg_api_key, settings.ringg_budget_rps, settings.ringg_budget_quiet_s, ledger.engine)
-
-
 async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None) -> None:
     """Runs until SIGINT/SIGTERM (or `stop` is set), then drains in-flight activities gracefully."""
     stop = stop or asyncio.Event()
@@ -179,10 +173,12 @@ async def _serve_with(settings: WorkerSettings, stop: asyncio.Event, client: Cli
         await ledger.ready()  # an embedded SQLite ledger is migrated here; LedgerNotReady stops the worker
     except OSError as err:  # unreachable for now: the ledger's activities retry until it answers
         log.warning("ledger_unreachable", ledger=shown_url(ledger.engine.url), error=type(err).__name__)
+    # The deployment's Ringg request budget in the ledger's database (None: CAMPAIGN_RINGG_BUDGET_RPS=0).
+    pacer = ringg_pacer(settings.ringg_api_key, settings.ringg_budget_rps, settings.ringg_budget_quiet_s, ledger.engine)
     async with make_http_client(settings.ringg_base_url, settings.ringg_api_key) as http:
         worker = build_worker(
             client,
-            RinggClient(http, on_request=record_ringg_request, pacer=ringg_budget(settings, ledger)),
+            RinggClient(http, on_request=record_ringg_request, pacer=pacer),
             settings.task_queue,
             max_concurrent_activities=settings.max_concurrent_activities,
             confirm_within_s=settings.confirm_window_s,
